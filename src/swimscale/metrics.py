@@ -1,0 +1,206 @@
+"""IR metrics with trec_eval semantics, plus TREC run/qrels file I/O.
+
+Conventions shared by all metrics (cross-checked against pytrec_eval in the tests):
+
+* relevant means relevance > 0;
+* a ranking orders documents by score descending, ties broken by docid in
+  descending string order -- exactly what trec_eval does.  trec_eval keeps scores
+  as 32-bit floats, so scores equal after rounding to float32 are ties too;
+* the evaluated query set is every qrels query with at least one relevant document.
+  A judged query missing from the run scores 0.0 (pytrec_eval silently drops such
+  queries, which would inflate a mean over queries); run queries absent from the
+  qrels are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from os import PathLike
+
+import numpy as np
+import pandas as pd
+
+Run = dict[str, dict[str, float]]
+Qrels = dict[str, dict[str, int]]
+StrPath = str | PathLike[str]
+
+# A query's ranking (docids, best first) and its judgements.
+_Scorer = Callable[[list[str], Mapping[str, int]], float]
+
+
+def _rank(docs: Mapping[str, float]) -> list[str]:
+    """Docids best first, ordered as trec_eval orders them."""
+    docids = list(docs)
+    # Round-trip through float32 because trec_eval stores scores as C floats.
+    scores = np.asarray([docs[d] for d in docids], dtype=np.float32).tolist()
+    order = sorted(zip(scores, docids), reverse=True)
+    return [d for _, d in order]
+
+
+def _per_query(run: Run, qrels: Qrels, scorer: _Scorer) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for qid in sorted(qrels):
+        judged = qrels[qid]
+        if not any(rel > 0 for rel in judged.values()):
+            continue
+        out[qid] = scorer(_rank(run.get(qid, {})), judged)
+    return out
+
+
+def _recall(k: int) -> _Scorer:
+    def score(ranking: list[str], judged: Mapping[str, int]) -> float:
+        n_rel = sum(1 for rel in judged.values() if rel > 0)
+        hits = sum(1 for d in ranking[:k] if judged.get(d, 0) > 0)
+        return hits / n_rel
+
+    return score
+
+
+def _ndcg(k: int) -> _Scorer:
+    def score(ranking: list[str], judged: Mapping[str, int]) -> float:
+        # Gain is the relevance value; negative judgements gain nothing (as trec_eval).
+        dcg = sum(max(judged.get(d, 0), 0) / math.log2(i + 2) for i, d in enumerate(ranking[:k]))
+        ideal = sorted((rel for rel in judged.values() if rel > 0), reverse=True)[:k]
+        idcg = sum(rel / math.log2(i + 2) for i, rel in enumerate(ideal))
+        return dcg / idcg
+
+    return score
+
+
+def _mrr(k: int) -> _Scorer:
+    def score(ranking: list[str], judged: Mapping[str, int]) -> float:
+        for i, d in enumerate(ranking[:k]):
+            if judged.get(d, 0) > 0:
+                return 1.0 / (i + 1)
+        return 0.0
+
+    return score
+
+
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise ValueError(f"cutoff k must be >= 1, got {k}")
+
+
+def recall_at_k(run: Run, qrels: Qrels, k: int) -> dict[str, float]:
+    """Per-query recall of the top ``k`` (trec_eval ``recall_k``).
+
+    One entry per qrels query with at least one relevant document. Unlike
+    pytrec_eval, a judged query missing from the run is kept and scores 0.0.
+    """
+    _check_k(k)
+    return _per_query(run, qrels, _recall(k))
+
+
+def ndcg_at_k(run: Run, qrels: Qrels, k: int) -> dict[str, float]:
+    """Per-query nDCG of the top ``k`` (trec_eval ``ndcg_cut_k``).
+
+    Gain = relevance value, log2(rank + 1) discount, ideal ranking from the qrels.
+    Same query set as :func:`recall_at_k` (missing run queries score 0.0).
+    """
+    _check_k(k)
+    return _per_query(run, qrels, _ndcg(k))
+
+
+def mrr_at_k(run: Run, qrels: Qrels, k: int) -> dict[str, float]:
+    """Per-query reciprocal rank of the first relevant document in the top ``k``, else 0.
+
+    Equals trec_eval ``recip_rank`` on the run cut to its top ``k``. Same query set
+    as :func:`recall_at_k` (missing run queries score 0.0).
+    """
+    _check_k(k)
+    return _per_query(run, qrels, _mrr(k))
+
+
+EVAL_COLUMNS = ["qid", "recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10"]
+
+
+def evaluate(run: Run, qrels: Qrels) -> pd.DataFrame:
+    """One row per judged query (the :func:`recall_at_k` query set), sorted by qid."""
+    scorers = {
+        "recall_at_50": _recall(50),
+        "recall_at_100": _recall(100),
+        "ndcg_at_10": _ndcg(10),
+        "mrr_at_10": _mrr(10),
+    }
+    rows = []
+    for qid in sorted(qrels):
+        judged = qrels[qid]
+        if not any(rel > 0 for rel in judged.values()):
+            continue
+        ranking = _rank(run.get(qid, {}))  # sort once, score four times
+        rows.append({"qid": qid, **{name: fn(ranking, judged) for name, fn in scorers.items()}})
+    return pd.DataFrame(rows, columns=EVAL_COLUMNS)
+
+
+# --------------------------------------------------------------------------- file I/O
+
+
+def _parse_lines(path: StrPath, n_fields: int, layout: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, fields) for non-blank lines, checking the field count."""
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) != n_fields:
+                raise ValueError(
+                    f"{path}: line {lineno}: expected {n_fields} fields ({layout}), got {len(fields)}"
+                )
+            yield lineno, fields
+
+
+def read_run(path: StrPath) -> Run:
+    """Read a TREC run file (``qid Q0 docid rank score tag``) into {qid: {docid: score}}."""
+    run: Run = {}
+    for lineno, (qid, _, docid, rank, score, _tag) in _parse_lines(path, 6, "qid Q0 docid rank score tag"):
+        try:
+            int(rank)
+        except ValueError:
+            raise ValueError(f"{path}: line {lineno}: rank {rank!r} is not an integer") from None
+        try:
+            value = float(score)
+        except ValueError:
+            raise ValueError(f"{path}: line {lineno}: score {score!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{path}: line {lineno}: score {score!r} is not finite")
+        docs = run.setdefault(qid, {})
+        if docid in docs:  # trec_eval rejects these too
+            raise ValueError(f"{path}: line {lineno}: duplicate document {docid!r} for query {qid!r}")
+        docs[docid] = value
+    return run
+
+
+def read_qrels(path: StrPath) -> Qrels:
+    """Read TREC qrels (``qid 0 docid rel``) into {qid: {docid: rel}}."""
+    qrels: Qrels = {}
+    for lineno, (qid, _, docid, rel) in _parse_lines(path, 4, "qid 0 docid relevance"):
+        try:
+            value = int(rel)
+        except ValueError:
+            raise ValueError(f"{path}: line {lineno}: relevance {rel!r} is not an integer") from None
+        docs = qrels.setdefault(qid, {})
+        if docid in docs:
+            raise ValueError(f"{path}: line {lineno}: duplicate judgement of {docid!r} for query {qid!r}")
+        docs[docid] = value
+    return qrels
+
+
+def write_run(path: StrPath, results: Mapping[str, Sequence[tuple[str, float]]], tag: str) -> None:
+    """Write a TREC run file; ranks count from 1 in the given order of each list.
+
+    trec_eval re-sorts by score, so each list should already be best first.
+    """
+    for name, value in [("tag", tag), *(("query id", q) for q in results)]:
+        if not value or any(c.isspace() for c in value):
+            raise ValueError(f"{name} {value!r} must be non-empty and contain no whitespace")
+    with open(path, "w", encoding="utf-8") as fh:
+        for qid, ranked in results.items():
+            for rank, (docid, score) in enumerate(ranked, start=1):
+                if not docid or any(c.isspace() for c in docid):
+                    raise ValueError(
+                        f"docid {docid!r} of query {qid!r} must be non-empty and contain no whitespace"
+                    )
+                # repr() round-trips the float exactly, so reading back gives the same ranking.
+                fh.write(f"{qid} Q0 {docid} {rank} {float(score)!r} {tag}\n")

@@ -1,0 +1,21 @@
+rule encode_corpus:
+    input:
+        corpus=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/corpus.jsonl",
+    output:
+        embeddings=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/corpus.npy",
+        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+    log:
+        f"{RESULTS}/logs/encode/{TEACHER}/{{benchmark}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/encode/{TEACHER}/{{benchmark}}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=6000,
+    params:
+        teacher=config["teacher"]["model"],
+        max_length=config["teacher"]["max_length"],
+        batch_size=config["teacher"]["batch_size"],
+    script:
+        "../scripts/encode_corpus.py"

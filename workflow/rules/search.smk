@@ -1,0 +1,51 @@
+rule search_zero_shot:
+    input:
+        queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
+        index=f"{RESULTS}/index/{TEACHER}/{{benchmark}}/flat_ip.faiss",
+        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+    output:
+        f"{RESULTS}/search/{{benchmark}}/{{language}}/zero_shot.trec",
+    log:
+        f"{RESULTS}/logs/search/{{benchmark}}/{{language}}/zero_shot.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/search/{{benchmark}}/{{language}}/zero_shot.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+    params:
+        teacher=config["teacher"]["model"],
+        max_length=config["teacher"]["max_length"],
+        batch_size=config["teacher"]["batch_size"],
+        k=config["search"]["k"],
+        tag="zero_shot",
+    script:
+        "../scripts/search.py"
+
+
+rule search_student:
+    input:
+        queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
+        index=f"{RESULTS}/index/{TEACHER}/{{benchmark}}/flat_ip.faiss",
+        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+        student=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors",
+    output:
+        f"{RESULTS}/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.trec",
+    log:
+        f"{RESULTS}/logs/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+    params:
+        teacher=config["teacher"]["model"],
+        max_length=config["teacher"]["max_length"],
+        batch_size=config["teacher"]["batch_size"],
+        k=config["search"]["k"],
+        tag=lambda wc: f"{wc.method}_seed{wc.seed}_n{wc.size}",
+    script:
+        "../scripts/search.py"

@@ -1,0 +1,44 @@
+rule teacher_tokens:
+    input:
+        subsample_files,
+    output:
+        f"{RESULTS}/train/teacher_tokens/{TEACHER}/{{language}}.safetensors",
+    log:
+        f"{RESULTS}/logs/train/teacher_tokens/{TEACHER}/{{language}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/teacher_tokens/{TEACHER}/{{language}}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=6000,
+    params:
+        teacher=config["teacher"]["model"],
+        max_length=config["train"]["max_length"],
+        batch_size=config["teacher"]["batch_size"],
+    script:
+        "../scripts/teacher_tokens.py"
+
+
+rule train:
+    input:
+        sample=f"{RESULTS}/subsample/{{language}}/seed{{seed}}/n{{size}}.jsonl",
+        teacher_tokens=f"{RESULTS}/train/teacher_tokens/{TEACHER}/{{language}}.safetensors",
+    output:
+        student=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors",
+        train_log=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/train_log.json",
+    log:
+        f"{RESULTS}/logs/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=6000,
+    params:
+        teacher=config["teacher"]["model"],
+        train=config["train"],
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,18 @@
+from pathlib import Path
+
+import numpy as np
+
+from swimscale import encode
+from swimscale.data import read_corpus
+from swimscale.joblog import job_log
+
+with job_log(snakemake.log[0]):
+    encode.set_threads(snakemake.threads)
+    docids, texts = read_corpus(Path(snakemake.input.corpus))
+    tokenizer, model = encode.load_encoder(snakemake.params.teacher)
+    embeddings = encode.encode_texts(
+        tokenizer, model, texts, snakemake.params.batch_size, snakemake.params.max_length, desc="corpus"
+    )
+    np.save(snakemake.output.embeddings, embeddings)
+    Path(snakemake.output.docids).write_text("\n".join(docids) + "\n", encoding="utf-8")
+    print(f"{len(docids)} documents encoded")

@@ -1,0 +1,20 @@
+from pathlib import Path
+
+from swimscale import encode
+from swimscale.data import read_pool
+from swimscale.joblog import job_log
+from swimscale.train import build_teacher_cache
+
+with job_log(snakemake.log[0]):
+    encode.set_threads(snakemake.threads)
+    # The union of every sample: each English text is encoded once, whatever the runs that use it.
+    records = {}
+    for path in snakemake.input:
+        for record in read_pool(Path(path)):
+            records[record["_id"]] = record
+    tokenizer, model = encode.load_encoder(snakemake.params.teacher)
+    cache = build_teacher_cache(
+        tokenizer, model, [records[k] for k in sorted(records)], snakemake.params.max_length, snakemake.params.batch_size
+    )
+    cache.save(Path(snakemake.output[0]))
+    print(f"{len(records)} records, {cache.tokens.shape[0]} tokens")
