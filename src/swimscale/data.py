@@ -84,7 +84,7 @@ def read_kjv(path: Path) -> tuple[dict[tuple[int, int, int], tuple[str, str]], l
                 row = json.loads(line)
                 name, chapter, verse, text = row["book"], int(row["chapter"]), int(row["verse"]), row["text"]
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-                raise ValueError(f"{path}:{line_no}: not a KJV verse record ({err})") from None
+                raise ValueError(f"{path}: line {line_no}: not a KJV verse record ({err})") from None
             if not books or books[-1] != name:
                 books.append(name)
             verses[(len(books), chapter, verse)] = (name, normalise_text(text))
@@ -260,7 +260,7 @@ def read_pool(path: Path, code: str | None = None) -> list[dict]:
         for line_no, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            where = f"{path}:{line_no}"
+            where = f"{path}: line {line_no}"
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
@@ -294,9 +294,9 @@ def read_queries(path: Path) -> dict[str, str]:
                 continue
             parts = line.rstrip("\n").split("\t")
             if len(parts) != 2 or not parts[0] or not parts[1].strip():
-                raise ValueError(f"{path}:{line_no}: expected 'qid<TAB>text'")
+                raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
             if parts[0] in queries:
-                raise ValueError(f"{path}:{line_no}: duplicate query id '{parts[0]}'")
+                raise ValueError(f"{path}: line {line_no}: duplicate query id '{parts[0]}'")
             queries[parts[0]] = parts[1]
     return queries
 
@@ -312,9 +312,9 @@ def read_corpus(path: Path) -> tuple[list[str], list[str]]:
                 doc = json.loads(line)
                 docid, title, text = str(doc["docid"]), doc.get("title") or "", doc["text"]
             except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise ValueError(f"{path}:{line_no}: not a corpus record ({err})") from None
+                raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
             if docid in seen:
-                raise ValueError(f"{path}:{line_no}: duplicate docid '{docid}'")
+                raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
             seen.add(docid)
             docids.append(docid)
             texts.append(f"{title}. {text}" if title else text)

@@ -11,7 +11,7 @@ rule search_zero_shot:
         f"{RESULTS}/benchmarks/search/{{benchmark}}/{{language}}/zero_shot.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
     params:
@@ -38,7 +38,7 @@ rule search_student:
         f"{RESULTS}/benchmarks/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
     params:

@@ -1,0 +1,94 @@
+"""End-to-end: the real workflow on a tiny real config (a few hundred Bible verses), in a temp dir."""
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "data" / "tiny_config.yaml"
+
+
+def snakemake(workdir, *args, config=TINY):
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(workdir), "--configfile", str(config), "--cores", "2", *args]
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return workdir
+
+
+@pytest.mark.e2e
+def test_tiny_run_produces_tables_runs_and_plot(tiny_run):
+    results = tiny_run / "results"
+    with open(results / "tables" / "recall.tsv") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert [(r["size"], r["seed"]) for r in rows] == [("0", "0"), ("32", "0"), ("64", "0")]
+    for row in rows:
+        assert 0.0 <= float(row["recall_at_50"]) <= 1.0
+        assert int(row["n_queries"]) == 40
+        run = tiny_run / row["run_file"]  # paths are relative to the working directory
+        assert run.exists() and (tiny_run / row["qrels_file"]).exists()
+        assert len(run.read_text().splitlines()) == 40 * 100
+    assert [r["steps"] for r in rows] == ["0", "2", "4"]  # 1 epoch at batch 16
+    with open(results / "tables" / "correlation.tsv") as handle:
+        (corr,) = list(csv.DictReader(handle, delimiter="\t"))
+    assert corr["n_points"] == "2" and corr["note"]  # two trained points: too few for a correlation
+    assert (results / "plots" / "recall_vs_n.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # One corpus encoding and one teacher-token cache, whatever the number of runs.
+    assert len(list((results / "encode").rglob("corpus.npy"))) == 1
+    assert len(list((results / "train" / "teacher_tokens").rglob("*.safetensors"))) == 1
+    for stage in ("prepare", "subsample", "train", "encode", "index", "search", "evaluate", "correlate"):
+        assert (results / "logs" / stage).is_dir() and (results / "benchmarks" / stage).is_dir()
+
+
+@pytest.mark.e2e
+def test_second_run_has_nothing_to_do(tiny_run):
+    result = snakemake(tiny_run, "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@pytest.mark.e2e
+def test_recall_matches_pytrec_eval_on_the_real_run_files(tiny_run):
+    pytrec_eval = pytest.importorskip("pytrec_eval")
+    from swimscale.metrics import read_qrels, read_run, recall_at_k
+
+    with open(tiny_run / "results" / "tables" / "recall.tsv") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            run, qrels = read_run(tiny_run / row["run_file"]), read_qrels(tiny_run / row["qrels_file"])
+            reference = pytrec_eval.RelevanceEvaluator(qrels, {"recall_50"}).evaluate(run)
+            ours = recall_at_k(run, qrels, 50)
+            assert set(ours) == set(reference)  # every judged query was retrieved
+            mean = sum(ours.values()) / len(ours)
+            assert abs(mean - float(row["recall_at_50"])) < 1e-5
+            assert max(abs(ours[q] - reference[q]["recall_50"]) for q in ours) < 1e-12
+
+
+def test_workflow_is_lint_and_format_clean():
+    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
+    snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
+    if snakefmt is None:
+        pytest.skip("snakefmt is not installed (it comes with the test extras)")
+    check = subprocess.run([snakefmt, "--check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+def test_bad_config_stops_before_any_work(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.read_text().replace("languages: [ny]", "languages: [ny]\nsizes_typo: [1]"))
+    result = snakemake(tmp_path, "-n", config=bad)
+    assert result.returncode != 0
+    assert "sizes_typo" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
