@@ -21,14 +21,14 @@ from . import encode, ot
 
 @dataclass(frozen=True)
 class TrainConfig:
-    batch_size: int = 32
+    batch_size: int = 16
     max_length: int = 64
-    lr: float = 5e-5
+    lr: float = 1e-4
     weight_decay: float = 0.01
     epochs: float = 1.0
     min_steps: int = 0
     max_steps: int = 100_000
-    eps: float = 0.1
+    eps: float = 0.02
     sinkhorn_iters: int = 50
     pooled_weight: float = 1.0
     grad_clip: float = 1.0

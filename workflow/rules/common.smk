@@ -1,8 +1,19 @@
+import os
 from pathlib import Path
 
 from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
+
+# Jobs import the tested library from this checkout, also inside --use-conda environments and on
+# cluster nodes (where Snakemake re-reads this file).
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(
+            None, [str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")]
+        )
+    )
+)
 
 RESULTS = config["results_dir"]
 TEACHER = config["teacher"]["name"]
