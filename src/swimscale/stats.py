@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 from scipy import stats
 
 StrPath = str | PathLike[str]
@@ -142,6 +143,11 @@ def plot_recall_vs_n(recall: pd.DataFrame, path: StrPath, metric: str = "recall_
     ax.set_xscale("log")
     if not any_trained:
         ax.set_xlim(1, 1e4)  # no N > 0 data to set the range; show a plausible one
+    else:
+        # Tick the sizes of the sweep themselves, in plain numbers.
+        sizes = sorted(recall.loc[recall["size"] > 0, "size"].unique())
+        ax.set_xticks(sizes, [f"{int(n):,}" for n in sizes])
+        ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("training samples N (log scale)")
     ax.set_ylabel(_METRIC_LABELS.get(metric, metric))
     ax.grid(True, which="both", alpha=0.3)
