@@ -3,7 +3,7 @@ import ot as pot
 import pytest
 import torch
 
-from swimscale.ot import cosine_cost, optical_loss, sinkhorn, uniform_marginal
+from swimscale.ot import cosine_cost, optical_loss, semi_relaxed_sinkhorn, sinkhorn, uniform_marginal
 
 
 def random_batch(seed, batch=6, n=9, m=13, dtype=torch.float64):
@@ -100,3 +100,60 @@ def test_rejects_bad_input():
     a_empty[1] = 0
     with pytest.raises(ValueError, match="unpadded"):
         sinkhorn(cost, a_empty, b, 0.1, 10)
+
+
+@pytest.mark.filterwarnings("ignore:If reg_type = entropy")
+@pytest.mark.parametrize("domain", ["scaling", "log"])
+@pytest.mark.parametrize("tau", [0.05, 1.0])
+def test_semi_relaxed_plan_matches_pot_unbalanced(domain, tau):
+    cost, a, b, rows, cols = random_batch(5)
+    plan = semi_relaxed_sinkhorn(cost, a, b, eps=0.1, tau=tau, n_iters=5000, tol=1e-14, domain=domain)
+    for i in range(cost.shape[0]):
+        r, c = int(rows[i]), int(cols[i])
+        expected = pot.unbalanced.sinkhorn_unbalanced(
+            a[i, :r].numpy(), b[i, :c].numpy(), cost[i, :r, :c].numpy(), 0.1, reg_m=(float("inf"), tau),
+            reg_type="entropy", numItermax=100000, stopThr=1e-14,
+        )
+        assert np.abs(plan[i, :r, :c].numpy() - expected).max() <= 1e-6
+        assert torch.allclose(plan[i].sum(1), a[i], atol=1e-10)  # the query side stays fixed
+        assert plan[i, r:].abs().sum() == 0 and plan[i, :, c:].abs().sum() == 0
+
+
+@pytest.mark.filterwarnings("ignore:If reg_type = entropy")
+def test_semi_relaxed_loss_matches_pot_and_relaxation_lowers_it():
+    gen = torch.Generator().manual_seed(9)
+    student = torch.randn(3, 5, 16, generator=gen, dtype=torch.float64)
+    teacher = torch.randn(3, 12, 16, generator=gen, dtype=torch.float64)
+    s_mask, t_mask = torch.ones(3, 5, dtype=torch.float64), torch.ones(3, 12, dtype=torch.float64)
+    t_mask[1, 7:] = 0
+    relaxed = optical_loss(student, teacher, s_mask, t_mask, eps=0.1, n_iters=5000, tau=0.1, tol=1e-14)
+    balanced = optical_loss(student, teacher, s_mask, t_mask, eps=0.1, n_iters=5000, tol=1e-14)
+    cost = cosine_cost(student, teacher)
+    expected = []
+    for i in range(3):
+        t = t_mask[i].bool()
+        c = cost[i][:, t].numpy()
+        plan = pot.unbalanced.sinkhorn_unbalanced(
+            np.full(5, 0.2), np.full(c.shape[1], 1 / c.shape[1]), c, 0.1, reg_m=(float("inf"), 0.1),
+            reg_type="entropy", numItermax=100000, stopThr=1e-14,
+        )
+        expected.append((plan * c).sum())
+    assert abs(relaxed.item() - float(np.mean(expected))) <= 1e-6
+    assert relaxed < balanced  # query tokens may skip the passage tokens they do not match
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_scaling_and_log_domains_agree_and_auto_falls_back(seed):
+    cost, a, b, _, _ = random_batch(seed, dtype=torch.float32)
+    scaling = sinkhorn(cost, a, b, 0.1, 500, domain="scaling")
+    log = sinkhorn(cost, a, b, 0.1, 500, domain="log")
+    assert (scaling - log).abs().max() <= 1e-5
+    # At ε = 0.005 the float32 kernel under-flows: auto must pick the log domain and stay finite.
+    tiny = sinkhorn(cost, a, b, 0.005, 300)
+    assert torch.isfinite(tiny).all() and torch.allclose(tiny, sinkhorn(cost, a, b, 0.005, 300, domain="log"))
+
+
+def test_early_stop_reaches_tolerance():
+    cost, a, b, _, _ = random_batch(4)
+    plan = sinkhorn(cost, a, b, 0.1, 10000, tol=1e-9)
+    assert (plan.sum(2) - a).abs().sum(1).max() <= 1e-9
