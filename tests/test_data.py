@@ -39,7 +39,8 @@ def prepare(tmp_path, **kwargs):
 def test_prepare_splits_by_book_without_leakage(tmp_path):
     manifest, out = prepare(tmp_path)
     pool = data.read_pool(out / "pool.jsonl", code="ny")
-    assert set(pool[0]) == set(data.POOL_FIELDS)
+    assert set(pool[0]) == set(data.POOL_FIELDS) | {"query_en"}
+    assert all(r["query_en"] == r["text"] for r in pool)  # Bible pairs: the English side is a translation
     train_books = {r["_id"].split("-")[2] for r in pool}
     assert train_books == {"01", "02", "03", "04", "06", "07", "08", "09"}
     queries = data.read_queries(out / "queries.tsv")

@@ -3,8 +3,10 @@
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,49 @@ def test_bad_config_stops_before_any_work(tmp_path):
     assert result.returncode != 0
     assert "sizes_typo" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.e2e
+def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path):
+    """SIGKILL a training job after its first checkpoint; re-running Snakemake resumes from it and
+    ends with the same student, bit for bit, as the uninterrupted tiny run."""
+    import psutil
+    from safetensors.torch import load_file
+
+    run_dir = "results/train/ny/optical/seed0/n64"
+    for sub in ("prepare", "subsample", "train/teacher_tokens"):  # reuse the tiny run's inputs
+        shutil.copytree(tiny_run / "results" / sub, tmp_path / "results" / sub)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(tmp_path), "--configfile", str(TINY), "--cores", "2", f"{run_dir}/student.safetensors"]
+    checkpoint = tmp_path / run_dir / "checkpoint.pt"
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    with open(tmp_path / "first.log", "w") as out:
+        first = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        killed = False
+        deadline = time.monotonic() + 600
+        while first.poll() is None and time.monotonic() < deadline and not killed:
+            if checkpoint.exists():
+                for child in psutil.Process(first.pid).children(recursive=True):
+                    if any("train.py" in part for part in child.cmdline()):
+                        child.send_signal(signal.SIGKILL)
+                        killed = True
+            time.sleep(0.02)
+        first.wait(timeout=600)
+    assert killed, (tmp_path / "first.log").read_text()[-3000:]
+    assert first.returncode != 0 and checkpoint.exists()  # the job failed; its checkpoint survived
+
+    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    train_log = (tmp_path / "results/logs/train/ny/optical/seed0/n64.log").read_text()
+    assert "resumed from checkpoint" in train_log
+    assert not checkpoint.exists()
+    resumed = load_file(str(tmp_path / run_dir / "student.safetensors"))
+    reference = load_file(str(tiny_run / run_dir / "student.safetensors"))
+    assert resumed.keys() == reference.keys()
+    assert all(torch_equal(resumed[k], reference[k]) for k in reference)
+
+
+def torch_equal(a, b):
+    import torch
+
+    return torch.equal(a, b)

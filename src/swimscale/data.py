@@ -1,7 +1,8 @@
 """Training pools and benchmarks in one normalised on-disk form.
 
 Pool: JSONL in SWIM-IR's cross-lingual schema (`_id, lang, code, query, title, text`): `query` in the
-low-resource language, `text` its English counterpart.
+low-resource language, `text` the English passage; an optional `query_en` holds an English
+translation of the query (bitext such as the demo's Bible pairs, or machine-translated queries).
 Benchmark: `queries.tsv` (`qid<TAB>text`), `corpus.jsonl` (`docid, title, text`) and TREC qrels
 (`qid 0 docid rel`) — the layout of local TREC-style benchmarks, so one reader serves every source.
 
@@ -201,6 +202,8 @@ def prepare_bible(
                 "query": v.source,
                 "title": f"{v.book_name} {v.chapter}:{v.verse}",
                 "text": v.english,
+                # The English side is a translation of the query: OPTICAL transports onto it (balanced).
+                "query_en": v.english,
             }
             for v in train
         ),

@@ -34,11 +34,19 @@ rule train:
     conda:
         "../../envs/torch.yaml"
     threads: 2
+    # A re-run resumes from the job's checkpoint. With `--retries` (set in profiles/), each retry
+    # halves the micro-batch (gradient accumulation keeps the update, up to float rounding and
+    # dropout draws) and adds memory: the answer to running out of GPU or host memory.
     resources:
         gpu=1,
-        mem_mb=6000,
+        mem_mb=lambda wc, attempt: 6000 * attempt,
+        micro_batch=lambda wc, attempt: max(
+            1, config["train"]["batch_size"] // 2 ** (attempt - 1)
+        ),
     params:
         teacher=config["teacher"]["model"],
         train=config["train"],
+        checkpoint=lambda wc: f"{RESULTS}/train/{wc.language}/{wc.method}/seed{wc.seed}/n{wc.size}/checkpoint.pt",
+        checkpoint_every=config["checkpoint_every"],
     script:
         "../scripts/train.py"

@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import torch
+
 from swimscale import encode
 from swimscale.data import read_pool
 from swimscale.joblog import job_log
@@ -11,8 +13,23 @@ with job_log(snakemake.log[0]):
     cfg = TrainConfig(**snakemake.params.train, seed=int(snakemake.wildcards.seed))
     records = read_pool(Path(snakemake.input.sample))
     cache = TeacherCache.load(Path(snakemake.input.teacher_tokens))
-    model, log = train_student(records, snakemake.params.teacher, cache, cfg)
-    log["method"] = snakemake.wildcards.method
-    log["device"] = str(encode.device())
+    checkpoint = Path(snakemake.params.checkpoint)
+    try:
+        model, log = train_student(
+            records,
+            snakemake.params.teacher,
+            cache,
+            cfg,
+            method=snakemake.wildcards.method,
+            checkpoint=checkpoint,
+            checkpoint_every=snakemake.params.checkpoint_every,
+            micro_batch_size=snakemake.resources.micro_batch,
+        )
+    except torch.cuda.OutOfMemoryError:
+        raise SystemExit(
+            f"out of GPU memory at micro-batch {snakemake.resources.micro_batch}; "
+            "run again with --retries 1 (or more): each retry halves it and resumes from the checkpoint"
+        ) from None
     save_student(model, Path(snakemake.output.student))
     Path(snakemake.output.train_log).write_text(json.dumps(log, indent=1) + "\n")
+    checkpoint.unlink(missing_ok=True)  # the finished student supersedes it
