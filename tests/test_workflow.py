@@ -44,7 +44,10 @@ def test_tiny_run_produces_tables_runs_and_plot(tiny_run):
         assert len(run.read_text().splitlines()) == 40 * 100
     assert [r["steps"] for r in rows] == ["0", "2", "4"]  # 1 epoch at batch 16
     with open(results / "tables" / "correlation.tsv") as handle:
-        (corr,) = list(csv.DictReader(handle, delimiter="\t"))
+        correlations = list(csv.DictReader(handle, delimiter="\t"))
+    # One row per metric; Recall@50 first.
+    assert [r["metric"] for r in correlations] == ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10"]
+    corr = correlations[0]
     assert corr["n_points"] == "2" and corr["note"]  # two trained points: too few for a correlation
     assert (results / "plots" / "recall_vs_n.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # One corpus encoding and one teacher-token cache, whatever the number of runs.
@@ -52,6 +55,28 @@ def test_tiny_run_produces_tables_runs_and_plot(tiny_run):
     assert len(list((results / "train" / "teacher_tokens").rglob("*.safetensors"))) == 1
     for stage in ("prepare", "subsample", "train", "encode", "index", "search", "evaluate", "correlate"):
         assert (results / "logs" / stage).is_dir() and (results / "benchmarks" / stage).is_dir()
+
+
+@pytest.mark.e2e
+def test_tiny_run_writes_the_analysis_and_its_report(tiny_run):
+    results = tiny_run / "results"
+    for name in ("correlation", "recall_by_size", "learning_curves", "slopes"):
+        assert (results / "tables" / f"{name}.tsv").is_file()
+        assert (results / "tables" / f"{name}.md").read_text().startswith("| ")
+        assert "\\begin{tabular}" in (results / "tables" / f"{name}.tex").read_text()
+    for name in ("recall_vs_n", "slope_forest"):
+        assert (results / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "<svg" in (results / "plots" / f"{name}.svg").read_text()
+    summary = (results / "summary.md").read_text()
+    assert "### ny (bible-ny-en, optical)" in summary and "For ny (bible-ny-en, optical), Recall@50 went from" in summary
+    with open(results / "tables" / "learning_curves.tsv") as handle:
+        (curve,) = list(csv.DictReader(handle, delimiter="\t"))
+    assert curve["r_inf"] == "nan" and curve["note"]  # 3 sizes: too few for a learning curve, and it says so
+    report = snakemake(tiny_run, "--report", "results/report.html")
+    assert report.returncode == 0, report.stdout[-3000:] + report.stderr[-3000:]
+    html = (tiny_run / "results" / "report.html").read_text()
+    for name in ("summary.md", "correlation.tex", "slope_forest.svg", "learning_curves.md"):
+        assert name in html
 
 
 @pytest.mark.e2e

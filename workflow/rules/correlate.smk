@@ -1,24 +1,132 @@
+# Analysis parameters of the correlate rule; `python -m swimscale correlate` has the same defaults.
+TARGET_RECALL = 0.1  # the Recall@50 whose N the learning curve reports
+N_BOOT = 10000  # bootstrap resamples (queries x seeds) behind every CI
+N_BOOT_FIT = 200  # of those, how many refit the learning curve
+BOOT_SEED = 0
+# Resource tiers (columns code, tier), optional: in the working directory, else in the checkout.
+# Without the file every language is in tier 'unknown'.
+TIERS_CANDIDATES = [
+    Path("config/languages.tsv"),
+    Path(workflow.basedir) / "config" / "languages.tsv",
+]
+
+
 rule correlate:
     input:
         metrics=[point["metrics_file"] for point in sweep_points()],
         train_logs=[
             point["train_log"] for point in sweep_points() if point["train_log"]
         ],
+        runs=sorted({point["run_file"] for point in sweep_points()}),
+        qrels=sorted({point["qrels_file"] for point in sweep_points()}),
+        tiers=lambda wildcards: [str(p) for p in TIERS_CANDIDATES if p.is_file()][:1],
     output:
         recall=report(
             f"{RESULTS}/tables/recall.tsv",
             caption="../report/recall.rst",
             category="Tables",
+            subcategory="TSV",
         ),
         correlation=report(
             f"{RESULTS}/tables/correlation.tsv",
             caption="../report/correlation.rst",
             category="Tables",
+            subcategory="TSV",
+        ),
+        correlation_md=report(
+            f"{RESULTS}/tables/correlation.md",
+            caption="../report/correlation.rst",
+            category="Tables",
+            subcategory="Markdown",
+        ),
+        correlation_tex=report(
+            f"{RESULTS}/tables/correlation.tex",
+            caption="../report/correlation.rst",
+            category="Tables",
+            subcategory="LaTeX",
+        ),
+        by_size=report(
+            f"{RESULTS}/tables/recall_by_size.tsv",
+            caption="../report/recall_by_size.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        by_size_md=report(
+            f"{RESULTS}/tables/recall_by_size.md",
+            caption="../report/recall_by_size.rst",
+            category="Tables",
+            subcategory="Markdown",
+        ),
+        by_size_tex=report(
+            f"{RESULTS}/tables/recall_by_size.tex",
+            caption="../report/recall_by_size.rst",
+            category="Tables",
+            subcategory="LaTeX",
+        ),
+        curves=report(
+            f"{RESULTS}/tables/learning_curves.tsv",
+            caption="../report/learning_curves.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        curves_md=report(
+            f"{RESULTS}/tables/learning_curves.md",
+            caption="../report/learning_curves.rst",
+            category="Tables",
+            subcategory="Markdown",
+        ),
+        curves_tex=report(
+            f"{RESULTS}/tables/learning_curves.tex",
+            caption="../report/learning_curves.rst",
+            category="Tables",
+            subcategory="LaTeX",
+        ),
+        slopes=report(
+            f"{RESULTS}/tables/slopes.tsv",
+            caption="../report/slopes.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        slopes_md=report(
+            f"{RESULTS}/tables/slopes.md",
+            caption="../report/slopes.rst",
+            category="Tables",
+            subcategory="Markdown",
+        ),
+        slopes_tex=report(
+            f"{RESULTS}/tables/slopes.tex",
+            caption="../report/slopes.rst",
+            category="Tables",
+            subcategory="LaTeX",
         ),
         plot=report(
             f"{RESULTS}/plots/recall_vs_n.png",
             caption="../report/recall_vs_n.rst",
             category="Plots",
+            subcategory="PNG",
+        ),
+        plot_svg=report(
+            f"{RESULTS}/plots/recall_vs_n.svg",
+            caption="../report/recall_vs_n.rst",
+            category="Plots",
+            subcategory="SVG",
+        ),
+        forest=report(
+            f"{RESULTS}/plots/slope_forest.png",
+            caption="../report/slope_forest.rst",
+            category="Plots",
+            subcategory="PNG",
+        ),
+        forest_svg=report(
+            f"{RESULTS}/plots/slope_forest.svg",
+            caption="../report/slope_forest.rst",
+            category="Plots",
+            subcategory="SVG",
+        ),
+        summary=report(
+            f"{RESULTS}/summary.md",
+            caption="../report/summary.rst",
+            category="Summary",
         ),
     log:
         f"{RESULTS}/logs/correlate/correlate.log",
@@ -29,5 +137,9 @@ rule correlate:
     threads: 1
     params:
         points=sweep_points(),
+        target_recall=TARGET_RECALL,
+        n_boot=N_BOOT,
+        n_boot_fit=N_BOOT_FIT,
+        seed=BOOT_SEED,
     script:
         "../scripts/correlate.py"

@@ -1,8 +1,9 @@
 import json
 from pathlib import Path
 
+from swimscale.analysis import run
 from swimscale.joblog import job_log
-from swimscale.stats import build_recall_table, correlation_table, plot_recall_vs_n, write_tsv
+from swimscale.stats import build_recall_table
 
 with job_log(snakemake.log[0]):
     records = []
@@ -19,7 +20,14 @@ with job_log(snakemake.log[0]):
             }
         )
     recall = build_recall_table(records)
-    write_tsv(recall, snakemake.output.recall)
-    write_tsv(correlation_table(recall), snakemake.output.correlation)
-    plot_recall_vs_n(recall, snakemake.output.plot)
+    # Run and qrels paths are relative to the working directory, where this job runs.
+    run(
+        recall,
+        dict(snakemake.output.items()),
+        tiers_path=snakemake.input.tiers or None,
+        target_recall=snakemake.params.target_recall,
+        n_boot=snakemake.params.n_boot,
+        n_boot_fit=snakemake.params.n_boot_fit,
+        seed=snakemake.params.seed,
+    )
     print(recall.to_string())

@@ -1,0 +1,74 @@
+"""Command line: ``python -m swimscale correlate RECALL_TSV OUT_DIR [options]`` (also ``swimscale``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from swimscale.analysis import DEFAULTS, InputError, output_paths, read_recall_table, run
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="swimscale", description="swimscale analysis commands")
+    commands = parser.add_subparsers(dest="command", required=True)
+    correlate = commands.add_parser(
+        "correlate",
+        help="correlations, learning curves, pooled slopes, plots and summary.md from a recall table",
+        description=(
+            "Analyse a recall table in the schema of results/tables/recall.tsv (columns: "
+            "swimscale.stats.RECALL_COLUMNS). Its run_file and qrels_file paths are resolved against the "
+            "current directory, then against the table's directory. Writes OUT_DIR/tables/*.{tsv,md,tex}, "
+            "OUT_DIR/plots/*.{png,svg} and OUT_DIR/summary.md."
+        ),
+    )
+    correlate.add_argument("recall_tsv", type=Path, metavar="RECALL_TSV")
+    correlate.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    correlate.add_argument(
+        "--tiers", type=Path, default=None, metavar="TSV",
+        help="language tiers (columns code, tier); missing: every language in tier 'unknown'",
+    )
+    correlate.add_argument(
+        "--target-recall", type=float, default=DEFAULTS["target_recall"], metavar="X",
+        help="Recall@50 whose N the learning curve reports (default %(default)s)",
+    )
+    correlate.add_argument(
+        "--n-boot", type=int, default=DEFAULTS["n_boot"], metavar="N",
+        help="bootstrap resamples for the CIs (default %(default)s)",
+    )
+    correlate.add_argument(
+        "--n-boot-fit", type=int, default=DEFAULTS["n_boot_fit"], metavar="N",
+        help="of those, how many refit the learning curve (default %(default)s)",
+    )
+    correlate.add_argument("--seed", type=int, default=DEFAULTS["seed"], metavar="S", help="bootstrap seed (default %(default)s)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        recall = read_recall_table(args.recall_tsv)
+        if args.tiers is not None and not args.tiers.exists():
+            print(f"swimscale {args.command}: warning: {args.tiers} not found; every language in tier 'unknown'", file=sys.stderr)
+        paths = output_paths(args.out_dir)
+        if paths["recall"].resolve() == args.recall_tsv.resolve():
+            del paths["recall"]  # analysing results/ in place: leave the input table alone
+        run(
+            recall,
+            paths,
+            table_dir=args.recall_tsv.parent,
+            tiers_path=args.tiers,
+            target_recall=args.target_recall,
+            n_boot=args.n_boot,
+            n_boot_fit=args.n_boot_fit,
+            seed=args.seed,
+        )
+    except InputError as error:
+        print(f"swimscale {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
