@@ -21,9 +21,12 @@ run: $(BIN)/.swimscale-run
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 	@echo
 	@echo "Results:"
+	@echo "  results/summary.md              the answer in words, with the numbers and their 95% CIs"
 	@echo "  results/tables/recall.tsv       Recall@50 (and R@100, nDCG@10, MRR@10) per language x size x seed"
-	@echo "  results/tables/correlation.tsv  Spearman and Pearson of Recall@50 against log10 N"
-	@echo "  results/plots/recall_vs_n.png   Recall@50 against N"
+	@echo "  results/tables/correlation.tsv  Spearman, Pearson, Kendall against log10 N, with bootstrap CIs"
+	@echo "  results/tables/                 also learning curves, pooled slopes (TSV, Markdown, LaTeX)"
+	@echo "  results/plots/recall_vs_n.png   Recall@50 against N with CI bands"
+	@echo "  make report                     the HTML report: results/report.html"
 
 test: $(BIN)/.swimscale-test
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/pytest
