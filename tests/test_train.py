@@ -166,3 +166,17 @@ def test_semi_relaxed_training_on_passages(teacher):
     cache = build_teacher_cache(tokenizer, model, passages, max_length=32, batch_size=5)
     _, log = train_student(passages, TEACHER, cache, TrainConfig(batch_size=5, max_length=32, epochs=2, seed=0))
     assert log["transport"] == "semi_relaxed" and all(p["ot_loss"] > 0 for p in log["parts"])
+
+
+def test_pooling_choices(teacher):
+    tokenizer, model = teacher
+    enc = tokenizer(["Jesus wept.", "God is love."], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**enc).last_hidden_state
+    assert torch.equal(encode.pool(hidden, enc["attention_mask"], "cls"), hidden[:, 0])
+    assert torch.allclose(encode.pool(hidden, enc["attention_mask"], "mean"), encode.mean_pool(hidden, enc["attention_mask"]))
+    cls = encode.encode_texts(tokenizer, model, ["Jesus wept."], 1, 32, pooling="cls")[0]
+    assert abs(float((cls ** 2).sum()) - 1) < 1e-5
+    assert torch.allclose(torch.tensor(cls), torch.nn.functional.normalize(hidden[0, 0], dim=0), atol=1e-5)
+    with pytest.raises(ValueError, match="unknown pooling 'max'"):
+        encode.pool(hidden, enc["attention_mask"], "max")

@@ -129,7 +129,7 @@ def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path):
     from safetensors.torch import load_file
 
     run_dir = "results/train/ny/optical/seed0/n64"
-    for sub in ("prepare", "subsample", "train/teacher_tokens"):  # reuse the tiny run's inputs
+    for sub in ("prepare", "validate", "subsample", "train/teacher_tokens"):  # reuse the tiny run's inputs
         shutil.copytree(tiny_run / "results" / sub, tmp_path / "results" / sub)
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
                str(tmp_path), "--configfile", str(TINY), "--cores", "2", f"{run_dir}/student.safetensors"]
@@ -165,3 +165,126 @@ def torch_equal(a, b):
     import torch
 
     return torch.equal(a, b)
+
+
+# --- failure without loss: --keep-going, tables of what finished, identical reruns -----------------
+
+
+def yo_lines(n=70):
+    import json
+
+    return [
+        json.dumps({"_id": f"yo-{i}", "lang": "Yoruba", "code": "yo", "query": f"ìbéèrè {i} nípa ọ̀rọ̀ {i % 7}?",
+                    "title": f"Title {i}", "text": f"English passage number {i} about topic {i % 7}."},
+                   ensure_ascii=False)
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def two_languages(tmp_path_factory):
+    """The tiny config plus a second language, yo: SWIM-IR release files (line 3 broken) and a local
+    TREC-style benchmark, run from scratch with --keep-going. ny must finish whatever yo does."""
+    import json
+
+    import yaml
+
+    root = tmp_path_factory.mktemp("two_languages")
+    release = root / "swim_ir_v1"
+    pool_file = release / "cross_lingual" / "yo" / "train.jsonl"
+    pool_file.parent.mkdir(parents=True)
+    lines = yo_lines()
+    pool_file.write_text("\n".join(lines[:2] + ['{"_id": "yo-2", "query": '] + lines[3:]) + "\n", encoding="utf-8")
+    bench = root / "yo-bench"
+    bench.mkdir()
+    (bench / "queries.tsv").write_text("".join(f"q{i}\tìbéèrè {i} nípa ọ̀rọ̀\n" for i in range(8)), encoding="utf-8")
+    (bench / "corpus.jsonl").write_text("".join(
+        json.dumps({"docid": f"d{i}", "title": "", "text": f"English passage number {i} about topic {i % 7}."}) + "\n"
+        for i in range(120)))
+    (bench / "qrels.txt").write_text("".join(f"q{i} 0 d{i} 1\n" for i in range(8)))
+    config = yaml.safe_load(TINY.read_text())
+    config["languages"] = ["ny", "yo"]
+    config["pools"]["yo"] = {"source": "swimir_local", "path": str(release), "language_name": "Yoruba", "sizes": [0, 16]}
+    config["benchmarks"]["yo-local"] = {"source": "trec", "language": "yo", **{
+        name: str(bench / file) for name, file in (("queries", "queries.tsv"), ("corpus", "corpus.jsonl"), ("qrels", "qrels.txt"))}}
+    config_file = root / "two_languages.yaml"
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True))
+    workdir = root / "work"
+    workdir.mkdir()
+    result = snakemake(workdir, "--keep-going", config=config_file)
+    return dict(workdir=workdir, config=config_file, pool_file=pool_file, good="\n".join(lines) + "\n", result=result)
+
+
+def read_tsv(path):
+    with open(path) as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+NY_FILES = ("train/ny/optical/seed0/n32/student.safetensors", "train/ny/optical/seed0/n64/student.safetensors",
+            "search/bible-ny-en/ny/zero_shot.trec", "search/bible-ny-en/ny/optical/seed0/n64.trec",
+            "evaluate/bible-ny-en/ny/zero_shot.json", "evaluate/bible-ny-en/ny/optical/seed0/n32.json",
+            "evaluate/bible-ny-en/ny/optical/seed0/n64.json")
+
+
+@pytest.mark.e2e
+def test_keep_going_one_language_fails_the_other_finishes(two_languages):
+    workdir, result = two_languages["workdir"], two_languages["result"]
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "prepare_pool yo" in output and f"{two_languages['pool_file']}: line 3: malformed JSON" in output
+    results = workdir / "results"
+    for name in NY_FILES:
+        assert (results / name).exists(), name
+    assert (results / "evaluate/yo-local/yo/zero_shot.json").exists()  # yo's benchmark was fine
+    assert not (results / "prepare/pools/yo.jsonl").exists() and not (results / "train/yo").exists()
+    assert not (results / "tables" / "recall.tsv").exists()  # the complete tables need every run
+
+
+@pytest.mark.e2e
+def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_languages):
+    workdir = two_languages["workdir"]
+    result = snakemake(workdir, "--config", "partial=True", config=two_languages["config"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert not (workdir / "results/prepare/pools/yo.jsonl").exists()  # nothing that failed was retried
+    rows = read_tsv(workdir / "results" / "tables" / "recall.tsv")
+    assert [(r["language"], r["size"]) for r in rows] == [("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0")]
+    (missing,) = read_tsv(workdir / "results" / "tables" / "missing.tsv")
+    assert (missing["language"], missing["benchmark"], missing["size"], missing["seed"]) == ("yo", "yo-local", "16", "0")
+    assert missing["missing"] == "results/evaluate/yo-local/yo/optical/seed0/n16.json"
+    assert (workdir / "results" / "plots" / "recall_vs_n.png").exists()
+
+
+@pytest.mark.e2e
+def test_two_runs_of_one_config_give_identical_results(tiny_run, two_languages):
+    """ny's runs in the two-language directory repeat the tiny run's (same config for ny, another
+    directory, from scratch): identical students, run files and metrics, and identical recall rows
+    but for the training wall time."""
+    workdir = two_languages["workdir"]
+    for name in NY_FILES:
+        assert (workdir / "results" / name).read_bytes() == (tiny_run / "results" / name).read_bytes(), name
+
+    def ny_rows(run):
+        lines = (run / "results" / "tables" / "recall.tsv").read_text().splitlines()
+        header = lines[0].split("\t")
+        keep = [i for i, column in enumerate(header) if column != "train_seconds"]
+        rows = ["\t".join(line.split("\t")[i] for i in keep) for line in lines]
+        return [rows[0]] + [row for row, line in zip(rows[1:], lines[1:]) if line.split("\t")[0] == "ny"]
+
+    if not (workdir / "results" / "tables" / "recall.tsv").exists():
+        pytest.skip("needs the partial tables of the test above")
+    assert ny_rows(workdir) == ny_rows(tiny_run)
+
+
+@pytest.mark.e2e
+def test_fixed_input_reruns_only_what_had_not_finished(two_languages):
+    """Once yo's file is fixed, a plain run trains yo and completes the tables; ny's finished work is
+    neither redone nor lost."""
+    workdir = two_languages["workdir"]
+    before = {name: (workdir / "results" / name).stat().st_mtime_ns for name in NY_FILES}
+    two_languages["pool_file"].write_text(two_languages["good"], encoding="utf-8")
+    result = snakemake(workdir, config=two_languages["config"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert {name: (workdir / "results" / name).stat().st_mtime_ns for name in NY_FILES} == before
+    rows = read_tsv(workdir / "results" / "tables" / "recall.tsv")
+    assert [(r["language"], r["size"]) for r in rows] == [("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0"), ("yo", "16")]
+    assert read_tsv(workdir / "results" / "tables" / "missing.tsv") == []

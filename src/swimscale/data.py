@@ -256,37 +256,106 @@ def prepare_bible(
     return manifest
 
 
-def read_pool(path: Path, code: str | None = None) -> list[dict]:
-    """Reads and validates a pool JSONL; any bad record raises ValueError with file, line and reason."""
-    records, seen = [], {}
+class DataMissingError(RuntimeError):
+    """Input data that is neither on disk nor downloadable here; the message says what to fetch and where
+    to put it. Job scripts turn it into a one-line exit message instead of a traceback."""
+
+
+def record_problem(
+    record, code: str | None = None, language_name: str | None = None, seen: dict | None = None, where=None
+) -> tuple[str, str] | None:
+    """(reason kind, message) for a pool record that must not be used, None for a good one.
+
+    Kinds: not_an_object, missing_field, empty_query, empty_text, wrong_code, wrong_lang, duplicate_id
+    (malformed_json is detected by the readers, before a record exists). `seen` maps the _ids accepted
+    so far to where they were ("line 3", "row 7"); a good record is added to it.
+    """
+    if not isinstance(record, dict):
+        return "not_an_object", "expected a JSON object"
+    missing = [field for field in POOL_FIELDS if field not in record or record[field] is None]
+    if missing:
+        return "missing_field", f"missing field(s) {', '.join(missing)}"
+    for field in ("query", "text"):
+        if not str(record[field]).strip():
+            return f"empty_{field}", f"empty '{field}'"
+    if code is not None and record["code"] != code:
+        return "wrong_code", f"code '{record['code']}' but language '{code}' was requested"
+    if language_name is not None and record["lang"] != language_name:
+        return "wrong_lang", f"lang '{record['lang']}' but '{language_name}' was requested"
+    if seen is not None:
+        if record["_id"] in seen:
+            return "duplicate_id", f"duplicate _id '{record['_id']}' (first on {seen[record['_id']]})"
+        seen[record["_id"]] = where
+    return None
+
+
+def iter_jsonl_records(path: Path):
+    """(line number, parsed record) for every non-blank line; a malformed line raises ValueError with
+    file, line and reason unless the caller catches it per line (see `iter_jsonl_lines`)."""
+    for line_no, record, error in iter_jsonl_lines(path):
+        if error is not None:
+            raise ValueError(f"{path}: line {line_no}: {error}")
+        yield line_no, record
+
+
+def iter_jsonl_lines(path: Path):
+    """(line number, record or None, parse error or None) for every non-blank line, streamed."""
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            where = f"{path}: line {line_no}"
             try:
-                record = json.loads(line)
+                yield line_no, json.loads(line), None
             except json.JSONDecodeError as err:
-                raise ValueError(f"{where}: malformed JSON ({err.msg})") from None
-            if not isinstance(record, dict):
-                raise ValueError(f"{where}: expected a JSON object")
-            missing = [field for field in POOL_FIELDS if field not in record]
-            if missing:
-                raise ValueError(f"{where}: missing field(s) {', '.join(missing)}")
-            for field in ("query", "text"):
-                if not str(record[field]).strip():
-                    raise ValueError(f"{where}: empty '{field}'")
-            if code is not None and record["code"] != code:
-                raise ValueError(f"{where}: code '{record['code']}' but language '{code}' was requested")
-            if record["_id"] in seen:
-                raise ValueError(
-                    f"{where}: duplicate _id '{record['_id']}' (first on line {seen[record['_id']]})"
-                )
-            seen[record["_id"]] = line_no
-            records.append(record)
-    if not records:
+                yield line_no, None, f"malformed JSON ({err.msg})"
+
+
+def iter_pool(path: Path, code: str | None = None):
+    """Streams and validates a pool JSONL: any bad record raises ValueError with file, line and reason.
+    Memory holds the _ids only (for the duplicate check), not the records."""
+    seen: dict = {}
+    for line_no, record, error in iter_jsonl_lines(path):
+        where = f"{path}: line {line_no}"
+        if error is not None:
+            raise ValueError(f"{where}: {error}")
+        problem = record_problem(record, code=code, seen=seen, where=f"line {line_no}")
+        if problem is not None:
+            raise ValueError(f"{where}: {problem[1]}")
+        yield record
+    if not seen:
         raise ValueError(f"{path}: no records")
-    return records
+
+
+def read_pool(path: Path, code: str | None = None) -> list[dict]:
+    """Reads and validates a pool JSONL; any bad record raises ValueError with file, line and reason."""
+    return list(iter_pool(path, code))
+
+
+def sample_pool(path: Path, size: int, seed: int, code: str | None = None, cap: bool = False) -> tuple[list[dict], int]:
+    """(the nested sample of `size` records for `seed`, the pool's record count), streamed: memory holds
+    at most `size` records, whatever the pool's size. The sample is exactly `sampling.subsample`'s (same
+    ranks, same order). A size above the count raises ValueError naming both, unless `cap`, which
+    returns the whole pool in rank order."""
+    import heapq
+
+    from swimscale.sampling import sample_rank
+
+    if size < 0:
+        raise ValueError(f"sample size must be >= 0, got {size}")
+    count = 0
+
+    def ranked():
+        nonlocal count
+        for record in iter_pool(path, code):
+            count += 1
+            yield sample_rank(seed, record["_id"]), count, record
+
+    sample = [record for _, _, record in heapq.nsmallest(size, ranked(), key=lambda item: item[0])]
+    if size == 0:  # nsmallest does not consume the iterator for n = 0; the count still matters
+        count = sum(1 for _ in iter_pool(path, code))
+    if size > count and not cap:
+        raise ValueError(f"{path}: sample size {size} asked, but only {count} records are available")
+    return sample, count
 
 
 def read_queries(path: Path) -> dict[str, str]:

@@ -74,17 +74,31 @@ def batches_by_length(texts: list[str], batch_size: int):
         yield order[start : start + batch_size]
 
 
+POOLINGS = ("mean", "cls")
+
+
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Sentence-Transformers mean pooling over all attended tokens, as the retriever was trained."""
+    """Sentence-Transformers mean pooling over all attended tokens (all-MiniLM-L6-v2 was trained so)."""
     mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9)
 
 
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str = "mean") -> torch.Tensor:
+    """The retriever's sentence embedding: `mean` (Sentence-Transformers) or `cls` (the [CLS] vector,
+    as DPR-style retrievers such as mDPR were trained). Using another pooling than the retriever's
+    own silently degrades it."""
+    if pooling == "mean":
+        return mean_pool(hidden, attention_mask)
+    if pooling == "cls":
+        return hidden[:, 0]
+    raise ValueError(f"unknown pooling '{pooling}'; known: {', '.join(POOLINGS)}")
+
+
 @torch.no_grad()
 def encode_texts(
-    tokenizer, model, texts: list[str], batch_size: int, max_length: int, desc: str = "encode"
+    tokenizer, model, texts: list[str], batch_size: int, max_length: int, desc: str = "encode", pooling: str = "mean"
 ) -> np.ndarray:
-    """L2-normalised mean-pooled embeddings (float32, in input order): inner product = cosine."""
+    """L2-normalised pooled embeddings (float32, in input order): inner product = cosine."""
     dev = next(model.parameters()).device
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     progress = tqdm(total=len(texts), desc=desc, unit="text", mininterval=5, disable=None)
@@ -97,7 +111,7 @@ def encode_texts(
             return_tensors="pt",
         ).to(dev)
         hidden = model(**enc).last_hidden_state
-        pooled = torch.nn.functional.normalize(mean_pool(hidden, enc["attention_mask"]), dim=-1)
+        pooled = torch.nn.functional.normalize(pool(hidden, enc["attention_mask"], pooling), dim=-1)
         out[index] = pooled.float().cpu().numpy()
         progress.update(len(index))
     progress.close()

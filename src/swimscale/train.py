@@ -51,6 +51,7 @@ class TrainConfig:
     sinkhorn_iters: int = 50
     pooled_weight: float = 1.0
     temperature: float = 0.05
+    pooling: str = "mean"  # the teacher's sentence pooling (set from teacher.pooling)
     grad_clip: float = 1.0
     seed: int = 0
 
@@ -134,7 +135,9 @@ class TeacherCache:
 
 
 @torch.no_grad()
-def build_teacher_cache(tokenizer, model, records: list[dict], max_length: int, batch_size: int) -> TeacherCache:
+def build_teacher_cache(
+    tokenizer, model, records: list[dict], max_length: int, batch_size: int, pooling: str = "mean"
+) -> TeacherCache:
     """Encodes each record's English counterpart (and passage, when different) once with the teacher."""
     dev = next(model.parameters()).device
     texts = [counterpart(r) for r in records]
@@ -144,7 +147,7 @@ def build_teacher_cache(tokenizer, model, records: list[dict], max_length: int, 
     for index in encode.batches_by_length(texts, batch_size):
         enc = encode.tokenize_for_transport(tokenizer, [texts[i] for i in index], max_length, dev)
         hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
-        pooled[index] = encode.mean_pool(hidden, enc["attention_mask"]).float().cpu()
+        pooled[index] = encode.pool(hidden, enc["attention_mask"], pooling).float().cpu()
         for row, i in enumerate(index):
             keep = enc["transport_mask"][row].bool()
             if not keep.any():
@@ -157,7 +160,7 @@ def build_teacher_cache(tokenizer, model, records: list[dict], max_length: int, 
     if differ:  # translation pairs whose passage is another text: pool the passages too
         passage_pooled[differ] = torch.from_numpy(
             encode.encode_texts(tokenizer, model, [records[i]["text"] for i in differ], batch_size, max_length,
-                                desc="teacher passages")
+                                desc="teacher passages", pooling=pooling)
         )
     lengths = torch.tensor([0] + [t.shape[0] for t in per_record])
     return TeacherCache([r["_id"] for r in records], torch.cat(per_record), torch.cumsum(lengths, 0), pooled,
@@ -217,7 +220,7 @@ def _batch_loss(model, tokenizer, cache, batch, cfg, method, kind, dev, autocast
         hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
     hidden = hidden.float()
     ids = [r["_id"] for r in batch]
-    s_pooled = encode.mean_pool(hidden, enc["attention_mask"])
+    s_pooled = encode.pool(hidden, enc["attention_mask"], cfg.pooling)
     if method == "contrastive":
         queries = torch.nn.functional.normalize(s_pooled, dim=-1)
         passages = torch.nn.functional.normalize(cache.passages(ids, dev), dim=-1)

@@ -15,6 +15,7 @@ rule encode_corpus:
         mem_mb=6000,
     params:
         teacher=config["teacher"]["model"],
+        pooling=config["teacher"]["pooling"],
         max_length=config["teacher"]["max_length"],
         batch_size=config["teacher"]["batch_size"],
     script:

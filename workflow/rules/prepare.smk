@@ -1,3 +1,7 @@
+# Each pool source has its own rule; per-rule wildcard constraints give every language and benchmark
+# exactly one producer (the Bible rule also writes its benchmark).
+
+
 rule prepare_bible:
     output:
         pool=f"{RESULTS}/prepare/pools/{{language}}.jsonl",
@@ -9,6 +13,8 @@ rule prepare_bible:
         f"{RESULTS}/logs/prepare/bible-{{language}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/prepare/bible-{{language}}.tsv"
+    wildcard_constraints:
+        language=one_of(pools_from("bible")),
     conda:
         "../../envs/data.yaml"
     threads: 1
@@ -17,3 +23,51 @@ rule prepare_bible:
         bible=config["bible"],
     script:
         "../scripts/prepare_bible.py"
+
+
+rule prepare_pool:
+    output:
+        pool=f"{RESULTS}/prepare/pools/{{language}}.jsonl",
+        manifest=f"{RESULTS}/prepare/manifests/pool-{{language}}.json",
+    log:
+        f"{RESULTS}/logs/prepare/pool-{{language}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/prepare/pool-{{language}}.tsv"
+    wildcard_constraints:
+        language=one_of(pools_from("swimir_hf", "swimir_local")),
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        pool=lambda wc: config["pools"][wc.language],
+        # Every size is checked against the pool here, before any sampling or training.
+        sizes=lambda wc: pool_sizes(wc.language),
+        data_dir=DATA_DIR,
+    script:
+        "../scripts/prepare_pool.py"
+
+
+rule prepare_benchmark:
+    output:
+        queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
+        corpus=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/corpus.jsonl",
+        qrels=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/qrels.txt",
+        manifest=f"{RESULTS}/prepare/manifests/benchmark-{{benchmark}}.json",
+    log:
+        f"{RESULTS}/logs/prepare/benchmark-{{benchmark}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/prepare/benchmark-{{benchmark}}.tsv"
+    wildcard_constraints:
+        benchmark=one_of(benchmarks_from("xtreme_up", "ir_datasets", "trec")),
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+    params:
+        settings=lambda wc: config["benchmarks"][wc.benchmark],
+        data_dir=DATA_DIR,
+    script:
+        "../scripts/prepare_benchmark.py"

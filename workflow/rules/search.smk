@@ -16,6 +16,7 @@ rule search_zero_shot:
         mem_mb=4000,
     params:
         teacher=config["teacher"]["model"],
+        pooling=config["teacher"]["pooling"],
         max_length=config["teacher"]["max_length"],
         batch_size=config["teacher"]["batch_size"],
         k=config["search"]["k"],
@@ -43,6 +44,7 @@ rule search_student:
         mem_mb=4000,
     params:
         teacher=config["teacher"]["model"],
+        pooling=config["teacher"]["pooling"],
         max_length=config["teacher"]["max_length"],
         batch_size=config["teacher"]["batch_size"],
         k=config["search"]["k"],

@@ -10,5 +10,8 @@ rule subsample:
     conda:
         "../../envs/data.yaml"
     threads: 1
+    params:
+        # With cap_sizes a size above the pool trains on the whole pool (recorded in the log).
+        cap=lambda wc: config["pools"][wc.language].get("cap_sizes", False),
     script:
         "../scripts/subsample.py"

@@ -14,6 +14,7 @@ rule teacher_tokens:
         mem_mb=6000,
     params:
         teacher=config["teacher"]["model"],
+        pooling=config["teacher"]["pooling"],
         max_length=config["train"]["max_length"],
         batch_size=config["teacher"]["batch_size"],
     script:
@@ -45,6 +46,7 @@ rule train:
         ),
     params:
         teacher=config["teacher"]["model"],
+        pooling=config["teacher"]["pooling"],
         train=config["train"],
         checkpoint=lambda wc: f"{RESULTS}/train/{wc.language}/{wc.method}/seed{wc.seed}/n{wc.size}/checkpoint.pt",
         checkpoint_every=config["checkpoint_every"],

@@ -24,7 +24,7 @@ with job_log(snakemake.log[0]):
     run(
         recall,
         dict(snakemake.output.items()),
-        tiers_path=snakemake.input.tiers or None,
+        tiers_path=snakemake.input.tiers[0] if snakemake.input.tiers else None,  # an optional input: a list
         target_recall=snakemake.params.target_recall,
         n_boot=snakemake.params.n_boot,
         n_boot_fit=snakemake.params.n_boot_fit,

@@ -11,7 +11,7 @@ with job_log(snakemake.log[0]):
     docids, texts = read_corpus(Path(snakemake.input.corpus))
     tokenizer, model = encode.load_encoder(snakemake.params.teacher)
     embeddings = encode.encode_texts(
-        tokenizer, model, texts, snakemake.params.batch_size, snakemake.params.max_length, desc="corpus"
+        tokenizer, model, texts, snakemake.params.batch_size, snakemake.params.max_length, desc="corpus", pooling=snakemake.params.pooling
     )
     np.save(snakemake.output.embeddings, embeddings)
     Path(snakemake.output.docids).write_text("\n".join(docids) + "\n", encoding="utf-8")

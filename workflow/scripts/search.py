@@ -17,6 +17,7 @@ with job_log(snakemake.log[0]):
     embeddings = encode.encode_texts(
         tokenizer, model, [queries[q] for q in qids], snakemake.params.batch_size, snakemake.params.max_length,
         desc="queries",
+        pooling=snakemake.params.pooling,
     )
     results = search(load_index(Path(snakemake.input.index)), embeddings, qids, docids, snakemake.params.k)
     write_run(Path(snakemake.output[0]), results, snakemake.params.tag)

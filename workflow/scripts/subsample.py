@@ -1,11 +1,18 @@
 from pathlib import Path
 
-from swimscale.data import read_pool, write_jsonl
+from swimscale.data import sample_pool, write_jsonl
 from swimscale.joblog import job_log
-from swimscale.sampling import subsample
 
 with job_log(snakemake.log[0]):
-    pool = read_pool(Path(snakemake.input.pool), code=snakemake.wildcards.language)
-    sample = subsample(pool, int(snakemake.wildcards.size), int(snakemake.wildcards.seed), source=snakemake.input.pool)
+    size = int(snakemake.wildcards.size)
+    # Streamed: memory holds the sample, not the pool (SWIM-IR pools have ~900k records).
+    sample, available = sample_pool(
+        Path(snakemake.input.pool),
+        size,
+        int(snakemake.wildcards.seed),
+        code=snakemake.wildcards.language,
+        cap=snakemake.params.cap,
+    )
     write_jsonl(Path(snakemake.output[0]), sample)
-    print(f"{len(sample)} of {len(pool)} records")
+    capped = f" (size {size} capped to the pool's {available}: pools.{snakemake.wildcards.language}.cap_sizes)" if len(sample) < size else ""
+    print(f"{len(sample)} of {available} records{capped}")

@@ -10,7 +10,7 @@ from swimscale.train import TeacherCache, TrainConfig, save_student, train_stude
 
 with job_log(snakemake.log[0]):
     encode.set_threads(snakemake.threads)
-    cfg = TrainConfig(**snakemake.params.train, seed=int(snakemake.wildcards.seed))
+    cfg = TrainConfig(**snakemake.params.train, pooling=snakemake.params.pooling, seed=int(snakemake.wildcards.seed))
     records = read_pool(Path(snakemake.input.sample))
     cache = TeacherCache.load(Path(snakemake.input.teacher_tokens))
     checkpoint = Path(snakemake.params.checkpoint)

@@ -1,0 +1,15 @@
+# One target per language of the config: `snakemake all_<code>` runs everything of that language up to
+# its evaluated runs (not the tables, which span languages). See docs/cluster.md.
+for _code in config["languages"]:
+
+    rule:
+        name:
+            f"all_{_code}"
+        input:
+            sorted(
+                {
+                    point["metrics_file"]
+                    for point in all_sweep_points()
+                    if point["language"] == _code
+                }
+            ),

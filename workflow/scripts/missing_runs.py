@@ -1,0 +1,12 @@
+import csv
+
+from swimscale.joblog import job_log
+
+COLUMNS = ["language", "benchmark", "method", "size", "seed", "missing"]
+
+with job_log(snakemake.log[0]):
+    with open(snakemake.output[0], "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, delimiter="\t", extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(snakemake.params.missing)
+    print(f"{len(snakemake.params.missing)} runs of the sweep are not in the tables")
