@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 
 
@@ -12,8 +11,6 @@ def job_log(path: str):
     """Everything printed inside goes to `path`; an exception still reaches Snakemake's terminal,
     so the user sees the message without opening the log."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    # Sleeping OpenMP threads: spinning ones of two jobs on two cores slowed work up to 35x here.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with open(path, "w", encoding="utf-8") as handle:
         with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
             yield
