@@ -3,7 +3,7 @@
 #
 # Installs Debian's slurm-wlm and munge if missing, starts a single-node cluster on localhost (no
 # systemd: munged, slurmctld and slurmd by hand, config at /etc/slurm/slurm.conf), runs
-# tests/data/tiny_config.yaml in a temp directory with profiles/slurm plus .ci/slurm-ci.yaml laid on
+# tests/fixtures/tiny_config.yaml in a temp directory with profiles/slurm plus .ci/slurm-ci.yaml laid on
 # top (no GPU, no accounting, 2 CPUs), checks the outputs, and stops every daemon it started by its
 # PID, on failure too. Needs root. See ../shared/notes/slurm-single-node.md for the pitfalls.
 set -euo pipefail
@@ -171,12 +171,12 @@ say "smoke job ran on $(cat "$WORK/smoke.out")"
 # --- the workflow through the real profile ----------------------------------------------------
 "$PY" .ci/layer_profile.py profiles/slurm .ci/slurm-ci.yaml "$WORK/profile"
 mkdir -p "$WORK/run"
-say "snakemake --profile profiles/slurm (+ .ci/slurm-ci.yaml) on tests/data/tiny_config.yaml"
+say "snakemake --profile profiles/slurm (+ .ci/slurm-ci.yaml) on tests/fixtures/tiny_config.yaml"
 t_run=$(date +%s)
 (
     cd "$WORK/run"
     OMP_WAIT_POLICY=PASSIVE timeout -k 120 "$SNAKEMAKE_TIMEOUT" "$ROOT/$VENV/bin/snakemake" \
-        --snakefile "$ROOT/Snakefile" --configfile "$ROOT/tests/data/tiny_config.yaml" \
+        --snakefile "$ROOT/Snakefile" --configfile "$ROOT/tests/fixtures/tiny_config.yaml" \
         --profile "$WORK/profile"
 ) >"$WORK/snakemake.log" 2>&1
 say "snakemake finished in $(($(date +%s) - t_run)) s"

@@ -23,8 +23,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Checks that stop bad input before any job (names in paths, the model, input files): swimscale.validate,
 # imported from this checkout (it needs neither torch nor the installed package).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from swimscale import validate as checks
-from swimscale.swimir import HF_LANGUAGES
+from swimscale import config as checks
+from swimscale.data import HF_LANGUAGES
 
 checks.check_config(config)
 

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import numpy as np
 
-from swimscale import encode
-from swimscale.index import build_flat_ip, save_index
-from swimscale.joblog import job_log
+from swimscale.model import _encode as encode
+from swimscale.retrieval import build_flat_ip, save_index
+from swimscale.jobs import job_log
 
 with job_log(snakemake.log[0]):
     encode.set_threads(snakemake.threads)

@@ -2,8 +2,8 @@ import json
 from pathlib import Path
 
 from swimscale.analysis import run
-from swimscale.joblog import job_log
-from swimscale.stats import build_recall_table
+from swimscale.jobs import job_log
+from swimscale.analysis import build_recall_table
 
 with job_log(snakemake.log[0]):
     records = []

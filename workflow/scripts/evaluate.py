@@ -1,8 +1,8 @@
 import json
 from pathlib import Path
 
-from swimscale.joblog import job_log
-from swimscale.metrics import evaluate, read_qrels, read_run
+from swimscale.jobs import job_log
+from swimscale.retrieval import evaluate, read_qrels, read_run
 
 with job_log(snakemake.log[0]):
     per_query = evaluate(read_run(Path(snakemake.input.run)), read_qrels(Path(snakemake.input.qrels)))

@@ -1,6 +1,6 @@
 import csv
 
-from swimscale.joblog import job_log
+from swimscale.jobs import job_log
 
 COLUMNS = ["language", "benchmark", "method", "size", "seed", "missing"]
 

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from swimscale.benchmarks import prepare_benchmark
+from swimscale.data.benchmarks import prepare_benchmark
 from swimscale.data import DataMissingError
-from swimscale.joblog import job_log
+from swimscale.jobs import job_log
 
 try:
     with job_log(snakemake.log[0]):

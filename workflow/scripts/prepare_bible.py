@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from swimscale.data import prepare_bible
-from swimscale.joblog import job_log
+from swimscale.jobs import job_log
 
 with job_log(snakemake.log[0]):
     bible = snakemake.params.bible

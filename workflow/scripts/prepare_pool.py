@@ -1,8 +1,8 @@
 from pathlib import Path
 
 from swimscale.data import DataMissingError
-from swimscale.joblog import job_log
-from swimscale.swimir import prepare_swimir_pool
+from swimscale.jobs import job_log
+from swimscale.data import prepare_swimir_pool
 
 pool = snakemake.params.pool
 try:

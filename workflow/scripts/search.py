@@ -1,11 +1,11 @@
 from pathlib import Path
 
-from swimscale import encode
+from swimscale.model import _encode as encode
 from swimscale.data import read_queries
-from swimscale.index import load_index, search
-from swimscale.joblog import job_log
-from swimscale.metrics import write_run
-from swimscale.train import load_student
+from swimscale.retrieval import load_index, search
+from swimscale.jobs import job_log
+from swimscale.retrieval import write_run
+from swimscale.model import load_student
 
 with job_log(snakemake.log[0]):
     encode.set_threads(snakemake.threads)

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from swimscale.data import sample_pool, write_jsonl
-from swimscale.joblog import job_log
+from swimscale.jobs import job_log
 
 with job_log(snakemake.log[0]):
     size = int(snakemake.wildcards.size)

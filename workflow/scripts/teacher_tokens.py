@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from swimscale import encode
+from swimscale.model import _encode as encode
 from swimscale.data import read_pool
-from swimscale.joblog import job_log
-from swimscale.train import build_teacher_cache
+from swimscale.jobs import job_log
+from swimscale.model import build_teacher_cache
 
 with job_log(snakemake.log[0]):
     encode.set_threads(snakemake.threads)

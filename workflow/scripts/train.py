@@ -3,10 +3,10 @@ from pathlib import Path
 
 import torch
 
-from swimscale import encode
+from swimscale.model import _encode as encode
 from swimscale.data import read_pool
-from swimscale.joblog import job_log
-from swimscale.train import TeacherCache, TrainConfig, save_student, train_student
+from swimscale.jobs import job_log
+from swimscale.model import TeacherCache, TrainConfig, save_student, train_student
 
 with job_log(snakemake.log[0]):
     encode.set_threads(snakemake.threads)

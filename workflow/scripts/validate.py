@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from swimscale.joblog import job_log
-from swimscale.validate import check_language, write_report
+from swimscale.jobs import job_log
+from swimscale.data import check_language, write_report
 
 with job_log(snakemake.log[0]):
     report = check_language(

@@ -1,0 +1,349 @@
+"""Learning curves: R(N) = R∞ − (R∞ − R0)(1 + N/N0)^(−α) per language × benchmark × method.
+
+R0 is fixed to the measured zero-shot mean (N = 0 is one deterministic model scored on every query, so
+it is known far better than any trained point, and a sweep of 3–4 sizes cannot afford a fourth free
+parameter). R∞ (the plateau), N0 (the scale where the rise happens) and α (its steepness) are fitted by
+:func:`scipy.optimize.curve_fit` (bounded trust-region least squares, several starts) on every
+(size, seed) run with N > 0. Derived quantities, in closed form:
+
+* N90 = N0 (10^(1/α) − 1): the N at which 90 % of the gain R∞ − R0 is reached;
+* N(target) = N0 (((R∞ − R0) / (R∞ − target))^(1/α) − 1): the N at which R(N) reaches ``target``
+  (0 if R0 already does, ∞ if R∞ does not).
+
+CIs refit the curve on the first ``n_boot_fit`` replicates of the correlation bootstrap (same query and
+seed resamples; a seed drawn twice weighs twice; R0 from the same query resample). A fit that is not
+reliable says why in ``note`` and leaves the numbers NaN (see :func:`learning_curve_row`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import OptimizeWarning, curve_fit
+
+from swimscale.analysis import _bootstrap as bootstrap
+from swimscale.analysis._stats import GROUP_COLUMNS, LEVEL, Group, Replicates
+
+CURVE_COLUMNS = [
+    *GROUP_COLUMNS,
+    "metric",
+    "n_sizes",
+    "n_points",
+    "n_seeds",
+    "r0",
+    "r_inf",
+    "r_inf_ci_low",
+    "r_inf_ci_high",
+    "n0",
+    "alpha",
+    "n90",
+    "n90_ci_low",
+    "n90_ci_high",
+    "target_recall",
+    "n_target",
+    "n_target_ci_low",
+    "n_target_ci_high",
+    "rmse",
+    "n_boot_fit",
+    "n_boot_ok",
+    "note",
+]
+
+MIN_SIZES = 4  # with N = 0: R0 plus at least three trained sizes for three free parameters
+EXTRAPOLATION = 100.0  # N90 / N(target) beyond this × the largest N is not reported
+MAX_FAILED_SHARE = 0.10  # more failed refits than this: no CI
+MAX_R_INF_CI_WIDTH = 0.5  # on the metric's [0, 1] scale
+MAX_N_CI_RATIO = 1000.0  # an N CI spanning more than 3 orders of magnitude is no estimate
+LACK_OF_FIT_Z = 3.0
+_LN10 = math.log(10.0)
+
+
+def curve(n: Any, r0: float, r_inf: float, n0: float, alpha: float) -> Any:
+    """R(N) = R∞ − (R∞ − R0)(1 + N/N0)^(−α)."""
+    return r_inf - (r_inf - r0) * (1.0 + np.asarray(n, dtype=float) / n0) ** (-alpha)
+
+
+def n_at_fraction(n0: Any, alpha: Any, fraction: float = 0.9) -> Any:
+    """The N at which ``fraction`` of the gain R∞ − R0 is reached: N0 ((1 − fraction)^(−1/α) − 1)."""
+    return n0 * ((1.0 - fraction) ** (-1.0 / np.asarray(alpha, dtype=float)) - 1.0)
+
+
+def n_for_target(r0: Any, r_inf: Any, n0: Any, alpha: Any, target: float) -> Any:
+    """The N at which R(N) = ``target``: 0 if R0 ≥ target, ∞ if R∞ ≤ target (a rising curve)."""
+    r0, r_inf, n0, alpha = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (r0, r_inf, n0, alpha)))
+    out = np.full(r0.shape, np.inf)
+    out[r0 >= target] = 0.0
+    inside = (r0 < target) & (r_inf > target)
+    ratio = (r_inf[inside] - r0[inside]) / (r_inf[inside] - target)
+    out[inside] = n0[inside] * (ratio ** (1.0 / alpha[inside]) - 1.0)
+    return out if out.ndim else float(out)
+
+
+@dataclass
+class Fit:
+    r_inf: float
+    n0: float
+    alpha: float
+    sse: float
+
+    @property
+    def params(self) -> np.ndarray:
+        return np.array([self.r_inf, math.log10(self.n0), math.log10(self.alpha)])
+
+
+def fit_bounds(sizes: np.ndarray) -> tuple[list[float], list[float]]:
+    """Bounds of (R∞, log10 N0, log10 α): R∞ in [0, 1], N0 within 3 decades of the sweep, α in [0.01, 31.6]."""
+    lo, hi = float(np.min(sizes)), float(np.max(sizes))
+    return [0.0, math.log10(lo) - 3, -2.0], [1.0, math.log10(hi) + 3, 1.5]
+
+
+def default_starts(sizes: np.ndarray, y: np.ndarray, r0: float) -> list[list[float]]:
+    top = float(np.max(y))
+    lo, hi = math.log10(float(np.min(sizes))), math.log10(float(np.max(sizes)))
+    return [
+        [r_inf, log_n0, log_alpha]
+        for r_inf in (top, min(1.0, top + 0.5 * abs(top - r0)))
+        for log_n0 in np.linspace(lo - 1, hi + 1, 3)
+        for log_alpha in (-0.3, 0.3)
+    ]
+
+
+def fit(
+    sizes: np.ndarray,
+    y: np.ndarray,
+    r0: float,
+    weights: np.ndarray | None = None,
+    starts: Sequence[Sequence[float]] | None = None,
+    bounds: tuple[list[float], list[float]] | None = None,
+) -> Fit | None:
+    """Weighted least-squares fit of (R∞, N0, α) with R0 fixed; the best of ``starts``, None if all fail.
+
+    ``weights`` are frequencies (a seed drawn twice in a bootstrap replicate weighs 2); points of
+    weight 0 are left out.
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    y = np.asarray(y, dtype=float)
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
+    keep = (w > 0) & np.isfinite(y)
+    sizes, y, w = sizes[keep], y[keep], w[keep]
+    if len(y) < 3 or np.unique(sizes).size < 2:
+        return None
+    lower, upper = bounds if bounds is not None else fit_bounds(sizes)
+    starts = starts if starts is not None else default_starts(sizes, y, r0)
+
+    def model(n: np.ndarray, r_inf: float, log_n0: float, log_alpha: float) -> np.ndarray:
+        return curve(n, r0, r_inf, 10.0**log_n0, 10.0**log_alpha)
+
+    def jacobian(n: np.ndarray, r_inf: float, log_n0: float, log_alpha: float) -> np.ndarray:
+        # d/d(R∞, log10 N0, log10 α) of R∞ − (R∞ − R0) g, g = (1 + N/N0)^(−α)
+        n0, alpha = 10.0**log_n0, 10.0**log_alpha
+        g = (1.0 + n / n0) ** (-alpha)
+        gain = r_inf - r0
+        return np.column_stack(
+            [1.0 - g, -gain * alpha * g * n / (n0 + n) * _LN10, gain * g * np.log1p(n / n0) * alpha * _LN10]
+        )
+
+    best: Fit | None = None
+    inner_lo = np.array(lower) + 1e-9
+    inner_hi = np.array(upper) - 1e-9
+    for start in starts:
+        p0 = np.clip(np.asarray(start, dtype=float), inner_lo, inner_hi)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", OptimizeWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                popt, _ = curve_fit(
+                    model, sizes, y, p0=p0, sigma=1.0 / np.sqrt(w), bounds=(lower, upper), jac=jacobian, max_nfev=2000
+                )
+        except (RuntimeError, ValueError):
+            continue
+        sse = float(np.sum(w * (model(sizes, *popt) - y) ** 2))
+        if np.all(np.isfinite(popt)) and math.isfinite(sse) and (best is None or sse < best.sse):
+            best = Fit(float(popt[0]), float(10.0 ** popt[1]), float(10.0 ** popt[2]), sse)
+    return best
+
+
+def _fmt(v: float) -> str:
+    if not math.isfinite(v):
+        return str(v)
+    if abs(v) >= 1e6:
+        return f"{v:.2g}"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def _n_check(name: str, value: float, min_n: float, max_n: float) -> str:
+    """Why an N-valued quantity is not reported, or ""."""
+    if 0 < value < min_n:
+        return f"{name} below the smallest trained N = {min_n:g} (the fit says {_fmt(value)}): not resolved by the sweep"
+    if value > EXTRAPOLATION * max_n:
+        return f"{name} = {_fmt(value)} is beyond {EXTRAPOLATION:g} × the largest N ({max_n:g}): extrapolation"
+    return ""
+
+
+def learning_curve_row(
+    group: Group, reps: Replicates | None, target: float, metric: str = "recall_at_50", level: float = LEVEL
+) -> dict[str, Any]:
+    """The fit and its CIs for one group; NaN with the reason in ``note`` where not reliable."""
+    rows = group.rows
+    trained = rows[(rows["size"] > 0) & rows[metric].notna()]
+    zero = rows.loc[rows["size"] == 0, metric].dropna()
+    sizes_all = sorted(rows.loc[rows[metric].notna(), "size"].unique())
+    row: dict[str, Any] = {
+        "language": group.language,
+        "benchmark": group.benchmark,
+        "method": group.method,
+        "metric": metric,
+        "n_sizes": len(sizes_all),
+        "n_points": len(trained),
+        "n_seeds": group.trained_seeds,
+        "r0": float(zero.mean()) if len(zero) else math.nan,
+        "target_recall": target,
+        "n_boot_fit": 0,
+        "n_boot_ok": 0,
+    }
+    for name in ("r_inf", "n0", "alpha", "n90", "n_target", "rmse"):
+        row[name] = math.nan
+    for name in ("r_inf", "n90", "n_target"):
+        row[f"{name}_ci_low"] = row[f"{name}_ci_high"] = math.nan
+
+    def done(*notes: str) -> dict[str, Any]:
+        row["note"] = "; ".join(n for n in notes if n)
+        return row
+
+    if not len(zero):
+        return done("no N = 0 run: R0 unknown, no learning curve")
+    if len(sizes_all) < MIN_SIZES:
+        return done(
+            f"only {len(sizes_all)} size(s) including N = 0; the curve (R0 fixed, 3 free parameters) needs ≥ {MIN_SIZES}"
+        )
+    n = trained["size"].to_numpy(dtype=float)
+    y = trained[metric].to_numpy(dtype=float)
+    r0 = row["r0"]
+    bounds = fit_bounds(n)
+    best = fit(n, y, r0, bounds=bounds)
+    if best is None:
+        return done("curve_fit did not converge from any start")
+    min_n, max_n = float(n.min()), float(n.max())
+    gain = best.r_inf - r0
+    if best.r_inf <= bounds[0][0] + 1e-6 or best.r_inf >= bounds[1][0] - 1e-6:
+        return done(f"fitted R∞ at its bound ({best.r_inf:.3g}): plateau not identified")
+    if gain <= 0:
+        return done(f"no gain: fitted R∞ = {best.r_inf:.3g} ≤ R0 = {r0:.3g}")
+    # Lack of fit: the curve misses a size mean by more than LACK_OF_FIT_Z standard errors.
+    fitted_means = curve(group.trained_sizes, r0, best.r_inf, best.n0, best.alpha)
+    for i, size in enumerate(group.sizes):
+        if size == 0:
+            continue
+        values = trained.loc[trained["size"] == size, metric]
+        if reps is not None and metric in reps.size_mean and group.trained_seeds >= 2:
+            se = float(np.nanstd(reps.size_mean[metric][:, i]))
+        elif len(values) >= 2:
+            se = float(values.std() / math.sqrt(len(values)))
+        else:
+            continue
+        resid = float(values.mean()) - float(fitted_means[list(group.trained_sizes).index(size)])
+        se = max(se, 1e-6)  # identical seeds (and noiseless data) have no spread
+        if abs(resid) > LACK_OF_FIT_Z * se:
+            return done(
+                f"lack of fit at N = {size}: mean {values.mean():.3g} vs curve {values.mean() - resid:.3g} "
+                f"({abs(resid) / se:.1f} SE); the saturating curve does not describe these data"
+            )
+    notes = []
+    row.update(r_inf=best.r_inf, n0=best.n0, alpha=best.alpha, rmse=math.sqrt(best.sse / len(y)))
+    n90 = float(n_at_fraction(best.n0, best.alpha))
+    n_target = float(n_for_target(r0, best.r_inf, best.n0, best.alpha, target))
+    why_n90 = _n_check("N90", n90, min_n, max_n)
+    row["n90"] = math.nan if why_n90 else n90
+    notes.append(why_n90)
+    why_target = ""
+    if n_target == 0:
+        why_target = f"target {target:g} already reached at N = 0 (R0 = {r0:.3g})"
+    elif math.isinf(n_target):
+        why_target = f"target {target:g} not reached: fitted R∞ = {best.r_inf:.3g}"
+    else:
+        why_target = _n_check("N(target)", n_target, min_n, max_n)
+    row["n_target"] = n_target if (not why_target or n_target == 0) else math.nan
+    notes.append(why_target)
+
+    # Bootstrap refits.
+    if reps is None or metric not in reps.cell_means or len(reps.cell_means[metric]) == 0:
+        return done(*notes)
+    if group.trained_seeds < 2:
+        return done(*notes, "one seed: the seed-cluster bootstrap cannot resample seeds, so no CIs")
+    cell_means = reps.cell_means[metric]
+    draws = reps.seed_draws
+    n_fit = len(cell_means)
+    seed_counts = bootstrap.query_counts(draws, len(group.seeds))  # (n_fit, seeds)
+    cell_seed = np.searchsorted(group.seeds, group.rows["seed"].to_numpy())
+    cell_size = group.rows["size"].to_numpy(dtype=float)
+    weights = seed_counts[:, cell_seed]  # (n_fit, cells)
+    is_trained = (cell_size > 0) & group.rows[metric].notna().to_numpy()
+    is_zero = cell_size == 0
+    results = np.full((n_fit, 3), np.nan)  # r_inf, n90, n_target
+    start = [best.params]
+    for b in range(n_fit):
+        w0 = weights[b, is_zero]
+        if w0.sum() == 0:
+            continue
+        r0_b = float(np.sum(w0 * cell_means[b, is_zero]) / w0.sum())
+        refit = fit(cell_size[is_trained], cell_means[b, is_trained], r0_b, weights[b, is_trained], start, bounds)
+        if refit is None:
+            refit = fit(cell_size[is_trained], cell_means[b, is_trained], r0_b, weights[b, is_trained], None, bounds)
+        if refit is None:
+            continue
+        gain_b = refit.r_inf - r0_b
+        results[b, 0] = refit.r_inf
+        results[b, 1] = n_at_fraction(refit.n0, refit.alpha) if gain_b > 0 else np.nan
+        results[b, 2] = n_for_target(r0_b, refit.r_inf, refit.n0, refit.alpha, target) if gain_b > 0 else np.inf
+    ok = np.isfinite(results[:, 0])
+    row["n_boot_fit"], row["n_boot_ok"] = n_fit, int(ok.sum())
+    if 1 - ok.mean() > MAX_FAILED_SHARE:
+        return done(*notes, f"only {ok.sum()} of {n_fit} bootstrap refits converged: no CIs")
+    results = results[ok]
+    lo, hi, _ = bootstrap.percentile_ci(results[:, 0], level)
+    if hi - lo > MAX_R_INF_CI_WIDTH:
+        row["r_inf"] = math.nan
+        notes.append(f"R∞ = {best.r_inf:.3g} unreliable: 95 % CI [{lo:.3g}, {hi:.3g}] too wide")
+    else:
+        row["r_inf_ci_low"], row["r_inf_ci_high"] = lo, hi
+    for name, column in (("N90", 1), ("N(target)", 2)):
+        key = "n90" if column == 1 else "n_target"
+        if math.isnan(row[key]):
+            continue
+        values = results[:, column]
+        undefined = ~np.isfinite(values)
+        alpha_tail = (1 - level) / 2
+        if undefined.mean() > alpha_tail:
+            why = "gain ≤ 0" if column == 1 else "the target is not reached"
+            row[key] = math.nan
+            notes.append(
+                f"{name} unreliable: {why} in {undefined.sum()} of {len(values)} bootstrap refits (upper CI unbounded)"
+            )
+            continue
+        # Undefined refits (never reached) belong to the upper tail: count them as +inf there.
+        # (1e300 rather than inf keeps the interpolation finite; such an upper limit fails the check below.)
+        lo, hi = np.quantile(np.where(undefined, 1e300, values), [alpha_tail, 1 - alpha_tail])
+        if hi > EXTRAPOLATION * max_n or (lo > 0 and hi / lo > MAX_N_CI_RATIO):
+            row[key] = math.nan
+            notes.append(f"{name} unreliable: 95 % CI [{_fmt(lo)}, {_fmt(hi)}] too wide")
+        else:
+            row[f"{key}_ci_low"], row[f"{key}_ci_high"] = float(lo), float(hi)
+    return done(*notes)
+
+
+def learning_curves(
+    groups: Sequence[Group],
+    replicates: Sequence[Replicates | None],
+    target: float = 0.1,
+    metric: str = "recall_at_50",
+    level: float = LEVEL,
+) -> pd.DataFrame:
+    """One row per group: see :func:`learning_curve_row`."""
+    rows = [learning_curve_row(g, r, target, metric, level) for g, r in zip(groups, replicates)]
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)

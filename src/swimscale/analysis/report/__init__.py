@@ -1,0 +1,7 @@
+"""Presenting the analysis: Markdown and LaTeX tables, plots, and ``summary.md`` in plain words."""
+
+from swimscale.analysis.report._plots import plot_recall_vs_n, plot_slope_forest
+from swimscale.analysis.report._summary import summary_markdown
+from swimscale.analysis.report._tables import to_latex, to_markdown, write_table
+
+__all__ = ["plot_recall_vs_n", "plot_slope_forest", "summary_markdown", "to_latex", "to_markdown", "write_table"]

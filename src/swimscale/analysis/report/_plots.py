@@ -1,0 +1,182 @@
+"""Plots of the correlate stage: a metric against N per language, and a forest plot of slopes.
+
+Bare :class:`matplotlib.figure.Figure` objects render with Agg and leave pyplot's global state alone.
+Each figure is saved once per path given, in the format of the path's suffix (PNG, SVG, ...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
+
+from swimscale.analysis._curves import curve
+from swimscale.analysis._stats import GROUP_COLUMNS, METRIC_LABELS
+
+StrPath = str | PathLike[str]
+
+
+def _save(fig: Figure, paths: Sequence[StrPath]) -> None:
+    for path in paths:
+        fmt = Path(path).suffix.lstrip(".").lower() or "png"
+        # No creation date in the file: the same results give the same bytes.
+        metadata = {"Date": None} if fmt in ("svg", "pdf") else {}
+        fig.savefig(path, dpi=150, format=fmt, bbox_inches="tight", metadata=metadata)
+
+
+def _means_without_ci(recall: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Mean per group × size over seeds, with mean ± SD as the band (when no bootstrap CI is given)."""
+    stats = recall.groupby([*GROUP_COLUMNS, "size"], sort=True)[metric].agg(["mean", "std", "count"]).reset_index()
+    stats["std"] = stats["std"].fillna(0.0)
+    stats["ci_low"] = stats["mean"] - stats["std"]
+    stats["ci_high"] = stats["mean"] + stats["std"]
+    stats["metric"] = metric
+    return stats
+
+
+def plot_recall_vs_n(
+    recall: pd.DataFrame,
+    paths: Sequence[StrPath],
+    metric: str = "recall_at_50",
+    by_size: pd.DataFrame | None = None,
+    curves: pd.DataFrame | None = None,
+) -> None:
+    """``metric`` against N (log x), one panel per language, one line per benchmark × method.
+
+    Each run is a small dot; the line is the mean over seeds with its band: the bootstrap 95 % CI from
+    ``by_size`` (see :func:`swimscale.stats.by_size_table`), or mean ± SD over seeds without it. N = 0
+    (the untrained student) is the dashed horizontal line with its CI as a shaded strip. A reliable
+    learning curve from ``curves`` (:func:`swimscale.curves.learning_curves`) is drawn dotted.
+    """
+    band_label = "95 % bootstrap CI" if by_size is not None else "± SD over seeds"
+    summary = _means_without_ci(recall, metric) if by_size is None else by_size[by_size["metric"] == metric]
+    languages = sorted(recall["language"].astype(str).unique()) or [""]
+    ncols = min(3, len(languages))
+    nrows = math.ceil(len(languages) / ncols)
+    fig = Figure(figsize=(4.8 * ncols + 2.2, 3.8 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    sizes = sorted(recall.loc[recall["size"] > 0, "size"].unique())
+    label = METRIC_LABELS.get(metric, metric)
+    for ax, language in zip(axes, languages):
+        data = recall[recall["language"].astype(str) == language]
+        # Name the benchmark only where a language has several, to keep the legend short.
+        several_benchmarks = data["benchmark"].nunique() > 1
+        for i, ((_, benchmark, method), group) in enumerate(data.groupby(GROUP_COLUMNS, sort=True)):
+            color = f"C{i % 10}"
+            name = f"{benchmark}/{method}" if several_benchmarks else method
+            trained = group[group["size"] > 0]
+            if len(trained):
+                ax.plot(trained["size"], trained[metric], "o", color=color, alpha=0.35, markersize=3.5)
+            own = summary[
+                (summary["language"].astype(str) == language)
+                & (summary["benchmark"] == benchmark)
+                & (summary["method"] == method)
+            ].sort_values("size")
+            line = own[own["size"] > 0]
+            if len(line):
+                ax.plot(line["size"], line["mean"], "-o", color=color, label=f"{name}: mean over seeds")
+                ok = line["ci_low"].notna() & line["ci_high"].notna()
+                if ok.any():
+                    ax.fill_between(
+                        line.loc[ok, "size"], line.loc[ok, "ci_low"], line.loc[ok, "ci_high"],
+                        color=color, alpha=0.18, linewidth=0, label=f"{name}: {band_label}",
+                    )
+            zero = own[own["size"] == 0]
+            if len(zero) and not math.isnan(zero["mean"].iloc[0]):
+                ax.axhline(zero["mean"].iloc[0], color=color, linestyle="--", linewidth=1, label=f"{name}: N = 0")
+                lo, hi = zero["ci_low"].iloc[0], zero["ci_high"].iloc[0]
+                if by_size is not None and not (math.isnan(lo) or math.isnan(hi)):
+                    ax.axhspan(lo, hi, color=color, alpha=0.08, linewidth=0)
+            if curves is not None and sizes:
+                fit = curves[
+                    (curves["language"].astype(str) == language)
+                    & (curves["benchmark"] == benchmark)
+                    & (curves["method"] == method)
+                    & (curves["metric"] == metric)
+                ]
+                if len(fit) and np.isfinite(fit[["r0", "r_inf", "n0", "alpha"]].to_numpy(dtype=float)).all():
+                    f = fit.iloc[0]
+                    grid = np.geomspace(min(sizes) / 1.5, max(sizes) * 1.5, 200)
+                    ax.plot(grid, curve(grid, f.r0, f.r_inf, f.n0, f.alpha), ":", color=color, label=f"{name}: fitted curve")
+        ax.set_xscale("log")
+        if sizes:
+            ax.set_xticks(sizes, [f"{int(n):,}" for n in sizes])
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xlim(min(sizes) / 1.6, max(sizes) * 1.6)
+        else:
+            ax.set_xlim(1, 1e4)  # no N > 0 data to set the range; show a plausible one
+        ax.set_title(language)
+        ax.set_xlabel("training samples N (log scale)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    for ax in axes[len(languages) :]:
+        ax.set_visible(False)
+    legend: dict[str, object] = {}  # one entry per label over all panels
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(text, handle)
+    if legend:
+        # Outside the axes, so the legend never hides data points.
+        axes[ncols - 1].legend(
+            list(legend.values()), list(legend), fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0)
+        )
+    fig.tight_layout()
+    _save(fig, paths)
+
+
+def plot_slope_forest(slopes: pd.DataFrame, paths: Sequence[StrPath]) -> None:
+    """Forest plot: slope per doubling of N with its 95 % CI per language, per tier and for all languages."""
+    rows = []  # (label, slope, lo, hi, kind)
+    footnotes = []
+    for method, data in slopes.groupby("method", sort=True):
+        metric = str(data["metric"].iloc[0])
+        for tier in sorted(data.loc[data["scope"] == "tier", "tier"].astype(str)):
+            for r in data[(data["scope"] == "language") & (data["tier"].astype(str) == tier)].itertuples():
+                rows.append((f"{method} · {r.language} ({r.benchmark})", r.slope, r.ci_low, r.ci_high, "language"))
+            t = data[(data["scope"] == "tier") & (data["tier"].astype(str) == tier)].iloc[0]
+            rows.append((f"{method} · tier {tier} (pooled, {t.n_languages} lang.)", t.slope, t.ci_low, t.ci_high, "tier"))
+        for r in data[data["scope"] == "all"].itertuples():
+            rows.append((f"{method} · all languages ({r.n_languages})", r.slope, r.ci_low, r.ci_high, "all"))
+        for r in data[data["scope"] == "tier_difference"].itertuples():
+            if np.isfinite(r.stat):
+                footnotes.append(
+                    f"{method}: tier difference F({r.df_num:.0f}, {r.df_den:.0f}) = {r.stat:.2f}, p = {r.p_value:.2g}"
+                )
+            else:
+                footnotes.append(f"{method}: tier difference not tested ({r.note})")
+    fig = Figure(figsize=(8, 0.42 * max(len(rows), 1) + 1.8))
+    ax = fig.add_subplot()
+    style = {"language": ("o", "C0", 5), "tier": ("D", "C3", 7), "all": ("D", "black", 8)}
+    labels = []
+    for i, (label, slope, lo, hi, kind) in enumerate(rows):
+        y = len(rows) - 1 - i
+        marker, color, size = style[kind]
+        if np.isfinite(slope):
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.hlines(y, lo, hi, color=color, linewidth=1.6)
+            else:
+                label += "  (no CI)"
+            ax.plot([slope], [y], marker=marker, color=color, markersize=size, linestyle="none")
+        else:
+            label += "  (not estimable)"
+        labels.append((y, label))
+    ax.axvline(0, color="grey", linewidth=0.8, linestyle="--")
+    if labels:
+        ax.set_yticks([y for y, _ in labels], [lab for _, lab in labels], fontsize="small")
+        ax.set_ylim(-0.8, len(rows) - 0.2)
+    else:
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no slope could be estimated", ha="center", va="center", transform=ax.transAxes)
+    metric = METRIC_LABELS.get(str(slopes["metric"].iloc[0]), "") if len(slopes) else "metric"
+    ax.set_xlabel(f"change in {metric} per doubling of N (95 % CI)")
+    ax.grid(True, axis="x", alpha=0.3)
+    if footnotes:
+        ax.set_title("\n".join(footnotes), fontsize="small", loc="left")
+    fig.tight_layout()
+    _save(fig, paths)

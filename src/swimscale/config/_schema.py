@@ -1,0 +1,42 @@
+"""The JSON schema of the config (workflow/schemas/config.schema.yaml): the one home of every default.
+
+Snakemake validates the config against it and fills in the defaults when it builds the DAG; library
+callers outside Snakemake (tests, the command line, speed scripts) read the same defaults here, so
+no code restates a default.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+# The package's copy is a symbolic link to workflow/schemas/config.schema.yaml (the Snakemake catalog's
+# place for it); a wheel built from the checkout carries the file itself.
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def load_schema() -> dict[str, Any]:
+    """The schema as a dict (a copy: callers may change it)."""
+    return copy.deepcopy(_schema())
+
+
+def defaults(section: str) -> dict[str, Any]:
+    """The defaults of one object-valued section of the config (e.g. ``"train"``, ``"analysis"``):
+    {key: default} for every key of the section that has one."""
+    properties = _schema()["properties"]
+    if section not in properties or properties[section].get("type") != "object":
+        raise KeyError(f"the config schema has no section {section!r}")
+    return {
+        key: copy.deepcopy(spec["default"])
+        for key, spec in properties[section].get("properties", {}).items()
+        if "default" in spec
+    }

@@ -1,0 +1,155 @@
+"""Training pools and benchmarks in one normalised on-disk form.
+
+Pool: JSONL in SWIM-IR's cross-lingual schema (`_id, lang, code, query, title, text`): `query` in the
+low-resource language, `text` the English passage; an optional `query_en` holds an English
+translation of the query (bitext such as the demo's Bible pairs, or machine-translated queries).
+Benchmark: `queries.tsv` (`qid<TAB>text`), `corpus.jsonl` (`docid, title, text`) and TREC qrels
+(`qid 0 docid rel`) — the layout of local TREC-style benchmarks, so one reader serves every source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import re
+from pathlib import Path
+
+POOL_FIELDS = ("_id", "lang", "code", "query", "title", "text")
+
+
+def package_versions(names: list[str]) -> dict[str, str]:
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def normalise_text(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def write_jsonl(path: Path, rows) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_problem(
+    record, code: str | None = None, language_name: str | None = None, seen: dict | None = None, where=None
+) -> tuple[str, str] | None:
+    """(reason kind, message) for a pool record that must not be used, None for a good one.
+
+    Kinds: not_an_object, missing_field, empty_query, empty_text, wrong_code, wrong_lang, duplicate_id
+    (malformed_json is detected by the readers, before a record exists). `seen` maps the _ids accepted
+    so far to where they were ("line 3", "row 7"); a good record is added to it.
+    """
+    if not isinstance(record, dict):
+        return "not_an_object", "expected a JSON object"
+    missing = [field for field in POOL_FIELDS if field not in record or record[field] is None]
+    if missing:
+        return "missing_field", f"missing field(s) {', '.join(missing)}"
+    for field in ("query", "text"):
+        if not str(record[field]).strip():
+            return f"empty_{field}", f"empty '{field}'"
+    if code is not None and record["code"] != code:
+        return "wrong_code", f"code '{record['code']}' but language '{code}' was requested"
+    if language_name is not None and record["lang"] != language_name:
+        return "wrong_lang", f"lang '{record['lang']}' but '{language_name}' was requested"
+    if seen is not None:
+        if record["_id"] in seen:
+            return "duplicate_id", f"duplicate _id '{record['_id']}' (first on {seen[record['_id']]})"
+        seen[record["_id"]] = where
+    return None
+
+
+def iter_jsonl_records(path: Path):
+    """(line number, parsed record) for every non-blank line; a malformed line raises ValueError with
+    file, line and reason unless the caller catches it per line (see `iter_jsonl_lines`)."""
+    for line_no, record, error in iter_jsonl_lines(path):
+        if error is not None:
+            raise ValueError(f"{path}: line {line_no}: {error}")
+        yield line_no, record
+
+
+def iter_jsonl_lines(path: Path):
+    """(line number, record or None, parse error or None) for every non-blank line, streamed."""
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield line_no, json.loads(line), None
+            except json.JSONDecodeError as err:
+                yield line_no, None, f"malformed JSON ({err.msg})"
+
+
+def iter_pool(path: Path, code: str | None = None):
+    """Streams and validates a pool JSONL: any bad record raises ValueError with file, line and reason.
+    Memory holds the _ids only (for the duplicate check), not the records."""
+    seen: dict = {}
+    for line_no, record, error in iter_jsonl_lines(path):
+        where = f"{path}: line {line_no}"
+        if error is not None:
+            raise ValueError(f"{where}: {error}")
+        problem = record_problem(record, code=code, seen=seen, where=f"line {line_no}")
+        if problem is not None:
+            raise ValueError(f"{where}: {problem[1]}")
+        yield record
+    if not seen:
+        raise ValueError(f"{path}: no records")
+
+
+def read_pool(path: Path, code: str | None = None) -> list[dict]:
+    """Reads and validates a pool JSONL; any bad record raises ValueError with file, line and reason."""
+    return list(iter_pool(path, code))
+
+
+def read_queries(path: Path) -> dict[str, str]:
+    queries = {}
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 2 or not parts[0] or not parts[1].strip():
+                raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
+            if parts[0] in queries:
+                raise ValueError(f"{path}: line {line_no}: duplicate query id '{parts[0]}'")
+            queries[parts[0]] = parts[1]
+    return queries
+
+
+def read_corpus(path: Path) -> tuple[list[str], list[str]]:
+    """(docids, texts) in file order; a title, when present, is prefixed to the text."""
+    docids, texts, seen = [], [], set()
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+                docid, title, text = str(doc["docid"]), doc.get("title") or "", doc["text"]
+            except (json.JSONDecodeError, KeyError, TypeError) as err:
+                raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
+            if docid in seen:
+                raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
+            seen.add(docid)
+            docids.append(docid)
+            texts.append(f"{title}. {text}" if title else text)
+    return docids, texts

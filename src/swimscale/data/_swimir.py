@@ -1,0 +1,267 @@
+"""SWIM-IR training pools: from the Hugging Face Hub (through `datasets`) or from local files in the
+original release layout, validated record by record and written, streamed, as our pool JSONL.
+
+Sources (config `pools.<code>.source`):
+
+- `swimir_hf`: `datasets.load_dataset(<dataset>, name=<code>, split="train")`. `<dataset>` is a Hub id
+  (`nthakur/swim-ir-cross-lingual`: one parquet config per language, `<code>/train-0000i-of-0000n.parquet`,
+  ~900k pairs each; `nthakur/indic-swim-ir-cross-lingual`: the XTREME-UP Indic languages, a few thousand
+  pairs each) or a local snapshot of such a repository (`huggingface-cli download ... --local-dir`).
+  A snapshot under `<data_dir>/swimir/<repository name>` is used without asking the Hub; otherwise the
+  Hub's files are cached under `<data_dir>/huggingface`.
+- `swimir_local`: the release tarball (`swim_ir_v1.tar.gz`) extracted: `<path>/<section>/<code>/train.jsonl`
+  or `<path>/<section>/<code>.jsonl` (JSONL), or `<path>/<section>/<code>/*.parquet`; section
+  `cross_lingual` (the 17 XOR-Retrieve/MIRACL languages) or `cross_lingual_ext` (the XTREME-UP languages).
+
+Records keep SWIM-IR's schema (`_id, lang, code, query, title, text`): `query` in the language, `text`
+the English Wikipedia passage it was generated from. They carry no `query_en`, so training transports
+queries onto passages (semi-relaxed OT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+from swimscale.data._records import (
+    POOL_FIELDS,
+    iter_jsonl_lines,
+    package_versions,
+    record_problem,
+    sha256_of,
+)
+from swimscale.errors import DataMissingError
+
+CROSS_LINGUAL = "nthakur/swim-ir-cross-lingual"
+INDIC = "nthakur/indic-swim-ir-cross-lingual"
+# Language configs of the two Hub datasets (their dataset cards, checked 2026-11).
+HF_LANGUAGES = {
+    CROSS_LINGUAL: ("ar", "bn", "de", "es", "fa", "fi", "fr", "hi", "id", "ja", "ko", "ru", "sw", "te", "th", "yo", "zh"),
+    INDIC: ("as", "bho", "gom", "gu", "hi", "kn", "mai", "ml", "mni", "mr", "or", "pa", "ps", "sa", "ta", "ur"),
+}
+RELEASE_URL = "http://storage.googleapis.com/gresearch/swim-ir/swim_ir_v1.tar.gz"
+SECTIONS = ("cross_lingual", "cross_lingual_ext")
+BAD_RECORD_KINDS = (
+    "malformed_json",
+    "not_an_object",
+    "missing_field",
+    "empty_query",
+    "empty_text",
+    "wrong_code",
+    "wrong_lang",
+    "duplicate_id",
+)
+BATCH = 10_000
+
+
+def hf_source(dataset: str, data_dir: str | Path) -> str:
+    """What `load_dataset` gets: an existing directory as is, else a pre-staged snapshot under
+    `<data_dir>/swimir/<name>` (so a cluster without internet needs no config change), else the Hub id."""
+    path = Path(dataset).expanduser()
+    if path.is_dir():
+        return str(path)
+    snapshot = Path(data_dir) / "swimir" / dataset.rstrip("/").split("/")[-1]
+    if (snapshot / "README.md").is_file():
+        return str(snapshot)
+    return dataset
+
+
+def hf_missing_message(dataset: str, code: str, data_dir: str | Path, error: str) -> str:
+    name = dataset.rstrip("/").split("/")[-1]
+    snapshot = Path(data_dir) / "swimir" / name
+    return (
+        f"SWIM-IR pool '{code}': could not load {dataset} (config '{code}'): {error}\n"
+        f"With internet the job downloads it itself (cache: {Path(data_dir) / 'huggingface'}). Without internet, "
+        f"on a machine that has it run\n"
+        f"  huggingface-cli download {dataset} --repo-type dataset --include '{code}/*' README.md "
+        f"--local-dir {snapshot}\n"
+        f"and copy {snapshot} to the same path here (data_dir = {data_dir}); it is then read offline. "
+        f"Or use source: swimir_local with the release files ({RELEASE_URL})."
+    )
+
+
+def hf_records(dataset: str, code: str, data_dir: str | Path, revision: str | None = None):
+    """(description, iterator of (where, record, parse error)) over the `train` split of one language."""
+    try:
+        import datasets
+    except ImportError as err:  # pragma: no cover - datasets is a pinned dependency
+        raise DataMissingError(f"source swimir_hf needs the `datasets` package ({err})") from None
+    source = hf_source(dataset, data_dir)
+    try:
+        table = datasets.load_dataset(
+            source, name=code, split="train", revision=revision, cache_dir=str(Path(data_dir) / "huggingface")
+        )
+    except Exception as err:  # offline, unknown config, missing files: one message that says what to do
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise DataMissingError(hf_missing_message(dataset, code, data_dir, f"{type(err).__name__}: {first_line}")) from None
+    description = f"{source} (config {code}, split train)"
+
+    def rows():
+        row = 0
+        for batch in table.iter(batch_size=BATCH):
+            columns = list(batch)
+            for i in range(len(batch[columns[0]]) if columns else 0):
+                row += 1
+                yield f"{description}: row {row}", {k: batch[k][i] for k in columns}, None
+
+    return description, rows()
+
+
+def local_candidates(path: str | Path, section: str, code: str) -> list[Path]:
+    base = Path(path).expanduser() / section
+    return [base / code / "train.jsonl", base / f"{code}.jsonl", base / code / "*.parquet"]
+
+
+def local_files(path: str | Path, section: str, code: str) -> list[Path]:
+    """The pool's files in the release layout; DataMissingError says where they were looked for."""
+    jsonl_dir, jsonl_flat, parquet_glob = local_candidates(path, section, code)
+    for candidate in (jsonl_dir, jsonl_flat):
+        if candidate.is_file():
+            return [candidate]
+    parquets = sorted(parquet_glob.parent.glob(parquet_glob.name))
+    if parquets:
+        return parquets
+    looked = "\n  ".join(str(c) for c in (jsonl_dir, jsonl_flat, parquet_glob))
+    raise DataMissingError(
+        f"SWIM-IR pool '{code}': no file in the release layout; looked for\n  {looked}\n"
+        f"Download {RELEASE_URL}, extract it and set pools.{code}.path to the folder that holds "
+        f"cross_lingual/ and cross_lingual_ext/ (section '{section}'), or put {code}'s records at {jsonl_dir}; "
+        f"with internet, source: swimir_hf downloads them from the Hugging Face Hub."
+    )
+
+
+def parquet_rows(file: Path):
+    import pyarrow.parquet as pq
+
+    row = 0
+    for batch in pq.ParquetFile(file).iter_batches(batch_size=BATCH):
+        for record in batch.to_pylist():
+            row += 1
+            yield f"{file}: row {row}", record, None
+
+
+def local_records(path: str | Path, section: str, code: str):
+    files = local_files(path, section, code)
+
+    def rows():
+        for file in files:
+            if file.suffix == ".parquet":
+                yield from parquet_rows(file)
+            else:
+                for line_no, record, error in iter_jsonl_lines(file):
+                    yield f"{file}: line {line_no}", record, error
+
+    return ", ".join(str(f) for f in files), rows()
+
+
+def check_sizes(code: str, sizes: list[int], available: int, cap: bool, description: str) -> dict[int, int]:
+    """{asked size: size that will be trained on}. A size above what the pool has is an error naming
+    the language, the size and the count, unless `cap` (then the whole pool is the sample)."""
+    asked = sorted({int(s) for s in sizes if int(s) > 0})
+    too_big = [s for s in asked if s > available]
+    if too_big and not cap:
+        raise ValueError(
+            f"pool '{code}': size {too_big[-1]} asked, but {description} has only {available} usable records "
+            f"for '{code}' (sizes above it: {', '.join(map(str, too_big))}). Lower pools.{code}.sizes (or the "
+            f"global sizes), or set pools.{code}.cap_sizes: true to train on all {available} records instead."
+        )
+    return {s: min(s, available) for s in asked}
+
+
+def prepare_swimir_pool(
+    code: str,
+    source: str,
+    pool_path: Path,
+    manifest_path: Path,
+    sizes: list[int],
+    cap_sizes: bool = False,
+    on_bad_record: str = "stop",
+    language_name: str | None = None,
+    data_dir: str | Path = "data",
+    dataset: str = CROSS_LINGUAL,
+    revision: str | None = None,
+    path: str | Path | None = None,
+    section: str = "cross_lingual",
+) -> dict:
+    """Streams one language's SWIM-IR records into `pool_path`, validating each one.
+
+    A bad record (malformed JSON, missing field, empty query/text, wrong code or lang, duplicate _id)
+    stops with its file, line (or row) and reason; with on_bad_record = "skip" it is left out and
+    counted by reason in the manifest, with the first few locations. The pool is written to a temporary
+    file and renamed only when every check passed, so a failed job leaves no pool behind.
+    """
+    if on_bad_record not in ("stop", "skip"):
+        raise ValueError(f"on_bad_record must be 'stop' or 'skip', got '{on_bad_record}'")
+    if source == "swimir_hf":
+        description, rows = hf_records(dataset, code, data_dir, revision)
+    elif source == "swimir_local":
+        if path is None:
+            raise ValueError(f"config 'pools.{code}.path': required for source swimir_local")
+        if section not in SECTIONS:
+            raise ValueError(f"config 'pools.{code}.section': '{section}' is not one of {', '.join(SECTIONS)}")
+        description, rows = local_records(path, section, code)
+    else:
+        raise ValueError(f"unknown SWIM-IR source '{source}'")
+
+    skipped: Counter = Counter()
+    examples: dict[str, list[str]] = {}
+    seen: dict = {}
+    written = read = 0
+    pool_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pool_path.with_name(pool_path.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            for where, record, error in rows:
+                read += 1
+                if error is not None:
+                    problem = ("malformed_json", error)
+                else:
+                    problem = record_problem(record, code, language_name, seen, where.rsplit(": ", 1)[-1])
+                if problem is not None:
+                    if on_bad_record == "stop":
+                        raise ValueError(
+                            f"{where}: {problem[1]} (set pools.{code}.on_bad_record: skip to leave such records out, counted)"
+                        )
+                    skipped[problem[0]] += 1
+                    examples.setdefault(problem[0], [])
+                    if len(examples[problem[0]]) < 3:
+                        examples[problem[0]].append(f"{where}: {problem[1]}")
+                    continue
+                row = {field: str(record[field]) for field in POOL_FIELDS}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                written += 1
+        if written == 0:
+            raise ValueError(f"{description}: no usable records for '{code}' ({read} read, {sum(skipped.values())} skipped)")
+        effective = check_sizes(code, sizes, written, cap_sizes, description)
+        os.replace(tmp, pool_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+    manifest = {
+        "source": source,
+        "language": code,
+        "input": description,
+        "dataset": dataset if source == "swimir_hf" else None,
+        "revision": revision,
+        "on_bad_record": on_bad_record,
+        "counts": {
+            "records_read": read,
+            "pool_records": written,
+            "skipped": {kind: skipped.get(kind, 0) for kind in BAD_RECORD_KINDS},
+            "skipped_total": sum(skipped.values()),
+        },
+        "skipped_examples": examples,
+        "sizes": {
+            "asked": sorted(effective),
+            "effective": {str(k): v for k, v in sorted(effective.items())},
+            "capped": sorted(k for k, v in effective.items() if v < k),
+            "cap_sizes": cap_sizes,
+        },
+        "files": {str(pool_path): sha256_of(pool_path)},
+        "packages": package_versions(["datasets", "pyarrow"]),
+    }
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return manifest

@@ -1,0 +1,189 @@
+"""SWIM-IR pools from fixtures in the real layouts: a Hub dataset repository (README configs + parquet
+shards `<code>/train-0000i-of-0000n.parquet`, read by `datasets.load_dataset`) and the release files
+(`<section>/<code>/train.jsonl`, `<section>/<code>.jsonl`, parquet), with one fixture per bad record."""
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from swimscale import data
+from swimscale.data import _sampling as sampling
+from swimscale.data import _swimir as swimir
+
+NAMES = {"yo": "Yoruba", "sw": "Swahili", "bho": "Bhojpuri"}
+
+
+def records(code, n, start=0):
+    return [
+        {"_id": f"{code}-{i}", "lang": NAMES[code], "code": code, "query": f"ìbéèrè {i}?", "title": f"Title {i}",
+         "text": f"English passage number {i} about a topic."}
+        for i in range(start, start + n)
+    ]
+
+
+def hub_snapshot(root, by_code, shards=2):
+    """A dataset repository as on the Hub (and as `huggingface-cli download --local-dir` leaves it)."""
+    configs = []
+    for code, rows in by_code.items():
+        (root / code).mkdir(parents=True, exist_ok=True)
+        per = -(-len(rows) // shards)
+        for i in range(shards):
+            table = pa.Table.from_pylist(rows[i * per:(i + 1) * per], schema=pa.schema(
+                [(f, pa.string()) for f in data.POOL_FIELDS]))
+            pq.write_table(table, root / code / f"train-{i:05d}-of-{shards:05d}.parquet")
+        configs.append(f"- config_name: {code}\n  data_files:\n  - split: train\n    path: {code}/train-*\n")
+    features = "".join(f"  - name: {f}\n    dtype: string\n" for f in data.POOL_FIELDS)
+    (root / "README.md").write_text(
+        "---\nconfigs:\n" + "".join(configs) + "dataset_info:\n  features:\n" + features
+        + "license: cc-by-sa-4.0\n---\n# SWIM-IR (test fixture)\n"
+    )
+    return root
+
+
+def release_jsonl(root, code, lines, section="cross_lingual", flat=False):
+    path = root / section / (f"{code}.jsonl" if flat else f"{code}/train.jsonl")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n"
+                            for line in lines), encoding="utf-8")
+    return path
+
+
+def prepare(tmp_path, code="yo", **kwargs):
+    args = dict(code=code, pool_path=tmp_path / "out" / f"{code}.jsonl",
+                manifest_path=tmp_path / "out" / f"pool-{code}.json", sizes=[0, 2, 5], data_dir=tmp_path / "data")
+    args.update(kwargs)
+    return swimir.prepare_swimir_pool(**args), args["pool_path"]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+
+
+def test_hub_layout_through_datasets(tmp_path):
+    snapshot = hub_snapshot(tmp_path / "swim-ir-cross-lingual", {"yo": records("yo", 7), "sw": records("sw", 3)})
+    manifest, pool = prepare(tmp_path, source="swimir_hf", dataset=str(snapshot), language_name="Yoruba")
+    assert data.read_pool(pool, code="yo") == records("yo", 7)  # both shards, in order, nothing added
+    assert "query_en" not in pool.read_text()  # passages, not translations: semi-relaxed OT
+    assert manifest["counts"]["pool_records"] == 7 and manifest["counts"]["skipped_total"] == 0
+    assert manifest["sizes"] == {"asked": [2, 5], "effective": {"2": 2, "5": 5}, "capped": [], "cap_sizes": False}
+    assert manifest["files"][str(pool)] == data.sha256_of(pool)
+    assert (tmp_path / "data" / "huggingface").is_dir()  # the cache lives under data_dir
+
+
+def test_snapshot_staged_under_data_dir_is_used_for_the_hub_id(tmp_path):
+    hub_snapshot(tmp_path / "data" / "swimir" / "indic-swim-ir-cross-lingual", {"bho": records("bho", 4)}, shards=1)
+    manifest, pool = prepare(tmp_path, code="bho", source="swimir_hf", dataset=swimir.INDIC, sizes=[4])
+    assert len(data.read_pool(pool, code="bho")) == 4
+    assert "indic-swim-ir-cross-lingual" in manifest["input"]
+
+
+def test_hub_offline_without_data_says_what_to_download(tmp_path):
+    with pytest.raises(data.DataMissingError) as err:
+        prepare(tmp_path, source="swimir_hf", dataset=swimir.CROSS_LINGUAL)
+    message = str(err.value)
+    assert "huggingface-cli download nthakur/swim-ir-cross-lingual --repo-type dataset --include 'yo/*'" in message
+    assert str(tmp_path / "data" / "swimir" / "swim-ir-cross-lingual") in message
+    assert "Traceback" not in message and not (tmp_path / "out" / "yo.jsonl").exists()
+
+
+@pytest.mark.parametrize("layout", ["dir", "flat", "parquet"])
+def test_release_layouts(tmp_path, layout):
+    root = tmp_path / "swim_ir_v1"
+    rows = records("bho", 6)
+    if layout == "parquet":
+        (root / "cross_lingual_ext" / "bho").mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows), root / "cross_lingual_ext" / "bho" / "train-00000-of-00001.parquet")
+    else:
+        release_jsonl(root, "bho", rows, section="cross_lingual_ext", flat=layout == "flat")
+    manifest, pool = prepare(tmp_path, code="bho", source="swimir_local", path=root, section="cross_lingual_ext")
+    assert data.read_pool(pool, code="bho") == rows
+    assert manifest["counts"]["records_read"] == 6
+
+
+def test_release_missing_says_where_to_put_it(tmp_path):
+    with pytest.raises(data.DataMissingError) as err:
+        prepare(tmp_path, source="swimir_local", path=tmp_path / "nowhere")
+    message = str(err.value)
+    assert str(tmp_path / "nowhere" / "cross_lingual" / "yo" / "train.jsonl") in message
+    assert swimir.RELEASE_URL in message and "pools.yo.path" in message
+
+
+GOOD = records("yo", 1)[0]
+BAD_LINES = {
+    "malformed_json": ('{"_id": "b", "lang": "Yoruba",', "malformed JSON"),
+    "not_an_object": (json.dumps(["a", "list"]), "expected a JSON object"),
+    "missing_field": (json.dumps({k: v for k, v in GOOD.items() if k != "title"} | {"_id": "b"}), "missing field(s) title"),
+    "empty_query": (json.dumps({**GOOD, "_id": "b", "query": "  "}), "empty 'query'"),
+    "empty_text": (json.dumps({**GOOD, "_id": "b", "text": ""}), "empty 'text'"),
+    "wrong_code": (json.dumps({**GOOD, "_id": "b", "code": "sw"}), "code 'sw' but language 'yo' was requested"),
+    "wrong_lang": (json.dumps({**GOOD, "_id": "b", "lang": "Swahili"}), "lang 'Swahili' but 'Yoruba' was requested"),
+    "duplicate_id": (json.dumps({**GOOD, "query": "again"}), f"duplicate _id '{GOOD['_id']}' (first on line 1)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_LINES))
+def test_each_bad_record_stops_with_file_line_and_reason(tmp_path, kind):
+    line, reason = BAD_LINES[kind]
+    file = release_jsonl(tmp_path / "rel", "yo", [GOOD, line, *records("yo", 3, start=5)])
+    with pytest.raises(ValueError) as err:
+        prepare(tmp_path, source="swimir_local", path=tmp_path / "rel", language_name="Yoruba", sizes=[1])
+    assert str(err.value).startswith(f"{file}: line 2: {reason}")
+    assert "on_bad_record: skip" in str(err.value)
+    assert not (tmp_path / "out" / "yo.jsonl").exists()  # a failed job leaves no pool
+
+
+def test_skip_flag_counts_every_kind(tmp_path):
+    lines = [GOOD] + [line for line, _ in BAD_LINES.values()] + records("yo", 3, start=5)
+    release_jsonl(tmp_path / "rel", "yo", lines)
+    manifest, pool = prepare(tmp_path, source="swimir_local", path=tmp_path / "rel", language_name="Yoruba",
+                             on_bad_record="skip", sizes=[4])
+    assert manifest["counts"]["skipped"] == {kind: 1 for kind in swimir.BAD_RECORD_KINDS}
+    assert manifest["counts"]["skipped_total"] == 8 and manifest["counts"]["pool_records"] == 4
+    assert manifest["skipped_examples"]["empty_text"] == [f"{tmp_path / 'rel' / 'cross_lingual' / 'yo' / 'train.jsonl'}: line 6: empty 'text'"]
+    assert [r["_id"] for r in data.read_pool(pool, code="yo")] == ["yo-0", "yo-5", "yo-6", "yo-7"]
+
+
+def test_bad_rows_in_the_hub_layout_name_the_row(tmp_path):
+    rows = records("yo", 4)
+    rows[2] = {**rows[2], "text": None}  # a null in parquet: the field is missing
+    snapshot = hub_snapshot(tmp_path / "hub", {"yo": rows}, shards=1)
+    with pytest.raises(ValueError, match=r"\(config yo, split train\): row 3: missing field\(s\) text"):
+        prepare(tmp_path, source="swimir_hf", dataset=str(snapshot), sizes=[1])
+    rows[3] = {**rows[1]}  # and a duplicate
+    snapshot = hub_snapshot(tmp_path / "hub2", {"yo": rows}, shards=1)
+    manifest, _ = prepare(tmp_path, source="swimir_hf", dataset=str(snapshot), sizes=[1], on_bad_record="skip")
+    assert manifest["counts"]["skipped"]["missing_field"] == 1 and manifest["counts"]["skipped"]["duplicate_id"] == 1
+    assert "(first on row 2)" in manifest["skipped_examples"]["duplicate_id"][0]
+
+
+def test_size_above_the_pool_is_an_error_unless_capped(tmp_path):
+    release_jsonl(tmp_path / "rel", "yo", records("yo", 5))
+    with pytest.raises(ValueError) as err:
+        prepare(tmp_path, source="swimir_local", path=tmp_path / "rel", sizes=[0, 2, 6, 10])
+    assert "pool 'yo': size 10 asked" in str(err.value) and "only 5 usable records" in str(err.value)
+    assert "sizes above it: 6, 10" in str(err.value) and "cap_sizes" in str(err.value)
+    assert not (tmp_path / "out" / "yo.jsonl").exists()
+    manifest, pool = prepare(tmp_path, source="swimir_local", path=tmp_path / "rel", sizes=[0, 2, 6, 10], cap_sizes=True)
+    assert manifest["sizes"]["effective"] == {"2": 2, "6": 5, "10": 5} and manifest["sizes"]["capped"] == [6, 10]
+    # The subsample step then writes the capped sample: the whole pool, in rank order.
+    sample, available = data.sample_pool(pool, 10, seed=1, code="yo", cap=True)
+    assert available == 5 and sample == sampling.subsample(data.read_pool(pool), 5, 1)
+    with pytest.raises(ValueError, match="sample size 10 asked, but only 5 records are available"):
+        data.sample_pool(pool, 10, seed=1, code="yo")
+
+
+def test_streamed_sample_equals_the_in_memory_one(tmp_path):
+    pool = tmp_path / "pool.jsonl"
+    data.write_jsonl(pool, records("yo", 200))
+    for size in (1, 17, 200):
+        for seed in (0, 3):
+            sample, available = data.sample_pool(pool, size, seed, code="yo")
+            assert available == 200 and sample == sampling.subsample(data.read_pool(pool), size, seed)
+    small, _ = data.sample_pool(pool, 17, 3)
+    large, _ = data.sample_pool(pool, 50, 3)
+    assert [r["_id"] for r in small] == [r["_id"] for r in large[:17]]  # still nested
+    assert data.sample_pool(pool, 0, 0) == ([], 200)

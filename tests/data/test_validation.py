@@ -1,0 +1,426 @@
+"""Bad input stops the workflow before any training, with a message that names the key, file or line,
+and leaves no training output behind. Models load without remote code and from safetensors only.
+
+Three places, each tested through the real workflow (not a dry run):
+
+- the config, when Snakemake builds the DAG (JSON schema, then swimscale.validate.check_config from
+  common.smk): a broken copy of the tiny config, or input files named in it that are missing or empty;
+- SWIM-IR records, in the prepare_pool job (swimscale.swimir): a local release with one bad record,
+  Snakemake asked for the language's teacher tokens (the first training step);
+- prepared pools and benchmarks, in the `validate` job that every training job of the language needs
+  (swimscale.validate.check_language): prepared files with one defect laid into the working directory.
+"""
+
+import ast
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from swimscale import config as validate
+from swimscale.data import _validate as data_validate
+from swimscale.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "fixtures" / "tiny_config.yaml"
+TEACHER_TOKENS = "results/train/teacher_tokens/minilm-l6/ny.safetensors"
+
+
+def snakemake(workdir, config, *args, cores=1):
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(workdir), "--configfile", str(config), "--cores", str(cores), *args]
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    return result.returncode, result.stdout + result.stderr
+
+
+def tiny_config():
+    return yaml.safe_load(TINY.read_text())
+
+
+def write_config(directory, config):
+    path = Path(directory) / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+# --- config level: stopped when the DAG is built -----------------------------------------------
+
+
+def _set(path, value):
+    def change(config, tmp_path):
+        node = config
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value(tmp_path) if callable(value) else value
+
+    return change
+
+
+def _without(field):
+    def change(record):
+        del record[field]
+        return record
+
+    return change
+
+
+def _pickle_only_model(tmp_path):
+    model = tmp_path / "pickled-model"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "bert"}')
+    (model / "pytorch_model.bin").write_bytes(b"not a safetensors file")
+    return str(model)
+
+
+def _escape_pool(config, tmp_path):
+    config["pools"]["../x"] = {"source": "bible", "language_name": "X"}
+
+
+def _escape_benchmark(config, tmp_path):
+    config["benchmarks"]["../b"] = {"source": "bible", "language": "ny"}
+
+
+CONFIG_CASES = {
+    "unknown_key": (_set(["train", "learning_rate"], 1e-4), ["Additional properties", "learning_rate"]),
+    "wrong_type": (_set(["train", "batch_size"], "16"), ["'16' is not of type 'integer'", "['train']['batch_size']"]),
+    "negative_size": (_set(["sizes"], [0, -32]), ["-32 is less than the minimum of 0", "['sizes'][1]"]),
+    "duplicate_size": (_set(["sizes"], [0, 32, 32]), ["non-unique", "['sizes']"]),
+    "unknown_language_code": (_set(["languages"], ["yo"]), ["'yo'", "pools"]),
+    "language_code_escapes_directory": (_set(["languages"], ["../x"]), ["'../x' does not match", "['languages'][0]"]),
+    "pool_key_escapes_directory": (_escape_pool, ["config 'pools.../x'", "not a language code"]),
+    "benchmark_name_escapes_directory": (_escape_benchmark, ["config 'benchmarks.../b'", "no '..'"]),
+    "teacher_name_escapes_directory": (_set(["teacher", "name"], ".."), ["config 'teacher.name'"]),
+    "model_path_does_not_exist": (
+        _set(["teacher", "model"], "/nonexistent/minilm"),
+        ["config 'teacher.model'", "'/nonexistent/minilm' does not exist"],
+    ),
+    "model_without_safetensors": (
+        _set(["teacher", "model"], _pickle_only_model),
+        ["config 'teacher.model'", "no *.safetensors weights"],
+    ),
+    "unknown_bundled_model": (
+        _set(["teacher", "model"], "bundled:no-such-model"),
+        ["config 'teacher.model'", "unknown bundled model 'no-such-model'"],
+    ),
+    "partial_with_nothing_finished": (_set(["partial"], True), ["config 'partial'", "no run of the sweep has finished"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIG_CASES))
+def test_bad_config_stops_before_any_job(case, tmp_path):
+    change, expected = CONFIG_CASES[case]
+    config = tiny_config()
+    change(config, tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    returncode, output = snakemake(work, write_config(tmp_path, config))
+    assert returncode != 0, output[-3000:]
+    for fragment in expected:
+        assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
+    assert not (work / "results").exists()  # nothing ran, nothing written
+
+
+# --- input files named in the config (DAG-build time) and SWIM-IR records (prepare_pool) --------
+
+
+def yo_records(n=40):
+    return [
+        {"_id": f"yo-{i}", "lang": "Yoruba", "code": "yo", "query": f"ìbéèrè {i}?", "title": f"Title {i}",
+         "text": f"English passage number {i} about a topic."}
+        for i in range(n)
+    ]
+
+
+def lay_yo(tmp_path, pool_lines=None, drop=()):
+    """A SWIM-IR release holding yo's records (`cross_lingual/yo/train.jsonl`) and a local TREC-style
+    benchmark for yo; returns {name: path}. `drop`: files not to write."""
+    src = tmp_path / "src"
+    release = src / "swim_ir_v1"
+    files = {
+        "pool": (release / "cross_lingual" / "yo" / "train.jsonl",
+                 "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in yo_records()) if pool_lines is None else pool_lines),
+        "queries": (src / "yo-bench" / "queries.tsv", "".join(f"q{i}\tìbéèrè {i}\n" for i in range(5))),
+        "corpus": (src / "yo-bench" / "corpus.jsonl",
+                   "".join(json.dumps({"docid": f"d{i}", "title": "", "text": f"passage {i}"}) + "\n" for i in range(10))),
+        "qrels": (src / "yo-bench" / "qrels.txt", "".join(f"q{i} 0 d{i} 1\n" for i in range(5))),
+    }
+    for name, (path, text) in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name not in drop:
+            path.write_text(text, encoding="utf-8")
+    release.mkdir(parents=True, exist_ok=True)
+    return {"release": release, **{name: path for name, (path, _) in files.items()}}
+
+
+def yo_config(tmp_path, files, sizes=(0, 8, 16)):
+    config = tiny_config()
+    config["languages"] = ["yo"]
+    config["pools"]["yo"] = {"source": "swimir_local", "path": str(files["release"]), "language_name": "Yoruba",
+                             "sizes": list(sizes)}
+    config["benchmarks"]["yo-local"] = {"source": "trec", "language": "yo",
+                                        **{k: str(files[k]) for k in ("queries", "corpus", "qrels")}}
+    return write_config(tmp_path, config)
+
+
+INPUT_FILE_CASES = {
+    "swimir_release_folder_missing": (
+        lambda files: {**files, "release": files["release"].parent / "nowhere"},
+        (), ["config 'pools.yo.path'", "nowhere' does not exist"],
+    ),
+    "swimir_language_file_missing": (lambda files: files, ("pool",), ["config 'pools.yo.path'", "cross_lingual/yo/train.jsonl"]),
+    "swimir_file_empty": (lambda files: files, (), ["config 'pools.yo.path'", "train.jsonl is empty"]),
+    "benchmark_file_missing": (lambda files: files, ("qrels",), ["config 'benchmarks.yo-local.qrels'", "does not exist"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INPUT_FILE_CASES))
+def test_missing_or_empty_input_file_stops_before_any_job(case, tmp_path):
+    change, drop, expected = INPUT_FILE_CASES[case]
+    files = lay_yo(tmp_path, pool_lines="" if case == "swimir_file_empty" else None, drop=drop)
+    work = tmp_path / "work"
+    work.mkdir()
+    returncode, output = snakemake(work, yo_config(tmp_path, change(files)))
+    assert returncode != 0, output[-3000:]
+    for fragment in expected:
+        assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
+    assert not (work / "results").exists()
+
+
+def yo_with(line_no, change):
+    lines = []
+    for i, record in enumerate(yo_records(), 1):
+        if i == line_no:
+            record = change(dict(record))
+        lines.append(record if isinstance(record, str) else json.dumps(record, ensure_ascii=False))
+    return "".join(line + "\n" for line in lines)
+
+
+SWIMIR_CASES = {
+    "malformed_json_line": (dict(pool_lines=yo_with(3, lambda r: '{"_id": "yo-2", "query": ')), ["line 3", "malformed JSON"]),
+    "missing_field": (dict(pool_lines=yo_with(2, _without("text"))), ["line 2", "missing field(s) text"]),
+    "empty_query": (dict(pool_lines=yo_with(4, lambda r: {**r, "query": " "})), ["line 4", "empty 'query'"]),
+    "duplicate_id": (dict(pool_lines=yo_with(5, lambda r: {**r, "_id": "yo-0"})), ["line 5", "duplicate _id 'yo-0'"]),
+    "wrong_language_code": (dict(pool_lines=yo_with(6, lambda r: {**r, "code": "sw"})), ["line 6", "code 'sw'"]),
+    "size_larger_than_pool": (dict(sizes=(0, 8, 64)), ["size 64 asked", "only 40 usable records"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SWIMIR_CASES))
+def test_bad_swimir_record_stops_before_training(case, tmp_path):
+    parts, expected = SWIMIR_CASES[case]
+    files = lay_yo(tmp_path, pool_lines=parts.get("pool_lines"))
+    work = tmp_path / "work"
+    work.mkdir()
+    returncode, output = snakemake(work, yo_config(tmp_path, files, sizes=parts.get("sizes", (0, 8, 16))),
+                                   "results/train/teacher_tokens/minilm-l6/yo.safetensors")
+    assert returncode != 0, output[-3000:]
+    for fragment in [*expected, "prepare_pool yo"]:
+        assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
+    if "line" in expected[0]:
+        assert str(files["pool"]) in output  # the release file, not a copy
+    assert not (work / "results" / "train").exists()
+    assert not (work / "results" / "prepare" / "pools" / "yo.jsonl").exists()  # no partial pool
+
+
+# --- data level: stopped by the validate rule, before teacher tokens and training ---------------
+
+
+POOL = "results/prepare/pools/ny.jsonl"
+BENCH = "results/prepare/benchmarks/bible-ny-en"
+
+
+def pool_records(n=40):
+    return [
+        {"_id": f"p{i}", "lang": "Chichewa", "code": "ny", "query": f"funso {i}", "title": "",
+         "text": f"passage {i}", "query_en": f"question {i}"}
+        for i in range(n)
+    ]
+
+
+def lay_prepared(work, pool_lines=None, queries=None, corpus=None, qrels=None):
+    """The five outputs of prepare_bible for ny, valid unless a part is given."""
+    work = Path(work)
+    files = {
+        POOL: "".join(json.dumps(r) + "\n" for r in pool_records()) if pool_lines is None else pool_lines,
+        f"{BENCH}/queries.tsv": "".join(f"ny-q{i}\tfunso {i}\n" for i in range(5)) if queries is None else queries,
+        f"{BENCH}/corpus.jsonl": (
+            "".join(json.dumps({"docid": f"d{i}", "title": "", "text": f"document {i}"}) + "\n" for i in range(10))
+            if corpus is None else corpus
+        ),
+        f"{BENCH}/qrels.txt": "".join(f"ny-q{i} 0 d{i} 1\n" for i in range(5)) if qrels is None else qrels,
+        "results/prepare/manifests/bible-ny.json": "{}\n",
+    }
+    for name, text in files.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(text)
+
+
+def pool_with(line_no, change):
+    """The valid pool with record `line_no` (1-based) replaced by change(record) (a string is written as is)."""
+    lines = []
+    for i, record in enumerate(pool_records(), 1):
+        if i == line_no:
+            record = change(dict(record))
+        lines.append(record if isinstance(record, str) else json.dumps(record))
+    return "".join(line + "\n" for line in lines)
+
+
+DATA_CASES = {
+    "empty_pool_file": (dict(pool_lines=""), [POOL, "empty"]),
+    "malformed_json_line": (dict(pool_lines=pool_with(3, lambda r: '{"_id": "p2", "query": ')), [POOL, "line 3", "malformed JSON"]),
+    "duplicate_id": (dict(pool_lines=pool_with(5, lambda r: {**r, "_id": "p0"})), [POOL, "line 5", "duplicate _id 'p0'"]),
+    "size_larger_than_pool": (dict(sizes=[0, 8, 64]), [POOL, "40 records"]),
+    "qrels_document_not_in_corpus": (
+        dict(qrels="ny-q0 0 d0 1\nny-q1 0 d99 1\nny-q2 0 d2 1\nny-q3 0 d3 1\nny-q4 0 d4 1\n"),
+        ["qrels.txt: line 2", "document 'd99' is not in the corpus"],
+    ),
+    "query_without_qrels": (
+        dict(qrels="ny-q0 0 d0 1\nny-q1 0 d1 1\nny-q2 0 d2 1\nny-q4 0 d4 1\n"),
+        ["queries.tsv", "query 'ny-q3'", "has no relevant document"],
+    ),
+    "qrels_query_not_in_queries": (
+        dict(qrels="".join(f"ny-q{i} 0 d{i} 1\n" for i in range(5)) + "ny-q9 0 d1 1\n"),
+        ["qrels.txt: line 6", "query 'ny-q9' is not in"],
+    ),
+    "empty_corpus_file": (dict(corpus=""), ["corpus.jsonl", "is empty"]),
+    "empty_query_in_benchmark": (dict(queries="ny-q0\tfunso 0\nny-q1\t \n"), ["queries.tsv: line 2"]),
+}
+
+
+def data_config(tmp_path, sizes=(0, 8, 16)):
+    config = tiny_config()
+    config["sizes"] = list(sizes)
+    return write_config(tmp_path, config)
+
+
+def test_valid_prepared_data_passes_validation(tmp_path):
+    """The data of the cases below, without a defect, passes: each case fails for its defect alone."""
+    work = tmp_path / "work"
+    lay_prepared(work)
+    returncode, output = snakemake(work, data_config(tmp_path), "results/validate/ny.json")
+    assert returncode == 0, output[-3000:]
+    report = json.loads((work / "results/validate/ny.json").read_text())
+    assert report["pool_records"] == 40 and report["sizes"] == [8, 16]
+    assert report["benchmarks"]["bible-ny-en"] == {"queries": 5, "documents": 10, "judgements": 5}
+
+
+@pytest.mark.parametrize("case", sorted(DATA_CASES))
+def test_bad_data_stops_before_training(case, tmp_path):
+    parts, expected = DATA_CASES[case]
+    parts = dict(parts)
+    config = data_config(tmp_path, parts.pop("sizes", (0, 8, 16)))
+    work = tmp_path / "work"
+    lay_prepared(work, **parts)
+    returncode, output = snakemake(work, config, TEACHER_TOKENS)
+    assert returncode != 0, output[-3000:]
+    for fragment in expected:
+        assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
+    assert not (work / "results" / "train").exists()
+    assert not (work / "results" / "validate" / "ny.json").exists()
+    # The validate job runs first (priority) and nothing else ran: no output besides the laid files
+    # and the failed job's log.
+    outputs = sorted(str(p.relative_to(work)) for p in (work / "results").rglob("*") if p.is_file())
+    laid = [POOL, *(f"{BENCH}/{name}" for name in ("corpus.jsonl", "qrels.txt", "queries.tsv"))]
+    assert outputs == sorted([*laid, "results/logs/validate/ny.log", "results/prepare/manifests/bible-ny.json"])
+
+
+# --- the same checks as functions -------------------------------------------------------------
+
+
+def test_check_config_reads_relative_input_paths_from_the_working_directory(tmp_path, monkeypatch):
+    files = lay_yo(tmp_path)
+    config = yaml.safe_load(yo_config(tmp_path, files).read_text())
+    validate.check_config(config)
+    monkeypatch.chdir(tmp_path)
+    config["benchmarks"]["yo-local"]["qrels"] = "src/yo-bench/qrels.txt"
+    validate.check_config(config)
+    monkeypatch.chdir(files["release"])
+    with pytest.raises(InputError, match=r"config 'benchmarks.yo-local.qrels': 'src/yo-bench/qrels.txt' does not exist"):
+        validate.check_config(config)
+
+
+def test_check_pool_names_a_missing_pool_file(tmp_path):
+    with pytest.raises(InputError, match="pool file does not exist"):
+        data_validate.check_pool(tmp_path / "ny.jsonl", "ny", [8])
+
+
+def test_check_config_accepts_the_shipped_configs():
+    for path in (ROOT / "config" / "config.yaml", TINY):
+        validate.check_config(yaml.safe_load(path.read_text()))
+
+
+def test_check_config_does_not_modify_the_config():
+    config = tiny_config()
+    before = copy.deepcopy(config)
+    validate.check_config(config)
+    assert config == before
+
+
+def test_bundled_model_names_match_the_loader():
+    from swimscale.model import BUNDLED
+
+    assert set(validate._checks.BUNDLED_MODELS) == set(BUNDLED)
+
+
+# --- models: no remote code, no pickle ----------------------------------------------------------
+
+
+def _calls(tree, name):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called == name:
+                yield node
+
+
+def _keyword(call, name):
+    for keyword in call.keywords:
+        if keyword.arg == name and isinstance(keyword.value, ast.Constant):
+            return keyword.value.value
+    return "<absent>"
+
+
+def test_models_load_without_remote_code_and_from_safetensors_only():
+    """Every from_pretrained passes trust_remote_code=False, every model load use_safetensors=True;
+    every torch.load is weights_only=True (only our own checkpoints are read with it); no pickle."""
+    sources = sorted((ROOT / "src" / "swimscale").rglob("*.py")) + sorted((ROOT / "workflow" / "scripts").glob("*.py"))
+    loads = 0
+    for source in sources:
+        text = source.read_text()
+        tree = ast.parse(text)
+        assert "trust_remote_code=True" not in text, source
+        for call in _calls(tree, "from_pretrained"):
+            loads += 1
+            assert _keyword(call, "trust_remote_code") is False, f"{source.name}:{call.lineno}"
+            target = ast.unparse(call.func)
+            if "Tokenizer" not in target:
+                assert _keyword(call, "use_safetensors") is True, f"{source.name}:{call.lineno}"
+        for call in _calls(tree, "load"):
+            owner = ast.unparse(call.func)
+            assert owner not in ("pickle.load", "pickle.loads", "joblib.load"), f"{source.name}:{call.lineno}"
+            if owner == "torch.load":
+                assert _keyword(call, "weights_only") is True, f"{source.name}:{call.lineno}"
+            if owner in ("np.load", "numpy.load"):
+                assert _keyword(call, "allow_pickle") in ("<absent>", False), f"{source.name}:{call.lineno}"
+    assert loads >= 2  # the tokenizer and the model in swimscale.encode
+
+
+def test_a_pickled_model_is_refused_by_the_loader(tmp_path):
+    """A model directory with pickled weights only: the loader refuses it instead of unpickling."""
+    pytest.importorskip("transformers")
+    from swimscale.model import _encode as encode
+
+    model = Path(_pickle_only_model(tmp_path))
+    bundled = Path(encode.resolve_model("bundled:all-MiniLM-L6-v2"))
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        if (bundled / name).exists():
+            (model / name).write_bytes((bundled / name).read_bytes())
+    with pytest.raises(OSError, match="safetensors"):
+        encode.load_encoder(str(model))

@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from swimscale.retrieval._index import build_flat_ip, load_index, save_index, search
+
+
+def normalised(rng, n, d):
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_exact_search_matches_numpy(tmp_path):
+    rng = np.random.default_rng(0)
+    corpus, queries = normalised(rng, 500, 32), normalised(rng, 20, 32)
+    docids = [f"d{i}" for i in range(500)]
+    save_index(build_flat_ip(corpus), tmp_path / "i.faiss")
+    results = search(load_index(tmp_path / "i.faiss"), queries, [f"q{i}" for i in range(20)], docids, k=50)
+    scores = queries @ corpus.T
+    for i in range(20):
+        expected = np.argsort(-scores[i])[:50]
+        assert [d for d, _ in results[f"q{i}"]] == [docids[j] for j in expected]
+        assert np.allclose([s for _, s in results[f"q{i}"]], scores[i, expected], atol=1e-5)
+
+
+def test_k_larger_than_corpus_and_bad_input():
+    rng = np.random.default_rng(1)
+    index = build_flat_ip(normalised(rng, 5, 8))
+    assert len(search(index, normalised(rng, 1, 8), ["q"], list("abcde"), k=100)["q"]) == 5
+    with pytest.raises(ValueError, match="L2-normalised"):
+        build_flat_ip(np.ones((3, 8), dtype=np.float32))
+    with pytest.raises(ValueError, match="4 docids"):
+        search(index, normalised(rng, 1, 8), ["q"], list("abcd"), k=3)

@@ -1,0 +1,113 @@
+"""The cluster and workstation profiles, without a cluster: their keys, the rules they name, what
+Snakemake makes of them (dry runs), the CI overlay, and the per-language targets. The real SLURM run
+is .ci/slurm_e2e.sh."""
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "fixtures" / "tiny_config.yaml"
+SLURM = ROOT / "profiles" / "slurm" / "config.yaml"
+LOCAL = ROOT / "profiles" / "local" / "config.yaml"
+
+
+def rule_names():
+    names = set()
+    for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
+        names.update(re.findall(r"^rule (\w+):", smk.read_text(), flags=re.M))
+    return names
+
+
+def dry_run(tmp_path, *args):
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(tmp_path), "--configfile", str(TINY), "-n", *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def job_resources(output, rule):
+    """{resource: value} of every job of `rule` in a dry run's output."""
+    jobs = []
+    for block in output.split("\nrule ")[1:]:
+        if block.startswith(f"{rule}:"):
+            line = next(line for line in block.splitlines() if line.strip().startswith("resources:"))
+            jobs.append(dict(item.split("=", 1) for item in line.split(":", 1)[1].strip().split(", ")))
+    return jobs
+
+
+def test_profiles_name_only_rules_that_exist():
+    rules = rule_names()
+    for profile in (SLURM, LOCAL):
+        settings = yaml.safe_load(profile.read_text())
+        for key in ("set-resources", "set-threads"):
+            unknown = set(settings.get(key, {})) - rules
+            assert not unknown, f"{profile}: {key} names unknown rules {unknown}"
+
+
+def test_slurm_profile_keys():
+    settings = yaml.safe_load(SLURM.read_text())
+    assert settings["executor"] == "slurm"
+    assert settings["retries"] >= 1 and settings["latency-wait"] >= 30
+    assert settings["rerun-incomplete"] is True and settings["keep-going"] is True
+    for rule in ("train", "teacher_tokens", "encode_corpus", "search_zero_shot", "search_student"):
+        assert settings["set-threads"][rule] >= 1
+    for rule in ("train", "teacher_tokens", "encode_corpus"):
+        assert settings["set-resources"][rule]["gpu"] == 1
+    # train's memory and time grow with the attempt (its micro-batch halves: workflow/rules/train.smk)
+    train = settings["set-resources"]["train"]
+    assert [eval(str(train["mem_mb"]), {"attempt": a}) for a in (1, 2, 3)] == [16000, 32000, 48000]
+    assert [eval(str(train["runtime"]), {"attempt": a}) for a in (1, 2)] == [240, 480]
+    assert "slurm-status-command: squeue" in SLURM.read_text()  # documented for clusters without accounting
+
+
+def test_local_profile_keys():
+    settings = yaml.safe_load(LOCAL.read_text())
+    assert settings["cores"] == 8 and settings["resources"] == {"gpu": 1}
+    assert settings["retries"] >= 1 and settings["rerun-incomplete"] and settings["keep-going"]
+
+
+def test_slurm_profile_dry_run_gives_each_rule_its_resources(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    output = dry_run(tmp_path, "--profile", str(ROOT / "profiles" / "slurm"))
+    (train, *_) = job_resources(output, "train")
+    assert (train["gpu"], train["mem_mb"], train["runtime"], train["micro_batch"]) == ("1", "16000", "240", "16")
+    (encode,) = job_resources(output, "encode_corpus")
+    assert (encode["gpu"], encode["mem_mb"]) == ("1", "32000")
+    (validate,) = job_resources(output, "validate")
+    assert validate["mem_mb"] == "4000" and "gpu" not in validate  # default-resources
+
+
+def test_local_profile_dry_run(tmp_path):
+    output = dry_run(tmp_path, "--profile", str(ROOT / "profiles" / "local"))
+    (train, *_) = job_resources(output, "train")
+    assert train["gpu"] == "1" and train["micro_batch"] == "16"
+
+
+def test_ci_overlay_changes_single_entries_and_keeps_the_rest(tmp_path):
+    spec = importlib.util.spec_from_file_location("layer_profile", ROOT / ".ci" / "layer_profile.py")
+    layer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layer)
+    layer.main(str(ROOT / "profiles" / "slurm"), str(ROOT / ".ci" / "slurm-ci.yaml"), str(tmp_path / "ci"))
+    base = yaml.safe_load(SLURM.read_text())
+    merged = yaml.safe_load((tmp_path / "ci" / "config.yaml").read_text())
+    assert merged["executor"] == "slurm" and merged["retries"] == base["retries"]
+    assert merged["slurm-status-command"] == "squeue"
+    for rule in ("train", "teacher_tokens", "encode_corpus"):
+        assert merged["set-resources"][rule]["gpu"] == 0
+    assert set(merged["set-resources"]) == set(base["set-resources"])
+    assert all(threads <= 2 for threads in merged["set-threads"].values())
+
+
+def test_per_language_target_runs_the_language_up_to_its_evaluation(tmp_path):
+    output = dry_run(tmp_path, "all_ny")
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output.split("Job stats:")[1].split("Reasons")[0], flags=re.M))
+    assert jobs["train"] == "2" and jobs["evaluate"] == "3" and "correlate" not in jobs

@@ -1,0 +1,290 @@
+"""End-to-end: the real workflow on a tiny real config (a few hundred Bible verses), in a temp dir."""
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "fixtures" / "tiny_config.yaml"
+
+
+def snakemake(workdir, *args, config=TINY):
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(workdir), "--configfile", str(config), "--cores", "2", *args]
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return workdir
+
+
+@pytest.mark.e2e
+def test_tiny_run_produces_tables_runs_and_plot(tiny_run):
+    results = tiny_run / "results"
+    with open(results / "tables" / "recall.tsv") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert [(r["size"], r["seed"]) for r in rows] == [("0", "0"), ("32", "0"), ("64", "0")]
+    for row in rows:
+        assert 0.0 <= float(row["recall_at_50"]) <= 1.0
+        assert int(row["n_queries"]) == 40
+        run = tiny_run / row["run_file"]  # paths are relative to the working directory
+        assert run.exists() and (tiny_run / row["qrels_file"]).exists()
+        assert len(run.read_text().splitlines()) == 40 * 100
+    assert [r["steps"] for r in rows] == ["0", "2", "4"]  # 1 epoch at batch 16
+    with open(results / "tables" / "correlation.tsv") as handle:
+        correlations = list(csv.DictReader(handle, delimiter="\t"))
+    # One row per metric; Recall@50 first.
+    assert [r["metric"] for r in correlations] == ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10"]
+    corr = correlations[0]
+    assert corr["n_points"] == "2" and corr["note"]  # two trained points: too few for a correlation
+    assert (results / "plots" / "recall_vs_n.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # One corpus encoding and one teacher-token cache, whatever the number of runs.
+    assert len(list((results / "encode").rglob("corpus.npy"))) == 1
+    assert len(list((results / "train" / "teacher_tokens").rglob("*.safetensors"))) == 1
+    for stage in ("prepare", "subsample", "train", "encode", "index", "search", "evaluate", "correlate"):
+        assert (results / "logs" / stage).is_dir() and (results / "benchmarks" / stage).is_dir()
+
+
+@pytest.mark.e2e
+def test_tiny_run_writes_the_analysis_and_its_report(tiny_run):
+    results = tiny_run / "results"
+    for name in ("correlation", "recall_by_size", "learning_curves", "slopes"):
+        assert (results / "tables" / f"{name}.tsv").is_file()
+        assert (results / "tables" / f"{name}.md").read_text().startswith("| ")
+        assert "\\begin{tabular}" in (results / "tables" / f"{name}.tex").read_text()
+    for name in ("recall_vs_n", "slope_forest"):
+        assert (results / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "<svg" in (results / "plots" / f"{name}.svg").read_text()
+    summary = (results / "summary.md").read_text()
+    assert "### ny (bible-ny-en, optical)" in summary and "For ny (bible-ny-en, optical), Recall@50 went from" in summary
+    with open(results / "tables" / "learning_curves.tsv") as handle:
+        (curve,) = list(csv.DictReader(handle, delimiter="\t"))
+    assert curve["r_inf"] == "nan" and curve["note"]  # 3 sizes: too few for a learning curve, and it says so
+    report = snakemake(tiny_run, "--report", "results/report.html")
+    assert report.returncode == 0, report.stdout[-3000:] + report.stderr[-3000:]
+    html = (tiny_run / "results" / "report.html").read_text()
+    for name in ("summary.md", "correlation.tex", "slope_forest.svg", "learning_curves.md"):
+        assert name in html
+
+
+@pytest.mark.e2e
+def test_second_run_has_nothing_to_do(tiny_run):
+    result = snakemake(tiny_run, "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@pytest.mark.e2e
+def test_recall_matches_pytrec_eval_on_the_real_run_files(tiny_run):
+    pytrec_eval = pytest.importorskip("pytrec_eval")
+    from swimscale.retrieval._metrics import read_qrels, read_run, recall_at_k
+
+    with open(tiny_run / "results" / "tables" / "recall.tsv") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            run, qrels = read_run(tiny_run / row["run_file"]), read_qrels(tiny_run / row["qrels_file"])
+            reference = pytrec_eval.RelevanceEvaluator(qrels, {"recall_50"}).evaluate(run)
+            ours = recall_at_k(run, qrels, 50)
+            assert set(ours) == set(reference)  # every judged query was retrieved
+            mean = sum(ours.values()) / len(ours)
+            assert abs(mean - float(row["recall_at_50"])) < 1e-5
+            assert max(abs(ours[q] - reference[q]["recall_50"]) for q in ours) < 1e-12
+
+
+def test_workflow_is_lint_and_format_clean():
+    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
+    snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
+    if snakefmt is None:
+        pytest.skip("snakefmt is not installed (it comes with the test extras)")
+    check = subprocess.run([snakefmt, "--check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+def test_bad_config_stops_before_any_work(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.read_text().replace("languages: [ny]", "languages: [ny]\nsizes_typo: [1]"))
+    result = snakemake(tmp_path, "-n", config=bad)
+    assert result.returncode != 0
+    assert "sizes_typo" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.e2e
+def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path):
+    """SIGKILL a training job after its first checkpoint; re-running Snakemake resumes from it and
+    ends with the same student, bit for bit, as the uninterrupted tiny run."""
+    import psutil
+    from safetensors.torch import load_file
+
+    run_dir = "results/train/ny/optical/seed0/n64"
+    for sub in ("prepare", "validate", "subsample", "train/teacher_tokens"):  # reuse the tiny run's inputs
+        shutil.copytree(tiny_run / "results" / sub, tmp_path / "results" / sub)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(tmp_path), "--configfile", str(TINY), "--cores", "2", f"{run_dir}/student.safetensors"]
+    checkpoint = tmp_path / run_dir / "checkpoint.pt"
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    with open(tmp_path / "first.log", "w") as out:
+        first = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        killed = False
+        deadline = time.monotonic() + 600
+        while first.poll() is None and time.monotonic() < deadline and not killed:
+            if checkpoint.exists():
+                for child in psutil.Process(first.pid).children(recursive=True):
+                    if any("train.py" in part for part in child.cmdline()):
+                        child.send_signal(signal.SIGKILL)
+                        killed = True
+            time.sleep(0.02)
+        first.wait(timeout=600)
+    assert killed, (tmp_path / "first.log").read_text()[-3000:]
+    assert first.returncode != 0 and checkpoint.exists()  # the job failed; its checkpoint survived
+
+    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    train_log = (tmp_path / "results/logs/train/ny/optical/seed0/n64.log").read_text()
+    assert "resumed from checkpoint" in train_log
+    assert not checkpoint.exists()
+    resumed = load_file(str(tmp_path / run_dir / "student.safetensors"))
+    reference = load_file(str(tiny_run / run_dir / "student.safetensors"))
+    assert resumed.keys() == reference.keys()
+    assert all(torch_equal(resumed[k], reference[k]) for k in reference)
+
+
+def torch_equal(a, b):
+    import torch
+
+    return torch.equal(a, b)
+
+
+# --- failure without loss: --keep-going, tables of what finished, identical reruns -----------------
+
+
+def yo_lines(n=70):
+    import json
+
+    return [
+        json.dumps({"_id": f"yo-{i}", "lang": "Yoruba", "code": "yo", "query": f"ìbéèrè {i} nípa ọ̀rọ̀ {i % 7}?",
+                    "title": f"Title {i}", "text": f"English passage number {i} about topic {i % 7}."},
+                   ensure_ascii=False)
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def two_languages(tmp_path_factory):
+    """The tiny config plus a second language, yo: SWIM-IR release files (line 3 broken) and a local
+    TREC-style benchmark, run from scratch with --keep-going. ny must finish whatever yo does."""
+    import json
+
+    import yaml
+
+    root = tmp_path_factory.mktemp("two_languages")
+    release = root / "swim_ir_v1"
+    pool_file = release / "cross_lingual" / "yo" / "train.jsonl"
+    pool_file.parent.mkdir(parents=True)
+    lines = yo_lines()
+    pool_file.write_text("\n".join(lines[:2] + ['{"_id": "yo-2", "query": '] + lines[3:]) + "\n", encoding="utf-8")
+    bench = root / "yo-bench"
+    bench.mkdir()
+    (bench / "queries.tsv").write_text("".join(f"q{i}\tìbéèrè {i} nípa ọ̀rọ̀\n" for i in range(8)), encoding="utf-8")
+    (bench / "corpus.jsonl").write_text("".join(
+        json.dumps({"docid": f"d{i}", "title": "", "text": f"English passage number {i} about topic {i % 7}."}) + "\n"
+        for i in range(120)))
+    (bench / "qrels.txt").write_text("".join(f"q{i} 0 d{i} 1\n" for i in range(8)))
+    config = yaml.safe_load(TINY.read_text())
+    config["languages"] = ["ny", "yo"]
+    config["pools"]["yo"] = {"source": "swimir_local", "path": str(release), "language_name": "Yoruba", "sizes": [0, 16]}
+    config["benchmarks"]["yo-local"] = {"source": "trec", "language": "yo", **{
+        name: str(bench / file) for name, file in (("queries", "queries.tsv"), ("corpus", "corpus.jsonl"), ("qrels", "qrels.txt"))}}
+    config_file = root / "two_languages.yaml"
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True))
+    workdir = root / "work"
+    workdir.mkdir()
+    result = snakemake(workdir, "--keep-going", config=config_file)
+    return dict(workdir=workdir, config=config_file, pool_file=pool_file, good="\n".join(lines) + "\n", result=result)
+
+
+def read_tsv(path):
+    with open(path) as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+NY_FILES = ("train/ny/optical/seed0/n32/student.safetensors", "train/ny/optical/seed0/n64/student.safetensors",
+            "search/bible-ny-en/ny/zero_shot.trec", "search/bible-ny-en/ny/optical/seed0/n64.trec",
+            "evaluate/bible-ny-en/ny/zero_shot.json", "evaluate/bible-ny-en/ny/optical/seed0/n32.json",
+            "evaluate/bible-ny-en/ny/optical/seed0/n64.json")
+
+
+@pytest.mark.e2e
+def test_keep_going_one_language_fails_the_other_finishes(two_languages):
+    workdir, result = two_languages["workdir"], two_languages["result"]
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "prepare_pool yo" in output and f"{two_languages['pool_file']}: line 3: malformed JSON" in output
+    results = workdir / "results"
+    for name in NY_FILES:
+        assert (results / name).exists(), name
+    assert (results / "evaluate/yo-local/yo/zero_shot.json").exists()  # yo's benchmark was fine
+    assert not (results / "prepare/pools/yo.jsonl").exists() and not (results / "train/yo").exists()
+    assert not (results / "tables" / "recall.tsv").exists()  # the complete tables need every run
+
+
+@pytest.mark.e2e
+def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_languages):
+    workdir = two_languages["workdir"]
+    result = snakemake(workdir, "--config", "partial=True", config=two_languages["config"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert not (workdir / "results/prepare/pools/yo.jsonl").exists()  # nothing that failed was retried
+    rows = read_tsv(workdir / "results" / "tables" / "recall.tsv")
+    assert [(r["language"], r["size"]) for r in rows] == [("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0")]
+    (missing,) = read_tsv(workdir / "results" / "tables" / "missing.tsv")
+    assert (missing["language"], missing["benchmark"], missing["size"], missing["seed"]) == ("yo", "yo-local", "16", "0")
+    assert missing["missing"] == "results/evaluate/yo-local/yo/optical/seed0/n16.json"
+    assert (workdir / "results" / "plots" / "recall_vs_n.png").exists()
+
+
+@pytest.mark.e2e
+def test_two_runs_of_one_config_give_identical_results(tiny_run, two_languages):
+    """ny's runs in the two-language directory repeat the tiny run's (same config for ny, another
+    directory, from scratch): identical students, run files and metrics, and identical recall rows
+    but for the training wall time."""
+    workdir = two_languages["workdir"]
+    for name in NY_FILES:
+        assert (workdir / "results" / name).read_bytes() == (tiny_run / "results" / name).read_bytes(), name
+
+    def ny_rows(run):
+        lines = (run / "results" / "tables" / "recall.tsv").read_text().splitlines()
+        header = lines[0].split("\t")
+        keep = [i for i, column in enumerate(header) if column != "train_seconds"]
+        rows = ["\t".join(line.split("\t")[i] for i in keep) for line in lines]
+        return [rows[0]] + [row for row, line in zip(rows[1:], lines[1:]) if line.split("\t")[0] == "ny"]
+
+    if not (workdir / "results" / "tables" / "recall.tsv").exists():
+        pytest.skip("needs the partial tables of the test above")
+    assert ny_rows(workdir) == ny_rows(tiny_run)
+
+
+@pytest.mark.e2e
+def test_fixed_input_reruns_only_what_had_not_finished(two_languages):
+    """Once yo's file is fixed, a plain run trains yo and completes the tables; ny's finished work is
+    neither redone nor lost."""
+    workdir = two_languages["workdir"]
+    before = {name: (workdir / "results" / name).stat().st_mtime_ns for name in NY_FILES}
+    two_languages["pool_file"].write_text(two_languages["good"], encoding="utf-8")
+    result = snakemake(workdir, config=two_languages["config"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert {name: (workdir / "results" / name).stat().st_mtime_ns for name in NY_FILES} == before
+    rows = read_tsv(workdir / "results" / "tables" / "recall.tsv")
+    assert [(r["language"], r["size"]) for r in rows] == [("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0"), ("yo", "16")]
+    assert read_tsv(workdir / "results" / "tables" / "missing.tsv") == []
