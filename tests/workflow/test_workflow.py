@@ -54,7 +54,7 @@ def test_tiny_run_produces_tables_runs_and_plot(tiny_run):
     assert len(list((results / "encode").rglob("corpus.npy"))) == 1
     assert len(list((results / "train" / "teacher_tokens").rglob("*.safetensors"))) == 1
     for stage in ("prepare", "subsample", "train", "encode", "index", "search", "evaluate", "correlate"):
-        assert (results / "logs" / stage).is_dir() and (results / "benchmarks" / stage).is_dir()
+        assert (results / "logs" / stage).is_dir() and (results / "timings" / stage).is_dir()
 
 
 @pytest.mark.e2e

@@ -131,7 +131,7 @@ rule correlate:
     log:
         f"{RESULTS}/logs/correlate/correlate.log",
     benchmark:
-        f"{RESULTS}/benchmarks/correlate/correlate.tsv"
+        f"{RESULTS}/timings/correlate/correlate.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 1

@@ -7,7 +7,7 @@ rule encode_corpus:
     log:
         f"{RESULTS}/logs/encode/{TEACHER}/{{benchmark}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/encode/{TEACHER}/{{benchmark}}.tsv"
+        f"{RESULTS}/timings/encode/{TEACHER}/{{benchmark}}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 2

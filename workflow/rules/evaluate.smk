@@ -8,7 +8,7 @@ rule evaluate:
     log:
         f"{RESULTS}/logs/evaluate/{{benchmark}}/{{run}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/evaluate/{{benchmark}}/{{run}}.tsv"
+        f"{RESULTS}/timings/evaluate/{{benchmark}}/{{run}}.tsv"
     wildcard_constraints:
         run="[a-z]{2,3}/.+",
     conda:

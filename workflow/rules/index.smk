@@ -6,7 +6,7 @@ rule index:
     log:
         f"{RESULTS}/logs/index/{TEACHER}/{{benchmark}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/index/{TEACHER}/{{benchmark}}.tsv"
+        f"{RESULTS}/timings/index/{TEACHER}/{{benchmark}}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1

@@ -12,7 +12,7 @@ rule prepare_bible:
     log:
         f"{RESULTS}/logs/prepare/bible-{{language}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/prepare/bible-{{language}}.tsv"
+        f"{RESULTS}/timings/prepare/bible-{{language}}.tsv"
     wildcard_constraints:
         language=one_of(pools_from("bible")),
     conda:
@@ -32,7 +32,7 @@ rule prepare_pool:
     log:
         f"{RESULTS}/logs/prepare/pool-{{language}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/prepare/pool-{{language}}.tsv"
+        f"{RESULTS}/timings/prepare/pool-{{language}}.tsv"
     wildcard_constraints:
         language=one_of(pools_from("swimir_hf", "swimir_local")),
     conda:
@@ -58,7 +58,7 @@ rule prepare_benchmark:
     log:
         f"{RESULTS}/logs/prepare/benchmark-{{benchmark}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/prepare/benchmark-{{benchmark}}.tsv"
+        f"{RESULTS}/timings/prepare/benchmark-{{benchmark}}.tsv"
     wildcard_constraints:
         benchmark=one_of(benchmarks_from("xtreme_up", "ir_datasets", "trec")),
     conda:

@@ -8,7 +8,7 @@ rule search_zero_shot:
     log:
         f"{RESULTS}/logs/search/{{benchmark}}/{{language}}/zero_shot.log",
     benchmark:
-        f"{RESULTS}/benchmarks/search/{{benchmark}}/{{language}}/zero_shot.tsv"
+        f"{RESULTS}/timings/search/{{benchmark}}/{{language}}/zero_shot.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -36,7 +36,7 @@ rule search_student:
     log:
         f"{RESULTS}/logs/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
+        f"{RESULTS}/timings/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1

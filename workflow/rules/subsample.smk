@@ -6,7 +6,7 @@ rule subsample:
     log:
         f"{RESULTS}/logs/subsample/{{language}}/seed{{seed}}/n{{size}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/subsample/{{language}}/seed{{seed}}/n{{size}}.tsv"
+        f"{RESULTS}/timings/subsample/{{language}}/seed{{seed}}/n{{size}}.tsv"
     conda:
         "../../envs/data.yaml"
     threads: 1

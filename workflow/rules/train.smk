@@ -6,7 +6,7 @@ rule teacher_tokens:
     log:
         f"{RESULTS}/logs/train/teacher_tokens/{TEACHER}/{{language}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train/teacher_tokens/{TEACHER}/{{language}}.tsv"
+        f"{RESULTS}/timings/train/teacher_tokens/{TEACHER}/{{language}}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 2
@@ -31,7 +31,7 @@ rule train:
     log:
         f"{RESULTS}/logs/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
+        f"{RESULTS}/timings/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 2

@@ -20,7 +20,7 @@ rule validate:
     log:
         f"{RESULTS}/logs/validate/{{language}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/validate/{{language}}.tsv"
+        f"{RESULTS}/timings/validate/{{language}}.tsv"
     priority: 100  # before the language's other jobs that are ready at the same time
     conda:
         "../../envs/data.yaml"
@@ -44,7 +44,7 @@ rule missing_runs:
     log:
         f"{RESULTS}/logs/correlate/missing_runs.log",
     benchmark:
-        f"{RESULTS}/benchmarks/correlate/missing_runs.tsv"
+        f"{RESULTS}/timings/correlate/missing_runs.tsv"
     conda:
         "../../envs/data.yaml"
     threads: 1

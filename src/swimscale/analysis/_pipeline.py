@@ -9,20 +9,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from swimscale._types import StrPath
 from swimscale.analysis import _curves as curves_mod
 from swimscale.analysis import _pooled as pooled
-from swimscale.analysis.report import _plots as plots
-from swimscale.analysis.report import _summary as summary
-from swimscale.analysis.report import _tables as tables
-from swimscale.errors import InputError
-from swimscale.retrieval import evaluate, read_qrels, read_run
 from swimscale.analysis._stats import (
     KEY_COLUMNS,
     LEVEL,
@@ -34,8 +29,11 @@ from swimscale.analysis._stats import (
     groups_of,
     write_tsv,
 )
-
-StrPath = str | PathLike[str]
+from swimscale.analysis.report import _plots as plots
+from swimscale.analysis.report import _summary as summary
+from swimscale.analysis.report import _tables as tables
+from swimscale.errors import InputError
+from swimscale.retrieval import evaluate, read_qrels, read_run
 
 # Output name -> path under the output directory (results/ in the workflow).
 OUTPUTS = {

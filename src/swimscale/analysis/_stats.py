@@ -16,16 +16,14 @@ import warnings
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from os import PathLike
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from swimscale._types import StrPath
 from swimscale.analysis import _bootstrap as bootstrap
-
-StrPath = str | PathLike[str]
 
 KEY_COLUMNS = ["language", "benchmark", "method", "size", "seed"]
 GROUP_COLUMNS = ["language", "benchmark", "method"]

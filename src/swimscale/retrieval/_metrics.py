@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from os import PathLike
 
 import numpy as np
 import pandas as pd
 
+from swimscale._types import StrPath
+
 Run = dict[str, dict[str, float]]
 Qrels = dict[str, dict[str, int]]
-StrPath = str | PathLike[str]
 
 # A query's ranking (docids, best first) and its judgements.
 _Scorer = Callable[[list[str], Mapping[str, int]], float]

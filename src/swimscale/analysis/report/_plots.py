@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +15,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
+from swimscale._types import StrPath
 from swimscale.analysis._curves import curve
 from swimscale.analysis._stats import GROUP_COLUMNS, METRIC_LABELS
-
-StrPath = str | PathLike[str]
 
 
 def _save(fig: Figure, paths: Sequence[StrPath]) -> None:
