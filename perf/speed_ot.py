@@ -1,4 +1,4 @@
-"""Sinkhorn speed and accuracy: POT's per-pair loop and batched solver against swimscale.ot.
+"""Sinkhorn speed and accuracy: POT's per-pair loop and batched solver against swimscale.model.sinkhorn.
 
 B = 64 problems of 32×32 and 32×256 (query tokens × English tokens) at ε = 0.1, costs C = 1 − cos
 of correlated random token embeddings (C in about [0.2, 1.05], the range measured between real MiniLM tokens).
@@ -19,7 +19,7 @@ import numpy as np
 import ot as pot
 import torch
 
-from swimscale.model._ot import cosine_cost, sinkhorn, uniform_marginal
+from swimscale.model import cosine_cost, sinkhorn, uniform_marginal
 
 
 def make_problem(batch, n, m, seed=0):

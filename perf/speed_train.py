@@ -18,9 +18,18 @@ import time
 import torch
 
 from swimscale import data
-from swimscale.model import _encode as encode
-from swimscale.model import _ot as ot
-from swimscale.model._train import TrainConfig, build_teacher_cache
+from swimscale.config import defaults
+from swimscale.model import (
+    TrainConfig,
+    build_teacher_cache,
+    cosine_cost,
+    load_encoder,
+    mean_pool,
+    optical_loss,
+    sinkhorn,
+    tokenize_for_transport,
+    uniform_marginal,
+)
 
 TEACHER = "bundled:all-MiniLM-L6-v2"
 
@@ -35,17 +44,17 @@ def bible_pairs(n):
 def one_step(model, optimiser, tokenizer, cache, batch, cfg, with_ot):
     """Seconds for one training step, and for the transport's share of it (forward and backward)."""
     start = time.perf_counter()
-    enc = encode.tokenize_for_transport(tokenizer, [r["query"] for r in batch], cfg.max_length, "cpu")
+    enc = tokenize_for_transport(tokenizer, [r["query"] for r in batch], cfg.max_length, "cpu")
     hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
     t_tokens, t_mask, t_pooled = cache.batch([r["_id"] for r in batch], "cpu")
-    pooled = encode.mean_pool(hidden, enc["attention_mask"])
+    pooled = mean_pool(hidden, enc["attention_mask"])
     loss = (1 - torch.nn.functional.cosine_similarity(pooled, t_pooled, dim=-1)).mean()
     transport = 0.0
     if with_ot:
         # The transport's own cost: its forward, and its backward down to the token embeddings.
         ot_start = time.perf_counter()
         leaf = hidden.detach().requires_grad_()
-        ot_loss = ot.optical_loss(leaf, t_tokens, enc["transport_mask"], t_mask, cfg.eps, cfg.sinkhorn_iters)
+        ot_loss = optical_loss(leaf, t_tokens, enc["transport_mask"], t_mask, cfg.eps, cfg.sinkhorn_iters)
         (grad,) = torch.autograd.grad(ot_loss, leaf)
         transport = time.perf_counter() - ot_start
         loss = loss + (hidden * grad).sum()  # same gradient as ot_loss, so the step is the real one
@@ -71,12 +80,12 @@ def step_times(model, tokenizer, cache, records, cfg, steps):
 
 
 def sinkhorn_alone(hidden, t_tokens, s_mask, t_mask, eps, iters, domain, repeats=10):
-    cost = ot.cosine_cost(hidden, t_tokens)
-    a, b = ot.uniform_marginal(s_mask), ot.uniform_marginal(t_mask)
+    cost = cosine_cost(hidden, t_tokens)
+    a, b = uniform_marginal(s_mask), uniform_marginal(t_mask)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        ot.sinkhorn(cost, a, b, eps, iters, domain=domain)
+        sinkhorn(cost, a, b, eps, iters, domain=domain)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -90,19 +99,19 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     records = bible_pairs((args.steps + 1) * max(args.batch_sizes))
-    tokenizer, teacher = encode.load_encoder(TEACHER, torch.device("cpu"))
+    tokenizer, teacher = load_encoder(TEACHER, torch.device("cpu"))
     cache = build_teacher_cache(tokenizer, teacher, records, max_length=64, batch_size=64)
     print(f"torch {torch.__version__}, {args.threads} thread(s), all-MiniLM-L6-v2, max 64 tokens, eps 0.02, "
           f"median of {args.steps} steps")
     print(f"{'batch':>5} {'step, pooled only':>18} {'step, OPTICAL':>14} {'OT fwd+bwd':>11} {'OT share':>9} "
           f"{'Sinkhorn scaling':>17} {'Sinkhorn log':>13}")
     for batch_size in args.batch_sizes:
-        cfg = TrainConfig(batch_size=batch_size)
-        _, student = encode.load_encoder(TEACHER, torch.device("cpu"))
+        cfg = TrainConfig.from_config({**defaults("train"), "batch_size": batch_size}, pooling="mean", seed=0)
+        _, student = load_encoder(TEACHER, torch.device("cpu"))
         student.train()
         base, full, transport = step_times(student, tokenizer, cache, records, cfg, args.steps)
         batch = records[:batch_size]
-        enc = encode.tokenize_for_transport(tokenizer, [r["query"] for r in batch], 64, "cpu")
+        enc = tokenize_for_transport(tokenizer, [r["query"] for r in batch], 64, "cpu")
         with torch.no_grad():
             hidden = student(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
         t_tokens, t_mask, _ = cache.batch([r["_id"] for r in batch], "cpu")

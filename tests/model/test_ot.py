@@ -3,7 +3,13 @@ import ot as pot
 import pytest
 import torch
 
-from swimscale.model._ot import cosine_cost, optical_loss, semi_relaxed_sinkhorn, sinkhorn, uniform_marginal
+from swimscale.model import (
+    cosine_cost,
+    optical_loss,
+    semi_relaxed_sinkhorn,
+    sinkhorn,
+    uniform_marginal,
+)
 
 
 def random_batch(seed, batch=6, n=9, m=13, dtype=torch.float64):

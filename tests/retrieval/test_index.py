@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from swimscale.retrieval._index import build_flat_ip, load_index, save_index, search
+from swimscale.retrieval import build_flat_ip, load_index, save_index, search
 
 
 def normalised(rng, n, d):

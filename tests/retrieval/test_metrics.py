@@ -1,4 +1,4 @@
-"""swimscale.metrics against pytrec_eval (trec_eval) and hand-computed values."""
+"""swimscale.retrieval's metrics against pytrec_eval (trec_eval) and hand-computed values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import pytrec_eval
 
-from swimscale.retrieval._metrics import (
+from swimscale.errors import InputError
+from swimscale.retrieval import (
     evaluate,
     mrr_at_k,
     ndcg_at_k,
@@ -173,7 +174,7 @@ def test_read_qrels(tmp_path: Path) -> None:
 def test_read_run_malformed(tmp_path: Path, bad_line: str, what: str) -> None:
     path = tmp_path / "bad.run"
     path.write_text(f"q1 Q0 d1 1 0.9 t\n\n{bad_line}\n")
-    with pytest.raises(ValueError, match=what) as err:
+    with pytest.raises(InputError, match=what) as err:
         read_run(path)
     assert "bad.run" in str(err.value) and "line 3" in str(err.value)
 
@@ -185,7 +186,7 @@ def test_read_run_malformed(tmp_path: Path, bad_line: str, what: str) -> None:
 def test_read_qrels_malformed(tmp_path: Path, bad_line: str, what: str) -> None:
     path = tmp_path / "bad.qrels"
     path.write_text(f"q1 0 d1 1\n{bad_line}\n")
-    with pytest.raises(ValueError, match=what) as err:
+    with pytest.raises(InputError, match=what) as err:
         read_qrels(path)
     assert "bad.qrels" in str(err.value) and "line 2" in str(err.value)
 

@@ -1,12 +1,11 @@
 from pathlib import Path
 
-from swimscale.model import _encode as encode
 from swimscale.data import read_pool
 from swimscale.jobs import job_log
-from swimscale.model import build_teacher_cache
+from swimscale.model import build_teacher_cache, load_encoder, set_threads
 
 with job_log(snakemake.log[0]):
-    encode.set_threads(snakemake.threads)
+    set_threads(snakemake.threads)
     # The union of every sample: each English text is encoded once, whatever the runs that use it.
     records = {}
     for path in snakemake.input:
@@ -14,7 +13,7 @@ with job_log(snakemake.log[0]):
             continue
         for record in read_pool(Path(path)):
             records[record["_id"]] = record
-    tokenizer, model = encode.load_encoder(snakemake.params.teacher)
+    tokenizer, model = load_encoder(snakemake.params.teacher)
     cache = build_teacher_cache(
         tokenizer, model, [records[k] for k in sorted(records)], snakemake.params.max_length, snakemake.params.batch_size,
         pooling=snakemake.params.pooling,

@@ -3,14 +3,21 @@ from pathlib import Path
 
 import torch
 
-from swimscale.model import _encode as encode
 from swimscale.data import read_pool
 from swimscale.jobs import job_log
-from swimscale.model import TeacherCache, TrainConfig, save_student, train_student
+from swimscale.model import (
+    TeacherCache,
+    TrainConfig,
+    save_student,
+    set_threads,
+    train_student,
+)
 
 with job_log(snakemake.log[0]):
-    encode.set_threads(snakemake.threads)
-    cfg = TrainConfig(**snakemake.params.train, pooling=snakemake.params.pooling, seed=int(snakemake.wildcards.seed))
+    set_threads(snakemake.threads)
+    cfg = TrainConfig.from_config(
+        snakemake.params.train, pooling=snakemake.params.pooling, seed=int(snakemake.wildcards.seed)
+    )
     records = read_pool(Path(snakemake.input.sample))
     cache = TeacherCache.load(Path(snakemake.input.teacher_tokens))
     checkpoint = Path(snakemake.params.checkpoint)

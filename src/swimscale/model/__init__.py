@@ -1,14 +1,21 @@
-"""Encoders, optimal transport and the training of student query encoders.
+"""Encoders, optimal transport, training methods and the training of student query encoders.
 
 - encoders: :func:`load_encoder` (Hub id, local directory or ``bundled:all-MiniLM-L6-v2``),
   :func:`encode_texts`, pooling;
 - transport: :func:`sinkhorn`, :func:`semi_relaxed_sinkhorn`, :func:`optical_loss`;
-- training: :func:`train_student` with :class:`TrainConfig`, the teacher's cached view
-  (:class:`TeacherCache`), checkpoints.
+- training methods: one loss object each in :mod:`swimscale.model.losses`, registered in
+  :data:`METHODS` (``optical``: :class:`OpticalLoss`, ``contrastive``: :class:`ContrastiveLoss`);
+- training: :func:`train_student` with :class:`TrainConfig` (built from the config's ``train``
+  section: :meth:`TrainConfig.from_config`), the teacher's cached view (:class:`TeacherCache`),
+  the student's weights (:func:`save_student`, :func:`load_student`).
+
+Modules, lowest first (imports flow one way): ``_encode``, ``_ot``, ``_config`` → ``_teacher_cache``,
+``losses`` → ``_student``, ``_checkpoint`` → ``_train``.
 
 Needs torch (the ``torch`` conda environment).
 """
 
+from swimscale.model._config import TrainConfig, steps_for
 from swimscale.model._encode import (
     BUNDLED,
     POOLINGS,
@@ -22,27 +29,45 @@ from swimscale.model._encode import (
     set_threads,
     tokenize_for_transport,
 )
-from swimscale.model._ot import cosine_cost, optical_loss, semi_relaxed_sinkhorn, sinkhorn, uniform_marginal
-from swimscale.model._train import (
-    METHODS,
+from swimscale.model._ot import (
+    cosine_cost,
+    optical_loss,
+    semi_relaxed_sinkhorn,
+    sinkhorn,
+    uniform_marginal,
+)
+from swimscale.model._student import load_student, save_student
+from swimscale.model._teacher_cache import (
     TeacherCache,
-    TrainConfig,
     build_teacher_cache,
-    load_student,
-    save_student,
-    steps_for,
-    train_student,
+    counterpart,
+    transport_kind,
+)
+from swimscale.model._train import train_student
+from swimscale.model.losses import (
+    METHODS,
+    ContrastiveLoss,
+    OpticalLoss,
+    StudentOutputs,
+    TrainingBatch,
+    TrainingLoss,
 )
 
 __all__ = [
     "BUNDLED",
     "METHODS",
     "POOLINGS",
+    "ContrastiveLoss",
+    "OpticalLoss",
+    "StudentOutputs",
     "TeacherCache",
     "TrainConfig",
+    "TrainingBatch",
+    "TrainingLoss",
     "batches_by_length",
     "build_teacher_cache",
     "cosine_cost",
+    "counterpart",
     "device",
     "encode_texts",
     "load_encoder",
@@ -58,5 +83,6 @@ __all__ = [
     "steps_for",
     "tokenize_for_transport",
     "train_student",
+    "transport_kind",
     "uniform_marginal",
 ]

@@ -1,171 +1,33 @@
 """Training a student query encoder for language L from a frozen English teacher.
 
-Methods:
-- `optical` (OPTICAL): the student's token embeddings of the L query are transported onto the
-  teacher's token embeddings of the English counterpart; loss = batch mean of <T, C>.
-  The counterpart decides the transport: a translation of the query (`query_en`, e.g. the demo's
-  Bible pairs) covers the same content → balanced OT; the SWIM-IR passage the query was generated
-  from (`text`) covers more than the query → semi-relaxed OT (the passage-side marginal relaxed by
-  a KL penalty τ).
-- `contrastive` (SWIM-X style fine-tuning): in-batch-negative InfoNCE between the student's query
-  embedding and the frozen teacher's passage embeddings.
+The method is a loss object of :data:`swimscale.model.losses.METHODS` (`optical`: token-level optimal
+transport onto the teacher, `contrastive`: in-batch InfoNCE against the teacher's passages). The
+teacher never changes, so its view of every English text any run uses is computed once per pool
+(:func:`build_teacher_cache`) and read by every run.
 
-The teacher never changes, so its embeddings of every English text that any run uses are computed
-once per pool (`build_teacher_cache`) and read by every training run.
-
-Runs checkpoint every K steps (model, optimiser, RNG and data-order state) and resume from the last
-checkpoint when re-run, ending with the same student as an uninterrupted run (bit-identical on CPU).
+:func:`train_student` runs in named phases — set-up (``_Training.__init__``), resume
+(``_Training.resume``), steps (``_Training.step``), checkpoints (``_Training.state`` into
+:class:`Checkpoints`) and finish (``_Training.finish``). Runs checkpoint every K steps (model,
+optimiser, RNG and data-order state) and resume from the last checkpoint when re-run, ending with the
+same student as an uninterrupted run (bit-identical on CPU).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import math
-import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from swimscale.model import _encode as encode
-from swimscale.model import _ot as ot
-
-METHODS = ("optical", "contrastive")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    batch_size: int = 16
-    max_length: int = 64
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    epochs: float = 1.0
-    min_steps: int = 0
-    max_steps: int = 100_000
-    eps: float = 0.02
-    tau: float = 0.1
-    sinkhorn_iters: int = 50
-    pooled_weight: float = 1.0
-    temperature: float = 0.05
-    pooling: str = "mean"  # the teacher's sentence pooling (set from teacher.pooling)
-    grad_clip: float = 1.0
-    seed: int = 0
-
-
-def steps_for(size: int, cfg: TrainConfig) -> int:
-    """The training budget rule: `epochs` passes over the sample, clamped to [min_steps, max_steps]."""
-    if size == 0:
-        return 0
-    steps = math.ceil(cfg.epochs * size / min(cfg.batch_size, size))
-    return max(cfg.min_steps, min(cfg.max_steps, steps))
-
-
-def counterpart(record: dict) -> str:
-    """The English text the query's tokens are transported onto: its translation when the record
-    has one, else the SWIM-IR passage."""
-    return record.get("query_en") or record["text"]
-
-
-def transport_kind(records: list[dict]) -> str:
-    """'balanced' for translation pairs, 'semi_relaxed' for query–passage pairs; mixed pools are
-    refused, since one batch must be one kind of problem."""
-    with_translation = sum(1 for r in records if r.get("query_en"))
-    if with_translation == len(records):
-        return "balanced"
-    if with_translation == 0:
-        return "semi_relaxed"
-    raise ValueError(
-        f"{with_translation} of {len(records)} records have 'query_en': a pool must give a translation "
-        "for every query (balanced OT) or for none (semi-relaxed OT against the passage)"
-    )
-
-
-class TeacherCache:
-    """The frozen teacher's view of each record, keyed by record id:
-    token embeddings of the counterpart (special tokens removed), its mean-pooled embedding, and the
-    mean-pooled embedding of the passage (`text`, for the contrastive method).
-
-    Tokens are stored ragged — all tokens concatenated plus offsets — in float16, which halves the
-    file; the cosine cost computed from it differs from float32 by ~1e-3, far below ε.
-    """
-
-    def __init__(self, ids, tokens, offsets, pooled, passage_pooled):
-        self.index = {record_id: i for i, record_id in enumerate(ids)}
-        self.ids, self.tokens, self.offsets = ids, tokens, offsets
-        self.pooled, self.passage_pooled = pooled, passage_pooled
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tensors = {"tokens": self.tokens, "offsets": self.offsets, "pooled": self.pooled,
-                   "passage_pooled": self.passage_pooled}
-        save_file(tensors, str(path), metadata={"ids": json.dumps(self.ids)})
-
-    @classmethod
-    def load(cls, path: Path) -> "TeacherCache":
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as handle:
-            ids = json.loads(handle.metadata()["ids"])
-        t = load_file(str(path))
-        return cls(ids, t["tokens"], t["offsets"], t["pooled"], t["passage_pooled"])
-
-    def rows(self, ids: list[str]) -> list[int]:
-        try:
-            return [self.index[record_id] for record_id in ids]
-        except KeyError as err:
-            raise KeyError(f"record {err} is not in the teacher cache; rebuild it") from None
-
-    def batch(self, ids: list[str], dev) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(tokens (B, m, d) float32 zero-padded, mask (B, m), pooled (B, d))."""
-        rows = self.rows(ids)
-        lengths = [int(self.offsets[r + 1] - self.offsets[r]) for r in rows]
-        out = torch.zeros(len(rows), max(lengths), self.tokens.shape[1])
-        mask = torch.zeros(len(rows), max(lengths))
-        for i, (r, n) in enumerate(zip(rows, lengths)):
-            out[i, :n] = self.tokens[self.offsets[r] : self.offsets[r + 1]].float()
-            mask[i, :n] = 1
-        return out.to(dev), mask.to(dev), self.pooled[rows].float().to(dev)
-
-    def passages(self, ids: list[str], dev) -> torch.Tensor:
-        return self.passage_pooled[self.rows(ids)].float().to(dev)
-
-
-@torch.no_grad()
-def build_teacher_cache(
-    tokenizer, model, records: list[dict], max_length: int, batch_size: int, pooling: str = "mean"
-) -> TeacherCache:
-    """Encodes each record's English counterpart (and passage, when different) once with the teacher."""
-    dev = next(model.parameters()).device
-    texts = [counterpart(r) for r in records]
-    per_record: list[torch.Tensor | None] = [None] * len(records)
-    pooled = torch.zeros(len(records), model.config.hidden_size)
-    progress = tqdm(total=len(texts), desc="teacher tokens", unit="text", mininterval=5, disable=None)
-    for index in encode.batches_by_length(texts, batch_size):
-        enc = encode.tokenize_for_transport(tokenizer, [texts[i] for i in index], max_length, dev)
-        hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
-        pooled[index] = encode.pool(hidden, enc["attention_mask"], pooling).float().cpu()
-        for row, i in enumerate(index):
-            keep = enc["transport_mask"][row].bool()
-            if not keep.any():
-                raise ValueError(f"record '{records[i]['_id']}': English text has no tokens")
-            per_record[i] = hidden[row][keep].to(torch.float16).cpu()
-        progress.update(len(index))
-    progress.close()
-    passage_pooled = pooled.clone()
-    differ = [i for i, r in enumerate(records) if r["text"] != texts[i]]
-    if differ:  # translation pairs whose passage is another text: pool the passages too
-        passage_pooled[differ] = torch.from_numpy(
-            encode.encode_texts(tokenizer, model, [records[i]["text"] for i in differ], batch_size, max_length,
-                                desc="teacher passages", pooling=pooling)
-        )
-    lengths = torch.tensor([0] + [t.shape[0] for t in per_record])
-    return TeacherCache([r["_id"] for r in records], torch.cat(per_record), torch.cumsum(lengths, 0), pooled,
-                        passage_pooled)
+from swimscale.model._checkpoint import Checkpoints, fingerprint
+from swimscale.model._config import TrainConfig, steps_for
+from swimscale.model._student import StudentEncoder, autocast_for
+from swimscale.model._teacher_cache import TeacherCache, transport_kind
+from swimscale.model.losses import METHODS, TrainingBatch, TrainingLoss
 
 
 class BatchStream:
@@ -191,63 +53,89 @@ class BatchStream:
         self.pending = list(state["pending"])
 
 
-def fingerprint(records: list[dict], teacher_spec: str, cfg: TrainConfig, method: str) -> str:
-    """Identifies a run: a checkpoint of another run (other data, settings or method) is never used."""
-    digest = hashlib.sha256(json.dumps([teacher_spec, method, asdict(cfg)], sort_keys=True).encode())
-    for record in records:
-        digest.update(record["_id"].encode() + b"\0")
-    return digest.hexdigest()
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    """Atomic: a job killed while writing leaves the previous checkpoint intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    torch.save(state, partial)
-    os.replace(partial, path)
-
-
-def _load_checkpoint(path: Path | None, expected: str) -> dict | None:
-    if path is None or not path.exists():
-        return None
-    # weights_only: our own file, but never unpickle arbitrary objects.
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    return state if state.get("fingerprint") == expected else None
-
-
-def _batch_loss(model, tokenizer, cache, batch, cfg, method, kind, dev, autocast):
-    enc = encode.tokenize_for_transport(tokenizer, [r["query"] for r in batch], cfg.max_length, dev)
-    with autocast():
-        hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
-    hidden = hidden.float()
-    ids = [r["_id"] for r in batch]
-    s_pooled = encode.pool(hidden, enc["attention_mask"], cfg.pooling)
-    if method == "contrastive":
-        queries = torch.nn.functional.normalize(s_pooled, dim=-1)
-        passages = torch.nn.functional.normalize(cache.passages(ids, dev), dim=-1)
-        logits = queries @ passages.T / cfg.temperature
-        loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch), device=dev))
-        return loss, {"contrastive_loss": loss.item()}
-    t_tokens, t_mask, t_pooled = cache.batch(ids, dev)
-    tau = cfg.tau if kind == "semi_relaxed" else None
-    ot_loss = ot.optical_loss(hidden, t_tokens, enc["transport_mask"], t_mask, cfg.eps, cfg.sinkhorn_iters, tau=tau)
-    pooled_loss = (1 - torch.nn.functional.cosine_similarity(s_pooled, t_pooled, dim=-1)).mean()
-    return ot_loss + cfg.pooled_weight * pooled_loss, {"ot_loss": ot_loss.item(), "pooled_loss": pooled_loss.item()}
-
-
-def accumulate_gradients(model, tokenizer, cache, batch, cfg, method, kind, dev, autocast, micro):
+def accumulate_gradients(
+    student: StudentEncoder, loss_fn: TrainingLoss, batch: TrainingBatch, micro: int
+) -> tuple[float, dict[str, float]]:
     """Back-propagates the batch loss in micro-batches of `micro` pairs; returns (loss, parts).
     Each micro-batch's loss is weighted by its share of the batch, so the accumulated gradient is the
     full batch's (for OPTICAL, a mean of per-pair terms; dropout draws differ, though)."""
     total, parts = 0.0, {}
-    for first in range(0, len(batch), micro):
-        chunk = batch[first : first + micro]
-        loss, chunk_parts = _batch_loss(model, tokenizer, cache, chunk, cfg, method, kind, dev, autocast)
+    for chunk in batch.split(micro):
+        loss, chunk_parts = loss_fn(student(chunk.records), chunk)
         (loss * len(chunk) / len(batch)).backward()
         total += loss.item() * len(chunk) / len(batch)
         for name, value in chunk_parts.items():
             parts[name] = parts.get(name, 0.0) + value * len(chunk) / len(batch)
     return total, parts
+
+
+class _Training:
+    """One run between its phases: the student being trained, its optimiser, loss, data order and log."""
+
+    def __init__(self, records: list[dict], teacher_spec: str, cache: TeacherCache, cfg: TrainConfig,
+                 method: str, micro_batch_size: int | None):
+        """Set-up. The order of these calls fixes the RNG draws (the seed is set before the model is
+        built): changing it changes every student."""
+        if method not in METHODS:
+            raise ValueError(f"unknown method '{method}'; known: {', '.join(METHODS)}")
+        kind = transport_kind(records)
+        self.device = encode.device()
+        torch.manual_seed(cfg.seed)
+        tokenizer, self.model = encode.load_encoder(teacher_spec, self.device)
+        self.model.train()
+        self.optimiser = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.records, self.cache, self.cfg = records, cache, cfg
+        self.steps = steps_for(len(records), cfg)
+        self.batch_size = min(cfg.batch_size, len(records))
+        self.micro = max(1, min(micro_batch_size or self.batch_size, self.batch_size))
+        self.stream = BatchStream(len(records), self.batch_size, cfg.seed)
+        self.student = StudentEncoder(tokenizer, self.model, cfg.max_length, cfg.pooling, self.device,
+                                      autocast_for(self.device))
+        self.loss = METHODS[method].from_config(cfg, kind)
+        self.start_step = 0
+        self.log = {"config": asdict(cfg), "method": method, "transport": self.loss.transport,
+                    "n_records": len(records), "steps": self.steps, "batch_size": self.batch_size,
+                    "micro_batch_size": self.micro, "loss": [], "parts": [], "resumed_from_step": 0,
+                    "train_seconds": 0.0}
+
+    def resume(self, checkpoints: Checkpoints) -> None:
+        """Continues from the run's last checkpoint, if it has one."""
+        state = checkpoints.load()
+        if state is None:
+            return
+        self.model.load_state_dict(state["model"])
+        self.optimiser.load_state_dict(state["optimiser"])
+        torch.set_rng_state(state["rng"])
+        if self.device.type == "cuda" and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"])
+        self.stream.load_state(state["stream"])
+        self.log = json.loads(state["log"])
+        self.start_step = self.log["resumed_from_step"] = state["step"]
+        print(f"resumed from checkpoint {checkpoints.path} at step {self.start_step} of {self.steps}")
+
+    def step(self) -> float:
+        """One optimiser step on the next batch; returns its loss."""
+        batch = TrainingBatch([self.records[i] for i in self.stream.next()], self.cache, self.device)
+        self.optimiser.zero_grad(set_to_none=True)
+        total, parts = accumulate_gradients(self.student, self.loss, batch, self.micro)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.optimiser.step()
+        self.log["loss"].append(round(total, 6))
+        self.log["parts"].append({name: round(value, 6) for name, value in parts.items()})
+        return total
+
+    def state(self, done: int) -> dict:
+        """What a checkpoint after `done` steps holds."""
+        cuda = {"cuda_rng": torch.cuda.get_rng_state()} if self.device.type == "cuda" else {}
+        return {"step": done, "model": self.model.state_dict(), "optimiser": self.optimiser.state_dict(),
+                "rng": torch.get_rng_state(), **cuda, "stream": self.stream.state(), "log": json.dumps(self.log)}
+
+    def finish(self, train_seconds: float) -> tuple[torch.nn.Module, dict]:
+        self.log["examples_seen"] = self.steps * self.batch_size
+        self.log["train_seconds"] = train_seconds
+        self.log["device"] = str(self.device)
+        self.model.eval()
+        return self.model, self.log
 
 
 def train_student(
@@ -262,84 +150,25 @@ def train_student(
 ) -> tuple[torch.nn.Module, dict]:
     """Trains the student (initialised from the teacher) on `records`; returns it and its log.
 
-    OPTICAL's loss per batch = mean <T, C> plus `pooled_weight` × mean (1 − cos) between the
-    student's and the teacher's mean-pooled embeddings (our addition; 0 gives pure OPTICAL).
-    `micro_batch_size` splits each batch for gradient accumulation (a retry after running out of GPU
-    memory): OPTICAL's loss is a mean of per-pair terms, so the update is the same; the contrastive
-    loss then sees fewer in-batch negatives.
+    `method` names the loss (:data:`METHODS`). `checkpoint`/`checkpoint_every`: where and every how
+    many steps to checkpoint (a re-run resumes there). `micro_batch_size` splits each batch for
+    gradient accumulation (a retry after running out of GPU memory): OPTICAL's loss is a mean of
+    per-pair terms, so the update is the same; the contrastive loss then sees fewer in-batch negatives.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method '{method}'; known: {', '.join(METHODS)}")
-    kind = transport_kind(records)
-    dev = encode.device()
-    torch.manual_seed(cfg.seed)
-    tokenizer, model = encode.load_encoder(teacher_spec, dev)
-    model.train()
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps = steps_for(len(records), cfg)
-    batch_size = min(cfg.batch_size, len(records))
-    micro = max(1, min(micro_batch_size or batch_size, batch_size))
-    stream = BatchStream(len(records), batch_size, cfg.seed)
-    # bf16 autocast on CUDA only: on CPU it changes results and the demo's budget fits without it.
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if dev.type == "cuda" else contextlib.nullcontext
-    key = fingerprint(records, teacher_spec, cfg, method)
-    log = {"config": asdict(cfg), "method": method, "transport": kind if method == "optical" else None,
-           "n_records": len(records), "steps": steps, "batch_size": batch_size, "micro_batch_size": micro,
-           "loss": [], "parts": [], "resumed_from_step": 0, "train_seconds": 0.0}
-    start_step = 0
-    state = _load_checkpoint(checkpoint, key)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        torch.set_rng_state(state["rng"])
-        if dev.type == "cuda" and "cuda_rng" in state:
-            torch.cuda.set_rng_state(state["cuda_rng"])
-        stream.load_state(state["stream"])
-        log = json.loads(state["log"])
-        start_step = log["resumed_from_step"] = state["step"]
-        print(f"resumed from checkpoint {checkpoint} at step {start_step} of {steps}")
+    run = _Training(records, teacher_spec, cache, cfg, method, micro_batch_size)
+    checkpoints = Checkpoints(checkpoint, checkpoint_every, fingerprint(records, teacher_spec, cfg, method))
+    run.resume(checkpoints)
     resumed_at = time.perf_counter()
-    start = resumed_at - log["train_seconds"]  # wall time accumulates across resumptions
-    progress = tqdm(range(start_step, steps), desc=f"train {method}", unit="step", mininterval=5, disable=None,
-                    initial=start_step, total=steps)
+    start = resumed_at - run.log["train_seconds"]  # wall time accumulates across resumptions
+    progress = tqdm(range(run.start_step, run.steps), desc=f"train {method}", unit="step", mininterval=5,
+                    disable=None, initial=run.start_step, total=run.steps)
     for step in progress:
-        batch = [records[i] for i in stream.next()]
-        optimiser.zero_grad(set_to_none=True)
-        total, parts = accumulate_gradients(model, tokenizer, cache, batch, cfg, method, kind, dev, autocast, micro)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimiser.step()
-        log["loss"].append(round(total, 6))
-        log["parts"].append({name: round(value, 6) for name, value in parts.items()})
+        total = run.step()
         now = time.perf_counter()
-        rate = (step + 1 - start_step) * batch_size / max(now - resumed_at, 1e-9)
+        rate = (step + 1 - run.start_step) * run.batch_size / max(now - resumed_at, 1e-9)
         progress.set_postfix(loss=f"{total:.4f}", examples_per_s=f"{rate:.1f}")
-        if checkpoint is not None and checkpoint_every and (step + 1) % checkpoint_every == 0 and step + 1 < steps:
-            log["train_seconds"] = round(now - start, 3)
-            _save_checkpoint(checkpoint, {
-                "fingerprint": key, "step": step + 1, "model": model.state_dict(),
-                "optimiser": optimiser.state_dict(), "rng": torch.get_rng_state(),
-                **({"cuda_rng": torch.cuda.get_rng_state()} if dev.type == "cuda" else {}),
-                "stream": stream.state(), "log": json.dumps(log),
-            })
+        if checkpoints.due(step + 1, run.steps):
+            run.log["train_seconds"] = round(now - start, 3)
+            checkpoints.save(run.state(step + 1))
     progress.close()
-    log["examples_seen"] = steps * batch_size
-    log["train_seconds"] = round(time.perf_counter() - start, 3)
-    log["device"] = str(dev)
-    model.eval()
-    return model, log
-
-
-def save_student(model: torch.nn.Module, path: Path) -> None:
-    """The student's weights only (safetensors); its architecture and tokenizer are the teacher's."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(path))
-
-
-def load_student(teacher_spec: str, weights: Path | None, dev=None):
-    """(tokenizer, model): the teacher's query encoder, with the student's weights if given (N > 0)."""
-    tokenizer, model = encode.load_encoder(teacher_spec, dev)
-    if weights is not None:
-        model.load_state_dict(load_file(str(weights), device=str(next(model.parameters()).device)))
-    model.eval()
-    return tokenizer, model
+    return run.finish(round(time.perf_counter() - start, 3))

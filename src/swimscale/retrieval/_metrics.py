@@ -6,6 +6,7 @@ Conventions shared by all metrics (cross-checked against pytrec_eval in the test
 * a ranking orders documents by score descending, ties broken by docid in
   descending string order -- exactly what trec_eval does.  trec_eval keeps scores
   as 32-bit floats, so scores equal after rounding to float32 are ties too;
+* a malformed run or qrels file raises :class:`~swimscale.errors.InputError` naming its file and line;
 * the evaluated query set is every qrels query with at least one relevant document.
   A judged query missing from the run scores 0.0 (pytrec_eval silently drops such
   queries, which would inflate a mean over queries); run queries absent from the
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from swimscale._types import StrPath
+from swimscale.errors import InputError
 
 Run = dict[str, dict[str, float]]
 Qrels = dict[str, dict[str, int]]
@@ -38,14 +40,15 @@ def _rank(docs: Mapping[str, float]) -> list[str]:
     return [d for _, d in order]
 
 
-def _per_query(run: Run, qrels: Qrels, scorer: _Scorer) -> dict[str, float]:
-    out: dict[str, float] = {}
+def _evaluated_queries(qrels: Qrels) -> Iterator[tuple[str, dict[str, int]]]:
+    """(qid, judgements) of every qrels query with a relevant document, by qid."""
     for qid in sorted(qrels):
-        judged = qrels[qid]
-        if not any(rel > 0 for rel in judged.values()):
-            continue
-        out[qid] = scorer(_rank(run.get(qid, {})), judged)
-    return out
+        if any(rel > 0 for rel in qrels[qid].values()):
+            yield qid, qrels[qid]
+
+
+def _per_query(run: Run, qrels: Qrels, scorer: _Scorer) -> dict[str, float]:
+    return {qid: scorer(_rank(run.get(qid, {})), judged) for qid, judged in _evaluated_queries(qrels)}
 
 
 def _recall(k: int) -> _Scorer:
@@ -125,10 +128,7 @@ def evaluate(run: Run, qrels: Qrels) -> pd.DataFrame:
         "mrr_at_10": _mrr(10),
     }
     rows = []
-    for qid in sorted(qrels):
-        judged = qrels[qid]
-        if not any(rel > 0 for rel in judged.values()):
-            continue
+    for qid, judged in _evaluated_queries(qrels):
         ranking = _rank(run.get(qid, {}))  # sort once, score four times
         rows.append({"qid": qid, **{name: fn(ranking, judged) for name, fn in scorers.items()}})
     return pd.DataFrame(rows, columns=EVAL_COLUMNS)
@@ -145,7 +145,7 @@ def _parse_lines(path: StrPath, n_fields: int, layout: str) -> Iterator[tuple[in
             if not fields:
                 continue
             if len(fields) != n_fields:
-                raise ValueError(
+                raise InputError(
                     f"{path}: line {lineno}: expected {n_fields} fields ({layout}), got {len(fields)}"
                 )
             yield lineno, fields
@@ -158,16 +158,16 @@ def read_run(path: StrPath) -> Run:
         try:
             int(rank)
         except ValueError:
-            raise ValueError(f"{path}: line {lineno}: rank {rank!r} is not an integer") from None
+            raise InputError(f"{path}: line {lineno}: rank {rank!r} is not an integer") from None
         try:
             value = float(score)
         except ValueError:
-            raise ValueError(f"{path}: line {lineno}: score {score!r} is not a number") from None
+            raise InputError(f"{path}: line {lineno}: score {score!r} is not a number") from None
         if not math.isfinite(value):
-            raise ValueError(f"{path}: line {lineno}: score {score!r} is not finite")
+            raise InputError(f"{path}: line {lineno}: score {score!r} is not finite")
         docs = run.setdefault(qid, {})
         if docid in docs:  # trec_eval rejects these too
-            raise ValueError(f"{path}: line {lineno}: duplicate document {docid!r} for query {qid!r}")
+            raise InputError(f"{path}: line {lineno}: duplicate document {docid!r} for query {qid!r}")
         docs[docid] = value
     return run
 
@@ -179,10 +179,10 @@ def read_qrels(path: StrPath) -> Qrels:
         try:
             value = int(rel)
         except ValueError:
-            raise ValueError(f"{path}: line {lineno}: relevance {rel!r} is not an integer") from None
+            raise InputError(f"{path}: line {lineno}: relevance {rel!r} is not an integer") from None
         docs = qrels.setdefault(qid, {})
         if docid in docs:
-            raise ValueError(f"{path}: line {lineno}: duplicate judgement of {docid!r} for query {qid!r}")
+            raise InputError(f"{path}: line {lineno}: duplicate judgement of {docid!r} for query {qid!r}")
         docs[docid] = value
     return qrels
 

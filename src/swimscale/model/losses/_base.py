@@ -1,0 +1,76 @@
+"""What every training loss reads and the interface it offers.
+
+A loss is called once per (micro-)batch as ``loss(student_outputs, batch) -> (loss, parts)``:
+``student_outputs`` is the student's forward pass over the batch's queries (:class:`StudentOutputs`),
+``batch`` the records with the frozen teacher's cached view of them (:class:`TrainingBatch`); it
+returns the scalar to back-propagate and its named parts (floats, for the training log).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import torch
+
+if TYPE_CHECKING:
+    from swimscale.model._config import TrainConfig
+    from swimscale.model._teacher_cache import TeacherCache
+
+
+@dataclass(frozen=True)
+class StudentOutputs:
+    """The student's view of a batch of queries.
+
+    tokens: (B, n, d) last hidden states, float32; transport_mask: (B, n), 1 on the tokens that take
+    part in the transport (special tokens and padding are 0); pooled: (B, d) sentence embeddings with
+    the teacher's pooling (not normalised).
+    """
+
+    tokens: torch.Tensor
+    transport_mask: torch.Tensor
+    pooled: torch.Tensor
+
+
+@dataclass(frozen=True)
+class TrainingBatch:
+    """A batch of training records and where the teacher's view of them is read from."""
+
+    records: list[dict]
+    teacher: TeacherCache
+    device: torch.device | str
+
+    @property
+    def ids(self) -> list[str]:
+        return [r["_id"] for r in self.records]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def split(self, size: int) -> list[TrainingBatch]:
+        """Consecutive micro-batches of at most `size` records (gradient accumulation)."""
+        return [TrainingBatch(self.records[first : first + size], self.teacher, self.device)
+                for first in range(0, len(self.records), size)]
+
+
+class TrainingLoss(ABC):
+    """A training method's objective. Subclasses state their maths and references in their
+    docstring, build themselves from the run's :class:`TrainConfig` (:meth:`from_config`) and are
+    registered under their `name` in :data:`swimscale.model.losses.METHODS`."""
+
+    name: ClassVar[str]
+    #: The kind of optimal transport the loss solves ('balanced' or 'semi_relaxed'; None: none),
+    #: recorded in the training log.
+    transport: str | None = None
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, cfg: TrainConfig, transport: str) -> TrainingLoss:
+        """The loss of a run with settings `cfg` on a pool of the given transport kind ('balanced'
+        for translation pairs, 'semi_relaxed' for query–passage pairs; see ``transport_kind``);
+        a method that transports nothing ignores it."""
+
+    @abstractmethod
+    def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        """(the loss to back-propagate, its named parts as floats)."""

@@ -1,0 +1,114 @@
+"""Each training method's loss object against its formula, computed independently (POT for the plans)."""
+
+import numpy as np
+import ot as pot
+import pytest
+import torch
+from scipy.special import log_softmax
+
+from swimscale.config import defaults
+from swimscale.model import (
+    METHODS,
+    ContrastiveLoss,
+    OpticalLoss,
+    StudentOutputs,
+    TeacherCache,
+    TrainConfig,
+    TrainingBatch,
+    TrainingLoss,
+)
+
+D = 8
+IDS = ["a", "b", "c", "d"]
+TEACHER_LENGTHS = [5, 9, 3, 7]  # tokens of each record's English counterpart
+STUDENT_LENGTHS = [4, 6, 2, 6]  # tokens of the batch's queries, in batch order (d, b, a, c)
+BATCH_ORDER = ["d", "b", "a", "c"]  # not the cache's order: rows must be looked up by id
+
+
+def synthetic_cache(gen):
+    tokens = torch.randn(sum(TEACHER_LENGTHS), D, generator=gen).to(torch.float16)
+    offsets = torch.cumsum(torch.tensor([0, *TEACHER_LENGTHS]), 0)
+    return TeacherCache(IDS, tokens, offsets, torch.randn(4, D, generator=gen), torch.randn(4, D, generator=gen))
+
+
+def synthetic_student(gen):
+    n = max(STUDENT_LENGTHS)
+    mask = (torch.arange(n)[None] < torch.tensor(STUDENT_LENGTHS)[:, None]).float()
+    return StudentOutputs(torch.randn(4, n, D, generator=gen), mask, torch.randn(4, D, generator=gen))
+
+
+def cosine(x, y):
+    x = x / np.linalg.norm(x, axis=-1, keepdims=True)
+    y = y / np.linalg.norm(y, axis=-1, keepdims=True)
+    return x @ y.T
+
+
+def config(**overrides):
+    return TrainConfig.from_config({**defaults("train"), **overrides}, pooling="mean", seed=0)
+
+
+@pytest.fixture
+def batch_and_student():
+    gen = torch.Generator().manual_seed(11)
+    cache = synthetic_cache(gen)
+    return TrainingBatch([{"_id": i} for i in BATCH_ORDER], cache, "cpu"), synthetic_student(gen)
+
+
+@pytest.mark.filterwarnings("ignore:If reg_type = entropy")
+@pytest.mark.parametrize("transport", ["balanced", "semi_relaxed"])
+def test_optical_loss_is_transport_plus_weighted_pooled_term(batch_and_student, transport):
+    batch, student = batch_and_student
+    cfg = config(eps=0.1, tau=0.2, sinkhorn_iters=2000, pooled_weight=0.5)
+    loss_fn = OpticalLoss.from_config(cfg, transport)
+    assert loss_fn.transport == transport and loss_fn.tau == (0.2 if transport == "semi_relaxed" else None)
+    loss, parts = loss_fn(student, batch)
+    cache = batch.teacher
+    transport_costs, pooled_terms = [], []
+    for i, record_id in enumerate(BATCH_ORDER):
+        row = IDS.index(record_id)
+        x = student.tokens[i, : STUDENT_LENGTHS[i]].double().numpy()
+        y = cache.tokens[cache.offsets[row] : cache.offsets[row + 1]].double().numpy()
+        cost = 1 - cosine(x, y)
+        a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
+        if transport == "balanced":
+            plan = pot.sinkhorn(a, b, cost, 0.1, numItermax=100000, stopThr=1e-13)
+        else:
+            plan = pot.unbalanced.sinkhorn_unbalanced(a, b, cost, 0.1, reg_m=(float("inf"), 0.2), reg_type="entropy",
+                                                      numItermax=100000, stopThr=1e-13)
+        transport_costs.append((plan * cost).sum())
+        s, t = student.pooled[i].double().numpy(), cache.pooled[row].double().numpy()
+        pooled_terms.append(1 - cosine(s[None], t[None])[0, 0])
+    assert parts["ot_loss"] == pytest.approx(np.mean(transport_costs), abs=2e-5)
+    assert parts["pooled_loss"] == pytest.approx(np.mean(pooled_terms), abs=1e-6)
+    assert loss.item() == pytest.approx(np.mean(transport_costs) + 0.5 * np.mean(pooled_terms), abs=2e-5)
+
+
+def test_optical_loss_refuses_an_unknown_transport():
+    with pytest.raises(ValueError, match="unknown transport kind 'partial'"):
+        OpticalLoss.from_config(config(), "partial")
+
+
+def test_contrastive_loss_is_in_batch_infonce_against_the_teachers_passages(batch_and_student):
+    batch, student = batch_and_student
+    loss_fn = ContrastiveLoss.from_config(config(temperature=0.1), "semi_relaxed")
+    assert loss_fn.transport is None
+    loss, parts = loss_fn(student, batch)
+    passages = batch.teacher.passage_pooled[[IDS.index(i) for i in BATCH_ORDER]].double().numpy()
+    logits = cosine(student.pooled.double().numpy(), passages) / 0.1
+    expected = -np.mean(np.diag(log_softmax(logits, axis=1)))
+    assert loss.item() == pytest.approx(expected, abs=1e-5) and parts == {"contrastive_loss": loss.item()}
+
+
+def test_registry_builds_every_method_from_the_config(batch_and_student):
+    batch, student = batch_and_student
+    for name, cls in METHODS.items():
+        assert issubclass(cls, TrainingLoss) and cls.name == name
+        loss, parts = cls.from_config(config(), "balanced")(student, batch)
+        assert loss.dim() == 0 and torch.isfinite(loss) and parts
+
+
+def test_training_batch_splits_into_micro_batches(batch_and_student):
+    batch, _ = batch_and_student
+    chunks = batch.split(3)
+    assert [c.ids for c in chunks] == [["d", "b", "a"], ["c"]]
+    assert all(c.teacher is batch.teacher for c in chunks)
