@@ -13,9 +13,28 @@ import hashlib
 import importlib.metadata
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 POOL_FIELDS = ("_id", "lang", "code", "query", "title", "text")
+
+
+@dataclass(frozen=True)
+class BenchmarkFiles:
+    """Where a prepared benchmark goes: its three files and its manifest."""
+
+    queries: Path
+    corpus: Path
+    qrels: Path
+    manifest: Path
+
+    @classmethod
+    def at(cls, queries, corpus, qrels, manifest) -> "BenchmarkFiles":
+        return cls(Path(queries), Path(corpus), Path(qrels), Path(manifest))
+
+    @property
+    def tables(self) -> tuple[Path, Path, Path]:
+        return self.queries, self.corpus, self.qrels
 
 
 def package_versions(names: list[str]) -> dict[str, str]:
@@ -40,6 +59,13 @@ def write_jsonl(path: Path, rows) -> int:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1
     return count
+
+
+def write_manifest(path: Path, manifest: dict) -> dict:
+    """Writes a prepare job's manifest (counts, checksums, package versions) as indented UTF-8 JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return manifest
 
 
 def sha256_of(path: Path) -> str:
