@@ -342,7 +342,7 @@ def test_check_config_reads_relative_input_paths_from_the_working_directory(tmp_
 
 def test_check_pool_names_a_missing_pool_file(tmp_path):
     with pytest.raises(InputError, match="pool file does not exist"):
-        data_validate.check_pool(tmp_path / "ny.jsonl", "ny", [8])
+        data_validate.check_pool(tmp_path / "ny.jsonl", "ny", [8], cap_sizes=False)
 
 
 def test_check_config_accepts_the_shipped_configs(tiny_config_path):

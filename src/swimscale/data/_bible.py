@@ -17,6 +17,7 @@ from pathlib import Path
 from swimscale.data._records import (
     BenchmarkFiles,
     normalise_text,
+    numbered_lines,
     package_versions,
     sha256_of,
     write_jsonl,
@@ -63,18 +64,15 @@ def read_kjv(path: Path) -> tuple[dict[tuple[int, int, int], tuple[str, str]], l
     """{(book, chapter, verse): (book name, text)} and the book names in canonical order."""
     verses: dict[tuple[int, int, int], tuple[str, str]] = {}
     books: list[str] = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                name, chapter, verse, text = row["book"], int(row["chapter"]), int(row["verse"]), row["text"]
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-                raise ValueError(f"{path}: line {line_no}: not a KJV verse record ({err})") from None
-            if not books or books[-1] != name:
-                books.append(name)
-            verses[(len(books), chapter, verse)] = (name, normalise_text(text))
+    for line_no, line in numbered_lines(path):
+        try:
+            row = json.loads(line)
+            name, chapter, verse, text = row["book"], int(row["chapter"]), int(row["verse"]), row["text"]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{path}: line {line_no}: not a KJV verse record ({err})") from None
+        if not books or books[-1] != name:
+            books.append(name)
+        verses[(len(books), chapter, verse)] = (name, normalise_text(text))
     return verses, books
 
 
@@ -123,7 +121,7 @@ def test_books(n_books: int, every: int) -> list[int]:
     return [book for book in range(1, n_books + 1) if book % every == 0]
 
 
-def check_pool(code: str, pool: dict) -> None:
+def check_bible_pool(code: str, pool: dict) -> None:
     """Config-time check (swimscale.data.POOL_SOURCES): the bundled Bible pairs are Chichewa only."""
     if code != "ny":
         raise InputError(f"config 'pools.{code}': the bundled Bible pairs are Chichewa only (code ny)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from swimscale.data._bible import check_pool as check_bible_pool
+from swimscale.data._bible import check_bible_pool
 from swimscale.data._source import Source, registry
 from swimscale.data._swimir import check_hf, check_local, prepare_swimir_pool
 from swimscale.errors import InputError

@@ -113,16 +113,24 @@ def iter_jsonl_records(path: Path):
         yield line_no, record
 
 
-def iter_jsonl_lines(path: Path):
-    """(line number, record or None, parse error or None) for every non-blank line, streamed."""
+def numbered_lines(path: Path):
+    """(line number, line) for every non-blank line of a UTF-8 text file, streamed; the numbers count
+    the blank lines too, so they are the file's own line numbers."""
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield line_no, json.loads(line), None
-            except json.JSONDecodeError as err:
-                yield line_no, None, f"malformed JSON ({err.msg})"
+            if line.strip():
+                yield line_no, line
+
+
+def iter_jsonl_lines(path: Path):
+    """(line number, record or None, parse error or None) for every non-blank line, streamed."""
+    for line_no, line in numbered_lines(path):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield line_no, None, f"malformed JSON ({err.msg})"
+        else:
+            yield line_no, record, None
 
 
 def iter_pool(path: Path, code: str | None = None):
@@ -148,34 +156,28 @@ def read_pool(path: Path, code: str | None = None) -> list[dict]:
 
 def read_queries(path: Path) -> dict[str, str]:
     queries = {}
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) != 2 or not parts[0] or not parts[1].strip():
-                raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
-            if parts[0] in queries:
-                raise ValueError(f"{path}: line {line_no}: duplicate query id '{parts[0]}'")
-            queries[parts[0]] = parts[1]
+    for line_no, line in numbered_lines(path):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 2 or not parts[0] or not parts[1].strip():
+            raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
+        if parts[0] in queries:
+            raise ValueError(f"{path}: line {line_no}: duplicate query id '{parts[0]}'")
+        queries[parts[0]] = parts[1]
     return queries
 
 
 def read_corpus(path: Path) -> tuple[list[str], list[str]]:
     """(docids, texts) in file order; a title, when present, is prefixed to the text."""
     docids, texts, seen = [], [], set()
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-                docid, title, text = str(doc["docid"]), doc.get("title") or "", doc["text"]
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
-            if docid in seen:
-                raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
-            seen.add(docid)
-            docids.append(docid)
-            texts.append(f"{title}. {text}" if title else text)
+    for line_no, line in numbered_lines(path):
+        try:
+            doc = json.loads(line)
+            docid, title, text = str(doc["docid"]), doc.get("title") or "", doc["text"]
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
+        if docid in seen:
+            raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
+        seen.add(docid)
+        docids.append(docid)
+        texts.append(f"{title}. {text}" if title else text)
     return docids, texts

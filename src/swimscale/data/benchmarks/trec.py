@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from swimscale.data._records import numbered_lines
 from swimscale.data.benchmarks._write import BenchmarkFiles, jsonl_objects, write_source
 from swimscale.errors import DataMissingError
 
@@ -14,25 +15,19 @@ FILES = ("queries", "corpus", "qrels")  # config keys naming the three input fil
 
 
 def read_queries_tsv(path: Path):
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) != 2:
-                raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
-            yield parts[0], parts[1], f"{path}: line {line_no}"
+    for line_no, line in numbered_lines(path):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 2:
+            raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
+        yield parts[0], parts[1], f"{path}: line {line_no}"
 
 
 def read_qrels_file(path: Path):
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            parts = line.split()
-            if len(parts) != 4 or not parts[3].lstrip("-").isdigit():
-                raise ValueError(f"{path}: line {line_no}: expected 'qid 0 docid relevance'")
-            yield parts[0], parts[2], int(parts[3]), f"{path}: line {line_no}"
+    for line_no, line in numbered_lines(path):
+        parts = line.split()
+        if len(parts) != 4 or not parts[3].lstrip("-").isdigit():
+            raise ValueError(f"{path}: line {line_no}: expected 'qid 0 docid relevance'")
+        yield parts[0], parts[2], int(parts[3]), f"{path}: line {line_no}"
 
 
 def prepare_trec(name: str, bench: dict, files: BenchmarkFiles, data_dir) -> dict:
