@@ -17,8 +17,10 @@ $(BIN)/.swimscale-test: pyproject.toml $(BIN)/.swimscale-run
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# Every job's environment (OMP_WAIT_POLICY, PYTHONPATH) is set by the workflow itself (common.smk,
+# swimscale.jobs), and that of the test process by tests/conftest.py: nothing to set here.
 run: $(BIN)/.swimscale-run
-	OMP_WAIT_POLICY=PASSIVE $(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 	@echo
 	@echo "Results:"
 	@echo "  results/summary.md              the answer in words, with the numbers and their 95% CIs"
@@ -29,7 +31,7 @@ run: $(BIN)/.swimscale-run
 	@echo "  make report                     the HTML report: results/report.html"
 
 test: $(BIN)/.swimscale-test
-	OMP_WAIT_POLICY=PASSIVE $(BIN)/pytest
+	$(BIN)/pytest
 
 lint: $(BIN)/.swimscale-test
 	$(BIN)/snakemake --lint

@@ -175,7 +175,8 @@ say "snakemake --profile profiles/slurm (+ .ci/slurm-ci.yaml) on tests/fixtures/
 t_run=$(date +%s)
 (
     cd "$WORK/run"
-    OMP_WAIT_POLICY=PASSIVE timeout -k 120 "$SNAKEMAKE_TIMEOUT" "$ROOT/$VENV/bin/snakemake" \
+    # Every job's environment (OMP_WAIT_POLICY, PYTHONPATH) comes from the workflow (common.smk).
+    timeout -k 120 "$SNAKEMAKE_TIMEOUT" "$ROOT/$VENV/bin/snakemake" \
         --snakefile "$ROOT/Snakefile" --configfile "$ROOT/tests/fixtures/tiny_config.yaml" \
         --profile "$WORK/profile"
 ) >"$WORK/snakemake.log" 2>&1

@@ -13,10 +13,16 @@ from pathlib import Path
 import pytest
 
 from swimscale import data
+from swimscale.config import defaults
 from swimscale.data import benchmarks
 from swimscale.retrieval import _metrics as metrics
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def entry(source, language, **keys):
+    """A `benchmarks.<name>` config entry as Snakemake hands it to the job: the schema's defaults filled in."""
+    return {**defaults("benchmarks"), "source": source, "language": language, **keys}
 
 
 def write_lines(path, rows):
@@ -45,28 +51,31 @@ def xtreme_up_release(root, languages=("bho", "as"), n_queries=4, n_index=12):
 
 def out_paths(tmp_path, name="b"):
     base = tmp_path / "out" / name
-    return dict(queries_path=base / "queries.tsv", corpus_path=base / "corpus.jsonl", qrels_path=base / "qrels.txt",
-                manifest_path=tmp_path / "out" / f"benchmark-{name}.json")
+    return data.BenchmarkFiles(queries=base / "queries.tsv", corpus=base / "corpus.jsonl", qrels=base / "qrels.txt",
+                               manifest=tmp_path / "out" / f"benchmark-{name}.json")
 
 
 def read_back(paths):
-    queries = data.read_queries(paths["queries_path"])
-    docids, texts = data.read_corpus(paths["corpus_path"])
-    qrels = metrics.read_qrels(paths["qrels_path"])
+    queries = data.read_queries(paths.queries)
+    docids, texts = data.read_corpus(paths.corpus)
+    qrels = metrics.read_qrels(paths.qrels)
     return queries, docids, texts, qrels
 
 
 def test_xtreme_up_from_the_extracted_release(tmp_path):
     release = xtreme_up_release(tmp_path / "release")
     paths = out_paths(tmp_path)
-    manifest = benchmarks.prepare_xtreme_up("xtreme-up-bho", "bho", path=str(release), **paths)
+    manifest = benchmarks.prepare_xtreme_up("xtreme-up-bho", entry("xtreme_up", "bho", path=str(release)), paths,
+                                            tmp_path / "data")
     queries, docids, texts, qrels = read_back(paths)
     assert list(queries) == [f"bho-test-{n:06d}" for n in range(1, 6)]  # line numbers: queries may share a passage
     assert queries["bho-test-000001"] == "bho test question 0?"
     assert qrels["bho-test-000001"] == {"p0": 1} and qrels["bho-test-000005"] == {"p0": 1}
     assert docids == [f"p{i}" for i in range(12)] and texts[3] == "Article 3. English passage 3."
     assert manifest["counts"]["duplicate_docids"] == 1 and manifest["counts"]["queries"] == 5
-    assert manifest["split"] == "test" and manifest["files"][str(paths["qrels_path"])] == data.sha256_of(paths["qrels_path"])
+    assert manifest["split"] == "test" and manifest["files"][str(paths.qrels)] == data.sha256_of(paths.qrels)
+    assert list(manifest)[:3] == ["source", "benchmark", "language"] and manifest["source"] == "xtreme_up"
+    assert not (tmp_path / "data").exists()  # read from `path`: nothing downloaded
 
 
 def test_xtreme_up_downloads_the_tgz_once_into_data_dir(tmp_path):
@@ -78,21 +87,22 @@ def test_xtreme_up_downloads_the_tgz_once_into_data_dir(tmp_path):
         tar.add(tmp_path / "other", arcname="xtreme_up_v1.1/ner")  # other tasks are not extracted
     data_dir = tmp_path / "data"
     paths = out_paths(tmp_path)
-    benchmarks.prepare_xtreme_up("x", "as", split="validation", data_dir=data_dir, url=archive.as_uri(), **paths)
+    benchmarks.prepare_xtreme_up("x", entry("xtreme_up", "as", split="validation", url=archive.as_uri()), paths, data_dir)
     task = data_dir / "xtreme-up" / "xtreme_up_v1.1" / "retrieval_cross_lang"
     assert (task / "validation" / "as.jsonl").is_file() and not (data_dir / "xtreme-up" / "xtreme_up_v1.1" / "ner").exists()
     archive.unlink()  # the second benchmark finds the extracted release: no download
     again = out_paths(tmp_path, "c")
-    benchmarks.prepare_xtreme_up("y", "bho", data_dir=data_dir, url=archive.as_uri(), **again)
-    assert data.read_queries(again["queries_path"])["bho-test-000002"] == "bho test question 1?"
+    benchmarks.prepare_xtreme_up("y", entry("xtreme_up", "bho", url=archive.as_uri()), again, data_dir)
+    assert data.read_queries(again.queries)["bho-test-000002"] == "bho test question 1?"
 
 
 def test_xtreme_up_offline_says_what_to_download_and_where(tmp_path):
+    url = (tmp_path / "missing.tgz").as_uri()
     with pytest.raises(data.DataMissingError) as err:
-        benchmarks.prepare_xtreme_up("xtreme-up-bho", "bho", data_dir=tmp_path / "data",
-                                     url=(tmp_path / "missing.tgz").as_uri(), **out_paths(tmp_path))
+        benchmarks.prepare_xtreme_up("xtreme-up-bho", entry("xtreme_up", "bho", url=url), out_paths(tmp_path),
+                                     tmp_path / "data")
     message = str(err.value)
-    assert benchmarks.XTREME_UP_URL in message and "benchmarks.xtreme-up-bho.path" in message
+    assert f"downloads {url} itself" in message and "benchmarks.xtreme-up-bho.path" in message
     assert f"{tmp_path / 'data' / 'xtreme-up'}/xtreme_up_v1.1/retrieval_cross_lang/test/bho.jsonl" in message
 
 
@@ -101,7 +111,7 @@ def test_xtreme_up_bad_line_names_file_and_line(tmp_path):
     bad = release / "xtreme_up_v1.1" / "retrieval_cross_lang" / "test" / "bho.jsonl"
     bad.write_text(bad.read_text() + '{"id": "p1", "title": "t"}\n')
     with pytest.raises(ValueError, match=rf"{bad}: line 6: missing field\(s\) question"):
-        benchmarks.prepare_xtreme_up("b", "bho", path=str(release), **out_paths(tmp_path))
+        benchmarks.prepare_xtreme_up("b", entry("xtreme_up", "bho", path=str(release)), out_paths(tmp_path), tmp_path)
 
 
 def test_corpus_subset_keeps_judged_documents_and_is_seeded(tmp_path):
@@ -113,8 +123,8 @@ def test_corpus_subset_keeps_judged_documents_and_is_seeded(tmp_path):
         return ((f"d{i}", "", f"doc {i}", f"d:{i}") for i in range(50))
 
     paths = out_paths(tmp_path)
-    counts = benchmarks.write_benchmark(iter(queries), iter(qrels), docs, paths["queries_path"],
-                                        paths["corpus_path"], paths["qrels_path"], corpus_size=10, seed=4)
+    counts = benchmarks.write_benchmark(iter(queries), iter(qrels), docs, paths, corpus_size=10, max_queries=None,
+                                        seed=4)
     queries_out, docids, _, qrels_out = read_back(paths)
     assert list(queries_out) == ["q1", "q2"]  # q3 has no relevant document
     assert {"d1", "d7", "d3"} <= set(docids) and len(docids) == 10
@@ -122,9 +132,8 @@ def test_corpus_subset_keeps_judged_documents_and_is_seeded(tmp_path):
     assert qrels_out == {"q1": {"d1": 2, "d7": 0}, "q2": {"d3": 1}}
     assert counts["judged_documents_missing"] == 1 and counts["queries_without_relevant"] == 1
     again = out_paths(tmp_path, "again")
-    benchmarks.write_benchmark(iter(queries), iter(qrels), docs, again["queries_path"], again["corpus_path"],
-                               again["qrels_path"], corpus_size=10, seed=4)
-    assert again["corpus_path"].read_bytes() == paths["corpus_path"].read_bytes()
+    benchmarks.write_benchmark(iter(queries), iter(qrels), docs, again, corpus_size=10, max_queries=None, seed=4)
+    assert again.corpus.read_bytes() == paths.corpus.read_bytes()
 
 
 def test_trec_files(tmp_path):
@@ -134,15 +143,16 @@ def test_trec_files(tmp_path):
     write_lines(src / "c.jsonl", [{"docid": "d1", "title": "Dog", "text": "A dog."}, {"docid": "d2", "text": "Cat."}])
     (src / "qrels.txt").write_text("q1 0 d1 1\nq2 0 d2 3\n")
     paths = out_paths(tmp_path)
-    manifest = benchmarks.prepare_trec("t", "sw", src / "q.tsv", src / "c.jsonl", src / "qrels.txt", **paths)
+    bench = entry("trec", "sw", queries=str(src / "q.tsv"), corpus=str(src / "c.jsonl"), qrels=str(src / "qrels.txt"))
+    manifest = benchmarks.prepare_trec("t", bench, paths, tmp_path)
     queries, docids, texts, qrels = read_back(paths)
     assert queries == {"q1": "mbwa ili kuti?", "q2": "kodi"} and texts == ["Dog. A dog.", "Cat."]
     assert qrels == {"q1": {"d1": 1}, "q2": {"d2": 3}} and manifest["counts"]["corpus_documents"] == 2
     (src / "qrels.txt").write_text("q1 0 d1 1\nq2 d2 3\n")
     with pytest.raises(ValueError, match=rf"{src / 'qrels.txt'}: line 2: expected 'qid 0 docid relevance'"):
-        benchmarks.prepare_trec("t", "sw", src / "q.tsv", src / "c.jsonl", src / "qrels.txt", **paths)
+        benchmarks.prepare_trec("t", bench, paths, tmp_path)
     with pytest.raises(data.DataMissingError, match="benchmarks.t.corpus"):
-        benchmarks.prepare_trec("t", "sw", src / "q.tsv", src / "none.jsonl", src / "qrels.txt", **paths)
+        benchmarks.prepare_trec("t", {**bench, "corpus": str(src / "none.jsonl")}, paths, tmp_path)
 
 
 def clirmatrix_home(home):
@@ -172,21 +182,21 @@ def clirmatrix_home(home):
 
 def run_ir_datasets(tmp_path, home, corpus_size):
     """In a subprocess: ir_datasets reads IR_DATASETS_HOME once, when it is imported."""
-    paths = {k: str(v) for k, v in out_paths(tmp_path).items()}
+    paths = {k: str(v) for k, v in vars(out_paths(tmp_path)).items()}
+    bench = entry("ir_datasets", "yo", id="clirmatrix/en/bi139-base/yo/test1", corpus_size=corpus_size)
     code = (
         "import json, sys; from pathlib import Path; from swimscale import data\nfrom swimscale.data import benchmarks\n"
-        "p = {k: Path(v) for k, v in json.loads(sys.argv[1]).items()}\n"
+        "files = data.BenchmarkFiles.at(**json.loads(sys.argv[1]))\n"
         "try:\n"
-        f"    m = benchmarks.prepare_ir_datasets('clirmatrix-yo-en', 'yo', 'clirmatrix/en/bi139-base/yo/test1', "
-        f"data_dir=sys.argv[2], corpus_size={corpus_size}, **p)\n"
+        "    m = benchmarks.prepare_benchmark('clirmatrix-yo-en', json.loads(sys.argv[3]), files, sys.argv[2])\n"
         "    print(json.dumps(m['counts']))\n"
         "except data.DataMissingError as err:\n"
         "    raise SystemExit(str(err))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "IR_DATASETS_HOME"}
     env["PYTHONPATH"] = str(ROOT / "src")
-    return subprocess.run([sys.executable, "-c", code, json.dumps(paths), str(home.parent)], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-c", code, json.dumps(paths), str(home.parent), json.dumps(bench)],
+                          capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_clirmatrix_through_ir_datasets_own_loaders(tmp_path):
@@ -201,7 +211,7 @@ def test_clirmatrix_through_ir_datasets_own_loaders(tmp_path):
     assert qrels["yo1"] == {"1001": 6, "1011": 2, "1021": 0}  # graded CLIRMatrix relevance, 0 kept as judged
     assert len(docids) == 12 and {"1000", "1010", "1020", "1002"} <= set(docids)
     assert counts["documents_read"] == 30 and counts["corpus_documents"] == 12
-    manifest = json.loads(paths["manifest_path"].read_text())
+    manifest = json.loads(paths.manifest.read_text())
     assert manifest["id"] == "clirmatrix/en/bi139-base/yo/test1" and manifest["ir_datasets_home"] == str(home)
 
 

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from swimscale import data
+from swimscale.config import defaults
 
 BOOKS = ["Genesis", "Exodus", "Leviticus", "Numbers", "Deuteronomy", "Joshua", "Judges", "Ruth", "1 Samuel", "2 Samuel"]
 
@@ -25,15 +26,17 @@ def write_bibles(tmp_path, verses_per_chapter=4, chapters=2):
     return ny_dir, kjv
 
 
-def prepare(tmp_path, **kwargs):
+def prepare(tmp_path, **bible):
+    """prepare_bible as the rule calls it, on small Bibles; `bible`: keys of the config's `bible` section
+    (the schema's defaults for the others)."""
     ny_dir, kjv = write_bibles(tmp_path)
     out = tmp_path / "out"
-    args = dict(code="ny", language_name="Chichewa", test_book_every=5, n_queries=6, query_seed=1,
-                pool_path=out / "pool.jsonl", queries_path=out / "queries.tsv", corpus_path=out / "corpus.jsonl",
-                qrels_path=out / "qrels.txt", manifest_path=out / "manifest.json", ny_resources=ny_dir,
-                kjv_path=kjv)
-    args.update(kwargs)
-    return data.prepare_bible(**args), out
+    settings = {**defaults("bible"), "n_queries": 6, "query_seed": 1, **bible}
+    files = data.BenchmarkFiles(queries=out / "queries.tsv", corpus=out / "corpus.jsonl", qrels=out / "qrels.txt",
+                                manifest=out / "manifest.json")
+    manifest = data.prepare_bible(code="ny", language_name="Chichewa", settings=settings, pool_path=out / "pool.jsonl",
+                                  files=files, ny_resources=ny_dir, kjv_path=kjv)
+    return manifest, out
 
 
 def test_prepare_splits_by_book_without_leakage(tmp_path):

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from swimscale import data
+from swimscale.config import defaults
 from swimscale.data import _sampling as sampling
 from swimscale.data import _swimir as swimir
 
@@ -50,11 +51,13 @@ def release_jsonl(root, code, lines, section="cross_lingual", flat=False):
     return path
 
 
-def prepare(tmp_path, code="yo", **kwargs):
-    args = dict(code=code, pool_path=tmp_path / "out" / f"{code}.jsonl",
-                manifest_path=tmp_path / "out" / f"pool-{code}.json", sizes=[0, 2, 5], data_dir=tmp_path / "data")
-    args.update(kwargs)
-    return swimir.prepare_swimir_pool(**args), args["pool_path"]
+def prepare(tmp_path, code="yo", sizes=(0, 2, 5), **pool):
+    """prepare_pool as the rule calls it: `pool` is the `pools.<code>` entry, the schema's defaults filled in."""
+    pool_path = tmp_path / "out" / f"{code}.jsonl"
+    entry = {**defaults("pools"), **pool}
+    manifest = data.prepare_pool(code, entry, pool_path, tmp_path / "out" / f"pool-{code}.json", list(sizes),
+                                 tmp_path / "data")
+    return manifest, pool_path
 
 
 @pytest.fixture(autouse=True)

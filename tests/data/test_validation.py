@@ -3,20 +3,17 @@ and leaves no training output behind. Models load without remote code and from s
 
 Three places, each tested through the real workflow (not a dry run):
 
-- the config, when Snakemake builds the DAG (JSON schema, then swimscale.validate.check_config from
+- the config, when Snakemake builds the DAG (JSON schema, then swimscale.config.check_config from
   common.smk): a broken copy of the tiny config, or input files named in it that are missing or empty;
-- SWIM-IR records, in the prepare_pool job (swimscale.swimir): a local release with one bad record,
-  Snakemake asked for the language's teacher tokens (the first training step);
+- SWIM-IR records, in the prepare_pool job (swimscale.data.prepare_pool): a local release with one bad
+  record, Snakemake asked for the language's teacher tokens (the first training step);
 - prepared pools and benchmarks, in the `validate` job that every training job of the language needs
-  (swimscale.validate.check_language): prepared files with one defect laid into the working directory.
+  (swimscale.data.check_language): prepared files with one defect laid into the working directory.
 """
 
 import ast
 import copy
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,20 +24,18 @@ from swimscale.data import _validate as data_validate
 from swimscale.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ROOT / "tests" / "fixtures" / "tiny_config.yaml"
 TEACHER_TOKENS = "results/train/teacher_tokens/minilm-l6/ny.safetensors"
 
 
-def snakemake(workdir, config, *args, cores=1):
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-               str(workdir), "--configfile", str(config), "--cores", str(cores), *args]
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    return result.returncode, result.stdout + result.stderr
+@pytest.fixture
+def workflow(snakemake):
+    """(return code, output) of the workflow on `config` in `workdir`, on one core."""
 
+    def run(workdir, config, *args):
+        result = snakemake(workdir, *args, config=config, cores=1, timeout=600)
+        return result.returncode, result.output
 
-def tiny_config():
-    return yaml.safe_load(TINY.read_text())
+    return run
 
 
 def write_config(directory, config):
@@ -113,13 +108,13 @@ CONFIG_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CONFIG_CASES))
-def test_bad_config_stops_before_any_job(case, tmp_path):
+def test_bad_config_stops_before_any_job(case, tmp_path, workflow, tiny_config):
     change, expected = CONFIG_CASES[case]
-    config = tiny_config()
+    config = tiny_config
     change(config, tmp_path)
     work = tmp_path / "work"
     work.mkdir()
-    returncode, output = snakemake(work, write_config(tmp_path, config))
+    returncode, output = workflow(work, write_config(tmp_path, config))
     assert returncode != 0, output[-3000:]
     for fragment in expected:
         assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
@@ -158,8 +153,8 @@ def lay_yo(tmp_path, pool_lines=None, drop=()):
     return {"release": release, **{name: path for name, (path, _) in files.items()}}
 
 
-def yo_config(tmp_path, files, sizes=(0, 8, 16)):
-    config = tiny_config()
+def yo_config(tmp_path, tiny_config, files, sizes=(0, 8, 16)):
+    config = copy.deepcopy(tiny_config)
     config["languages"] = ["yo"]
     config["pools"]["yo"] = {"source": "swimir_local", "path": str(files["release"]), "language_name": "Yoruba",
                              "sizes": list(sizes)}
@@ -180,12 +175,12 @@ INPUT_FILE_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(INPUT_FILE_CASES))
-def test_missing_or_empty_input_file_stops_before_any_job(case, tmp_path):
+def test_missing_or_empty_input_file_stops_before_any_job(case, tmp_path, workflow, tiny_config):
     change, drop, expected = INPUT_FILE_CASES[case]
     files = lay_yo(tmp_path, pool_lines="" if case == "swimir_file_empty" else None, drop=drop)
     work = tmp_path / "work"
     work.mkdir()
-    returncode, output = snakemake(work, yo_config(tmp_path, change(files)))
+    returncode, output = workflow(work, yo_config(tmp_path, tiny_config, change(files)))
     assert returncode != 0, output[-3000:]
     for fragment in expected:
         assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
@@ -212,13 +207,13 @@ SWIMIR_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(SWIMIR_CASES))
-def test_bad_swimir_record_stops_before_training(case, tmp_path):
+def test_bad_swimir_record_stops_before_training(case, tmp_path, workflow, tiny_config):
     parts, expected = SWIMIR_CASES[case]
     files = lay_yo(tmp_path, pool_lines=parts.get("pool_lines"))
     work = tmp_path / "work"
     work.mkdir()
-    returncode, output = snakemake(work, yo_config(tmp_path, files, sizes=parts.get("sizes", (0, 8, 16))),
-                                   "results/train/teacher_tokens/minilm-l6/yo.safetensors")
+    returncode, output = workflow(work, yo_config(tmp_path, tiny_config, files, sizes=parts.get("sizes", (0, 8, 16))),
+                                  "results/train/teacher_tokens/minilm-l6/yo.safetensors")
     assert returncode != 0, output[-3000:]
     for fragment in [*expected, "prepare_pool yo"]:
         assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
@@ -293,17 +288,17 @@ DATA_CASES = {
 }
 
 
-def data_config(tmp_path, sizes=(0, 8, 16)):
-    config = tiny_config()
+def data_config(tmp_path, tiny_config, sizes=(0, 8, 16)):
+    config = copy.deepcopy(tiny_config)
     config["sizes"] = list(sizes)
     return write_config(tmp_path, config)
 
 
-def test_valid_prepared_data_passes_validation(tmp_path):
+def test_valid_prepared_data_passes_validation(tmp_path, workflow, tiny_config):
     """The data of the cases below, without a defect, passes: each case fails for its defect alone."""
     work = tmp_path / "work"
     lay_prepared(work)
-    returncode, output = snakemake(work, data_config(tmp_path), "results/validate/ny.json")
+    returncode, output = workflow(work, data_config(tmp_path, tiny_config), "results/validate/ny.json")
     assert returncode == 0, output[-3000:]
     report = json.loads((work / "results/validate/ny.json").read_text())
     assert report["pool_records"] == 40 and report["sizes"] == [8, 16]
@@ -311,13 +306,13 @@ def test_valid_prepared_data_passes_validation(tmp_path):
 
 
 @pytest.mark.parametrize("case", sorted(DATA_CASES))
-def test_bad_data_stops_before_training(case, tmp_path):
+def test_bad_data_stops_before_training(case, tmp_path, workflow, tiny_config):
     parts, expected = DATA_CASES[case]
     parts = dict(parts)
-    config = data_config(tmp_path, parts.pop("sizes", (0, 8, 16)))
+    config = data_config(tmp_path, tiny_config, parts.pop("sizes", (0, 8, 16)))
     work = tmp_path / "work"
     lay_prepared(work, **parts)
-    returncode, output = snakemake(work, config, TEACHER_TOKENS)
+    returncode, output = workflow(work, config, TEACHER_TOKENS)
     assert returncode != 0, output[-3000:]
     for fragment in expected:
         assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
@@ -333,9 +328,9 @@ def test_bad_data_stops_before_training(case, tmp_path):
 # --- the same checks as functions -------------------------------------------------------------
 
 
-def test_check_config_reads_relative_input_paths_from_the_working_directory(tmp_path, monkeypatch):
+def test_check_config_reads_relative_input_paths_from_the_working_directory(tmp_path, monkeypatch, tiny_config):
     files = lay_yo(tmp_path)
-    config = yaml.safe_load(yo_config(tmp_path, files).read_text())
+    config = validate.validated(yaml.safe_load(yo_config(tmp_path, tiny_config, files).read_text()))
     validate.check_config(config)
     monkeypatch.chdir(tmp_path)
     config["benchmarks"]["yo-local"]["qrels"] = "src/yo-bench/qrels.txt"
@@ -347,16 +342,16 @@ def test_check_config_reads_relative_input_paths_from_the_working_directory(tmp_
 
 def test_check_pool_names_a_missing_pool_file(tmp_path):
     with pytest.raises(InputError, match="pool file does not exist"):
-        data_validate.check_pool(tmp_path / "ny.jsonl", "ny", [8])
+        data_validate.check_pool(tmp_path / "ny.jsonl", "ny", [8], cap_sizes=False)
 
 
-def test_check_config_accepts_the_shipped_configs():
-    for path in (ROOT / "config" / "config.yaml", TINY):
-        validate.check_config(yaml.safe_load(path.read_text()))
+def test_check_config_accepts_the_shipped_configs(tiny_config_path):
+    for path in (ROOT / "config" / "config.yaml", ROOT / "config" / "full_study.yaml", tiny_config_path):
+        validate.check_config(validate.validated(yaml.safe_load(path.read_text())))
 
 
-def test_check_config_does_not_modify_the_config():
-    config = tiny_config()
+def test_check_config_does_not_modify_the_config(tiny_config):
+    config = validate.validated(tiny_config)
     before = copy.deepcopy(config)
     validate.check_config(config)
     assert config == before

@@ -4,10 +4,7 @@ languages is encoded once, and missing data stops a job with what to download, n
 
 import csv
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,11 +19,8 @@ TIERS = ("very-low", "low", "mid", "high")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
-def snakemake(workdir, config, *args, timeout=600):
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-               str(workdir), "--configfile", str(config), "--cores", "1", *args]
-    env = {**os.environ, **OFFLINE, "OMP_WAIT_POLICY": "PASSIVE"}
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+def run_offline(snakemake, workdir, config, *args, timeout=600):
+    return snakemake(workdir, *args, config=config, cores=1, env=OFFLINE, timeout=timeout)
 
 
 def job_stats(output):
@@ -39,10 +33,10 @@ def rule_outputs(output, rule):
     return [re.search(r"^    output: (.*)$", b, re.M).group(1) for b in blocks]
 
 
-def test_full_study_dag_builds_offline_with_one_encoding_per_benchmark(tmp_path):
+def test_full_study_dag_builds_offline_with_one_encoding_per_benchmark(tmp_path, snakemake):
     config = yaml.safe_load(FULL.read_text())
     start = time.monotonic()
-    result = snakemake(tmp_path, FULL, "-n", timeout=300)
+    result = run_offline(snakemake, tmp_path, FULL, "-n", timeout=300)
     seconds = time.monotonic() - start
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     stats = job_stats(result.stdout)
@@ -55,8 +49,8 @@ def test_full_study_dag_builds_offline_with_one_encoding_per_benchmark(tmp_path)
     trained = sum(len([n for n in (config["pools"][c].get("sizes") or config["sizes"]) if n > 0]) for c in languages)
     assert stats["train"] == trained * len(config["seeds"]) * len(config["methods"])
     assert not (tmp_path / "data").exists() and not (tmp_path / "results").exists()  # nothing fetched or written
+    # The time is reported, not asserted (no wall-clock assertions): 14 s on the 2-core development machine.
     print(f"full-study dry run: {seconds:.1f} s, {stats['total']} jobs")
-    assert seconds < 60  # 14 s measured on the 2-core development machine (20 s is the target)
 
 
 def test_full_study_config_and_languages_table_agree():
@@ -122,8 +116,8 @@ def small_study(tmp_path):
     return path
 
 
-def test_shared_benchmark_is_encoded_once(tmp_path):
-    result = snakemake(tmp_path, small_study(tmp_path), "-n", "--replace-workflow-config")
+def test_shared_benchmark_is_encoded_once(tmp_path, snakemake):
+    result = run_offline(snakemake, tmp_path, small_study(tmp_path), "-n", "--replace-workflow-config")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     stats = job_stats(result.stdout)
     assert stats["encode_corpus"] == 2 and stats["search_zero_shot"] == 3  # shared-yo for yo and bn, xtreme-up-bn
@@ -134,10 +128,10 @@ def test_shared_benchmark_is_encoded_once(tmp_path):
     assert stats["subsample"] == 2 * 2 + 1 * 2  # yo's own sizes, bn's global ones
 
 
-def test_prepare_and_subsample_jobs_and_missing_data_messages(tmp_path):
+def test_prepare_and_subsample_jobs_and_missing_data_messages(tmp_path, snakemake):
     targets = ["results/subsample/yo/seed0/n8.jsonl", "results/prepare/benchmarks/shared-yo/qrels.txt",
                "results/prepare/pools/bn.jsonl", "results/prepare/benchmarks/xtreme-up-bn/qrels.txt"]
-    result = snakemake(tmp_path, small_study(tmp_path), "--replace-workflow-config", "--keep-going", *targets)
+    result = run_offline(snakemake, tmp_path, small_study(tmp_path), "--replace-workflow-config", "--keep-going", *targets)
     out = result.stdout + result.stderr
     assert result.returncode != 0  # bn's data is missing offline
     # The SWIM-IR pool and its capped sample (size 8 of a 5-record pool): the whole pool, in rank order.

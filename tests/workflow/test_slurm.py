@@ -3,17 +3,13 @@ Snakemake makes of them (dry runs), the CI overlay, and the per-language targets
 is .ci/slurm_e2e.sh."""
 
 import importlib.util
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ROOT / "tests" / "fixtures" / "tiny_config.yaml"
 SLURM = ROOT / "profiles" / "slurm" / "config.yaml"
 LOCAL = ROOT / "profiles" / "local" / "config.yaml"
 
@@ -25,13 +21,16 @@ def rule_names():
     return names
 
 
-def dry_run(tmp_path, *args):
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-               str(tmp_path), "--configfile", str(TINY), "-n", *args]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
+@pytest.fixture
+def dry_run(tmp_path, snakemake):
+    """The dry run's output on the tiny config; `args` after -n (a profile sets the cores)."""
+
+    def run(*args):
+        result = snakemake(tmp_path, "-n", *args, cores=None, timeout=300)
+        assert result.returncode == 0, result.output[-6000:]
+        return result.output
+
+    return run
 
 
 def job_resources(output, rule):
@@ -75,9 +74,9 @@ def test_local_profile_keys():
     assert settings["retries"] >= 1 and settings["rerun-incomplete"] and settings["keep-going"]
 
 
-def test_slurm_profile_dry_run_gives_each_rule_its_resources(tmp_path):
+def test_slurm_profile_dry_run_gives_each_rule_its_resources(dry_run):
     pytest.importorskip("snakemake_executor_plugin_slurm")
-    output = dry_run(tmp_path, "--profile", str(ROOT / "profiles" / "slurm"))
+    output = dry_run("--profile", str(ROOT / "profiles" / "slurm"))
     (train, *_) = job_resources(output, "train")
     assert (train["gpu"], train["mem_mb"], train["runtime"], train["micro_batch"]) == ("1", "16000", "240", "16")
     (encode,) = job_resources(output, "encode_corpus")
@@ -86,8 +85,8 @@ def test_slurm_profile_dry_run_gives_each_rule_its_resources(tmp_path):
     assert validate["mem_mb"] == "4000" and "gpu" not in validate  # default-resources
 
 
-def test_local_profile_dry_run(tmp_path):
-    output = dry_run(tmp_path, "--profile", str(ROOT / "profiles" / "local"))
+def test_local_profile_dry_run(dry_run):
+    output = dry_run("--profile", str(ROOT / "profiles" / "local"))
     (train, *_) = job_resources(output, "train")
     assert train["gpu"] == "1" and train["micro_batch"] == "16"
 
@@ -107,7 +106,7 @@ def test_ci_overlay_changes_single_entries_and_keeps_the_rest(tmp_path):
     assert all(threads <= 2 for threads in merged["set-threads"].values())
 
 
-def test_per_language_target_runs_the_language_up_to_its_evaluation(tmp_path):
-    output = dry_run(tmp_path, "all_ny")
+def test_per_language_target_runs_the_language_up_to_its_evaluation(dry_run):
+    output = dry_run("all_ny")
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output.split("Job stats:")[1].split("Reasons")[0], flags=re.M))
     assert jobs["train"] == "2" and jobs["evaluate"] == "3" and "correlate" not in jobs

@@ -1,7 +1,6 @@
 """End-to-end: the real workflow on a tiny real config (a few hundred Bible verses), in a temp dir."""
 
 import csv
-import os
 import shutil
 import signal
 import subprocess
@@ -12,18 +11,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ROOT / "tests" / "fixtures" / "tiny_config.yaml"
-
-
-def snakemake(workdir, *args, config=TINY):
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-               str(workdir), "--configfile", str(config), "--cores", "2", *args]
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
+def tiny_run(tmp_path_factory, snakemake):
     workdir = tmp_path_factory.mktemp("tiny")
     result = snakemake(workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
@@ -58,7 +49,7 @@ def test_tiny_run_produces_tables_runs_and_plot(tiny_run):
 
 
 @pytest.mark.e2e
-def test_tiny_run_writes_the_analysis_and_its_report(tiny_run):
+def test_tiny_run_writes_the_analysis_and_its_report(tiny_run, snakemake):
     results = tiny_run / "results"
     for name in ("correlation", "recall_by_size", "learning_curves", "slopes"):
         assert (results / "tables" / f"{name}.tsv").is_file()
@@ -80,7 +71,7 @@ def test_tiny_run_writes_the_analysis_and_its_report(tiny_run):
 
 
 @pytest.mark.e2e
-def test_second_run_has_nothing_to_do(tiny_run):
+def test_second_run_has_nothing_to_do(tiny_run, snakemake):
     result = snakemake(tiny_run, "-n")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
@@ -112,9 +103,9 @@ def test_workflow_is_lint_and_format_clean():
     assert check.returncode == 0, check.stderr
 
 
-def test_bad_config_stops_before_any_work(tmp_path):
+def test_bad_config_stops_before_any_work(tmp_path, snakemake, tiny_config_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(TINY.read_text().replace("languages: [ny]", "languages: [ny]\nsizes_typo: [1]"))
+    bad.write_text(tiny_config_path.read_text().replace("languages: [ny]", "languages: [ny]\nsizes_typo: [1]"))
     result = snakemake(tmp_path, "-n", config=bad)
     assert result.returncode != 0
     assert "sizes_typo" in result.stdout + result.stderr
@@ -122,7 +113,7 @@ def test_bad_config_stops_before_any_work(tmp_path):
 
 
 @pytest.mark.e2e
-def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path):
+def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path, snakemake):
     """SIGKILL a training job after its first checkpoint; re-running Snakemake resumes from it and
     ends with the same student, bit for bit, as the uninterrupted tiny run."""
     import psutil
@@ -131,12 +122,10 @@ def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path):
     run_dir = "results/train/ny/optical/seed0/n64"
     for sub in ("prepare", "validate", "subsample", "train/teacher_tokens"):  # reuse the tiny run's inputs
         shutil.copytree(tiny_run / "results" / sub, tmp_path / "results" / sub)
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-               str(tmp_path), "--configfile", str(TINY), "--cores", "2", f"{run_dir}/student.safetensors"]
+    target = f"{run_dir}/student.safetensors"
     checkpoint = tmp_path / run_dir / "checkpoint.pt"
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
     with open(tmp_path / "first.log", "w") as out:
-        first = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        first = subprocess.Popen(snakemake.command(tmp_path, target), stdout=out, stderr=subprocess.STDOUT)
         killed = False
         deadline = time.monotonic() + 600
         while first.poll() is None and time.monotonic() < deadline and not killed:
@@ -150,7 +139,7 @@ def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path):
     assert killed, (tmp_path / "first.log").read_text()[-3000:]
     assert first.returncode != 0 and checkpoint.exists()  # the job failed; its checkpoint survived
 
-    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    second = snakemake(tmp_path, target, timeout=600)
     assert second.returncode == 0, second.stderr[-3000:]
     train_log = (tmp_path / "results/logs/train/ny/optical/seed0/n64.log").read_text()
     assert "resumed from checkpoint" in train_log
@@ -182,7 +171,7 @@ def yo_lines(n=70):
 
 
 @pytest.fixture(scope="module")
-def two_languages(tmp_path_factory):
+def two_languages(tmp_path_factory, snakemake, tiny_config_path):
     """The tiny config plus a second language, yo: SWIM-IR release files (line 3 broken) and a local
     TREC-style benchmark, run from scratch with --keep-going. ny must finish whatever yo does."""
     import json
@@ -202,7 +191,7 @@ def two_languages(tmp_path_factory):
         json.dumps({"docid": f"d{i}", "title": "", "text": f"English passage number {i} about topic {i % 7}."}) + "\n"
         for i in range(120)))
     (bench / "qrels.txt").write_text("".join(f"q{i} 0 d{i} 1\n" for i in range(8)))
-    config = yaml.safe_load(TINY.read_text())
+    config = yaml.safe_load(tiny_config_path.read_text())
     config["languages"] = ["ny", "yo"]
     config["pools"]["yo"] = {"source": "swimir_local", "path": str(release), "language_name": "Yoruba", "sizes": [0, 16]}
     config["benchmarks"]["yo-local"] = {"source": "trec", "language": "yo", **{
@@ -241,7 +230,7 @@ def test_keep_going_one_language_fails_the_other_finishes(two_languages):
 
 
 @pytest.mark.e2e
-def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_languages):
+def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_languages, snakemake):
     workdir = two_languages["workdir"]
     result = snakemake(workdir, "--config", "partial=True", config=two_languages["config"])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -276,7 +265,7 @@ def test_two_runs_of_one_config_give_identical_results(tiny_run, two_languages):
 
 
 @pytest.mark.e2e
-def test_fixed_input_reruns_only_what_had_not_finished(two_languages):
+def test_fixed_input_reruns_only_what_had_not_finished(two_languages, snakemake):
     """Once yo's file is fixed, a plain run trains yo and completes the tables; ny's finished work is
     neither redone nor lost."""
     workdir = two_languages["workdir"]

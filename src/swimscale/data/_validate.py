@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from swimscale.data._records import iter_pool, read_corpus, read_queries
+from swimscale.data._records import iter_pool, numbered_lines, read_corpus, read_queries
 from swimscale.errors import InputError
 
-def check_pool(path: Path, code: str, sizes: list[int], cap_sizes: bool = False) -> int:
+
+def check_pool(path: Path, code: str, sizes: list[int], cap_sizes: bool) -> int:
     """Parses the pool (file and line of any bad record) and checks that every size fits in it
-    (unless `cap_sizes`: then a larger size trains on the whole pool)."""
+    (unless `cap_sizes`, the config's `pools.<code>.cap_sizes`: then a larger size trains on the whole
+    pool)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: pool file does not exist")
@@ -52,28 +54,7 @@ def check_benchmark(name: str, queries: Path, corpus: Path, qrels: Path) -> dict
         raise InputError(f"{queries}: no queries")
     if not docids:
         raise InputError(f"{corpus}: no documents")
-    corpus_ids = set(docids)
-    relevant: dict[str, int] = {}
-    judgements = 0
-    with open(qrels, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            parts = line.split()
-            if len(parts) != 4:
-                raise InputError(f"{qrels}: line {line_no}: expected 'qid 0 docid relevance', got {line.strip()!r}")
-            qid, _, docid, rel = parts
-            try:
-                rel_value = int(rel)
-            except ValueError:
-                raise InputError(f"{qrels}: line {line_no}: relevance {rel!r} is not an integer") from None
-            if qid not in query_texts:
-                raise InputError(f"{qrels}: line {line_no}: query '{qid}' is not in {queries}")
-            if docid not in corpus_ids:
-                raise InputError(f"{qrels}: line {line_no}: document '{docid}' is not in the corpus {corpus}")
-            judgements += 1
-            if rel_value > 0:
-                relevant[qid] = relevant.get(qid, 0) + 1
+    relevant, judgements = check_qrels(Path(qrels), Path(queries), set(query_texts), Path(corpus), set(docids))
     for line_no, qid in enumerate(query_texts, 1):
         if qid not in relevant:
             raise InputError(
@@ -83,9 +64,31 @@ def check_benchmark(name: str, queries: Path, corpus: Path, qrels: Path) -> dict
     return {"queries": len(query_texts), "documents": len(docids), "judgements": judgements}
 
 
-def check_language(
-    code: str, pool: Path, sizes: list[int], benchmarks: dict[str, dict], cap_sizes: bool = False
-) -> dict:
+def check_qrels(qrels: Path, queries: Path, qids: set[str], corpus: Path, docids: set[str]) -> tuple[dict[str, int], int]:
+    """({qid: relevant documents}, judgements) of a qrels file whose every line judges a query of
+    `queries` and a document of `corpus` with an integer relevance."""
+    relevant: dict[str, int] = {}
+    judgements = 0
+    for line_no, line in numbered_lines(qrels):
+        parts = line.split()
+        if len(parts) != 4:
+            raise InputError(f"{qrels}: line {line_no}: expected 'qid 0 docid relevance', got {line.strip()!r}")
+        qid, _, docid, rel = parts
+        try:
+            rel_value = int(rel)
+        except ValueError:
+            raise InputError(f"{qrels}: line {line_no}: relevance {rel!r} is not an integer") from None
+        if qid not in qids:
+            raise InputError(f"{qrels}: line {line_no}: query '{qid}' is not in {queries}")
+        if docid not in docids:
+            raise InputError(f"{qrels}: line {line_no}: document '{docid}' is not in the corpus {corpus}")
+        judgements += 1
+        if rel_value > 0:
+            relevant[qid] = relevant.get(qid, 0) + 1
+    return relevant, judgements
+
+
+def check_language(code: str, pool: Path, sizes: list[int], benchmarks: dict[str, dict], cap_sizes: bool) -> dict:
     """Everything a language's training and evaluation read; `benchmarks`: name → {queries, corpus,
     qrels} paths. Returns a report (counts) for results/validate/<code>.json."""
     report = {"language": code, "pool": str(pool), "pool_records": check_pool(Path(pool), code, sizes, cap_sizes)}

@@ -1,0 +1,121 @@
+"""XTREME-UP's cross-language retrieval task (config `source: xtreme_up`), from its JSONL release
+(`xtreme-up-v1.1.jsonl.tgz`, config key `url`): `retrieval_cross_lang/<split>/<lang>.jsonl` holds one
+query per line (`id, title, context, question`: `question` in the language, `id` the gold English
+passage's id, `title`/`context` that passage), and `retrieval_cross_lang/index.jsonl` (`id, title,
+context`) the English passages of every language and split. The gold target is the passage `id` (as
+XTREME-UP's own scorer does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+import urllib.request
+from pathlib import Path
+
+from swimscale.data.benchmarks._write import BenchmarkFiles, file_lock, jsonl_objects, write_source
+from swimscale.errors import DataMissingError, InputError
+
+TASK = "retrieval_cross_lang"
+# The languages of the cross-language retrieval task (google-research/xtreme-up, evaluation/constants.py).
+LANGUAGES = tuple(
+    "ar bn fi ko ru te as bho brx gbm gom gu hi hne kn mai ml mni mr mwr or pa ps sa ta ur".split()
+)
+
+
+def check(name: str, bench: dict) -> None:
+    """Config-time check: the task has the benchmark's language."""
+    if bench["language"] not in LANGUAGES:
+        raise InputError(
+            f"config 'benchmarks.{name}.language': XTREME-UP's cross-language retrieval has no "
+            f"'{bench['language']}' (it has {', '.join(LANGUAGES)})"
+        )
+
+
+def find_task(root: Path) -> Path | None:
+    """The `retrieval_cross_lang` folder at, in or one level below `root` (the tarball's top folder)."""
+    for candidate in (root, root / TASK, *sorted(root.glob(f"*/{TASK}"))):
+        if (candidate / "index.jsonl").is_file():
+            return candidate
+    return None
+
+
+def fetch(data_dir: Path, url: str) -> Path:
+    """Downloads the release once into `<data_dir>/xtreme-up/` and extracts the retrieval task only."""
+    target = data_dir / "xtreme-up"
+    with file_lock(target / ".lock"):
+        found = find_task(target)
+        if found is not None:
+            return found
+        archive = target / Path(url).name
+        partial = archive.with_name(archive.name + ".part")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
+                shutil.copyfileobj(response, out, 1 << 20)
+        except OSError as err:
+            partial.unlink(missing_ok=True)
+            raise DataMissingError(f"could not download {url} ({err})") from None
+        os.replace(partial, archive)
+        with tarfile.open(archive) as tar:
+            # Only the retrieval task (the other tasks are most of the archive); "data" refuses unsafe paths.
+            members = [m for m in tar.getmembers() if TASK in Path(m.name).parts]
+            tar.extractall(target, members=members, filter="data")
+        found = find_task(target)
+        if found is None:
+            raise DataMissingError(f"{archive} has no {TASK}/index.jsonl")
+        return found
+
+
+def missing_message(name: str, bench: dict, data_dir: Path, error: str) -> str:
+    target = data_dir / "xtreme-up"
+    return (
+        f"benchmark '{name}': XTREME-UP data not available ({error}).\n"
+        f"With internet the job downloads {bench['url']} itself. Without internet, download that file "
+        f"elsewhere and extract it into {target}/ (so that {target}/xtreme_up_v1.1/{TASK}/{bench['split']}/"
+        f"{bench['language']}.jsonl and .../{TASK}/index.jsonl exist), or set benchmarks.{name}.path to the "
+        f"extracted folder."
+    )
+
+
+def find_inputs(name: str, bench: dict, data_dir: Path) -> tuple[Path, Path]:
+    """(task folder, queries file) of the release, downloading it when needed and possible."""
+    try:
+        if bench.get("path") is not None:  # optional key: no default, absent = the data_dir copy
+            task = find_task(Path(bench["path"]).expanduser())
+            if task is None:
+                raise DataMissingError(f"no {TASK}/index.jsonl under {bench['path']}")
+        else:
+            task = find_task(data_dir / "xtreme-up") or fetch(data_dir, bench["url"])
+    except DataMissingError as err:
+        raise DataMissingError(missing_message(name, bench, data_dir, str(err))) from None
+    queries = task / bench["split"] / f"{bench['language']}.jsonl"
+    if not queries.is_file():
+        have = sorted(p.relative_to(task).as_posix() for p in task.glob("*/*.jsonl"))[:40]
+        raise DataMissingError(
+            f"benchmark '{name}': {queries} not found; the release has {', '.join(have) or 'no query files'}"
+        )
+    return task, queries
+
+
+def prepare_xtreme_up(name: str, bench: dict, files: BenchmarkFiles, data_dir) -> dict:
+    """Writes benchmark `name` (`bench`: its validated config entry) from the release; returns the manifest."""
+    task, queries_file = find_inputs(name, bench, Path(data_dir))
+    lines = list(jsonl_objects(queries_file, ("id", "question")))
+    language, split = bench["language"], bench["split"]
+
+    # qids are made from the line number: `id` is the gold passage's, and queries may share a passage.
+    def queries():
+        for n, (where, r) in enumerate(lines, 1):
+            yield f"{language}-{split}-{n:06d}", r["question"], where
+
+    def qrels():
+        for n, (where, r) in enumerate(lines, 1):
+            yield f"{language}-{split}-{n:06d}", r["id"], 1, where
+
+    def docs():
+        for where, r in jsonl_objects(task / "index.jsonl", ("id", "context")):
+            yield r["id"], r.get("title", ""), r["context"], where
+
+    inputs = {"split": split, "queries_file": str(queries_file), "index_file": str(task / "index.jsonl")}
+    return write_source(name, bench, files, (queries(), qrels(), docs), inputs)

@@ -1,0 +1,72 @@
+"""swimscale.config.Sweep: the points of the study that the rules' input functions read."""
+
+import pytest
+
+from swimscale.config import Sweep, validated
+from swimscale.errors import InputError
+
+
+@pytest.fixture
+def two_languages(tiny_config):
+    """ny (Bible, global sizes 0/32/64) and yo (SWIM-IR, own sizes 0/16), a benchmark each, and a third
+    benchmark in yo's language that ny's students are evaluated on too; two methods, two seeds."""
+    config = {**tiny_config, "languages": ["ny", "yo"], "seeds": [0, 1], "methods": ["optical", "contrastive"]}
+    config["pools"] = {**tiny_config["pools"], "yo": {"source": "swimir_hf", "sizes": [16, 0]}}
+    config["benchmarks"] = {
+        **tiny_config["benchmarks"],
+        "yo-local": {"source": "trec", "language": "yo", "queries": "q", "corpus": "c", "qrels": "r"},
+        "yo-shared": {"source": "trec", "language": "yo", "pools": ["ny", "yo"], "queries": "q", "corpus": "c",
+                      "qrels": "r"},
+    }
+    return validated(config)
+
+
+def test_benchmarks_and_sizes_per_language(two_languages):
+    sweep = Sweep(two_languages)
+    assert sweep.benchmarks_of("ny") == ["bible-ny-en", "yo-shared"]
+    assert sweep.benchmarks_of("yo") == ["yo-local", "yo-shared"]
+    assert sweep.pool_sizes("ny") == [0, 32, 64] and sweep.pool_sizes("yo") == [0, 16]
+    assert sweep.trained_sizes("yo") == [16] and sweep.trained_sizes() == [32, 64]
+
+
+def test_which_prepare_rule_makes_what(two_languages):
+    sweep = Sweep(two_languages)
+    assert sweep.pools_prepared_by("prepare_bible") == ["ny"] and sweep.pools_prepared_by("prepare_pool") == ["yo"]
+    assert sweep.benchmarks_prepared_by("prepare_bible") == ["bible-ny-en"]
+    assert sweep.benchmarks_prepared_by("prepare_benchmark") == ["yo-local", "yo-shared"]
+
+
+def test_points_cover_the_sweep_and_share_the_zero_shot_run(two_languages):
+    points = Sweep(two_languages).points()
+    # ny: 2 benchmarks x 2 methods x 3 sizes x 2 seeds; yo: 2 x 2 x 2 x 2.
+    assert len(points) == 24 + 16
+    assert len({(p["language"], p["benchmark"], p["method"], p["size"], p["seed"]) for p in points}) == len(points)
+    zero = [p for p in points if p["language"] == "ny" and p["benchmark"] == "yo-shared" and p["size"] == 0]
+    assert {p["run_file"] for p in zero} == {"results/search/yo-shared/ny/zero_shot.trec"}  # once for all
+    assert all(p["train_log"] is None for p in zero)
+    (trained,) = [p for p in points if (p["language"], p["benchmark"], p["method"], p["size"], p["seed"])
+                  == ("yo", "yo-local", "contrastive", 16, 1)]
+    assert trained == {
+        "language": "yo", "benchmark": "yo-local", "method": "contrastive", "size": 16, "seed": 1,
+        "run_file": "results/search/yo-local/yo/contrastive/seed1/n16.trec",
+        "qrels_file": "results/prepare/benchmarks/yo-local/qrels.txt",
+        "metrics_file": "results/evaluate/yo-local/yo/contrastive/seed1/n16.json",
+        "train_log": "results/train/yo/contrastive/seed1/n16/train_log.json",
+    }
+
+
+def test_partial_tables_take_what_finished_and_list_the_rest(two_languages, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sweep = Sweep({**two_languages, "partial": True})
+    with pytest.raises(InputError, match="config 'partial': no run of the sweep has finished"):
+        sweep.table_points()
+    done = next(p for p in sweep.points() if p["size"] == 32)
+    for path in Sweep.point_files(done):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("x")
+    assert sweep.table_points() == [done]
+    missing = sweep.missing_points()
+    assert len(missing) == len(sweep.points()) - 1
+    assert missing[0]["missing"] == missing[0]["metrics_file"]  # the first file it lacks, in POINT_FILES order
+    complete = Sweep(two_languages)  # partial: false: every point, none missing, whatever exists
+    assert complete.table_points() == complete.points() and complete.missing_points() == []

@@ -1,0 +1,158 @@
+"""The source registries (swimscale.data.POOL_SOURCES, swimscale.data.benchmarks.SOURCES) agree with
+the config schema and the rules, and each source's config-time check stops a bad entry, naming the key,
+through the one check_config (swimscale.config)."""
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from swimscale.config import check_config, load_schema, validated
+from swimscale.data import POOL_SOURCES
+from swimscale.data.benchmarks import SOURCES as BENCHMARK_SOURCES
+from swimscale.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTRIES = {"pools": POOL_SOURCES, "benchmarks": BENCHMARK_SOURCES}
+
+
+def entry_schema(section):
+    return load_schema()["properties"][section]["additionalProperties"]
+
+
+@pytest.mark.parametrize("section", sorted(REGISTRIES))
+def test_registry_names_are_the_schema_enum(section):
+    assert list(REGISTRIES[section]) == entry_schema(section)["properties"]["source"]["enum"]
+
+
+@pytest.mark.parametrize("section", sorted(REGISTRIES))
+def test_keys_a_source_requires_or_reads_as_files_are_in_the_schema(section):
+    properties = entry_schema(section)["properties"]
+    for source in REGISTRIES[section].values():
+        for key in [*source.required, *source.input_files]:
+            assert key in properties, f"{section} source {source.name}: key {key!r} is not in the schema"
+            assert "default" not in properties[key], f"{section}.{key} has a default, so it cannot be missing"
+
+
+def test_every_source_is_prepared_by_a_rule_that_exists():
+    rules = set(re.findall(r"^rule (\w+):", (ROOT / "workflow/rules/prepare.smk").read_text(), flags=re.M))
+    for registry in REGISTRIES.values():
+        for source in registry.values():
+            assert source.rule in rules, source
+    # prepare_pool and prepare_benchmark dispatch through the registry: their sources need a function.
+    for source in [*POOL_SOURCES.values(), *BENCHMARK_SOURCES.values()]:
+        assert (source.prepare is not None) == (source.rule in ("prepare_pool", "prepare_benchmark")), source
+
+
+# --- each source's config-time check, through check_config ------------------------------------------
+
+
+def study(tmp_path):
+    """A validated config with one language per pool source and one benchmark per benchmark source."""
+    release = tmp_path / "swim_ir_v1" / "cross_lingual" / "yo"
+    release.mkdir(parents=True)
+    (release / "train.jsonl").write_text('{"_id": "1"}\n')
+    trec = {key: tmp_path / f"{key}.txt" for key in ("queries", "corpus", "qrels")}
+    for path in trec.values():
+        path.write_text("x\n")
+    config = {
+        "languages": ["ny", "sw", "yo", "bn"],
+        "sizes": [0, 8],
+        "seeds": [0],
+        "teacher": {"name": "t", "model": "bundled:all-MiniLM-L6-v2"},
+        "pools": {
+            "ny": {"source": "bible", "language_name": "Chichewa"},
+            "sw": {"source": "swimir_hf"},
+            "yo": {"source": "swimir_local", "path": str(tmp_path / "swim_ir_v1")},
+            "bn": {"source": "swimir_hf"},
+        },
+        "benchmarks": {
+            "bible-ny-en": {"source": "bible", "language": "ny"},
+            "xtreme-up-bn": {"source": "xtreme_up", "language": "bn"},
+            "clirmatrix-sw": {"source": "ir_datasets", "language": "sw", "id": "clirmatrix/en/bi139-base/sw/test1"},
+            "local-yo": {"source": "trec", "language": "yo", **{k: str(p) for k, p in trec.items()}},
+        },
+    }
+    return validated(config)
+
+
+def test_the_study_with_every_source_passes(tmp_path):
+    config = study(tmp_path)
+    before = copy.deepcopy(config)
+    check_config(config)
+    assert config == before
+
+
+def _set(section, name, key, value):
+    def change(config):
+        config[section][name][key] = value
+
+    return change
+
+
+def _drop(section, name, key):
+    def change(config):
+        del config[section][name][key]
+
+    return change
+
+
+def _rename_benchmark(config):
+    config["benchmarks"]["ny-bible"] = config["benchmarks"].pop("bible-ny-en")
+
+
+def _move_bible_pool(config):
+    config["pools"]["sw"] = {**config["pools"]["ny"]}
+
+
+def _add_language_without_benchmark(config):
+    config["languages"].append("fi")
+    config["pools"]["fi"] = {**config["pools"]["sw"]}
+
+
+CASES = {
+    # pool sources
+    "bible_pool_not_chichewa": (_move_bible_pool, "config 'pools.sw': the bundled Bible pairs are Chichewa only"),
+    "bible_pool_without_language_name": (_drop("pools", "ny", "language_name"),
+                                         "config 'pools.ny.language_name': required for source bible"),
+    "swimir_local_without_path": (_drop("pools", "yo", "path"),
+                                  "config 'pools.yo.path': required for source swimir_local (the extracted"),
+    "swimir_local_language_missing_from_release": (_set("pools", "yo", "section", "cross_lingual_ext"),
+                                                   "config 'pools.yo.path': SWIM-IR pool 'yo': no file"),
+    "swimir_hf_language_not_in_dataset": (_set("pools", "bn", "dataset", "nthakur/indic-swim-ir-cross-lingual"),
+                                          "config 'pools.bn': nthakur/indic-swim-ir-cross-lingual has no language 'bn'"),
+    # benchmark sources
+    "bible_benchmark_misnamed": (_rename_benchmark, "config 'benchmarks.ny-bible': a bible benchmark must be named"),
+    "xtreme_up_language_not_in_task": (_set("benchmarks", "xtreme-up-bn", "language", "sw"),
+                                       "config 'benchmarks.xtreme-up-bn.language': XTREME-UP's cross-language retrieval has no 'sw'"),
+    "ir_datasets_without_id": (_drop("benchmarks", "clirmatrix-sw", "id"),
+                               "config 'benchmarks.clirmatrix-sw.id': required for source ir_datasets"),
+    "trec_without_qrels": (_drop("benchmarks", "local-yo", "qrels"),
+                           "config 'benchmarks.local-yo.qrels': required for source trec"),
+    "trec_file_missing": (_set("benchmarks", "local-yo", "corpus", "/nonexistent/corpus.jsonl"),
+                          "config 'benchmarks.local-yo.corpus': '/nonexistent/corpus.jsonl' does not exist"),
+    # keys naming other entries
+    "benchmark_language_unknown": (_set("benchmarks", "xtreme-up-bn", "language", "hi"),
+                                   "config 'benchmarks.xtreme-up-bn.language': unknown language 'hi'"),
+    "benchmark_pools_unknown": (_set("benchmarks", "local-yo", "pools", ["yo", "zu"]),
+                                "config 'benchmarks.local-yo.pools': unknown language 'zu'"),
+    "language_without_benchmark": (_add_language_without_benchmark, "config 'benchmarks': no benchmark has language 'fi'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_bad_entry_stops_with_its_key(case, tmp_path):
+    change, message = CASES[case]
+    config = study(tmp_path)
+    change(config)
+    with pytest.raises(InputError) as err:
+        check_config(config)
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_a_benchmark_shared_through_pools_gives_its_languages_a_benchmark(tmp_path):
+    config = study(tmp_path)
+    _add_language_without_benchmark(config)
+    config["benchmarks"]["clirmatrix-sw"]["pools"] = ["sw", "fi"]
+    check_config(config)
