@@ -1,4 +1,4 @@
-"""Speed of the vectorised query × seed bootstrap (swimscale.stats / swimscale.bootstrap).
+"""Speed of the vectorised query × seed bootstrap (swimscale.analysis._bootstrap).
 
 Synthetic per-query tables of two shapes, built in memory (no files):
 
@@ -44,9 +44,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from swimscale.analysis import analyse  # noqa: E402
+from swimscale.analysis import METRICS, Settings, analyse, build_recall_table  # noqa: E402
+from swimscale.analysis._bootstrap import bootstrap_group  # noqa: E402
 from swimscale.analysis._curves import learning_curve_row  # noqa: E402
-from swimscale.analysis._stats import METRICS, bootstrap_group, build_recall_table, groups_of  # noqa: E402
+from swimscale.analysis._groups import groups_of  # noqa: E402
+
+LEVEL = Settings.of().level
 
 
 def synthetic(sizes, seeds, n_queries, seed=0):
@@ -134,9 +137,9 @@ def main() -> None:
         reps = bootstrap_group(group, ["recall_at_50"], bf, n_keep=bf)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t_fit = timed(lambda: learning_curve_row(group, reps, 0.2), ARGS.repeats)
-            fitted = learning_curve_row(group, reps, 0.2)
-            t_analyse = timed(lambda: analyse(table, per_query, n_boot=b, n_boot_fit=bf), 1)
+            t_fit = timed(lambda: learning_curve_row(group, reps, 0.2, LEVEL), ARGS.repeats)
+            fitted = learning_curve_row(group, reps, 0.2, LEVEL)
+            t_analyse = timed(lambda: analyse(table, per_query, settings={"n_boot": b, "n_boot_fit": bf}), 1)
         n_slow = ARGS.slow_resamples
         t_slow = timed(lambda: slow_loop(group, n_slow, np.random.default_rng(0)), 1) * b / n_slow
         refits = f"{t_fit:.2f} s ({fitted['n_boot_ok']} of {fitted['n_boot_fit']} converged)"

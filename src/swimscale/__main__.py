@@ -1,4 +1,7 @@
-"""Command line: ``python -m swimscale correlate RECALL_TSV OUT_DIR [options]`` (also ``swimscale``)."""
+"""Command line: ``python -m swimscale correlate RECALL_TSV OUT_DIR [options]`` (also ``swimscale``).
+
+The options' defaults are the config schema's ``analysis`` section (:func:`swimscale.config.defaults`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from swimscale.analysis import DEFAULTS, InputError, output_paths, read_recall_table, run
+from swimscale.analysis import InputError, output_paths, read_recall_table, run
+from swimscale.config import defaults
+
+# Option -> (config key, type, metavar, help)
+_SETTINGS = {
+    "--target-recall": ("target_recall", float, "X", "Recall@50 whose N the learning curve reports"),
+    "--n-boot": ("n_boot", int, "N", "bootstrap resamples for the CIs"),
+    "--n-boot-fit": ("n_boot_fit", int, "N", "of those, how many refit the learning curve"),
+    "--seed": ("seed", int, "S", "bootstrap seed"),
+    "--level": ("level", float, "L", "confidence level of every interval"),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,9 +31,9 @@ def _parser() -> argparse.ArgumentParser:
         help="correlations, learning curves, pooled slopes, plots and summary.md from a recall table",
         description=(
             "Analyse a recall table in the schema of results/tables/recall.tsv (columns: "
-            "swimscale.stats.RECALL_COLUMNS). Its run_file and qrels_file paths are resolved against the "
+            "swimscale.analysis.RECALL_COLUMNS). Its run_file and qrels_file paths are resolved against the "
             "current directory, then against the table's directory. Writes OUT_DIR/tables/*.{tsv,md,tex}, "
-            "OUT_DIR/plots/*.{png,svg} and OUT_DIR/summary.md."
+            "OUT_DIR/plots/*.{png,svg} and OUT_DIR/summary.md. Defaults: the config schema's analysis section."
         ),
     )
     correlate.add_argument("recall_tsv", type=Path, metavar="RECALL_TSV")
@@ -29,19 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         "--tiers", type=Path, default=None, metavar="TSV",
         help="language tiers (columns code, tier); missing: every language in tier 'unknown'",
     )
-    correlate.add_argument(
-        "--target-recall", type=float, default=DEFAULTS["target_recall"], metavar="X",
-        help="Recall@50 whose N the learning curve reports (default %(default)s)",
-    )
-    correlate.add_argument(
-        "--n-boot", type=int, default=DEFAULTS["n_boot"], metavar="N",
-        help="bootstrap resamples for the CIs (default %(default)s)",
-    )
-    correlate.add_argument(
-        "--n-boot-fit", type=int, default=DEFAULTS["n_boot_fit"], metavar="N",
-        help="of those, how many refit the learning curve (default %(default)s)",
-    )
-    correlate.add_argument("--seed", type=int, default=DEFAULTS["seed"], metavar="S", help="bootstrap seed (default %(default)s)")
+    schema = defaults("analysis")
+    for option, (key, kind, metavar, text) in _SETTINGS.items():
+        correlate.add_argument(
+            option, dest=key, type=kind, default=schema[key], metavar=metavar, help=f"{text} (default %(default)s)"
+        )
     return parser
 
 
@@ -54,16 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = output_paths(args.out_dir)
         if paths["recall"].resolve() == args.recall_tsv.resolve():
             del paths["recall"]  # analysing results/ in place: leave the input table alone
-        run(
-            recall,
-            paths,
-            table_dir=args.recall_tsv.parent,
-            tiers_path=args.tiers,
-            target_recall=args.target_recall,
-            n_boot=args.n_boot,
-            n_boot_fit=args.n_boot_fit,
-            seed=args.seed,
-        )
+        settings = {key: getattr(args, key) for key, *_ in _SETTINGS.values()}
+        run(recall, paths, table_dir=args.recall_tsv.parent, tiers_path=args.tiers, settings=settings)
     except InputError as error:
         print(f"swimscale {args.command}: error: {error}", file=sys.stderr)
         return 2

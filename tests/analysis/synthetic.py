@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from swimscale.retrieval._metrics import EVAL_COLUMNS, evaluate, read_qrels, read_run, write_run
-from swimscale.analysis._stats import build_recall_table
+from swimscale.analysis import build_recall_table
 
 
 def saturating(n: float, r0: float = 0.05, r_inf: float = 0.35, n0: float = 100.0, alpha: float = 0.8) -> float:

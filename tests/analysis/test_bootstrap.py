@@ -11,16 +11,15 @@ import pytest
 from scipy import stats
 from tests.analysis.synthetic import study
 
+from swimscale.analysis import METRICS, Settings
 from swimscale.analysis import _bootstrap as bootstrap
-from swimscale.analysis._stats import (
-    METRICS,
-    bootstrap_group,
-    by_size_table,
-    correlation_table,
-    correlation_tables,
-    groups_of,
-    replicate_statistics,
-)
+from swimscale.analysis import _rowstats as rowstats
+from swimscale.analysis._bootstrap import bootstrap_group, replicate_statistics
+from swimscale.analysis._by_size import by_size_table
+from swimscale.analysis._correlation import correlation_table, correlation_tables
+from swimscale.analysis._groups import groups_of
+
+LEVEL = Settings.of().level
 
 
 def _slow_replicates(group, metric, query_idx, seed_idx):
@@ -73,7 +72,7 @@ def test_row_statistics_equal_scipy_on_random_rows_with_ties_and_gaps() -> None:
     y = rng.integers(0, 5, (300, 9)) / 7  # many ties
     y[rng.random(y.shape) < 0.15] = np.nan
     x[np.isnan(y)] = np.nan
-    got = {f: getattr(bootstrap, f)(x, y) for f in ("pearson", "spearman", "kendall", "slope")}
+    got = {f: getattr(rowstats, f)(x, y) for f in ("pearson", "spearman", "kendall", "slope")}
     checked = 0
     for i in range(len(x)):
         keep = ~np.isnan(y[i])
@@ -96,14 +95,14 @@ def test_query_counts_and_percentile_ci() -> None:
     idx = np.array([[0, 0, 2], [1, 2, 2]])
     np.testing.assert_array_equal(bootstrap.query_counts(idx, 3), [[2, 0, 1], [0, 1, 2]])
     reps = np.r_[np.arange(1000.0), np.nan]
-    lo, hi, n = bootstrap.percentile_ci(reps)
+    lo, hi, n = bootstrap.percentile_ci(reps, 0.95)
     assert (lo, hi, n) == (pytest.approx(np.quantile(np.arange(1000.0), 0.025)), pytest.approx(np.quantile(np.arange(1000.0), 0.975)), 1000)
 
 
 @pytest.mark.parametrize("metric", METRICS)
 def test_point_estimates_equal_scipy_and_cis_bracket_them(metric: str) -> None:
     table, per_query, _ = study(languages=("ny", "sn"), n_queries=60, seed=1)
-    result = correlation_table(table, metric, per_query, n_boot=300, seed=0)
+    result = correlation_table(table, metric, LEVEL, per_query, n_boot=300, seed=0)
     assert len(result) == 2 and (result["n_boot"] == 300).all()
     for row in result.itertuples():
         trained = table[(table["language"] == row.language) & (table["size"] > 0)]
@@ -126,7 +125,7 @@ def test_bootstrap_is_reproducible_and_shared_across_methods() -> None:
     a = [bootstrap_group(g, ["recall_at_50"], 50, seed=4) for g in groups]
     b = [bootstrap_group(g, ["recall_at_50"], 50, seed=4) for g in groups]
     c = bootstrap_group(groups[0], ["recall_at_50"], 50, seed=5)
-    np.testing.assert_array_equal(a[0].spearman["recall_at_50"], b[0].spearman["recall_at_50"])
+    np.testing.assert_array_equal(a[0].stats["spearman"]["recall_at_50"], b[0].stats["spearman"]["recall_at_50"])
     assert not np.array_equal(a[0].size_mean["recall_at_50"], c.size_mean["recall_at_50"])
     # Both methods share the N = 0 run and the query draws: identical zero-shot replicates.
     np.testing.assert_array_equal(a[0].size_mean["recall_at_50"][:, 0], a[1].size_mean["recall_at_50"][:, 0])
@@ -136,7 +135,7 @@ def test_strong_trend_gets_a_ci_above_zero() -> None:
     table, per_query, _ = study(
         sizes=(0, 16, 64, 256, 1024), seeds=tuple(range(5)), n_queries=300, curve=lambda n: 0.05 + 0.3 * math.log2(n + 1) / 10
     )
-    row = correlation_table(table, "recall_at_50", per_query, n_boot=400).iloc[0]
+    row = correlation_table(table, "recall_at_50", LEVEL, per_query, n_boot=400).iloc[0]
     assert row.spearman_rho > 0.8 and row.spearman_ci_low > 0 and row.slope_ci_low > 0
 
 
@@ -145,7 +144,7 @@ def _quiet(table, per_query=None, n_boot=100):
         warnings.simplefilter("error")
         groups = groups_of(table, per_query)
         reps = [bootstrap_group(g, METRICS, n_boot) for g in groups]
-        return correlation_tables(groups, reps, METRICS), by_size_table(groups, reps, METRICS)
+        return correlation_tables(groups, reps, METRICS, LEVEL), by_size_table(groups, reps, METRICS, LEVEL)
 
 
 def test_one_seed_gives_point_estimates_but_no_ci() -> None:

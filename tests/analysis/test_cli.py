@@ -11,8 +11,7 @@ import pytest
 from tests.analysis.synthetic import study, write_study_files
 
 from swimscale.__main__ import main
-from swimscale.analysis import OUTPUTS
-from swimscale.analysis._stats import write_tsv
+from swimscale.analysis import OUTPUTS, write_tsv
 
 
 @pytest.fixture(scope="module")

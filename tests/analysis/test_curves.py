@@ -10,8 +10,12 @@ import pandas as pd
 import pytest
 from tests.analysis.synthetic import saturating, study
 
+from swimscale.analysis import Settings, build_recall_table
+from swimscale.analysis._bootstrap import bootstrap_group
 from swimscale.analysis._curves import curve, fit, learning_curve_row, learning_curves, n_at_fraction, n_for_target
-from swimscale.analysis._stats import bootstrap_group, build_recall_table, groups_of
+from swimscale.analysis._groups import groups_of
+
+LEVEL = Settings.of().level
 
 TRUE = {"r0": 0.05, "r_inf": 0.35, "n0": 100.0, "alpha": 0.8}
 
@@ -36,7 +40,7 @@ def _noiseless(sizes, seeds=(0, 1), **params) -> pd.DataFrame:
 def _row(table: pd.DataFrame, target: float = 0.2) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return learning_curves(groups_of(table), [None], target).iloc[0]
+        return learning_curves(groups_of(table), [None], target, LEVEL).iloc[0]
 
 
 @pytest.mark.parametrize("sizes", [(0, 16, 64, 256, 1024, 4096), (0, 32, 128, 512)], ids=["6-sizes", "demo-sizes"])
@@ -82,7 +86,7 @@ def test_bootstrap_cis_from_refits() -> None:
     )
     (group,) = groups_of(table, per_query)
     reps = bootstrap_group(group, ["recall_at_50"], n_boot=60, n_keep=40)
-    row = learning_curve_row(group, reps, target=0.2)
+    row = learning_curve_row(group, reps, 0.2, LEVEL)
     assert row["n_boot_fit"] == 40 and row["n_boot_ok"] >= 36
     assert row["r_inf_ci_low"] <= row["r_inf"] <= row["r_inf_ci_high"]
     assert row["r_inf_ci_low"] < TRUE["r_inf"] < row["r_inf_ci_high"] + 0.05
@@ -110,7 +114,7 @@ def test_unreliable_fits_say_why_instead_of_a_number(table: pd.DataFrame, reason
 def test_one_seed_fit_without_ci() -> None:
     table, per_query, _ = study(sizes=(0, 16, 64, 256, 1024), seeds=(0,), n_queries=200)
     (group,) = groups_of(table, per_query)
-    row = learning_curve_row(group, bootstrap_group(group, ["recall_at_50"], 20, n_keep=20), target=0.2)
+    row = learning_curve_row(group, bootstrap_group(group, ["recall_at_50"], 20, n_keep=20), 0.2, LEVEL)
     assert math.isnan(row["r_inf_ci_low"]) and "one seed" in row["note"]
 
 

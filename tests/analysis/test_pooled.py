@@ -11,8 +11,11 @@ import pytest
 import statsmodels.formula.api as smf
 from tests.analysis.synthetic import study
 
+from swimscale.analysis import Settings
+from swimscale.analysis._correlation import correlation_table
 from swimscale.analysis._pooled import cluster_slope, read_tiers, slopes_table, tier_difference
-from swimscale.analysis._stats import correlation_table
+
+LEVEL = Settings.of().level
 
 TIERS = {"aa": "low", "bb": "low", "cc": "low", "dd": "mid", "ee": "mid", "ff": "mid", "gg": "mid"}
 
@@ -38,7 +41,7 @@ def _panel(seed: int = 0, two_benchmarks: bool = False) -> pd.DataFrame:
 @pytest.mark.parametrize("two_benchmarks", [False, True])
 def test_cluster_slope_equals_statsmodels(two_benchmarks: bool) -> None:
     data = _panel(1, two_benchmarks)
-    ours = cluster_slope(data["y"], data["x"], data["unit"], data["language"])
+    ours = cluster_slope(data["y"], data["x"], data["unit"], data["language"], LEVEL)
     groups = pd.factorize(data["language"])[0]
     reference = smf.ols("y ~ x + C(unit)", data).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     assert ours["slope"] == pytest.approx(reference.params["x"], rel=1e-10)
@@ -69,13 +72,13 @@ def test_tier_difference_equals_statsmodels_wald_test() -> None:
 
 def test_slopes_table_rows_and_per_tier_fits() -> None:
     table, per_query, _ = study(languages=tuple(TIERS), sizes=(0, 32, 128, 512), n_queries=30)
-    correlation = correlation_table(table, "recall_at_50", per_query, n_boot=50)
-    result = slopes_table(table, correlation, TIERS)
+    correlation = correlation_table(table, "recall_at_50", LEVEL, per_query, n_boot=50)
+    result = slopes_table(table, correlation, TIERS, LEVEL)
     assert list(result["scope"]) == ["language"] * 7 + ["tier", "tier", "all", "tier_difference"]
     low = result[(result["scope"] == "tier") & (result["tier"] == "low")].iloc[0]
     trained = table[(table["size"] > 0) & table["language"].isin(["aa", "bb", "cc"])]
     units = trained["language"] + "/" + trained["benchmark"]
-    expected = cluster_slope(trained["recall_at_50"], np.log2(trained["size"]), units, trained["language"])
+    expected = cluster_slope(trained["recall_at_50"], np.log2(trained["size"]), units, trained["language"], LEVEL)
     assert low.slope == pytest.approx(expected["slope"]) and low.se == pytest.approx(expected["se"])
     assert low.n_languages == 3
     lang = result[result["scope"] == "language"].iloc[0]
@@ -97,7 +100,7 @@ def test_degenerate_pools_give_nan_and_note(languages, tiers, scope, reason) -> 
     table, _, _ = study(languages=languages, n_queries=20)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = slopes_table(table, None, tiers)
+        result = slopes_table(table, None, tiers, LEVEL)
     row = result[result["scope"] == scope].iloc[0]
     column = "p_value" if scope == "tier_difference" else "se"
     assert math.isnan(row[column]) and reason in row.note
@@ -105,7 +108,7 @@ def test_degenerate_pools_give_nan_and_note(languages, tiers, scope, reason) -> 
 
 def test_single_size_has_no_slope() -> None:
     table, _, _ = study(languages=("aa", "bb"), sizes=(0, 128), n_queries=20)
-    row = slopes_table(table, None, {}).query("scope == 'all'").iloc[0]
+    row = slopes_table(table, None, {}, LEVEL).query("scope == 'all'").iloc[0]
     assert math.isnan(row.slope) and "single size" in row.note
 
 

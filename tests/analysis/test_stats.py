@@ -1,4 +1,4 @@
-"""swimscale.stats: recall table, correlations (vs scipy), plot and TSV output."""
+"""The recall table, the correlation table (against scipy), the plot and TSV output."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from swimscale.analysis._stats import (
-    RECALL_COLUMNS,
-    build_recall_table,
-    correlation_table,
-    plot_recall_vs_n,
-    write_tsv,
-)
+from swimscale.analysis import RECALL_COLUMNS, Settings, build_recall_table, write_tsv
+from swimscale.analysis._correlation import correlation_table
+from swimscale.analysis.report import plot_recall_vs_n
+
+LEVEL = Settings.of().level
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -62,7 +60,7 @@ def _quiet_correlation(table: pd.DataFrame, metric: str = "recall_at_50") -> pd.
     """correlation_table, failing on any warning (degenerate input must be handled quietly)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return correlation_table(table, metric)
+        return correlation_table(table, metric, LEVEL)
 
 
 def test_build_recall_table_order_and_columns() -> None:
@@ -147,14 +145,14 @@ def test_plot_writes_png(tmp_path: Path) -> None:
     table = _random_table()
     table = table[~((table["language"] == "sn") & (table["seed"] > 0))]  # one seed: zero error bars
     path = tmp_path / "recall.png"
-    plot_recall_vs_n(table, path)
+    plot_recall_vs_n(table, [path], LEVEL)
     assert path.read_bytes().startswith(PNG_MAGIC)
 
 
 def test_plot_zero_shot_only(tmp_path: Path) -> None:
     table = build_recall_table([_record(language=lang, size=0) for lang in ("ny", "sn")])
     path = tmp_path / "zero.png"
-    plot_recall_vs_n(table, path)
+    plot_recall_vs_n(table, [path], LEVEL)
     assert path.read_bytes().startswith(PNG_MAGIC)
 
 

@@ -1,8 +1,5 @@
-# Analysis parameters of the correlate rule; `python -m swimscale correlate` has the same defaults.
-TARGET_RECALL = 0.1  # the Recall@50 whose N the learning curve reports
-N_BOOT = 10000  # bootstrap resamples (queries x seeds) behind every CI
-N_BOOT_FIT = 200  # of those, how many refit the learning curve
-BOOT_SEED = 0
+# The analysis settings are the config's `analysis` section (defaults in the schema, which are also
+# those of `python -m swimscale correlate`).
 # Resource tiers (columns code, tier), optional: in the working directory, else in the checkout.
 # Without the file every language is in tier 'unknown'.
 TIERS_CANDIDATES = [
@@ -137,9 +134,6 @@ rule correlate:
     threads: 1
     params:
         points=sweep_points(),
-        target_recall=TARGET_RECALL,
-        n_boot=N_BOOT,
-        n_boot_fit=N_BOOT_FIT,
-        seed=BOOT_SEED,
+        analysis=config["analysis"],
     script:
         "../scripts/correlate.py"

@@ -1,9 +1,8 @@
 import json
 from pathlib import Path
 
-from swimscale.analysis import run
+from swimscale.analysis import build_recall_table, run
 from swimscale.jobs import job_log
-from swimscale.analysis import build_recall_table
 
 with job_log(snakemake.log[0]):
     records = []
@@ -25,9 +24,6 @@ with job_log(snakemake.log[0]):
         recall,
         dict(snakemake.output.items()),
         tiers_path=snakemake.input.tiers[0] if snakemake.input.tiers else None,  # an optional input: a list
-        target_recall=snakemake.params.target_recall,
-        n_boot=snakemake.params.n_boot,
-        n_boot_fit=snakemake.params.n_boot_fit,
-        seed=snakemake.params.seed,
+        settings=snakemake.params.analysis,  # the config's analysis section, defaults filled in by the schema
     )
     print(recall.to_string())

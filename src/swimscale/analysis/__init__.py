@@ -1,33 +1,45 @@
 """The statistics of a sweep: from the recall table and its run files to tables, plots and summary.md.
 
 :func:`run` is the whole analysis (used by the ``correlate`` rule and ``python -m swimscale correlate``):
-per language × benchmark × method, correlations of each metric with log N and the recall per size with
-query × seed bootstrap CIs, learning curves, and pooled slopes by resource tier. See docs/analysis.md.
+per language × benchmark × method, the statistics of each metric against log N (the statistics table,
+:data:`STATISTICS`) and the recall per size with query × seed bootstrap CIs, learning curves, and pooled
+slopes by resource tier. Its settings are the config's ``analysis`` section (:class:`Settings`, defaults
+from the schema). See docs/analysis.md.
+
+Modules, in the order they import each other (one way, no cycles): ``_schema`` (columns, names) →
+``_rowstats`` (row-wise kernels) → ``_statistics`` (the statistics table) → ``_groups`` → ``_bootstrap``
+→ ``_correlation``, ``_by_size``, ``_curves``, ``_pooled`` → ``report`` (format, tables, plots,
+summary) → ``_pipeline``; ``_table`` (the recall table and run files) and ``_settings`` beside them.
 """
 
-from swimscale.analysis._pipeline import DEFAULTS, OUTPUTS, analyse, load_per_query, output_paths, read_recall_table, run
-from swimscale.analysis._stats import (
+from swimscale.analysis._pipeline import analyse, output_paths, run
+from swimscale.analysis._schema import (
     GROUP_COLUMNS,
     KEY_COLUMNS,
-    LEVEL,
+    MAIN_METRIC,
     METRIC_LABELS,
     METRICS,
+    OUTPUTS,
     RECALL_COLUMNS,
-    build_recall_table,
-    write_tsv,
 )
+from swimscale.analysis._settings import Settings
+from swimscale.analysis._statistics import CORRELATION_COLUMNS, STATISTICS, Statistic
+from swimscale.analysis._table import build_recall_table, load_per_query, read_recall_table, write_tsv
 from swimscale.errors import InputError
 
 __all__ = [
-    "DEFAULTS",
+    "CORRELATION_COLUMNS",
     "GROUP_COLUMNS",
     "InputError",
     "KEY_COLUMNS",
-    "LEVEL",
+    "MAIN_METRIC",
     "METRICS",
     "METRIC_LABELS",
     "OUTPUTS",
     "RECALL_COLUMNS",
+    "STATISTICS",
+    "Settings",
+    "Statistic",
     "analyse",
     "build_recall_table",
     "load_per_query",

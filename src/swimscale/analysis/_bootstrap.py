@@ -1,4 +1,4 @@
-"""Vectorised bootstrap over queries and seeds, and statistics computed across replicates at once.
+"""The query × seed bootstrap of a group, vectorised: every replicate of every statistic at once.
 
 The data of one language × benchmark × method are *cells* (one per size × seed run), each with a
 per-query metric vector over the same Q judged queries. One bootstrap replicate
@@ -11,22 +11,33 @@ per-query metric vector over the same Q judged queries. One bootstrap replicate
   (:func:`expand_cells`). A seed drawn twice contributes its runs twice.
 
 The statistic of a replicate is the ordinary statistic of the data set so obtained -- the rows of
-:func:`expand_cells`, ``NaN`` marking a (size, seed) cell missing from the table. The functions
-``pearson``, ``spearman``, ``kendall`` and ``slope`` take (replicates × points) arrays and return one
-value per replicate; each equals its scipy counterpart on the non-NaN points of the row (the tests check
-this against a slow loop over :mod:`scipy.stats`). An undefined statistic (a constant x or y) is NaN.
+:func:`expand_cells`, ``NaN`` marking a (size, seed) cell missing from the table -- computed by the
+statistics' row-wise kernels (:data:`swimscale.analysis._statistics.STATISTICS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+import warnings
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+
+from swimscale.analysis._groups import Group
+from swimscale.analysis._statistics import LOG10, STATISTICS
 
 # Replicate means are rounded so that equal metric values tie exactly whatever the summation order
 # (a recall of 36/500 computed two ways may differ in the last bit, and ranks must not see that).
 ROUND_DECIMALS = 12
+# A statistic undefined in more than this share of the replicates gets no CI.
+MAX_UNDEFINED_SHARE = 0.05
+# Work per bootstrap chunk (floats), which bounds memory whatever the number of queries.
+_CHUNK_FLOATS = 4_000_000
+
+
+# --------------------------------------------------------------------------- resampling kernels
 
 
 def draw(
@@ -71,69 +82,7 @@ def gather(values: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return np.where(cells < 0, np.nan, out)
 
 
-def _constant(a: np.ndarray) -> np.ndarray:
-    """Per row: fewer than two distinct non-NaN values."""
-    with np.errstate(invalid="ignore"):
-        hi = np.where(np.isnan(a), -np.inf, a).max(axis=1, initial=-np.inf)
-        lo = np.where(np.isnan(a), np.inf, a).min(axis=1, initial=np.inf)
-    return ~(hi > lo)
-
-
-def _centred(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    n = valid.sum(axis=1)
-    mean = np.where(valid, a, 0.0).sum(axis=1) / np.maximum(n, 1)
-    return np.where(valid, a - mean[:, None], 0.0)
-
-
-def pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise Pearson r of (b, L) arrays, ignoring NaN points; NaN where x or y is constant."""
-    valid = ~(np.isnan(x) | np.isnan(y))
-    dx, dy = _centred(x, valid), _centred(y, valid)
-    sxx, syy, sxy = (dx * dx).sum(axis=1), (dy * dy).sum(axis=1), (dx * dy).sum(axis=1)
-    undefined = _constant(np.where(valid, x, np.nan)) | _constant(np.where(valid, y, np.nan))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = sxy / np.sqrt(sxx * syy)
-    return np.where(undefined, np.nan, np.clip(r, -1.0, 1.0))
-
-
-def spearman(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise Spearman rho: Pearson r of the mid-ranks (as :func:`scipy.stats.spearmanr`)."""
-    valid = ~(np.isnan(x) | np.isnan(y))
-    rx = stats.rankdata(np.where(valid, x, np.nan), axis=1, nan_policy="omit")
-    ry = stats.rankdata(np.where(valid, y, np.nan), axis=1, nan_policy="omit")
-    return pearson(rx, ry)
-
-
-def kendall(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise Kendall tau-b (as :func:`scipy.stats.kendalltau`), from all pairs of points."""
-    valid = ~(np.isnan(x) | np.isnan(y))
-    n = valid.sum(axis=1).astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        sx = np.sign(x[:, :, None] - x[:, None, :])  # NaN for pairs with a missing point
-        sy = np.sign(y[:, :, None] - y[:, None, :])
-    both = valid[:, :, None] & valid[:, None, :]
-    s = np.where(both, sx * sy, 0.0).sum(axis=(1, 2)) / 2  # each unordered pair counted twice
-    pairs = n * (n - 1) / 2
-    # Pairs tied in x (the diagonal, n self-pairs, removed), and likewise in y.
-    tied_x = ((sx == 0) & both).sum(axis=(1, 2)) - n
-    tied_y = ((sy == 0) & both).sum(axis=(1, 2)) - n
-    denominator = (pairs - tied_x / 2) * (pairs - tied_y / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tau = s / np.sqrt(denominator)
-    return np.where(denominator > 0, np.clip(tau, -1.0, 1.0), np.nan)
-
-
-def slope(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise least-squares slope of y on x (as :func:`scipy.stats.linregress`); NaN if x is constant."""
-    valid = ~(np.isnan(x) | np.isnan(y))
-    dx, dy = _centred(x, valid), _centred(y, valid)
-    undefined = _constant(np.where(valid, x, np.nan))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        b = (dx * dy).sum(axis=1) / (dx * dx).sum(axis=1)
-    return np.where(undefined, np.nan, b)
-
-
-def percentile_ci(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float, int]:
+def percentile_ci(replicates: np.ndarray, level: float) -> tuple[float, float, int]:
     """Percentile interval of the finite replicates (linear interpolation), and how many there were."""
     finite = replicates[np.isfinite(replicates)]
     if finite.size == 0:
@@ -141,3 +90,100 @@ def percentile_ci(replicates: np.ndarray, level: float = 0.95) -> tuple[float, f
     alpha = (1 - level) / 2
     lo, hi = np.quantile(finite, [alpha, 1 - alpha])
     return float(lo), float(hi), int(finite.size)
+
+
+def ci(replicates: np.ndarray, label: str, level: float) -> tuple[float, float, str]:
+    """Percentile CI, or NaN with a reason when too many replicates are undefined."""
+    lo, hi, n_ok = percentile_ci(replicates, level)
+    n = len(replicates)
+    if n_ok == n:
+        return lo, hi, ""
+    share = 1 - n_ok / n
+    if share > MAX_UNDEFINED_SHARE:
+        return math.nan, math.nan, f"{label} undefined in {n - n_ok} of {n} resamples (constant resampled data): no CI"
+    return lo, hi, f"{label} undefined in {n - n_ok} of {n} resamples, which the CI leaves out"
+
+
+# --------------------------------------------------------------------------- replicates of a group
+
+
+@dataclass
+class Replicates:
+    """Bootstrap replicates of one group (all from the same query and seed draws)."""
+
+    n_boot: int
+    stats: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # statistic -> metric -> (n_boot,)
+    size_mean: dict[str, np.ndarray] = field(default_factory=dict)  # (n_boot, sizes)
+    # The first n_keep replicates in full, for refitting the learning curve.
+    cell_means: dict[str, np.ndarray] = field(default_factory=dict)  # (n_keep, cells)
+    seed_draws: np.ndarray | None = None  # (n_keep, seeds)
+
+    def has(self, metric: str) -> bool:
+        return metric in self.size_mean
+
+
+def group_rng(seed: int, language: str, benchmark: str) -> np.random.Generator:
+    """One stream per language × benchmark: every method of a language sees the same resamples,
+    whatever else the table holds."""
+    return np.random.default_rng([seed, zlib.crc32(f"{language}\0{benchmark}".encode())])
+
+
+def replicate_statistics(
+    group: Group, metrics: Iterable[str], query_idx: np.ndarray, seed_idx: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
+    """Statistics of the replicates given by explicit resample indices (the vectorised core).
+
+    Returns {metric: {<statistic name>: (b,), "size_mean": (b, sizes), "cell_means": (b, cells)}}, a
+    statistic computed against its own x (log10 N or log2 N, see the statistics table).
+    """
+    assert group.per_query is not None
+    counts = query_counts(query_idx, query_idx.shape[1])
+    cells = expand_cells(group.cell_at, seed_idx)  # (b, sizes * drawn seeds)
+    b, n_seeds = seed_idx.shape
+    col_size = np.repeat(group.sizes, n_seeds).astype(np.float64)
+    trained = col_size > 0
+    with np.errstate(divide="ignore"):
+        x10 = np.where(cells[:, trained] < 0, np.nan, np.log10(col_size[trained]))
+    xs = {scale: x10 if scale == LOG10 else x10 * scale for scale in {s.x_scale for s in STATISTICS}}
+    out = {}
+    for metric in metrics:
+        means = resampled_means(group.per_query[metric], counts)
+        y = gather(means, cells)
+        yt = y[:, trained]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a size absent from every drawn seed
+            size_mean = np.nanmean(y.reshape(b, len(group.sizes), n_seeds), axis=2)
+        out[metric] = {s.name: s.kernel(xs[s.x_scale], yt) for s in STATISTICS}
+        out[metric].update(size_mean=size_mean, cell_means=means)
+    return out
+
+
+def bootstrap_group(
+    group: Group, metrics: Sequence[str], n_boot: int, seed: int = 0, n_keep: int = 0
+) -> Replicates | None:
+    """``n_boot`` replicates of every statistic of ``group`` (None without per-query data)."""
+    if group.per_query is None or n_boot <= 0:
+        return None
+    metrics = [m for m in metrics if m in group.per_query]
+    n_queries = group.n_queries
+    width = group.cell_at.size
+    chunk = max(1, min(1000, _CHUNK_FLOATS // max(1, n_queries + width * width + len(group.rows))))
+    parts: list[dict[str, dict[str, np.ndarray]]] = []
+    seed_parts = []
+    kept = 0
+    rng = group_rng(seed, group.language, group.benchmark)
+    for query_idx, seed_idx in draw(rng, n_boot, n_queries, len(group.seeds), chunk):
+        part = replicate_statistics(group, metrics, query_idx, seed_idx)
+        take = max(0, min(n_keep - kept, len(seed_idx)))
+        for stats_of in part.values():
+            stats_of["cell_means"] = stats_of["cell_means"][:take]
+        seed_parts.append(seed_idx[:take])
+        kept += take
+        parts.append(part)
+    reps = Replicates(n_boot=n_boot, seed_draws=np.concatenate(seed_parts))
+    for statistic in STATISTICS:
+        reps.stats[statistic.name] = {m: np.concatenate([p[m][statistic.name] for p in parts]) for m in metrics}
+    for metric in metrics:
+        reps.size_mean[metric] = np.concatenate([p[metric]["size_mean"] for p in parts])
+        reps.cell_means[metric] = np.concatenate([p[metric]["cell_means"] for p in parts])
+    return reps

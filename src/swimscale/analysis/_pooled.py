@@ -20,41 +20,21 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from swimscale.analysis._stats import LEVEL
+from swimscale._types import StrPath
+from swimscale.analysis._schema import MAIN_METRIC, SLOPE_COLUMNS
 
-SLOPE_COLUMNS = [
-    "method",
-    "metric",
-    "scope",
-    "tier",
-    "language",
-    "benchmark",
-    "n_languages",
-    "n_points",
-    "slope",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "stat",
-    "df_num",
-    "df_den",
-    "ci_method",
-    "note",
-]
 UNKNOWN_TIER = "unknown"
 CLUSTER_METHOD = "cluster-robust by language, t(G−1)"
 BOOTSTRAP_METHOD = "bootstrap percentile (queries × seeds)"
 
 
-def read_tiers(path: str | PathLike[str] | None) -> dict[str, str]:
+def read_tiers(path: StrPath | None) -> dict[str, str]:
     """Language code → tier from a TSV with at least the columns ``code`` and ``tier``.
 
     None or a missing file gives {} (every language then falls in tier ``unknown``); a file without
@@ -91,7 +71,7 @@ def _empty(**kw: Any) -> dict[str, Any]:
 
 
 def cluster_slope(
-    y: np.ndarray, x: np.ndarray, units: np.ndarray, clusters: np.ndarray, level: float = LEVEL
+    y: np.ndarray, x: np.ndarray, units: np.ndarray, clusters: np.ndarray, level: float
 ) -> dict[str, Any]:
     """Slope of y on x with unit fixed effects, SE clustered by ``clusters``; NaN + note if degenerate."""
     y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
@@ -166,73 +146,56 @@ def tier_difference(
     return row
 
 
+def _language_rows(correlation: pd.DataFrame, method: str, metric: str, tiers: Mapping[str, str]) -> list[dict]:
+    """Each language's own slope with its bootstrap CI, from the correlation table."""
+    own = correlation[(correlation["method"] == method) & (correlation["metric"] == metric)]
+    return [
+        {
+            **_empty(ci_method=BOOTSTRAP_METHOD),
+            "scope": "language",
+            "tier": tiers.get(str(r.language), UNKNOWN_TIER),
+            "language": r.language,
+            "benchmark": r.benchmark,
+            "n_languages": 1,
+            "n_points": r.n_points,
+            "slope": r.slope_per_doubling,
+            "ci_low": r.slope_ci_low,
+            "ci_high": r.slope_ci_high,
+            "note": r.note,
+        }
+        for r in own.itertuples()
+    ]
+
+
+def _pooled_rows(data: pd.DataFrame, metric: str, tiers: Mapping[str, str], level: float) -> list[dict]:
+    """Per tier, all languages, and the test of a difference between tiers."""
+    trained = data[(data["size"] > 0) & data[metric].notna()]
+    x = np.log2(trained["size"].to_numpy(dtype=float))
+    y = trained[metric].to_numpy(dtype=float)
+    languages = trained["language"].astype(str).to_numpy()
+    units = (trained["language"].astype(str) + "/" + trained["benchmark"].astype(str)).to_numpy()
+    tier = np.array([tiers.get(code, UNKNOWN_TIER) for code in languages], dtype=str)
+    pooled = {"language": "", "benchmark": ""}
+    rows = []
+    for name in sorted({tiers.get(code, UNKNOWN_TIER) for code in data["language"].astype(str).unique()}):
+        mask = tier == name
+        rows.append({**pooled, "scope": "tier", "tier": name, **cluster_slope(y[mask], x[mask], units[mask], languages[mask], level)})
+    rows.append({**pooled, "scope": "all", "tier": "", **cluster_slope(y, x, units, languages, level)})
+    rows.append({**pooled, "scope": "tier_difference", "tier": "", **tier_difference(y, x, units, languages, tier)})
+    return rows
+
+
 def slopes_table(
     recall: pd.DataFrame,
     correlation: pd.DataFrame | None,
     tiers: Mapping[str, str],
-    metric: str = "recall_at_50",
-    level: float = LEVEL,
+    level: float,
+    metric: str = MAIN_METRIC,
 ) -> pd.DataFrame:
     """Per method: per-language slopes (bootstrap CIs, from ``correlation``), per tier, all, tier test."""
     rows = []
     for method, data in recall.groupby("method", sort=True):
-        trained = data[(data["size"] > 0) & data[metric].notna()]
-        x = np.log2(trained["size"].to_numpy(dtype=float))
-        y = trained[metric].to_numpy(dtype=float)
-        languages = trained["language"].astype(str).to_numpy()
-        units = (trained["language"].astype(str) + "/" + trained["benchmark"].astype(str)).to_numpy()
-        tier = np.array([tiers.get(code, UNKNOWN_TIER) for code in languages], dtype=str)
         base = {"method": method, "metric": metric}
-        all_languages = sorted(data["language"].astype(str).unique())
-        if correlation is not None:
-            own = correlation[(correlation["method"] == method) & (correlation["metric"] == metric)]
-            for r in own.itertuples():
-                rows.append(
-                    {
-                        **base,
-                        **_empty(ci_method=BOOTSTRAP_METHOD),
-                        "scope": "language",
-                        "tier": tiers.get(str(r.language), UNKNOWN_TIER),
-                        "language": r.language,
-                        "benchmark": r.benchmark,
-                        "n_languages": 1,
-                        "n_points": r.n_points,
-                        "slope": r.slope_per_doubling,
-                        "ci_low": r.slope_ci_low,
-                        "ci_high": r.slope_ci_high,
-                        "note": r.note,
-                    }
-                )
-        for name in sorted({tiers.get(code, UNKNOWN_TIER) for code in all_languages}):
-            mask = tier == name
-            rows.append(
-                {
-                    **base,
-                    "scope": "tier",
-                    "tier": name,
-                    "language": "",
-                    "benchmark": "",
-                    **cluster_slope(y[mask], x[mask], units[mask], languages[mask], level),
-                }
-            )
-        rows.append(
-            {
-                **base,
-                "scope": "all",
-                "tier": "",
-                "language": "",
-                "benchmark": "",
-                **cluster_slope(y, x, units, languages, level),
-            }
-        )
-        rows.append(
-            {
-                **base,
-                "scope": "tier_difference",
-                "tier": "",
-                "language": "",
-                "benchmark": "",
-                **tier_difference(y, x, units, languages, tier),
-            }
-        )
+        own = _language_rows(correlation, method, metric, tiers) if correlation is not None else []
+        rows += [{**base, **row} for row in own + _pooled_rows(data, metric, tiers, level)]
     return pd.DataFrame(rows, columns=SLOPE_COLUMNS)

@@ -1,4 +1,8 @@
-"""Presenting the analysis: Markdown and LaTeX tables, plots, and ``summary.md`` in plain words."""
+"""Presenting the analysis: Markdown and LaTeX tables, plots, and ``summary.md`` in plain words.
+
+Imports the analysis's vocabulary and the curve model, never the pipeline: ``_format`` (numbers) →
+``_tables``, ``_plots``, ``_summary``.
+"""
 
 from swimscale.analysis.report._plots import plot_recall_vs_n, plot_slope_forest
 from swimscale.analysis.report._summary import summary_markdown

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from matplotlib.ticker import NullLocator
 
 from swimscale._types import StrPath
 from swimscale.analysis._curves import curve
-from swimscale.analysis._stats import GROUP_COLUMNS, METRIC_LABELS
+from swimscale.analysis._schema import GROUP_COLUMNS, MAIN_METRIC, METRIC_LABELS, level_words
 
 
 def _save(fig: Figure, paths: Sequence[StrPath]) -> None:
@@ -38,83 +39,55 @@ def _means_without_ci(recall: pd.DataFrame, metric: str) -> pd.DataFrame:
     return stats
 
 
-def plot_recall_vs_n(
-    recall: pd.DataFrame,
-    paths: Sequence[StrPath],
-    metric: str = "recall_at_50",
-    by_size: pd.DataFrame | None = None,
-    curves: pd.DataFrame | None = None,
-) -> None:
-    """``metric`` against N (log x), one panel per language, one line per benchmark × method.
+def _panel_group(ax, recall_group, own: pd.DataFrame, fit: pd.DataFrame | None, style: dict[str, Any]) -> None:
+    """One benchmark × method in a language's panel: runs, mean with band, N = 0 line, fitted curve."""
+    color, name, metric = style["color"], style["name"], style["metric"]
+    trained = recall_group[recall_group["size"] > 0]
+    if len(trained):
+        ax.plot(trained["size"], trained[metric], "o", color=color, alpha=0.35, markersize=3.5)
+    line = own[own["size"] > 0]
+    if len(line):
+        ax.plot(line["size"], line["mean"], "-o", color=color, label=f"{name}: mean over seeds")
+        ok = line["ci_low"].notna() & line["ci_high"].notna()
+        if ok.any():
+            ax.fill_between(
+                line.loc[ok, "size"], line.loc[ok, "ci_low"], line.loc[ok, "ci_high"],
+                color=color, alpha=0.18, linewidth=0, label=f"{name}: {style['band']}",
+            )
+    zero = own[own["size"] == 0]
+    if len(zero) and not math.isnan(zero["mean"].iloc[0]):
+        ax.axhline(zero["mean"].iloc[0], color=color, linestyle="--", linewidth=1, label=f"{name}: N = 0")
+        lo, hi = zero["ci_low"].iloc[0], zero["ci_high"].iloc[0]
+        if style["with_ci"] and not (math.isnan(lo) or math.isnan(hi)):
+            ax.axhspan(lo, hi, color=color, alpha=0.08, linewidth=0)
+    sizes = style["sizes"]
+    if fit is not None and sizes and len(fit) and np.isfinite(fit[["r0", "r_inf", "n0", "alpha"]].to_numpy(dtype=float)).all():
+        f = fit.iloc[0]
+        grid = np.geomspace(min(sizes) / 1.5, max(sizes) * 1.5, 200)
+        ax.plot(grid, curve(grid, f.r0, f.r_inf, f.n0, f.alpha), ":", color=color, label=f"{name}: fitted curve")
 
-    Each run is a small dot; the line is the mean over seeds with its band: the bootstrap 95 % CI from
-    ``by_size`` (see :func:`swimscale.stats.by_size_table`), or mean ± SD over seeds without it. N = 0
-    (the untrained student) is the dashed horizontal line with its CI as a shaded strip. A reliable
-    learning curve from ``curves`` (:func:`swimscale.curves.learning_curves`) is drawn dotted.
-    """
-    band_label = "95 % bootstrap CI" if by_size is not None else "± SD over seeds"
-    summary = _means_without_ci(recall, metric) if by_size is None else by_size[by_size["metric"] == metric]
-    languages = sorted(recall["language"].astype(str).unique()) or [""]
-    ncols = min(3, len(languages))
-    nrows = math.ceil(len(languages) / ncols)
-    fig = Figure(figsize=(4.8 * ncols + 2.2, 3.8 * nrows))
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    sizes = sorted(recall.loc[recall["size"] > 0, "size"].unique())
-    label = METRIC_LABELS.get(metric, metric)
-    for ax, language in zip(axes, languages):
-        data = recall[recall["language"].astype(str) == language]
-        # Name the benchmark only where a language has several, to keep the legend short.
-        several_benchmarks = data["benchmark"].nunique() > 1
-        for i, ((_, benchmark, method), group) in enumerate(data.groupby(GROUP_COLUMNS, sort=True)):
-            color = f"C{i % 10}"
-            name = f"{benchmark}/{method}" if several_benchmarks else method
-            trained = group[group["size"] > 0]
-            if len(trained):
-                ax.plot(trained["size"], trained[metric], "o", color=color, alpha=0.35, markersize=3.5)
-            own = summary[
-                (summary["language"].astype(str) == language)
-                & (summary["benchmark"] == benchmark)
-                & (summary["method"] == method)
-            ].sort_values("size")
-            line = own[own["size"] > 0]
-            if len(line):
-                ax.plot(line["size"], line["mean"], "-o", color=color, label=f"{name}: mean over seeds")
-                ok = line["ci_low"].notna() & line["ci_high"].notna()
-                if ok.any():
-                    ax.fill_between(
-                        line.loc[ok, "size"], line.loc[ok, "ci_low"], line.loc[ok, "ci_high"],
-                        color=color, alpha=0.18, linewidth=0, label=f"{name}: {band_label}",
-                    )
-            zero = own[own["size"] == 0]
-            if len(zero) and not math.isnan(zero["mean"].iloc[0]):
-                ax.axhline(zero["mean"].iloc[0], color=color, linestyle="--", linewidth=1, label=f"{name}: N = 0")
-                lo, hi = zero["ci_low"].iloc[0], zero["ci_high"].iloc[0]
-                if by_size is not None and not (math.isnan(lo) or math.isnan(hi)):
-                    ax.axhspan(lo, hi, color=color, alpha=0.08, linewidth=0)
-            if curves is not None and sizes:
-                fit = curves[
-                    (curves["language"].astype(str) == language)
-                    & (curves["benchmark"] == benchmark)
-                    & (curves["method"] == method)
-                    & (curves["metric"] == metric)
-                ]
-                if len(fit) and np.isfinite(fit[["r0", "r_inf", "n0", "alpha"]].to_numpy(dtype=float)).all():
-                    f = fit.iloc[0]
-                    grid = np.geomspace(min(sizes) / 1.5, max(sizes) * 1.5, 200)
-                    ax.plot(grid, curve(grid, f.r0, f.r_inf, f.n0, f.alpha), ":", color=color, label=f"{name}: fitted curve")
-        ax.set_xscale("log")
-        if sizes:
-            ax.set_xticks(sizes, [f"{int(n):,}" for n in sizes])
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.set_xlim(min(sizes) / 1.6, max(sizes) * 1.6)
-        else:
-            ax.set_xlim(1, 1e4)  # no N > 0 data to set the range; show a plausible one
-        ax.set_title(language)
-        ax.set_xlabel("training samples N (log scale)")
-        ax.set_ylabel(label)
-        ax.grid(True, which="both", alpha=0.3)
-    for ax in axes[len(languages) :]:
-        ax.set_visible(False)
+
+def _own(table: pd.DataFrame, language: str, benchmark: str, method: str) -> pd.DataFrame:
+    return table[
+        (table["language"].astype(str) == language) & (table["benchmark"] == benchmark) & (table["method"] == method)
+    ]
+
+
+def _size_axis(ax, sizes: list, language: str, ylabel: str) -> None:
+    ax.set_xscale("log")
+    if sizes:
+        ax.set_xticks(sizes, [f"{int(n):,}" for n in sizes])
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xlim(min(sizes) / 1.6, max(sizes) * 1.6)
+    else:
+        ax.set_xlim(1, 1e4)  # no N > 0 data to set the range; show a plausible one
+    ax.set_title(language)
+    ax.set_xlabel("training samples N (log scale)")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def _shared_legend(axes: np.ndarray, ncols: int) -> None:
     legend: dict[str, object] = {}  # one entry per label over all panels
     for ax in axes:
         for handle, text in zip(*ax.get_legend_handles_labels()):
@@ -124,12 +97,55 @@ def plot_recall_vs_n(
         axes[ncols - 1].legend(
             list(legend.values()), list(legend), fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0)
         )
+
+
+def plot_recall_vs_n(
+    recall: pd.DataFrame,
+    paths: Sequence[StrPath],
+    level: float,
+    metric: str = MAIN_METRIC,
+    by_size: pd.DataFrame | None = None,
+    curves: pd.DataFrame | None = None,
+) -> None:
+    """``metric`` against N (log x), one panel per language, one line per benchmark × method.
+
+    Each run is a small dot; the line is the mean over seeds with its band: the bootstrap CI at
+    ``level`` from ``by_size`` (see :func:`swimscale.analysis._by_size.by_size_table`), or mean ± SD
+    over seeds without it. N = 0 (the untrained student) is the dashed horizontal line with its CI as a
+    shaded strip. A reliable learning curve from ``curves`` (:func:`swimscale.analysis._curves.learning_curves`)
+    is drawn dotted.
+    """
+    band = f"{level_words(level)} bootstrap CI" if by_size is not None else "± SD over seeds"
+    summary = _means_without_ci(recall, metric) if by_size is None else by_size[by_size["metric"] == metric]
+    languages = sorted(recall["language"].astype(str).unique()) or [""]
+    ncols = min(3, len(languages))
+    nrows = math.ceil(len(languages) / ncols)
+    fig = Figure(figsize=(4.8 * ncols + 2.2, 3.8 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    sizes = sorted(recall.loc[recall["size"] > 0, "size"].unique())
+    for ax, language in zip(axes, languages):
+        data = recall[recall["language"].astype(str) == language]
+        # Name the benchmark only where a language has several, to keep the legend short.
+        several_benchmarks = data["benchmark"].nunique() > 1
+        for i, ((_, benchmark, method), group) in enumerate(data.groupby(GROUP_COLUMNS, sort=True)):
+            own = _own(summary, language, benchmark, method).sort_values("size")
+            fit = None if curves is None else _own(curves, language, benchmark, method)
+            fit = fit[fit["metric"] == metric] if fit is not None else None
+            style = {
+                "color": f"C{i % 10}", "name": f"{benchmark}/{method}" if several_benchmarks else method,
+                "metric": metric, "band": band, "with_ci": by_size is not None, "sizes": sizes,
+            }
+            _panel_group(ax, group, own, fit, style)
+        _size_axis(ax, sizes, language, METRIC_LABELS.get(metric, metric))
+    for ax in axes[len(languages) :]:
+        ax.set_visible(False)
+    _shared_legend(axes, ncols)
     fig.tight_layout()
     _save(fig, paths)
 
 
-def plot_slope_forest(slopes: pd.DataFrame, paths: Sequence[StrPath]) -> None:
-    """Forest plot: slope per doubling of N with its 95 % CI per language, per tier and for all languages."""
+def plot_slope_forest(slopes: pd.DataFrame, paths: Sequence[StrPath], level: float) -> None:
+    """Forest plot: slope per doubling of N with its CI per language, per tier and for all languages."""
     rows = []  # (label, slope, lo, hi, kind)
     footnotes = []
     for method, data in slopes.groupby("method", sort=True):
@@ -172,7 +188,7 @@ def plot_slope_forest(slopes: pd.DataFrame, paths: Sequence[StrPath]) -> None:
         ax.set_yticks([])
         ax.text(0.5, 0.5, "no slope could be estimated", ha="center", va="center", transform=ax.transAxes)
     metric = METRIC_LABELS.get(str(slopes["metric"].iloc[0]), "") if len(slopes) else "metric"
-    ax.set_xlabel(f"change in {metric} per doubling of N (95 % CI)")
+    ax.set_xlabel(f"change in {metric} per doubling of N ({level_words(level)} CI)")
     ax.grid(True, axis="x", alpha=0.3)
     if footnotes:
         ax.set_title("\n".join(footnotes), fontsize="small", loc="left")

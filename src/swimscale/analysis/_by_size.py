@@ -1,0 +1,66 @@
+"""The table per training-set size: the mean of each metric over seeds, with CIs, and the gain over N = 0.
+
+The gain's CI is paired: each replicate's mean at N minus the same replicate's zero-shot mean (one
+query draw for both), so it is much narrower than the two CIs side by side suggest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from swimscale.analysis._bootstrap import Replicates, ci
+from swimscale.analysis._groups import Group
+from swimscale.analysis._schema import BY_SIZE_COLUMNS, join_notes
+
+
+def _size_row(group: Group, reps: Replicates | None, metric: str, i: int, zero: float, level: float) -> dict[str, Any]:
+    size = group.sizes[i]
+    values = group.rows.loc[group.rows["size"] == size, metric].dropna()
+    row = {
+        "language": group.language,
+        "benchmark": group.benchmark,
+        "method": group.method,
+        "metric": metric,
+        "size": int(size),
+        "n_seeds": len(values),
+        "mean": float(values.mean()) if len(values) else math.nan,
+        "sd": float(values.std()) if len(values) > 1 else math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "gain": float(values.mean()) - zero if size > 0 and len(values) else math.nan,
+        "gain_ci_low": math.nan,
+        "gain_ci_high": math.nan,
+        "note": "",
+    }
+    if reps is None or not reps.has(metric):
+        return row
+    if size > 0 and group.trained_seeds < 2:
+        row["note"] = "one seed: no seed-cluster bootstrap CI"
+        return row
+    replicates = reps.size_mean[metric][:, i]
+    row["ci_low"], row["ci_high"], why = ci(replicates, "mean", level)
+    why_gain = ""
+    if not math.isnan(row["gain"]):
+        paired = replicates - reps.size_mean[metric][:, group.zero_index]
+        row["gain_ci_low"], row["gain_ci_high"], why_gain = ci(paired, "gain", level)
+    row["note"] = join_notes(why, why_gain)
+    return row
+
+
+def by_size_table(
+    groups: Sequence[Group], replicates: Sequence[Replicates | None], metrics: Sequence[str], level: float
+) -> pd.DataFrame:
+    """Mean of each metric per size over seeds, its sample SD and bootstrap CI, and the paired gain over N = 0."""
+    out = []
+    for group, reps in zip(groups, replicates):
+        for metric in metrics:
+            if metric not in group.rows.columns:
+                continue
+            zero_values = group.rows.loc[group.rows["size"] == 0, metric].dropna()
+            zero = float(zero_values.mean()) if len(zero_values) else math.nan
+            out += [_size_row(group, reps, metric, i, zero, level) for i in range(len(group.sizes))]
+    return pd.DataFrame(out, columns=BY_SIZE_COLUMNS)
