@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -26,9 +27,10 @@ from swimscale.analysis._schema import GROUP_COLUMNS, MAIN_METRIC, METRIC_LABELS
 def _save(fig: Figure, paths: Sequence[StrPath]) -> None:
     for path in paths:
         fmt = Path(path).suffix.lstrip(".").lower() or "png"
-        # No creation date in the file: the same results give the same bytes.
+        # No creation date and fixed SVG element ids: the same results give the same bytes.
         metadata = {"Date": None} if fmt in ("svg", "pdf") else {}
-        fig.savefig(path, dpi=150, format=fmt, bbox_inches="tight", metadata=metadata)
+        with matplotlib.rc_context({"svg.hashsalt": "swimscale"}):
+            fig.savefig(path, dpi=150, format=fmt, bbox_inches="tight", metadata=metadata)
 
 
 def _means_without_ci(recall: pd.DataFrame, metric: str) -> pd.DataFrame:
