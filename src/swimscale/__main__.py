@@ -30,10 +30,12 @@ def _parser() -> argparse.ArgumentParser:
         "correlate",
         help="correlations, learning curves, pooled slopes, plots and summary.md from a recall table",
         description=(
-            "Analyse a recall table in the schema of results/tables/recall.tsv (columns: "
-            "swimscale.analysis.RECALL_COLUMNS). Its run_file and qrels_file paths are resolved against the "
-            "current directory, then against the table's directory. Writes OUT_DIR/tables/*.{tsv,md,tex}, "
-            "OUT_DIR/plots/*.{png,svg} and OUT_DIR/summary.md. Defaults: the config schema's analysis section."
+            "Analyse a recall table: at least the columns language, benchmark, method, size, seed and "
+            "recall_at_50 (results/tables/recall.tsv has more: secondary metrics add rows; run_file and "
+            "qrels_file add the query bootstrap and the log2 rank metric). Run and qrels paths are resolved "
+            "against the current directory, then against the table's directory. Writes "
+            "OUT_DIR/tables/*.{tsv,md,tex}, OUT_DIR/plots/*.{png,svg} and OUT_DIR/summary.md. Defaults: the "
+            "config schema's analysis section."
         ),
     )
     correlate.add_argument("recall_tsv", type=Path, metavar="RECALL_TSV")
@@ -41,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     correlate.add_argument(
         "--tiers", type=Path, default=None, metavar="TSV",
         help="language tiers (columns code, tier); missing: every language in tier 'unknown'",
+    )
+    correlate.add_argument(
+        "--literature", type=Path, default=None, metavar="TSV",
+        help="published points (config/literature.tsv): adds tables/literature.*, plots/literature.* and a summary section",
     )
     schema = defaults("analysis")
     for option, (key, kind, metavar, text) in _SETTINGS.items():
@@ -56,11 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         recall = read_recall_table(args.recall_tsv)
         if args.tiers is not None and not args.tiers.exists():
             print(f"swimscale {args.command}: warning: {args.tiers} not found; every language in tier 'unknown'", file=sys.stderr)
-        paths = output_paths(args.out_dir)
+        paths = output_paths(args.out_dir, literature=args.literature is not None)
         if paths["recall"].resolve() == args.recall_tsv.resolve():
             del paths["recall"]  # analysing results/ in place: leave the input table alone
         settings = {key: getattr(args, key) for key, *_ in _SETTINGS.values()}
-        run(recall, paths, table_dir=args.recall_tsv.parent, tiers_path=args.tiers, settings=settings)
+        run(
+            recall, paths, table_dir=args.recall_tsv.parent, tiers_path=args.tiers, settings=settings,
+            literature_path=args.literature,
+        )
     except InputError as error:
         print(f"swimscale {args.command}: error: {error}", file=sys.stderr)
         return 2

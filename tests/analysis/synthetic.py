@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from swimscale.retrieval._metrics import EVAL_COLUMNS, evaluate, read_qrels, read_run, write_run
 from swimscale.analysis import build_recall_table
+from swimscale.retrieval import EVAL_COLUMNS, evaluate, read_qrels, read_run, write_run
+
+DEPTH = 100  # documents per query in the synthetic run files
 
 
 def saturating(n: float, r0: float = 0.05, r_inf: float = 0.35, n0: float = 100.0, alpha: float = 0.8) -> float:
@@ -24,7 +26,8 @@ def ranks_for(rng: np.random.Generator, p_top50: np.ndarray) -> np.ndarray:
 
 
 def per_query_from_ranks(qids: list[str], ranks: np.ndarray) -> pd.DataFrame:
-    """The frame swimscale.metrics.evaluate gives for one relevant document per query at these ranks."""
+    """The per-query frame the analysis reads from run files with one relevant document per query at
+    these ranks (0: not retrieved, which the log2 rank counts as DEPTH + 1)."""
     rows = []
     for qid, r in zip(qids, ranks):
         rows.append(
@@ -34,9 +37,10 @@ def per_query_from_ranks(qids: list[str], ranks: np.ndarray) -> pd.DataFrame:
                 "recall_at_100": float(0 < r <= 100),
                 "ndcg_at_10": 1 / math.log2(r + 1) if 0 < r <= 10 else 0.0,
                 "mrr_at_10": 1 / r if 0 < r <= 10 else 0.0,
+                "log2_first_rank": math.log2(r if r else DEPTH + 1),
             }
         )
-    return pd.DataFrame(rows, columns=EVAL_COLUMNS)
+    return pd.DataFrame(rows, columns=[*EVAL_COLUMNS, "log2_first_rank"])
 
 
 def study(
@@ -102,10 +106,10 @@ def write_study_files(root: Path, table: pd.DataFrame, ranks: dict) -> None:
         run.parent.mkdir(parents=True, exist_ok=True)
         results = {}
         for q, r in zip(qids, ranks[label]):
-            docs = [f"x{q}_{k:03d}" for k in range(100)]
+            docs = [f"x{q}_{k:03d}" for k in range(DEPTH)]
             if r:
                 docs[r - 1] = f"d{q}"
-            results[q] = [(d, float(100 - k)) for k, d in enumerate(docs)]
+            results[q] = [(d, float(DEPTH - k)) for k, d in enumerate(docs)]
         write_run(run, results, "synthetic")
     # The table's means are those of the files (checked here so a broken helper fails loudly).
     for label, row in table.iterrows():
@@ -113,4 +117,25 @@ def write_study_files(root: Path, table: pd.DataFrame, ranks: dict) -> None:
         assert abs(means["recall_at_50"] - row["recall_at_50"]) < 1e-12
 
 
-__all__ = ["saturating", "study", "write_study_files", "per_query_from_ranks"]
+def null_study(rng: np.random.Generator, sizes=(16, 64, 256, 1024, 4096), n_seeds=3, n_queries=500, slope=0.0):
+    """A study with no effect of N (``slope`` 0): per-query hits ~ Bernoulli(logistic(query difficulty
+    + seed effect + run effect + slope · log2(N / 256))). Queries are shared by all runs (crossed), a
+    seed's effect by all its sizes (nested). Returns (table, per_query) with Recall@50 only."""
+    difficulty = rng.normal(-2.0, 1.0, n_queries)
+    rows, frames = [], {}
+    qids = np.arange(n_queries)
+    for seed in range(n_seeds):
+        seed_effect = rng.normal(0, 0.3)
+        for size in sizes:
+            logit = difficulty + seed_effect + rng.normal(0, 0.15) + slope * math.log2(size / 256)
+            hits = (rng.random(n_queries) < 1 / (1 + np.exp(-logit))).astype(float)
+            frames[len(rows)] = pd.DataFrame({"qid": qids, "recall_at_50": hits})
+            rows.append({"language": "xx", "benchmark": "b", "method": "m", "size": size, "seed": seed,
+                         "recall_at_50": hits.mean()})
+    return pd.DataFrame(rows), frames
+
+
+MINIMAL_COLUMNS = ["language", "benchmark", "method", "size", "seed", "recall_at_50"]
+
+
+__all__ = ["DEPTH", "MINIMAL_COLUMNS", "null_study", "saturating", "study", "write_study_files", "per_query_from_ranks"]

@@ -1,76 +1,124 @@
-"""`python -m swimscale correlate` on a synthetic study with real run and qrels files."""
+"""`python -m swimscale correlate` on synthetic studies with real run and qrels files, and on bare tables."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.analysis.synthetic import study, write_study_files
+from tests.analysis.synthetic import MINIMAL_COLUMNS, study, write_study_files
 
 from swimscale.__main__ import main
 from swimscale.analysis import OUTPUTS, write_tsv
+from swimscale.analysis._schema import LITERATURE_OUTPUTS
+
+ROOT = Path(__file__).resolve().parents[2]
+LITERATURE = ROOT / "config" / "literature.tsv"
+SIZES = (0, 16, 64, 256, 1024, 4096)
 
 
 @pytest.fixture(scope="module")
 def study_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("study")
-    table, _, ranks = study(languages=("ny", "sn"), n_queries=40, seed=5)
+    table, _, ranks = study(languages=("ny", "sn"), sizes=SIZES, n_queries=40, seed=5)
     write_study_files(root, table, ranks)
     write_tsv(table, root / "recall.tsv")
     (root / "languages.tsv").write_text("code\ttier\nny\tlow\nsn\tmid\n")
     return root
 
 
-def test_cli_writes_every_output(study_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_writes_every_output(study_dir: Path, tmp_path: Path, monkeypatch) -> None:
     # Run from elsewhere: the table's relative paths resolve against its own directory.
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
-    args = ["correlate", str(study_dir / "recall.tsv"), str(out), "--tiers", str(study_dir / "languages.tsv")]
-    assert main([*args, "--n-boot", "200", "--n-boot-fit", "20", "--target-recall", "0.2", "--seed", "3"]) == 0
+    args = ["correlate", str(study_dir / "recall.tsv"), str(out), "--tiers", str(study_dir / "languages.tsv"),
+            "--literature", str(LITERATURE), "--n-boot", "200", "--n-boot-fit", "20", "--target-recall", "0.2", "--seed", "3"]
+    assert main(args) == 0
     for rel in OUTPUTS.values():
         assert (out / rel).is_file() and (out / rel).stat().st_size > 0, rel
     correlation = pd.read_csv(out / "tables" / "correlation.tsv", sep="\t")
-    assert len(correlation) == 2 * 4 and set(correlation["metric"]) == {
-        "recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10"
-    }
-    assert (correlation["n_boot"] == 200).all() and correlation["spearman_ci_low"].notna().all()
+    metrics = ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10", "log2_first_rank"]
+    assert list(correlation["metric"]) == metrics * 2  # the rank metric comes from the run files
+    assert (correlation["n_boot"] == 200).all() and correlation["slope_ci_low"].notna().all()
+    assert (correlation["resampled"] == "queries × seeds").all()
     slopes = pd.read_csv(out / "tables" / "slopes.tsv", sep="\t", keep_default_na=False)
     assert set(slopes.loc[slopes["scope"] == "tier", "tier"]) == {"low", "mid"}
-    curves = pd.read_csv(out / "tables" / "learning_curves.tsv", sep="\t")
-    assert (curves["target_recall"] == 0.2).all()
+    assert (pd.read_csv(out / "tables" / "learning_curves.tsv", sep="\t")["target_recall"] == 0.2).all()
     summary = (out / "summary.md").read_text()
-    assert "### ny (bench-ny, optical)" in summary and "### sn (bench-sn, optical)" in summary
-    assert "Spearman ρ =" in summary and "tier low" in summary and "slopes differ between tiers?" in summary
-    assert (out / "tables" / "correlation.md").read_text().startswith("| Language |")
+    assert "### ny (bench-ny, optical)" in summary and "## Beside the literature" in summary
+    assert (out / "tables" / "literature.md").read_text().startswith("| Source |")
     assert "\\toprule" in (out / "tables" / "correlation.tex").read_text()
-    assert (out / "plots" / "recall_vs_n.svg").read_text().lstrip().startswith("<?xml")
+    assert (out / "plots" / "literature.svg").read_text().lstrip().startswith("<?xml")
     assert (out / "plots" / "slope_forest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # The same seed gives the same numbers.
-    assert main([*args, "--n-boot", "200", "--n-boot-fit", "20", "--target-recall", "0.2", "--seed", "3"]) == 0
-    again = pd.read_csv(out / "tables" / "correlation.tsv", sep="\t")
-    pd.testing.assert_frame_equal(correlation, again)
+    assert main(args) == 0  # the same seed gives the same numbers
+    pd.testing.assert_frame_equal(correlation, pd.read_csv(out / "tables" / "correlation.tsv", sep="\t"))
 
 
-def _table_without(study_dir: Path, tmp_path: Path, column: str) -> Path:
-    table = pd.read_csv(study_dir / "recall.tsv", sep="\t").drop(columns=[column])
-    path = tmp_path / "broken.tsv"
-    table.to_csv(path, sep="\t", index=False)
+def test_without_literature_option_no_literature_outputs(study_dir: Path, tmp_path: Path) -> None:
+    assert main(["correlate", str(study_dir / "recall.tsv"), str(tmp_path), "--n-boot", "20", "--n-boot-fit", "5"]) == 0
+    for name in LITERATURE_OUTPUTS:
+        assert not (tmp_path / OUTPUTS[name]).exists()
+    assert "## Beside the literature" not in (tmp_path / "summary.md").read_text()
+
+
+def test_rule_outputs_are_what_run_writes() -> None:
+    """The correlate rule names every output of swimscale.analysis.OUTPUTS, with the same path."""
+    rule = (ROOT / "workflow" / "rules" / "correlate.smk").read_text()
+    declared = dict(re.findall(r"\n\s+(\w+)=report\(\s*f\"\{RESULTS\}/([^\"]+)\"", rule))
+    assert declared == OUTPUTS
+
+
+def test_minimal_six_column_table_writes_every_table(tmp_path: Path) -> None:
+    table, _, _ = study(languages=("ny", "sn"), sizes=SIZES, n_queries=40, seed=6)
+    path = tmp_path / "mine.tsv"
+    table[MINIMAL_COLUMNS].to_csv(path, sep="\t", index=False)
+    out = tmp_path / "out"
+    assert main(["correlate", str(path), str(out), "--n-boot", "200", "--n-boot-fit", "20", "--literature", str(LITERATURE)]) == 0
+    for rel in OUTPUTS.values():
+        assert (out / rel).is_file(), rel
+    correlation = pd.read_csv(out / "tables" / "correlation.tsv", sep="\t")
+    assert list(correlation["metric"]) == ["recall_at_50"] * 2 and (correlation["resampled"] == "seeds only").all()
+    assert correlation["slope_ci_low"].notna().all() and correlation["zero_shot_ci_low"].isna().all()
+    by_size = pd.read_csv(out / "tables" / "recall_by_size.tsv", sep="\t")
+    assert by_size.loc[by_size["size"] > 0, "ci_low"].notna().all()
+    summary = (out / "summary.md").read_text()
+    assert "without run files: the bootstrap resamples seeds only, and N = 0 has no CI" in summary
+    assert "× queries unknown" in summary
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.tsv"
+    path.write_text(text)
     return path
 
 
-def test_missing_column_exits_2_naming_it(study_dir: Path, tmp_path: Path) -> None:
-    broken = _table_without(study_dir, tmp_path, "qrels_file")
+HEADER = "language\tbenchmark\tmethod\tsize\tseed\trecall_at_50\n"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("language\tbenchmark\tmethod\tsize\tseed\n" + "ny\tb\tm\t0\t0\n", r"bad\.tsv: missing required column\(s\) recall_at_50"),
+        (HEADER + "ny\tb\tm\t0\t0\t0.1\nny\tb\tm\t16\t0\tabc\n", r"bad\.tsv, line 3, column recall_at_50: 'abc' is not a number"),
+        (HEADER + "ny\tb\tm\t0\t0\t0.1\nny\tb\tm\t-16\t0\t0.2\n", r"bad\.tsv, line 3, column size: '-16' is negative"),
+        (HEADER + "ny\tb\tm\t16\t0\t1.5\n", r"bad\.tsv, line 2, column recall_at_50: 1\.5 is outside \[0, 1\]"),
+        (HEADER + "ny\tb\tm\t16\t0\t0.1\nny\tb\tm\t16\t1\t0.1\nny\tb\tm\t16\t0\t0.2\n",
+         r"bad\.tsv, lines 2, 4: the same run \(language=ny, benchmark=b, method=m, size=16, seed=0\) more than once"),
+        (HEADER.replace("\n", "\trun_file\n") + "ny\tb\tm\t16\t0\t0.1\tr.trec\n", r"column run_file without column qrels_file"),
+    ],
+    ids=["missing-column", "non-numeric", "negative-size", "out-of-range", "duplicate", "run-without-qrels"],
+)
+def test_bad_tables_exit_2_naming_file_line_and_column(tmp_path: Path, text: str, expected: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "swimscale", "correlate", str(broken), str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "swimscale", "correlate", str(_write(tmp_path, text)), str(tmp_path / "out")],
+        capture_output=True, text=True,
     )
     assert result.returncode == 2
-    assert "qrels_file" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "out").exists()
+    assert re.search(expected, result.stderr), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
 def test_missing_run_file_exits_2_naming_it(study_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
@@ -81,7 +129,7 @@ def test_missing_run_file_exits_2_naming_it(study_dir: Path, tmp_path: Path, mon
     monkeypatch.chdir(tmp_path)
     assert main(["correlate", str(path), str(tmp_path / "out"), "--n-boot", "10"]) == 2
     err = capsys.readouterr().err
-    assert "runs/nowhere.trec" in err and "run_file" in err and len(err.strip().splitlines()) == 1
+    assert "run_file 'runs/nowhere.trec' not found" in err and len(err.strip().splitlines()) == 1
 
 
 def test_table_disagreeing_with_its_runs_exits_2(study_dir: Path, tmp_path: Path, capsys) -> None:
@@ -90,9 +138,11 @@ def test_table_disagreeing_with_its_runs_exits_2(study_dir: Path, tmp_path: Path
     path = study_dir / "stale.tsv"
     table.to_csv(path, sep="\t", index=False)
     assert main(["correlate", str(path), str(tmp_path / "out"), "--n-boot", "10"]) == 2
-    assert "disagree" in capsys.readouterr().err
+    assert "the table and the run files disagree" in capsys.readouterr().err
 
 
 def test_bad_option_values_exit_2(study_dir: Path, tmp_path: Path, capsys) -> None:
     assert main(["correlate", str(study_dir / "recall.tsv"), str(tmp_path), "--target-recall", "0"]) == 2
-    assert "target recall" in capsys.readouterr().err
+    assert "target recall must be in (0, 1], got 0.0" in capsys.readouterr().err
+    assert main(["correlate", str(study_dir / "recall.tsv"), str(tmp_path), "--level", "1.5"]) == 2
+    assert "confidence level must be in (0, 1), got 1.5" in capsys.readouterr().err

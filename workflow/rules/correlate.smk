@@ -6,6 +6,12 @@ TIERS_CANDIDATES = [
     Path("config/languages.tsv"),
     Path(workflow.basedir) / "config" / "languages.tsv",
 ]
+# Published points set beside our curve (the literature table, plot and summary section): looked for
+# like the tiers. Without the file the literature outputs say that no table was given.
+LITERATURE_CANDIDATES = [
+    Path("config/literature.tsv"),
+    Path(workflow.basedir) / "config" / "literature.tsv",
+]
 
 
 rule correlate:
@@ -17,6 +23,9 @@ rule correlate:
         runs=sorted({point["run_file"] for point in sweep_points()}),
         qrels=sorted({point["qrels_file"] for point in sweep_points()}),
         tiers=lambda wildcards: [str(p) for p in TIERS_CANDIDATES if p.is_file()][:1],
+        literature=lambda wildcards: [
+            str(p) for p in LITERATURE_CANDIDATES if p.is_file()
+        ][:1],
     output:
         recall=report(
             f"{RESULTS}/tables/recall.tsv",
@@ -118,6 +127,36 @@ rule correlate:
             f"{RESULTS}/plots/slope_forest.svg",
             caption="../report/slope_forest.rst",
             category="Plots",
+            subcategory="SVG",
+        ),
+        literature=report(
+            f"{RESULTS}/tables/literature.tsv",
+            caption="../report/literature.rst",
+            category="Literature",
+            subcategory="TSV",
+        ),
+        literature_md=report(
+            f"{RESULTS}/tables/literature.md",
+            caption="../report/literature.rst",
+            category="Literature",
+            subcategory="Markdown",
+        ),
+        literature_tex=report(
+            f"{RESULTS}/tables/literature.tex",
+            caption="../report/literature.rst",
+            category="Literature",
+            subcategory="LaTeX",
+        ),
+        literature_plot=report(
+            f"{RESULTS}/plots/literature.png",
+            caption="../report/literature_plot.rst",
+            category="Literature",
+            subcategory="PNG",
+        ),
+        literature_plot_svg=report(
+            f"{RESULTS}/plots/literature.svg",
+            caption="../report/literature_plot.rst",
+            category="Literature",
             subcategory="SVG",
         ),
         summary=report(

@@ -24,6 +24,7 @@ with job_log(snakemake.log[0]):
         recall,
         dict(snakemake.output.items()),
         tiers_path=snakemake.input.tiers[0] if snakemake.input.tiers else None,  # an optional input: a list
+        literature_path=snakemake.input.literature[0] if snakemake.input.literature else None,
         settings=snakemake.params.analysis,  # the config's analysis section, defaults filled in by the schema
     )
     print(recall.to_string())

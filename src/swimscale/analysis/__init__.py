@@ -12,7 +12,9 @@ Modules, in the order they import each other (one way, no cycles): ``_schema`` (
 summary) → ``_pipeline``; ``_table`` (the recall table and run files) and ``_settings`` beside them.
 """
 
+from swimscale.analysis._literature import LITERATURE_COLUMNS, read_literature
 from swimscale.analysis._pipeline import analyse, output_paths, run
+from swimscale.analysis._ranks import first_relevant_log2_rank
 from swimscale.analysis._schema import (
     GROUP_COLUMNS,
     KEY_COLUMNS,
@@ -21,6 +23,7 @@ from swimscale.analysis._schema import (
     METRICS,
     OUTPUTS,
     RECALL_COLUMNS,
+    REQUIRED_COLUMNS,
 )
 from swimscale.analysis._settings import Settings
 from swimscale.analysis._statistics import CORRELATION_COLUMNS, STATISTICS, Statistic
@@ -32,18 +35,22 @@ __all__ = [
     "GROUP_COLUMNS",
     "InputError",
     "KEY_COLUMNS",
+    "LITERATURE_COLUMNS",
     "MAIN_METRIC",
     "METRICS",
     "METRIC_LABELS",
     "OUTPUTS",
     "RECALL_COLUMNS",
+    "REQUIRED_COLUMNS",
     "STATISTICS",
     "Settings",
     "Statistic",
     "analyse",
     "build_recall_table",
+    "first_relevant_log2_rank",
     "load_per_query",
     "output_paths",
+    "read_literature",
     "read_recall_table",
     "run",
     "write_tsv",

@@ -10,9 +10,11 @@ per-query metric vector over the same Q judged queries. One bootstrap replicate
   of seed s contains its 32-sample), so a seed is a cluster: a drawn seed brings ALL its sizes along
   (:func:`expand_cells`). A seed drawn twice contributes its runs twice.
 
-The statistic of a replicate is the ordinary statistic of the data set so obtained -- the rows of
-:func:`expand_cells`, ``NaN`` marking a (size, seed) cell missing from the table -- computed by the
-statistics' row-wise kernels (:data:`swimscale.analysis._statistics.STATISTICS`).
+A replicate gives the mean of each size over the drawn seeds (the CIs of the means and of the paired
+gains over N = 0: percentile intervals) and, for the trend statistics, each statistic within each
+ORIGINAL seed under the query draw alone (:func:`swimscale.analysis._inference.query_variances`
+takes the query part the seeds share from them). Without per-query values (a table without run
+files) the "queries" are the table values themselves, one per run, and only seeds are resampled.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from swimscale.analysis._groups import Group
-from swimscale.analysis._statistics import LOG10, STATISTICS
+from swimscale.analysis._statistics import STATISTICS
 
 # Replicate means are rounded so that equal metric values tie exactly whatever the summation order
 # (a recall of 36/500 computed two ways may differ in the last bit, and ranks must not see that).
@@ -112,8 +115,10 @@ class Replicates:
     """Bootstrap replicates of one group (all from the same query and seed draws)."""
 
     n_boot: int
-    stats: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # statistic -> metric -> (n_boot,)
-    size_mean: dict[str, np.ndarray] = field(default_factory=dict)  # (n_boot, sizes)
+    size_mean: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> (n_boot, sizes)
+    # Each statistic within each seed under the query draw alone (seeds fixed): statistic -> metric ->
+    # (n_boot, seeds). The between-seed covariance of these is the query part all seeds share.
+    per_seed: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     # The first n_keep replicates in full, for refitting the learning curve.
     cell_means: dict[str, np.ndarray] = field(default_factory=dict)  # (n_keep, cells)
     seed_draws: np.ndarray | None = None  # (n_keep, seeds)
@@ -128,47 +133,51 @@ def group_rng(seed: int, language: str, benchmark: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(f"{language}\0{benchmark}".encode())])
 
 
+def _per_seed_statistics(group: Group, means: np.ndarray) -> dict[str, np.ndarray]:
+    """Each statistic within each original seed, for (b, cells) resampled cell means -> (b, seeds)."""
+    cells = group.seed_cells.ravel()  # seed-major: seed k's sizes are columns k*L .. k*L + L - 1
+    b = means.shape[0]
+    n_seeds, n_sizes = group.seed_cells.shape
+    y = np.where(cells < 0, np.nan, means[:, np.maximum(cells, 0)]).reshape(b * n_seeds, n_sizes)
+    x10 = np.where(np.isnan(y), np.nan, np.log10(group.trained_sizes.astype(np.float64)))
+    return {s.name: s.kernel(x10 * s.x_scale, y).reshape(b, n_seeds) for s in STATISTICS}
+
+
 def replicate_statistics(
     group: Group, metrics: Iterable[str], query_idx: np.ndarray, seed_idx: np.ndarray
-) -> dict[str, dict[str, np.ndarray]]:
+) -> dict[str, dict[str, Any]]:
     """Statistics of the replicates given by explicit resample indices (the vectorised core).
 
-    Returns {metric: {<statistic name>: (b,), "size_mean": (b, sizes), "cell_means": (b, cells)}}, a
-    statistic computed against its own x (log10 N or log2 N, see the statistics table).
+    Returns {metric: {"size_mean": (b, sizes) means over the drawn seeds under the query draw,
+    "cell_means": (b, cells), "per_seed": {statistic: (b, seeds)} under the query draw alone}}.
     """
-    assert group.per_query is not None
     counts = query_counts(query_idx, query_idx.shape[1])
     cells = expand_cells(group.cell_at, seed_idx)  # (b, sizes * drawn seeds)
     b, n_seeds = seed_idx.shape
-    col_size = np.repeat(group.sizes, n_seeds).astype(np.float64)
-    trained = col_size > 0
-    with np.errstate(divide="ignore"):
-        x10 = np.where(cells[:, trained] < 0, np.nan, np.log10(col_size[trained]))
-    xs = {scale: x10 if scale == LOG10 else x10 * scale for scale in {s.x_scale for s in STATISTICS}}
     out = {}
     for metric in metrics:
         means = resampled_means(group.per_query[metric], counts)
         y = gather(means, cells)
-        yt = y[:, trained]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a size absent from every drawn seed
             size_mean = np.nanmean(y.reshape(b, len(group.sizes), n_seeds), axis=2)
-        out[metric] = {s.name: s.kernel(xs[s.x_scale], yt) for s in STATISTICS}
-        out[metric].update(size_mean=size_mean, cell_means=means)
+        per_seed = _per_seed_statistics(group, means) if group.trained_sizes.size else {}
+        out[metric] = {"size_mean": size_mean, "cell_means": means, "per_seed": per_seed}
     return out
 
 
 def bootstrap_group(
     group: Group, metrics: Sequence[str], n_boot: int, seed: int = 0, n_keep: int = 0
 ) -> Replicates | None:
-    """``n_boot`` replicates of every statistic of ``group`` (None without per-query data)."""
-    if group.per_query is None or n_boot <= 0:
+    """``n_boot`` replicates of ``group`` (None if ``n_boot`` is 0); queries are resampled only when
+    the group has per-query values (:attr:`Group.queries`), seeds always."""
+    if n_boot <= 0:
         return None
     metrics = [m for m in metrics if m in group.per_query]
-    n_queries = group.n_queries
+    n_queries = next(iter(group.per_query.values())).shape[1] if group.per_query else 1
     width = group.cell_at.size
     chunk = max(1, min(1000, _CHUNK_FLOATS // max(1, n_queries + width * width + len(group.rows))))
-    parts: list[dict[str, dict[str, np.ndarray]]] = []
+    parts: list[dict[str, dict[str, Any]]] = []
     seed_parts = []
     kept = 0
     rng = group_rng(seed, group.language, group.benchmark)
@@ -181,9 +190,9 @@ def bootstrap_group(
         kept += take
         parts.append(part)
     reps = Replicates(n_boot=n_boot, seed_draws=np.concatenate(seed_parts))
-    for statistic in STATISTICS:
-        reps.stats[statistic.name] = {m: np.concatenate([p[m][statistic.name] for p in parts]) for m in metrics}
     for metric in metrics:
         reps.size_mean[metric] = np.concatenate([p[metric]["size_mean"] for p in parts])
         reps.cell_means[metric] = np.concatenate([p[metric]["cell_means"] for p in parts])
+        for name in parts[0][metric]["per_seed"]:
+            reps.per_seed.setdefault(name, {})[metric] = np.concatenate([p[metric]["per_seed"][name] for p in parts])
     return reps

@@ -1,7 +1,9 @@
 """The table per training-set size: the mean of each metric over seeds, with CIs, and the gain over N = 0.
 
-The gain's CI is paired: each replicate's mean at N minus the same replicate's zero-shot mean (one
-query draw for both), so it is much narrower than the two CIs side by side suggest.
+CIs are percentile intervals of the query × seed bootstrap (:mod:`swimscale.analysis._bootstrap`; seeds
+only for a table without run files, which gives N = 0 no CI). The gain's CI is paired: each replicate's
+mean at N minus the same replicate's zero-shot mean (one query draw for both), so it is much narrower
+than the two CIs side by side suggest.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from swimscale.analysis._bootstrap import Replicates, ci
+from swimscale.analysis._correlation import NO_QUERY_CI
 from swimscale.analysis._groups import Group
 from swimscale.analysis._schema import BY_SIZE_COLUMNS, join_notes
 
@@ -27,6 +30,7 @@ def _size_row(group: Group, reps: Replicates | None, metric: str, i: int, zero: 
         "metric": metric,
         "size": int(size),
         "n_seeds": len(values),
+        "resampled": group.resampled,
         "mean": float(values.mean()) if len(values) else math.nan,
         "sd": float(values.std()) if len(values) > 1 else math.nan,
         "ci_low": math.nan,
@@ -40,6 +44,9 @@ def _size_row(group: Group, reps: Replicates | None, metric: str, i: int, zero: 
         return row
     if size > 0 and group.trained_seeds < 2:
         row["note"] = "one seed: no seed-cluster bootstrap CI"
+        return row
+    if size == 0 and not group.queries:
+        row["note"] = NO_QUERY_CI
         return row
     replicates = reps.size_mean[metric][:, i]
     row["ci_low"], row["ci_high"], why = ci(replicates, "mean", level)

@@ -1,148 +1,46 @@
-"""Learning curves: R(N) = R∞ − (R∞ − R0)(1 + N/N0)^(−α) per language × benchmark × method.
+"""The learning-curve table: per language × benchmark × method, the saturating curve where the data
+prefer it, with its plateau R∞, N90 and N(target) and their CIs; the model comparison always.
 
-R0 is fixed to the measured zero-shot mean (N = 0 is one deterministic model scored on every query, so
-it is known far better than any trained point, and a sweep of 3–4 sizes cannot afford a fourth free
-parameter). R∞ (the plateau), N0 (the scale where the rise happens) and α (its steepness) are fitted by
-:func:`scipy.optimize.curve_fit` (bounded trust-region least squares, several starts) on every
-(size, seed) run with N > 0. Derived quantities, in closed form:
-
-* N90 = N0 (10^(1/α) − 1): the N at which 90 % of the gain R∞ − R0 is reached;
-* N(target) = N0 (((R∞ − R0) / (R∞ − target))^(1/α) − 1): the N at which R(N) reaches ``target``
-  (0 if R0 already does, ∞ if R∞ does not).
-
-CIs refit the curve on the first ``n_boot_fit`` replicates of the correlation bootstrap (same query and
-seed resamples; a seed drawn twice weighs twice; R0 from the same query resample). A fit that is not
-reliable says why in ``note`` and leaves the numbers NaN (see :func:`learning_curve_row`).
+R0 is the measured zero-shot mean. A curve needs N = 0 and :data:`MIN_TRAINED_SIZES` distinct sizes
+N > 0; the three models (:mod:`swimscale.analysis._curve_model`) are compared by AICc, and R∞ is named
+a plateau only when the saturating curve is preferred. CIs refit the curve on the first ``n_boot_fit``
+replicates of the bootstrap (same query and seed resamples; a seed drawn twice weighs twice; R0 from
+the same query resample). A fit that is not reliable says why in ``note`` and leaves the numbers NaN
+(see :func:`learning_curve_row`).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import OptimizeWarning, curve_fit
 
 from swimscale.analysis._bootstrap import Replicates, percentile_ci, query_counts
+from swimscale.analysis._correlation import too_few_sizes
+from swimscale.analysis._curve_model import (
+    MODEL_WORDS,
+    SATURATING,
+    UNDECIDED,
+    Fit,
+    compare_models,
+    curve,
+    fit,
+    fit_bounds,
+    model_sse,
+    n_at_fraction,
+    n_for_target,
+)
 from swimscale.analysis._groups import Group
 from swimscale.analysis._schema import CURVE_COLUMNS, MAIN_METRIC, join_notes, level_words
 
-MIN_SIZES = 4  # with N = 0: R0 plus at least three trained sizes for three free parameters
 EXTRAPOLATION = 100.0  # N90 / N(target) beyond this × the largest N is not reported
 MAX_FAILED_SHARE = 0.10  # more failed refits than this: no CI
 MAX_R_INF_CI_WIDTH = 0.5  # on the metric's [0, 1] scale
 MAX_N_CI_RATIO = 1000.0  # an N CI spanning more than 3 orders of magnitude is no estimate
 LACK_OF_FIT_Z = 3.0
-_LN10 = math.log(10.0)
-
-
-def curve(n: Any, r0: float, r_inf: float, n0: float, alpha: float) -> Any:
-    """R(N) = R∞ − (R∞ − R0)(1 + N/N0)^(−α)."""
-    return r_inf - (r_inf - r0) * (1.0 + np.asarray(n, dtype=float) / n0) ** (-alpha)
-
-
-def n_at_fraction(n0: Any, alpha: Any, fraction: float = 0.9) -> Any:
-    """The N at which ``fraction`` of the gain R∞ − R0 is reached: N0 ((1 − fraction)^(−1/α) − 1)."""
-    return n0 * ((1.0 - fraction) ** (-1.0 / np.asarray(alpha, dtype=float)) - 1.0)
-
-
-def n_for_target(r0: Any, r_inf: Any, n0: Any, alpha: Any, target: float) -> Any:
-    """The N at which R(N) = ``target``: 0 if R0 ≥ target, ∞ if R∞ ≤ target (a rising curve)."""
-    r0, r_inf, n0, alpha = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (r0, r_inf, n0, alpha)))
-    out = np.full(r0.shape, np.inf)
-    out[r0 >= target] = 0.0
-    inside = (r0 < target) & (r_inf > target)
-    ratio = (r_inf[inside] - r0[inside]) / (r_inf[inside] - target)
-    out[inside] = n0[inside] * (ratio ** (1.0 / alpha[inside]) - 1.0)
-    return out if out.ndim else float(out)
-
-
-@dataclass
-class Fit:
-    r_inf: float
-    n0: float
-    alpha: float
-    sse: float
-
-    @property
-    def params(self) -> np.ndarray:
-        return np.array([self.r_inf, math.log10(self.n0), math.log10(self.alpha)])
-
-
-def fit_bounds(sizes: np.ndarray) -> tuple[list[float], list[float]]:
-    """Bounds of (R∞, log10 N0, log10 α): R∞ in [0, 1], N0 within 3 decades of the sweep, α in [0.01, 31.6]."""
-    lo, hi = float(np.min(sizes)), float(np.max(sizes))
-    return [0.0, math.log10(lo) - 3, -2.0], [1.0, math.log10(hi) + 3, 1.5]
-
-
-def default_starts(sizes: np.ndarray, y: np.ndarray, r0: float) -> list[list[float]]:
-    top = float(np.max(y))
-    lo, hi = math.log10(float(np.min(sizes))), math.log10(float(np.max(sizes)))
-    return [
-        [r_inf, log_n0, log_alpha]
-        for r_inf in (top, min(1.0, top + 0.5 * abs(top - r0)))
-        for log_n0 in np.linspace(lo - 1, hi + 1, 3)
-        for log_alpha in (-0.3, 0.3)
-    ]
-
-
-def fit(
-    sizes: np.ndarray,
-    y: np.ndarray,
-    r0: float,
-    weights: np.ndarray | None = None,
-    starts: Sequence[Sequence[float]] | None = None,
-    bounds: tuple[list[float], list[float]] | None = None,
-) -> Fit | None:
-    """Weighted least-squares fit of (R∞, N0, α) with R0 fixed; the best of ``starts``, None if all fail.
-
-    ``weights`` are frequencies (a seed drawn twice in a bootstrap replicate weighs 2); points of
-    weight 0 are left out.
-    """
-    sizes = np.asarray(sizes, dtype=float)
-    y = np.asarray(y, dtype=float)
-    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
-    keep = (w > 0) & np.isfinite(y)
-    sizes, y, w = sizes[keep], y[keep], w[keep]
-    if len(y) < 3 or np.unique(sizes).size < 2:
-        return None
-    lower, upper = bounds if bounds is not None else fit_bounds(sizes)
-    starts = starts if starts is not None else default_starts(sizes, y, r0)
-
-    def model(n: np.ndarray, r_inf: float, log_n0: float, log_alpha: float) -> np.ndarray:
-        return curve(n, r0, r_inf, 10.0**log_n0, 10.0**log_alpha)
-
-    def jacobian(n: np.ndarray, r_inf: float, log_n0: float, log_alpha: float) -> np.ndarray:
-        # d/d(R∞, log10 N0, log10 α) of R∞ − (R∞ − R0) g, g = (1 + N/N0)^(−α)
-        n0, alpha = 10.0**log_n0, 10.0**log_alpha
-        g = (1.0 + n / n0) ** (-alpha)
-        gain = r_inf - r0
-        return np.column_stack(
-            [1.0 - g, -gain * alpha * g * n / (n0 + n) * _LN10, gain * g * np.log1p(n / n0) * alpha * _LN10]
-        )
-
-    best: Fit | None = None
-    inner_lo = np.array(lower) + 1e-9
-    inner_hi = np.array(upper) - 1e-9
-    for start in starts:
-        p0 = np.clip(np.asarray(start, dtype=float), inner_lo, inner_hi)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", OptimizeWarning)
-                warnings.simplefilter("ignore", RuntimeWarning)
-                popt, _ = curve_fit(
-                    model, sizes, y, p0=p0, sigma=1.0 / np.sqrt(w), bounds=(lower, upper), jac=jacobian, max_nfev=2000
-                )
-        except (RuntimeError, ValueError):
-            continue
-        sse = float(np.sum(w * (model(sizes, *popt) - y) ** 2))
-        if np.all(np.isfinite(popt)) and math.isfinite(sse) and (best is None or sse < best.sse):
-            best = Fit(float(popt[0]), float(10.0 ** popt[1]), float(10.0 ** popt[2]), sse)
-    return best
 
 
 def _fmt(v: float) -> str:
@@ -182,7 +80,9 @@ def _empty_row(group: Group, metric: str, target: float) -> dict[str, Any]:
         "n_boot_fit": 0,
         "n_boot_ok": 0,
     }
-    row.update(dict.fromkeys(("r_inf", "n0", "alpha", "n90", "n_target", "rmse"), math.nan))
+    row.update(dict.fromkeys(("r_inf", "n0", "alpha", "n90", "n_target", "rmse", "delta_aicc"), math.nan))
+    row.update(dict.fromkeys(("aicc_flat", "aicc_log_linear", "aicc_saturating"), math.nan))
+    row["preferred_model"] = ""
     for name in ("r_inf", "n90", "n_target"):
         row[f"{name}_ci_low"] = row[f"{name}_ci_high"] = math.nan
     return row
@@ -190,7 +90,7 @@ def _empty_row(group: Group, metric: str, target: float) -> dict[str, Any]:
 
 def _check_lack_of_fit(group: Group, reps: Replicates | None, metric: str, r0: float, best: Fit) -> None:
     """Raise when the curve misses a size mean by more than LACK_OF_FIT_Z standard errors."""
-    trained = group.rows[(group.rows["size"] > 0) & group.rows[metric].notna()]
+    trained = _trained(group, metric)
     fitted_means = curve(group.trained_sizes, r0, best.r_inf, best.n0, best.alpha)
     for i, size in enumerate(group.sizes):
         if size == 0:
@@ -211,22 +111,42 @@ def _check_lack_of_fit(group: Group, reps: Replicates | None, metric: str, r0: f
             )
 
 
-def _fit_group(group: Group, reps: Replicates | None, metric: str, r0: float) -> tuple[Fit, list]:
+def _trained(group: Group, metric: str) -> pd.DataFrame:
+    return group.rows[(group.rows["size"] > 0) & group.rows[metric].notna()]
+
+
+def _compare(row: dict[str, Any], group: Group, metric: str, best: Fit | None) -> str:
+    """Fill the AICc columns and the preferred model; why there is no plateau, or ""."""
+    trained = _trained(group, metric)
+    sse = model_sse(trained["size"].to_numpy(dtype=float), trained[metric].to_numpy(dtype=float), best)
+    scores, preferred, margin = compare_models(sse, len(trained))
+    row.update({f"aicc_{name.replace('-', '_')}": value for name, value in scores.items()})
+    row["preferred_model"], row["delta_aicc"] = preferred, margin
+    if preferred == SATURATING:
+        return ""
+    listed = ", ".join(f"{name} {value:.1f}" for name, value in scores.items() if math.isfinite(value))
+    if preferred == UNDECIDED:
+        return f"no plateau: no model is ahead by ΔAICc ≥ 2 (AICc {listed})"
+    return f"no plateau: {MODEL_WORDS[preferred]} fits best (AICc {listed})"
+
+
+def _fit_group(row: dict[str, Any], group: Group, reps: Replicates | None, metric: str) -> tuple[Fit, list]:
     """The full-data fit and its bounds; raises :class:`_Unreliable` when there is none to report."""
-    rows = group.rows
+    r0 = row["r0"]
     if math.isnan(r0):
         raise _Unreliable("no N = 0 run: R0 unknown, no learning curve")
-    n_sizes = rows.loc[rows[metric].notna(), "size"].nunique()
-    if n_sizes < MIN_SIZES:
-        raise _Unreliable(
-            f"only {n_sizes} size(s) including N = 0; the curve (R0 fixed, 3 free parameters) needs ≥ {MIN_SIZES}"
-        )
-    trained = rows[(rows["size"] > 0) & rows[metric].notna()]
+    trained = _trained(group, metric)
+    why = too_few_sizes(trained["size"].unique())
+    if why:
+        raise _Unreliable(why.replace("a trend", "a learning curve"))
     n = trained["size"].to_numpy(dtype=float)
     bounds = fit_bounds(n)
     best = fit(n, trained[metric].to_numpy(dtype=float), r0, bounds=bounds)
+    no_plateau = _compare(row, group, metric, best)
     if best is None:
-        raise _Unreliable("curve_fit did not converge from any start")
+        raise _Unreliable(join_notes("curve_fit did not converge from any start", no_plateau))
+    if no_plateau:
+        raise _Unreliable(no_plateau)
     if best.r_inf <= bounds[0][0] + 1e-6 or best.r_inf >= bounds[1][0] - 1e-6:
         raise _Unreliable(f"fitted R∞ at its bound ({best.r_inf:.3g}): plateau not identified")
     if best.r_inf - r0 <= 0:
@@ -334,7 +254,7 @@ def learning_curve_row(
     """The fit and its CIs for one group; NaN with the reason in ``note`` where not reliable."""
     row = _empty_row(group, metric, target)
     try:
-        best, bounds = _fit_group(group, reps, metric, row["r0"])
+        best, bounds = _fit_group(row, group, reps, metric)
     except _Unreliable as why:
         row["note"] = str(why)
         return row

@@ -1,7 +1,9 @@
 """The unit of the analysis: a :class:`Group`, the runs of one language × benchmark × method.
 
-A group's runs are *cells*, one per (size, seed) row of the recall table; with run files, each cell
-has a per-query value vector per metric over the same judged queries (the bootstrap resamples them).
+A group's runs are *cells*, one per (size, seed) row of the recall table. Each cell has a vector of
+per-query values per metric over the same judged queries when the table names run files; without
+them a cell's "vector" is its one table value, and the bootstrap can resample seeds only
+(:attr:`Group.queries` is False).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import pandas as pd
 
 from swimscale.analysis._schema import GROUP_COLUMNS, METRICS
 
+QUERIES_AND_SEEDS = "queries × seeds"
+SEEDS_ONLY = "seeds only"
+
 
 @dataclass
 class Group:
@@ -27,16 +32,23 @@ class Group:
     sizes: np.ndarray  # distinct sizes, ascending (0 included when present)
     seeds: np.ndarray  # distinct seeds, ascending
     cell_at: np.ndarray  # (sizes, seeds): the cell of that size and seed, -1 if missing
-    per_query: dict[str, np.ndarray] | None = None  # metric -> (cells, queries)
+    per_query: dict[str, np.ndarray]  # metric -> (cells, queries); (cells, 1) table values without run files
+    queries: bool = True  # per_query holds real per-query values (run files), so queries can be resampled
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.language, self.benchmark, self.method)
 
     @property
+    def resampled(self) -> str:
+        return QUERIES_AND_SEEDS if self.queries else SEEDS_ONLY
+
+    @property
     def n_queries(self) -> int:
-        if self.per_query:
+        if self.queries:
             return next(iter(self.per_query.values())).shape[1]
+        if "n_queries" not in self.rows.columns:
+            return 0
         counts = pd.to_numeric(self.rows["n_queries"], errors="coerce")
         return int(counts.max()) if counts.notna().any() else 0
 
@@ -53,6 +65,19 @@ class Group:
     def zero_index(self) -> int:
         """The position of N = 0 in :attr:`sizes` (meaningful only when N = 0 is present)."""
         return int(np.searchsorted(self.sizes, 0))
+
+    @property
+    def seed_cells(self) -> np.ndarray:
+        """(seeds, trained sizes): each seed's cell at each size N > 0, -1 where missing."""
+        return self.cell_at[self.sizes > 0].T
+
+    def seed_points(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
+        """(log10 N, metric), each (seeds, trained sizes), NaN where a run is missing or has no value."""
+        cells = self.seed_cells
+        values = self.rows[metric].to_numpy(dtype=float)
+        y = np.where(cells < 0, np.nan, values[np.maximum(cells, 0)])
+        x = np.broadcast_to(np.log10(self.trained_sizes.astype(float)), cells.shape)
+        return np.where(np.isnan(y), np.nan, x), y
 
 
 def _cell_layout(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,21 +108,29 @@ def _per_query_matrices(
     }
 
 
+def _table_values(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Without run files: each cell's table value, as a one-"query" vector."""
+    return {m: rows[m].to_numpy(dtype=np.float64)[:, None] for m in METRICS if m in rows.columns}
+
+
 def groups_of(recall: pd.DataFrame, per_query: Mapping[Any, pd.DataFrame] | None = None) -> list[Group]:
     """Split the recall table into :class:`Group`s.
 
     ``per_query`` maps a row's index label in ``recall`` to that run's per-query values (the frame of
-    :func:`swimscale.retrieval.evaluate`: a ``qid`` column and one column per metric). All runs of a
-    group must be judged on the same queries.
+    :func:`swimscale.analysis._table.load_per_query`: a ``qid`` column and one column per metric). All
+    runs of a group must be judged on the same queries. Without it, the groups carry the table values
+    (seeds can be resampled, queries cannot).
     """
     groups = []
     for (language, benchmark, method), rows in recall.groupby(GROUP_COLUMNS, sort=True):
         rows = rows.sort_values(["size", "seed"])
         sizes, seeds, cell_at = _cell_layout(rows)
-        matrices = None
-        if per_query is not None:
-            matrices = _per_query_matrices(rows, per_query, f"{language}/{benchmark}/{method}")
+        if per_query is None:
+            matrices, queries = _table_values(rows), False
+        else:
+            matrices, queries = _per_query_matrices(rows, per_query, f"{language}/{benchmark}/{method}"), True
         groups.append(
-            Group(str(language), str(benchmark), str(method), rows.reset_index(drop=True), sizes, seeds, cell_at, matrices)
+            Group(str(language), str(benchmark), str(method), rows.reset_index(drop=True), sizes, seeds, cell_at,
+                  matrices, queries)
         )
     return groups

@@ -1,24 +1,29 @@
-"""Pooled across languages: the slope of a metric per doubling of N, by resource tier.
+"""Pooled across languages: the slope of a metric per doubling of N, per resource tier, on common ground.
 
-Model (OLS, every (size, seed) run with N > 0 one observation, y = the run's metric):
+Model (every (size, seed) run with N > 0 one observation, y = the run's metric):
 
     y = a_unit + b · log2 N + e        (a_unit: one intercept per language × benchmark, fixed effects)
 
-so ``b`` is the within-language change of the metric per doubling of N. Standard errors are
-cluster-robust by language (statsmodels ``cov_type="cluster"``: CR1 with the small-sample correction
-G/(G−1)·(n−1)/(n−k)), and inference uses a t distribution with G − 1 degrees of freedom (G = number
-of languages), as statsmodels does with ``use_t=True``. Fitted for all languages together, and per
-tier. Whether the slope differs between tiers is a cluster-robust Wald F test of the slope × tier
-interactions in ``y = a_unit + b · log2 N + Σ_t c_t · log2 N · [tier = t]``.
+so ``b`` is the within-language change of the metric per doubling of N, with CR2 standard errors
+clustered by language and Bell–McCaffrey degrees of freedom (:mod:`swimscale.analysis._cluster`).
 
-With one language (or one in a tier) a cluster-robust SE does not exist; with one tier there is
-nothing to compare: NaN with the reason in ``note``.
+**Common ground.** A saturating curve has a smaller slope in log N the further the sweep runs, so tiers
+swept over different N ranges (5.8K for the Indic languages, 256K for others) differ in slope even if
+every language behaves the same. Tiers are therefore compared over one N range -- capped at the
+smallest of the tiers' largest N -- and within one benchmark family where one covers every tier (the
+family covering most languages; XTREME-UP in the full study). The family of a benchmark is its name
+without the language code (``xtreme-up-as`` → ``xtreme-up``), or the table's ``benchmark_family``
+column. ``all`` pools the tiers on the same ground; ``tier_difference`` is Welch's heteroscedastic F
+test of the tier slopes (independent: no language is in two tiers). Per language, the slope and its
+interval come from the correlation table (per-seed slopes, t(S − 1)).
+
+Too few languages in a tier (< :data:`MIN_CLUSTERS`), or too few sizes on the common ground
+(< :data:`MIN_POOLED_SIZES`), give NaN with the reason in ``note``.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,11 +32,15 @@ import numpy as np
 import pandas as pd
 
 from swimscale._types import StrPath
-from swimscale.analysis._schema import MAIN_METRIC, SLOPE_COLUMNS
+from swimscale.analysis._cluster import cr2_slope, welch_test
+from swimscale.analysis._schema import MAIN_METRIC, SLOPE_COLUMNS, join_notes, series
 
 UNKNOWN_TIER = "unknown"
-CLUSTER_METHOD = "cluster-robust by language, t(G−1)"
-BOOTSTRAP_METHOD = "bootstrap percentile (queries × seeds)"
+CLUSTER_METHOD = "CR2 by language, t(Bell–McCaffrey df)"
+SEED_METHOD = "per-seed slopes, t(S − 1)"
+WELCH_METHOD = "Welch F test of the tier slopes"
+MIN_CLUSTERS = 3  # with 2 languages the Bell–McCaffrey df is at most 1: no usable interval
+MIN_POOLED_SIZES = 3  # a line through 2 sizes is just their difference
 
 
 def read_tiers(path: StrPath | None) -> dict[str, str]:
@@ -49,140 +58,100 @@ def read_tiers(path: StrPath | None) -> dict[str, str]:
     return {code.strip(): (tier.strip() or UNKNOWN_TIER) for code, tier in zip(table["code"], table["tier"])}
 
 
-def _design(x: np.ndarray, units: np.ndarray, extra: list[np.ndarray] | None = None) -> np.ndarray:
-    dummies = pd.get_dummies(pd.Series(units, dtype=str)).to_numpy(dtype=float)
-    return np.column_stack([x, *(extra or []), dummies])
+def benchmark_family(benchmark: str, language: str) -> str:
+    """The benchmark's name without the language code: ``xtreme-up-as`` → ``xtreme-up``."""
+    kept = [part for part in str(benchmark).split("-") if part != str(language)]
+    return "-".join(kept) or str(benchmark)
 
 
-def _fit_cluster(y: np.ndarray, design: np.ndarray, clusters: np.ndarray):
-    import statsmodels.api as sm
-
-    codes = pd.factorize(pd.Series(clusters, dtype=str))[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return sm.OLS(y, design).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
-
-
-def _empty(**kw: Any) -> dict[str, Any]:
-    row = dict.fromkeys(["slope", "se", "ci_low", "ci_high", "p_value", "stat", "df_num", "df_den"], math.nan)
-    row.update(note="", ci_method=CLUSTER_METHOD)
-    row.update(kw)
+def _empty(**values: Any) -> dict[str, Any]:
+    row = dict.fromkeys(["slope", "se", "ci_low", "ci_high", "p_value", "stat", "df_num", "df_den", "max_size"], math.nan)
+    row.update(note="", ci_method=CLUSTER_METHOD, n_sizes=0)
+    row.update(values)
     return row
 
 
-def cluster_slope(
-    y: np.ndarray, x: np.ndarray, units: np.ndarray, clusters: np.ndarray, level: float
-) -> dict[str, Any]:
-    """Slope of y on x with unit fixed effects, SE clustered by ``clusters``; NaN + note if degenerate."""
-    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
-    n_clusters = len(set(map(str, clusters)))
-    row = _empty(n_points=len(y), n_languages=n_clusters)
-    if len(y) == 0:
-        row["note"] = "no runs with N > 0"
+def common_ground(trained: pd.DataFrame, tiers: Mapping[str, str]) -> tuple[pd.DataFrame, str, float, str]:
+    """The runs on which tiers are compared: (runs, family or "", largest N, note)."""
+    data = trained.assign(tier=[tiers.get(str(c), UNKNOWN_TIER) for c in trained["language"]])
+    if "benchmark_family" not in data.columns:
+        data["benchmark_family"] = [benchmark_family(b, c) for b, c in zip(data["benchmark"], data["language"])]
+    present = set(data["tier"])
+    covering = [f for f, rows in data.groupby("benchmark_family") if set(rows["tier"]) == present]
+    family, note = "", ""
+    if covering:
+        family = max(covering, key=lambda f: (data.loc[data["benchmark_family"] == f, "language"].nunique(), f))
+        data = data[data["benchmark_family"] == family]
+    elif data["benchmark_family"].nunique() > 1:
+        note = "no benchmark family covers every tier: tiers compared across benchmark families"
+    cap = float(data.groupby("tier")["size"].max().min()) if len(data) else math.nan
+    return data[data["size"] <= cap], family, cap, note
+
+
+def pooled_slope(data: pd.DataFrame, metric: str, level: float) -> dict[str, Any]:
+    """One pooled slope (CR2 by language) of ``data`` with its interval; NaN with a reason if it has none."""
+    languages = data["language"].astype(str).to_numpy()
+    row = _empty(n_points=len(data), n_languages=len(set(languages)), n_sizes=int(data["size"].nunique()))
+    if row["n_sizes"] < MIN_POOLED_SIZES:
+        row["note"] = f"{row['n_sizes']} size(s) on the common ground: a pooled slope needs ≥ {MIN_POOLED_SIZES}"
         return row
-    design = _design(x, units)
-    if np.linalg.matrix_rank(design) < design.shape[1]:
-        row["note"] = "N does not vary within a language (a single size): no slope"
+    x = np.log2(data["size"].to_numpy(dtype=float))
+    units = (data["language"].astype(str) + "/" + data["benchmark"].astype(str)).to_numpy()
+    if row["n_languages"] < MIN_CLUSTERS:
+        row["note"] = f"{row['n_languages']} language(s): a cluster-robust SE needs ≥ {MIN_CLUSTERS} languages"
         return row
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    row["slope"] = float(coef[0])
-    if len(y) <= design.shape[1]:
-        row["note"] = f"{len(y)} runs for {design.shape[1]} parameters: no residual degrees of freedom, no SE"
-        return row
-    if n_clusters < 2:
-        row["note"] = "one language: no cluster-robust SE (needs ≥ 2 languages); the slope is the OLS point estimate"
-        return row
-    res = _fit_cluster(y, design, clusters)
-    lo, hi = res.conf_int(alpha=1 - level)[0]
-    row.update(
-        slope=float(res.params[0]),
-        se=float(res.bse[0]),
-        ci_low=float(lo),
-        ci_high=float(hi),
-        p_value=float(res.pvalues[0]),
-        stat=float(res.tvalues[0]),
-        df_den=float(n_clusters - 1),
-    )
-    if n_clusters < 5:
-        row["note"] = f"only {n_clusters} languages: cluster-robust SE is rough with so few clusters"
+    fit = cr2_slope(data[metric].to_numpy(dtype=float), x, units, languages, level)
+    row.update(slope=fit.slope, se=fit.se, ci_low=fit.ci_low, ci_high=fit.ci_high, p_value=fit.p_value,
+               stat=fit.slope / fit.se if fit.se > 0 else math.nan, df_den=fit.df)
     return row
 
 
-def tier_difference(
-    y: np.ndarray, x: np.ndarray, units: np.ndarray, clusters: np.ndarray, tier_of_point: np.ndarray
-) -> dict[str, Any]:
-    """Cluster-robust Wald F test that the slope is the same in every tier."""
-    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
-    tier_of_point = np.asarray(tier_of_point, dtype=str)
-    tiers = sorted(set(tier_of_point))
-    clusters = np.asarray(clusters, dtype=str)
-    row = _empty(n_points=len(y), n_languages=len(set(clusters)), ci_method="cluster-robust Wald F")
-    if len(tiers) < 2:
-        row["note"] = f"one tier ({tiers[0] if tiers else 'none'}): no difference between tiers to test"
+def tier_difference(tier_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Welch's F test over the tiers whose pooled slope has an SE."""
+    usable = [r for r in tier_rows if math.isfinite(r["se"]) and r["se"] > 0]
+    row = _empty(ci_method=WELCH_METHOD, n_points=sum(r["n_points"] for r in tier_rows),
+                 n_languages=sum(r["n_languages"] for r in tier_rows),
+                 n_sizes=max((r["n_sizes"] for r in tier_rows), default=0))
+    if len(tier_rows) < 2:
+        row["note"] = f"one tier ({tier_rows[0]['tier'] if tier_rows else 'none'}): no difference between tiers to test"
         return row
-    thin = [t for t in tiers if len(set(clusters[tier_of_point == t])) < 2]
-    if thin:
-        row["note"] = f"tier(s) {', '.join(thin)} with one language: a cluster-robust test needs ≥ 2 languages per tier"
+    if len(usable) < 2:
+        row["note"] = "fewer than two tiers with a pooled slope and SE: no test"
         return row
-    interactions = [x * (tier_of_point == t) for t in tiers[1:]]
-    design = _design(x, units, interactions)
-    if np.linalg.matrix_rank(design) < design.shape[1] or len(y) <= design.shape[1]:
-        row["note"] = "slopes per tier not identified (a single size within a tier, or too few runs)"
-        return row
-    res = _fit_cluster(y, design, clusters)
-    restriction = np.zeros((len(interactions), design.shape[1]))
-    restriction[:, 1 : 1 + len(interactions)] = np.eye(len(interactions))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        test = res.wald_test(restriction, use_f=True, scalar=True)
-    row.update(
-        stat=float(test.statistic),
-        p_value=float(test.pvalue),
-        df_num=float(test.df_num),
-        df_den=float(test.df_denom),
-    )
-    if not math.isfinite(row["stat"]):
-        row["note"] = "Wald test undefined (singular cluster-robust covariance)"
+    f, df1, df2, p = welch_test([r["slope"] for r in usable], [r["se"] ** 2 for r in usable], [r["df_den"] for r in usable])
+    row.update(stat=f, df_num=df1, df_den=df2, p_value=p)
+    left_out = [r["tier"] for r in tier_rows if r not in usable]
+    if left_out:
+        row["note"] = f"tier(s) {series(left_out)} without an SE left out"
     return row
 
 
 def _language_rows(correlation: pd.DataFrame, method: str, metric: str, tiers: Mapping[str, str]) -> list[dict]:
-    """Each language's own slope with its bootstrap CI, from the correlation table."""
+    """Each language's own slope with its interval (per-seed slopes), from the correlation table."""
     own = correlation[(correlation["method"] == method) & (correlation["metric"] == metric)]
     return [
-        {
-            **_empty(ci_method=BOOTSTRAP_METHOD),
-            "scope": "language",
-            "tier": tiers.get(str(r.language), UNKNOWN_TIER),
-            "language": r.language,
-            "benchmark": r.benchmark,
-            "n_languages": 1,
-            "n_points": r.n_points,
-            "slope": r.slope_per_doubling,
-            "ci_low": r.slope_ci_low,
-            "ci_high": r.slope_ci_high,
-            "note": r.note,
-        }
+        _empty(
+            ci_method=SEED_METHOD, scope="language", tier=tiers.get(str(r.language), UNKNOWN_TIER),
+            language=r.language, benchmark=r.benchmark, n_languages=1, n_points=r.n_points, n_sizes=r.n_sizes,
+            slope=r.slope_per_doubling, ci_low=r.slope_ci_low, ci_high=r.slope_ci_high, p_value=r.slope_p,
+            df_den=r.t_df, note=r.note,
+        )
         for r in own.itertuples()
     ]
 
 
 def _pooled_rows(data: pd.DataFrame, metric: str, tiers: Mapping[str, str], level: float) -> list[dict]:
-    """Per tier, all languages, and the test of a difference between tiers."""
+    """Per tier and all languages on the common ground, and the test of a difference between tiers."""
     trained = data[(data["size"] > 0) & data[metric].notna()]
-    x = np.log2(trained["size"].to_numpy(dtype=float))
-    y = trained[metric].to_numpy(dtype=float)
-    languages = trained["language"].astype(str).to_numpy()
-    units = (trained["language"].astype(str) + "/" + trained["benchmark"].astype(str)).to_numpy()
-    tier = np.array([tiers.get(code, UNKNOWN_TIER) for code in languages], dtype=str)
-    pooled = {"language": "", "benchmark": ""}
-    rows = []
-    for name in sorted({tiers.get(code, UNKNOWN_TIER) for code in data["language"].astype(str).unique()}):
-        mask = tier == name
-        rows.append({**pooled, "scope": "tier", "tier": name, **cluster_slope(y[mask], x[mask], units[mask], languages[mask], level)})
-    rows.append({**pooled, "scope": "all", "tier": "", **cluster_slope(y, x, units, languages, level)})
-    rows.append({**pooled, "scope": "tier_difference", "tier": "", **tier_difference(y, x, units, languages, tier)})
-    return rows
+    ground, family, cap, note = common_ground(trained, tiers)
+    place = {"language": "", "benchmark": family, "max_size": cap}
+    tier_rows = []
+    for name in sorted({tiers.get(str(code), UNKNOWN_TIER) for code in data["language"].unique()}):
+        fitted = pooled_slope(ground[ground["tier"] == name], metric, level)
+        tier_rows.append({**fitted, **place, "scope": "tier", "tier": name, "note": join_notes(fitted["note"], note)})
+    everything = pooled_slope(ground, metric, level)
+    rows = [*tier_rows, {**everything, **place, "scope": "all", "tier": "", "note": join_notes(everything["note"], note)}]
+    return rows + [{**tier_difference(tier_rows), **place, "scope": "tier_difference", "tier": ""}]
 
 
 def slopes_table(
@@ -192,7 +161,7 @@ def slopes_table(
     level: float,
     metric: str = MAIN_METRIC,
 ) -> pd.DataFrame:
-    """Per method: per-language slopes (bootstrap CIs, from ``correlation``), per tier, all, tier test."""
+    """Per method: per-language slopes (from ``correlation``), per tier and all on common ground, tier test."""
     rows = []
     for method, data in recall.groupby("method", sort=True):
         base = {"method": method, "metric": metric}

@@ -21,21 +21,31 @@ RECALL_COLUMNS = [
     "run_file",
     "qrels_file",
 ]
+# What any table must have for `correlate`; every other column adds what it enables (see docs/analysis.md).
+REQUIRED_COLUMNS = [*KEY_COLUMNS, "recall_at_50"]
 # The study's metric (the learning curve, the pooled slopes and the summary's answer) comes first.
 MAIN_METRIC = "recall_at_50"
-METRICS = ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10"]
+# Metrics of the recall table; the last is computed from the run files by the analysis itself.
+TABLE_METRICS = ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10"]
+RANK_METRIC = "log2_first_rank"
+METRICS = [*TABLE_METRICS, RANK_METRIC]
 METRIC_LABELS = {
     "recall_at_50": "Recall@50",
     "recall_at_100": "Recall@100",
     "ndcg_at_10": "nDCG@10",
     "mrr_at_10": "MRR@10",
+    RANK_METRIC: "log2 rank of the first relevant document",
 }
+LOWER_IS_BETTER = {RANK_METRIC}
+# A trend (correlation, slope) or a learning curve of one language needs this many distinct sizes N > 0.
+MIN_TRAINED_SIZES = 5
 
 BY_SIZE_COLUMNS = [
     *GROUP_COLUMNS,
     "metric",
     "size",
     "n_seeds",
+    "resampled",
     "mean",
     "sd",
     "ci_low",
@@ -65,6 +75,11 @@ CURVE_COLUMNS = [
     "n_target_ci_low",
     "n_target_ci_high",
     "rmse",
+    "aicc_flat",
+    "aicc_log_linear",
+    "aicc_saturating",
+    "preferred_model",
+    "delta_aicc",
     "n_boot_fit",
     "n_boot_ok",
     "note",
@@ -78,6 +93,8 @@ SLOPE_COLUMNS = [
     "benchmark",
     "n_languages",
     "n_points",
+    "n_sizes",
+    "max_size",
     "slope",
     "se",
     "ci_low",
@@ -110,13 +127,26 @@ OUTPUTS = {
     "plot_svg": "plots/recall_vs_n.svg",
     "forest": "plots/slope_forest.png",
     "forest_svg": "plots/slope_forest.svg",
+    "literature": "tables/literature.tsv",
+    "literature_md": "tables/literature.md",
+    "literature_tex": "tables/literature.tex",
+    "literature_plot": "plots/literature.png",
+    "literature_plot_svg": "plots/literature.svg",
     "summary": "summary.md",
 }
+# Written only with a literature table (``correlate --literature``; always in the workflow).
+LITERATURE_OUTPUTS = ["literature", "literature_md", "literature_tex", "literature_plot", "literature_plot_svg"]
 
 
 def level_words(level: float, space: str = " ") -> str:
     """The confidence level as a percentage, e.g. "95 %" (``space=""``: "95%", for table headers)."""
     return f"{level * 100:g}{space}%"
+
+
+def series(items) -> str:
+    """"a", "a and b", "a, b and c"."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def join_notes(*notes: str) -> str:

@@ -2,7 +2,8 @@
 
 ``results/tables/recall.tsv`` has one row per run (columns :data:`RECALL_COLUMNS`); each row names
 its TREC run file and qrels file, from which :func:`load_per_query` gets the per-query values that
-the bootstrap resamples.
+the bootstrap resamples. Any other table with at least :data:`REQUIRED_COLUMNS` can be analysed too
+(:func:`read_recall_table`); without run files only seeds are resampled.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from swimscale._types import StrPath
-from swimscale.analysis._schema import KEY_COLUMNS, METRICS, RECALL_COLUMNS
+from swimscale.analysis._ranks import first_relevant_log2_rank
+from swimscale.analysis._schema import KEY_COLUMNS, RANK_METRIC, RECALL_COLUMNS, REQUIRED_COLUMNS, TABLE_METRICS
 from swimscale.errors import InputError
 from swimscale.retrieval import evaluate, read_qrels, read_run
 
@@ -24,7 +26,7 @@ MEAN_TOLERANCE = 1e-5
 
 
 def build_recall_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per evaluate-stage record, columns :data:`RECALL_COLUMNS`, sorted by key."""
+    """One row per evaluate-stage record, columns :data:`RECALL_COLUMNS` (the workflow's table), sorted by key."""
     seen: dict[tuple[Any, ...], int] = {}
     for i, record in enumerate(records):
         missing = [c for c in RECALL_COLUMNS if c not in record]
@@ -44,32 +46,79 @@ def write_tsv(df: pd.DataFrame, path: StrPath) -> None:
     df.to_csv(path, sep="\t", index=False, float_format="%.6g", na_rep="nan")
 
 
+def _line(label: Any) -> int:
+    """The file line of a row (the header is line 1; blank lines are kept, so labels map one to one)."""
+    return int(label) + 2
+
+
+def _bad(path: Path, label: Any, column: str, what: str) -> InputError:
+    return InputError(f"{path}, line {_line(label)}, column {column}: {what}")
+
+
+def _integers(table: pd.DataFrame, path: Path, column: str) -> pd.Series:
+    values = pd.to_numeric(table[column], errors="coerce")
+    for label in table.index[values.isna() | (values != values.round())]:
+        raise _bad(path, label, column, f"{table.at[label, column]!r} is not an integer")
+    for label in table.index[values < 0]:
+        raise _bad(path, label, column, f"{table.at[label, column]!r} is negative")
+    return values.astype(np.int64)
+
+
+def _metric_values(table: pd.DataFrame, path: Path, column: str) -> pd.Series:
+    values = pd.to_numeric(table[column], errors="coerce")
+    for label in table.index[values.isna()]:
+        raise _bad(path, label, column, f"{table.at[label, column]!r} is not a number")
+    bounded = column != RANK_METRIC  # recall, nDCG and MRR are shares
+    for label in table.index[bounded & ((values < 0) | (values > 1))]:
+        raise _bad(path, label, column, f"{values[label]:g} is outside [0, 1]")
+    return values.astype(float)
+
+
+def _check_texts(table: pd.DataFrame, path: Path, columns: Sequence[str]) -> None:
+    for column in columns:
+        for label in table.index[table[column].str.strip() == ""]:
+            raise _bad(path, label, column, "empty")
+
+
+def _check_unique(table: pd.DataFrame, path: Path) -> None:
+    duplicated = table[table.duplicated(KEY_COLUMNS, keep=False)]
+    if len(duplicated):
+        key = duplicated.iloc[0][KEY_COLUMNS]
+        lines = [_line(label) for label in duplicated.index[(duplicated[KEY_COLUMNS] == key).all(axis=1)]]
+        named = ", ".join(f"{c}={key[c]}" for c in KEY_COLUMNS)
+        raise InputError(f"{path}, lines {', '.join(map(str, lines))}: the same run ({named}) more than once")
+
+
 def read_recall_table(path: StrPath) -> pd.DataFrame:
-    """Read a recall table in the schema of ``results/tables/recall.tsv``, checking its columns."""
+    """Read and check a recall table: :data:`REQUIRED_COLUMNS` at least; every other known column is
+    checked if present (see docs/analysis.md). Errors name the file, the line and the column."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"recall table {path} not found")
-    text_columns = ["language", "benchmark", "method", "run_file", "qrels_file"]
-    table = pd.read_csv(path, sep="\t", dtype={c: str for c in text_columns}, keep_default_na=False, na_values=["nan", "NaN", ""])
-    missing = [c for c in RECALL_COLUMNS if c not in table.columns]
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except (ValueError, pd.errors.ParserError) as error:
+        raise InputError(f"{path}: not a tab-separated table ({str(error).splitlines()[0]})") from error
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (see swimscale.analysis.RECALL_COLUMNS)")
+        raise InputError(f"{path}: missing required column(s) {', '.join(missing)} (required: {', '.join(REQUIRED_COLUMNS)})")
+    files = [c for c in ("run_file", "qrels_file") if c in table.columns]
+    if len(files) == 1:
+        other = "qrels_file" if files == ["run_file"] else "run_file"
+        raise InputError(f"{path}: column {files[0]} without column {other}: run files need their qrels")
+    table = table[(table != "").any(axis=1)]  # blank lines
     if table.empty:
         raise InputError(f"{path}: the table has no rows")
+    _check_texts(table, path, ["language", "benchmark", "method", *files])
     for column in ("size", "seed"):
-        values = pd.to_numeric(table[column], errors="coerce")
-        if values.isna().any() or (values != values.round()).any() or (values < 0).any():
-            raise InputError(f"{path}: column {column} must hold non-negative integers")
-        table[column] = values.astype(np.int64)
-    for column in METRICS:
-        values = pd.to_numeric(table[column], errors="coerce")
-        if values.isna().any():
-            raise InputError(f"{path}: column {column} has a missing or non-numeric value")
-        table[column] = values.astype(float)
-    duplicated = table.duplicated(KEY_COLUMNS)
-    if duplicated.any():
-        key = table.loc[duplicated, KEY_COLUMNS].iloc[0].to_dict()
-        raise InputError(f"{path}: more than one row for {key}")
+        table[column] = _integers(table, path, column)
+    for column in [*TABLE_METRICS, RANK_METRIC]:
+        if column in table.columns:
+            table[column] = _metric_values(table, path, column)
+    for column in ("n_queries", "steps", "examples_seen", "train_seconds"):
+        if column in table.columns:
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+    _check_unique(table, path)
     return table.sort_values(KEY_COLUMNS, ignore_index=True)
 
 
@@ -96,7 +145,7 @@ def _run_paths(row: pd.Series, named: str, table_dir: StrPath | None) -> tuple[P
 
 
 def _check_means(frame: pd.DataFrame, row: pd.Series, named: str) -> None:
-    for metric in METRICS:
+    for metric in (m for m in TABLE_METRICS if m in row.index):
         mean = float(frame[metric].mean())
         if abs(mean - float(row[metric])) > MEAN_TOLERANCE:
             raise InputError(
@@ -105,11 +154,20 @@ def _check_means(frame: pd.DataFrame, row: pd.Series, named: str) -> None:
             )
 
 
-def load_per_query(recall: pd.DataFrame, table_dir: StrPath | None = None) -> dict[Any, pd.DataFrame]:
-    """Per-query metrics of every row's run (:func:`swimscale.retrieval.evaluate`), keyed by row label.
+def _evaluate(run_path: Path, qrels: Any) -> pd.DataFrame:
+    """The per-query metrics of one run: those of :func:`swimscale.retrieval.evaluate` and the log2 rank."""
+    run = read_run(run_path)
+    frame = evaluate(run, qrels)
+    return frame.merge(first_relevant_log2_rank(run, qrels), on="qid", how="left", validate="one_to_one")
+
+
+def load_per_query(recall: pd.DataFrame, table_dir: StrPath | None = None) -> dict[Any, pd.DataFrame] | None:
+    """Per-query metrics of every row's run, keyed by row label; None for a table without run files.
 
     Each run is checked against its row: the means must equal the table's values.
     """
+    if "run_file" not in recall.columns:
+        return None
     cache: dict[tuple[Path, Path], pd.DataFrame] = {}
     qrels_cache: dict[Path, Any] = {}
     out = {}
@@ -121,11 +179,20 @@ def load_per_query(recall: pd.DataFrame, table_dir: StrPath | None = None) -> di
             try:
                 if key[1] not in qrels_cache:
                     qrels_cache[key[1]] = read_qrels(qrels_path)
-                cache[key] = evaluate(read_run(run_path), qrels_cache[key[1]])
+                cache[key] = _evaluate(run_path, qrels_cache[key[1]])
             except (OSError, ValueError) as error:
                 raise InputError(str(error).splitlines()[0]) from error
             if cache[key].empty:
                 raise InputError(f"qrels_file {row['qrels_file']!r} judges no query relevant (row {named})")
         _check_means(cache[key], row, named)
         out[label] = cache[key]
+    return out
+
+
+def with_rank_metric(recall: pd.DataFrame, per_query: dict[Any, pd.DataFrame] | None) -> pd.DataFrame:
+    """The table with the run files' mean log2 first-relevant rank as a column (unchanged without run files)."""
+    if per_query is None:
+        return recall
+    out = recall.copy()
+    out[RANK_METRIC] = [float(per_query[label][RANK_METRIC].mean()) for label in out.index]
     return out

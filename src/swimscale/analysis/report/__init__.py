@@ -1,11 +1,21 @@
 """Presenting the analysis: Markdown and LaTeX tables, plots, and ``summary.md`` in plain words.
 
-Imports the analysis's vocabulary and the curve model, never the pipeline: ``_format`` (numbers) →
-``_tables``, ``_plots``, ``_summary``.
+Imports the analysis's vocabulary, the curve model and the literature series, never the pipeline:
+``_format`` (numbers) → ``_present`` (tables as strings), ``_tables`` (Markdown, LaTeX), ``_plots``,
+``_claims`` (every claim from an interval or a model comparison) → ``_beside`` (the literature) →
+``_summary``.
 """
 
-from swimscale.analysis.report._plots import plot_recall_vs_n, plot_slope_forest
+from swimscale.analysis.report._plots import plot_literature, plot_recall_vs_n, plot_slope_forest
 from swimscale.analysis.report._summary import summary_markdown
 from swimscale.analysis.report._tables import to_latex, to_markdown, write_table
 
-__all__ = ["plot_recall_vs_n", "plot_slope_forest", "summary_markdown", "to_latex", "to_markdown", "write_table"]
+__all__ = [
+    "plot_literature",
+    "plot_recall_vs_n",
+    "plot_slope_forest",
+    "summary_markdown",
+    "to_latex",
+    "to_markdown",
+    "write_table",
+]

@@ -54,6 +54,12 @@ def fmt_p(v: Any) -> str:
     return "< 0.001" if float(v) < 0.001 else f"{float(v):.2g}"
 
 
+def p_text(v: Any) -> str:
+    """"p = 0.012", "p < 0.001", or "p = –"."""
+    text = fmt_p(v)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def with_ci(v: Any, lo: Any, hi: Any, fmt: Callable[[Any], str]) -> str:
     """"0.072 [0.060, 0.085]"; the estimate alone if the CI is missing; "–" if the estimate is."""
     if not finite(v):

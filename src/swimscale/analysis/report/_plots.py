@@ -1,4 +1,5 @@
-"""Plots of the correlate stage: a metric against N per language, and a forest plot of slopes.
+"""Plots of the correlate stage: a metric against N per language, a forest plot of slopes, and the
+published curves beside ours.
 
 Bare :class:`matplotlib.figure.Figure` objects render with Agg and leave pyplot's global state alone.
 Each figure is saved once per path given, in the format of the path's suffix (PNG, SVG, ...).
@@ -11,22 +12,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
 from swimscale._types import StrPath
-from swimscale.analysis._curves import curve
+from swimscale.analysis._curve_model import curve
+from swimscale.analysis._literature import series_of
 from swimscale.analysis._schema import GROUP_COLUMNS, MAIN_METRIC, METRIC_LABELS, level_words
 
 
 def _save(fig: Figure, paths: Sequence[StrPath]) -> None:
     for path in paths:
         fmt = Path(path).suffix.lstrip(".").lower() or "png"
-        # No creation date in the file: the same results give the same bytes.
+        # No creation date and fixed SVG element ids: the same results give the same bytes.
         metadata = {"Date": None} if fmt in ("svg", "pdf") else {}
-        fig.savefig(path, dpi=150, format=fmt, bbox_inches="tight", metadata=metadata)
+        with matplotlib.rc_context({"svg.hashsalt": "swimscale"}):
+            fig.savefig(path, dpi=150, format=fmt, bbox_inches="tight", metadata=metadata)
 
 
 def _means_without_ci(recall: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -160,7 +164,7 @@ def plot_slope_forest(slopes: pd.DataFrame, paths: Sequence[StrPath], level: flo
         for r in data[data["scope"] == "tier_difference"].itertuples():
             if np.isfinite(r.stat):
                 footnotes.append(
-                    f"{method}: tier difference F({r.df_num:.0f}, {r.df_den:.0f}) = {r.stat:.2f}, p = {r.p_value:.2g}"
+                    f"{method}: tier difference, Welch F({r.df_num:.0f}, {r.df_den:.1f}) = {r.stat:.2f}, p = {r.p_value:.2g}"
                 )
             else:
                 footnotes.append(f"{method}: tier difference not tested ({r.note})")
@@ -192,5 +196,64 @@ def plot_slope_forest(slopes: pd.DataFrame, paths: Sequence[StrPath], level: flo
     ax.grid(True, axis="x", alpha=0.3)
     if footnotes:
         ax.set_title("\n".join(footnotes), fontsize="small", loc="left")
+    fig.tight_layout()
+    _save(fig, paths)
+
+
+def _our_gains(ax, by_size: pd.DataFrame, level: float) -> None:
+    """This run's gain over N = 0 (× 100) per language × benchmark × method, with its paired CI band."""
+    main = by_size[(by_size["metric"] == MAIN_METRIC) & (by_size["size"] > 0) & by_size["gain"].notna()]
+    label = METRIC_LABELS[MAIN_METRIC]
+    for i, ((language, benchmark, method), rows) in enumerate(main.groupby(GROUP_COLUMNS, sort=True)):
+        rows = rows.sort_values("size")
+        color = f"C{i % 10}"
+        ax.plot(rows["size"], rows["gain"] * 100, "-o", color=color, label=f"this run: {language} ({method}), {label}")
+        ok = rows["gain_ci_low"].notna() & rows["gain_ci_high"].notna()
+        if ok.any():
+            ax.fill_between(rows.loc[ok, "size"], rows.loc[ok, "gain_ci_low"] * 100, rows.loc[ok, "gain_ci_high"] * 100,
+                            color=color, alpha=0.15, linewidth=0)
+
+
+def _published(ax, table: pd.DataFrame, with_zero: bool) -> int:
+    """The literature series that have (gains) or lack (values) an N = 0; returns how many were drawn."""
+    drawn, per_language_labelled = 0, set()
+    for (source, setting, language), rows in series_of(table, with_zero):
+        points = rows[rows["n"] > 0]
+        y = points["gain_over_n0"] if with_zero else points["value"]
+        name = f"{source.split(' (')[0]}: {setting}, {points['metric'].iloc[0] if len(points) else ''}"
+        if len(language) <= 3:  # one line per language: thin, one legend entry for them all
+            label = None if (source, setting) in per_language_labelled else f"{name}, per language"
+            per_language_labelled.add((source, setting))
+            ax.plot(points["n"], y, "x", color="grey", alpha=0.6, label=label)
+        else:  # colours after this run's (C0, C1, ...), so that no published curve looks like ours
+            color = f"C{(9 - drawn) % 10}"
+            ax.plot(points["n"], y, "-s" if len(points) > 1 else "D", color=color, markersize=6, label=f"{name} ({language})")
+        drawn += 1
+    return drawn
+
+
+def plot_literature(literature: pd.DataFrame, by_size: pd.DataFrame, paths: Sequence[StrPath], level: float) -> None:
+    """The published curves beside ours. Left: gain over each curve's own N = 0 (points; this run's
+    Recall@50 × 100 with its paired CI band at ``level``); right: published series without an N = 0,
+    values on their own axis. N on a log axis; a point at N = 0 has gain 0 by definition and is not drawn."""
+    fig = Figure(figsize=(13, 5.2))
+    ax_gain, ax_value = fig.subplots(1, 2)
+    _our_gains(ax_gain, by_size, level)
+    _published(ax_gain, literature, with_zero=True)
+    ax_gain.axhline(0, color="grey", linewidth=0.8, linestyle="--")
+    ax_gain.set_title(f"gain over its own N = 0 (this run: paired {level_words(level)} CI)", fontsize="medium")
+    ax_gain.set_ylabel("gain over N = 0 (percentage points)")
+    if not _published(ax_value, literature, with_zero=False):
+        ax_value.text(0.5, 0.5, "no published series without N = 0", ha="center", va="center", transform=ax_value.transAxes)
+    ax_value.set_title("published values without an N = 0 (own axis)", fontsize="medium")
+    ax_value.set_ylabel("value as published (%)")
+    for ax in (ax_gain, ax_value):
+        ax.set_xscale("log")
+        ax.set_xlabel("training pairs N (log scale)")
+        ax.grid(True, which="both", alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
+    fig.suptitle("Not directly comparable: different metrics, models, N pooled across languages, compute (see summary.md)",
+                 fontsize="small")
     fig.tight_layout()
     _save(fig, paths)

@@ -1,0 +1,234 @@
+"""summary.md: every claim derived from an interval or a model comparison, every number a table's.
+
+The claim tests build tables where a claim must appear and tables where it must not. The parse-back
+test reads every "estimate [low, high]" of a generated summary and finds it in the tables, in the
+column its label names.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from tests.analysis.synthetic import saturating, study
+
+from swimscale.analysis import analyse
+from swimscale.analysis._literature import read_literature
+from swimscale.analysis.report._claims import (
+    EVERY_SIZE_BEATS,
+    FALLS,
+    LEVELS_OFF,
+    NO_TREND,
+    RISES,
+    gain_claim,
+    plateau_claim,
+    trend_claim,
+)
+from swimscale.analysis.report._format import fmt_corr, fmt_gain, fmt_metric, fmt_slope
+from swimscale.analysis.report._summary import summary_markdown
+from tests.analysis.test_cli import LITERATURE
+
+LEVEL = "95 %"
+SETTINGS = {"level": 0.95, "n_boot": 300, "n_boot_fit": 40, "tiers_source": "test", "run_files": True,
+            "literature_source": "test", "steps": (1, 64)}
+
+
+def _sizes(gains: list[tuple[float, float, float]]) -> pd.DataFrame:
+    rows = [{"size": 0, "gain": math.nan, "gain_ci_low": math.nan, "gain_ci_high": math.nan}]
+    rows += [{"size": 16 * 4**i, "gain": g, "gain_ci_low": lo, "gain_ci_high": hi} for i, (g, lo, hi) in enumerate(gains)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    "gains, must, must_not",
+    [
+        ([(0.03, 0.01, 0.05), (0.04, 0.02, 0.06)], [EVERY_SIZE_BEATS, "all above 0"], ["no difference"]),
+        # The issue's case: every point gain positive, but the last CI includes 0.
+        ([(0.032, 0.008, 0.058), (0.016, -0.010, 0.042)], ["beats zero-shot Recall@50 at N = 16", "no difference at N = 64"], [EVERY_SIZE_BEATS]),
+        ([(0.01, -0.02, 0.04), (0.02, -0.01, 0.05)], ["No trained size is shown to beat zero-shot"], [EVERY_SIZE_BEATS, "beats zero-shot Recall@50 at"]),
+        ([(-0.03, -0.05, -0.01), (0.02, 0.01, 0.03)], ["is worse than zero-shot at N = 16", "beats zero-shot Recall@50 at N = 64"], [EVERY_SIZE_BEATS]),
+        ([(0.05, math.nan, math.nan)], ["have no CI, so no gain is claimed"], [EVERY_SIZE_BEATS, "beats"]),
+    ],
+    ids=["all-above", "last-includes-0", "none-above", "one-below", "no-ci"],
+)
+def test_gain_claims_follow_the_paired_cis(gains, must, must_not) -> None:
+    text = gain_claim(_sizes(gains), "Recall@50", LEVEL)
+    for phrase in must:
+        assert phrase in text, text
+    for phrase in must_not:
+        assert phrase not in text, text
+
+
+def _trend_row(slope, lo, hi, n_sizes=5, df=2.0):
+    return SimpleNamespace(slope_per_doubling=slope, slope_ci_low=lo, slope_ci_high=hi, n_sizes=n_sizes, t_df=df)
+
+
+@pytest.mark.parametrize(
+    "row, must, must_not",
+    [
+        (_trend_row(0.01, 0.002, 0.018), [RISES, "95 % CI above 0"], [FALLS, NO_TREND]),
+        (_trend_row(-0.01, -0.018, -0.002), [FALLS], [RISES, NO_TREND]),
+        (_trend_row(-0.004, -0.0095, 0.0013), [NO_TREND, "CI includes 0"], [RISES, FALLS]),
+        (_trend_row(0.01, math.nan, math.nan), ["without an interval no trend is claimed"], [RISES, FALLS]),
+        (_trend_row(math.nan, math.nan, math.nan, n_sizes=3), ["only 3 trained size(s), and a trend needs ≥ 5"], [RISES, FALLS, NO_TREND]),
+    ],
+    ids=["rises", "falls", "includes-0", "no-interval", "three-sizes"],
+)
+def test_trend_claims_follow_the_slope_interval(row, must, must_not) -> None:
+    text = trend_claim(row, "Recall@50", LEVEL)
+    for phrase in must:
+        assert phrase in text, text
+    for phrase in must_not:
+        assert phrase not in text, text
+
+
+def _curve(preferred, r_inf=math.nan, note=""):
+    return SimpleNamespace(preferred_model=preferred, r_inf=r_inf, r_inf_ci_low=0.3, r_inf_ci_high=0.4, note=note,
+                           aicc_flat=-82.0, aicc_log_linear=-80.0, aicc_saturating=-78.0)
+
+
+@pytest.mark.parametrize(
+    "curve, must, must_not",
+    [
+        (_curve("saturating", 0.35), [LEVELS_OFF, "plateau R∞ = 0.350 [0.300, 0.400]"], ["No plateau"]),
+        # The issue's case: a step-like saturating fit that a flat line beats on AICc (−82.0 vs −78.0).
+        (_curve("flat"), ["No plateau: a flat line through the trained runs fits as well or better", "flat -82.0", "saturating -78.0"], [LEVELS_OFF, "R∞"]),
+        (_curve("log-linear"), ["No plateau within the sweep: a line in log N fits best"], [LEVELS_OFF]),
+        (_curve("undecided"), ["No plateau is claimed: no model fits clearly best"], [LEVELS_OFF]),
+        (_curve("saturating", note="R∞ = 0.3 unreliable"), ["but no plateau is reported: R∞ = 0.3 unreliable"], [LEVELS_OFF]),
+        (_curve("", note="only 3 trained size(s)"), ["No learning curve: only 3 trained size(s)."], [LEVELS_OFF, "plateau R∞"]),
+    ],
+    ids=["saturating", "flat", "log-linear", "undecided", "unreliable", "no-fit"],
+)
+def test_plateau_claims_follow_the_model_comparison(curve, must, must_not) -> None:
+    text = plateau_claim(curve, "Recall@50")
+    for phrase in must:
+        assert phrase in text, text
+    for phrase in must_not:
+        assert phrase not in text, text
+
+
+# --------------------------------------------------------------------------- parse-back
+
+NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?"
+WITH_CI = rf"(?P<v>{NUMBER}) \[(?P<lo>{NUMBER}), (?P<hi>{NUMBER})\]"
+SLOPE_LEAD = r"(?:change per doubling of N = |changes by |rises with N: |falls as N grows: )"
+SECONDARY = {"recall_at_100": "Recall@100", "ndcg_at_10": "nDCG@10", "mrr_at_10": "MRR@10",
+             "log2_first_rank": "log2 rank of the first relevant document (lower is better)"}
+
+
+def _own(table: pd.DataFrame, key: tuple[str, str, str]) -> pd.DataFrame:
+    return table[(table["language"] == key[0]) & (table["benchmark"] == key[1]) & (table["method"] == key[2])]
+
+
+def _expect(found: re.Match, values: tuple, fmt, where: str) -> None:
+    assert (found["v"], found["lo"], found["hi"]) == tuple(fmt(v) for v in values), f"{where}: {found.group(0)}"
+
+
+def check_summary(text: str, results: dict) -> int:
+    """Every "v [lo, hi]" of the per-language sections, matched to the table column its label names;
+    returns how many were checked (and fails on any that is not the table's)."""
+    checked = 0
+    sections = re.split(r"^### ", text, flags=re.M)[1:]
+    for section in sections:
+        head = re.match(r"(\S+) \((\S+), (\S+)\)", section)
+        key = head.groups()
+        section = section.split("\n## ")[0]
+        corr = _own(results["correlation"], key).set_index("metric")
+        sizes = _own(results["by_size"], key)
+        sizes = sizes[sizes["metric"] == "recall_at_50"].set_index("size")
+        main = corr.loc["recall_at_50"]
+        for label, prefix, column in (("Spearman ρ", "spearman", "spearman_rho"), ("Pearson r", "pearson", "pearson_r"),
+                                      ("Kendall τ", "kendall", "kendall_tau")):
+            for found in re.finditer(rf"{label} = {WITH_CI}", section):
+                _expect(found, (main[column], main[f"{prefix}_ci_low"], main[f"{prefix}_ci_high"]), fmt_corr, label)
+                checked += 1
+        for found in re.finditer(rf"{SLOPE_LEAD}{WITH_CI}", section):
+            _expect(found, (main.slope_per_doubling, main.slope_ci_low, main.slope_ci_high), fmt_slope, "slope")
+            checked += 1
+        for found in re.finditer(rf"{WITH_CI} at N = (?P<n>[\d,]+)", section):
+            row = sizes.loc[int(found["n"].replace(",", ""))]
+            if found["v"].startswith(("+", "-")):
+                _expect(found, (row.gain, row.gain_ci_low, row.gain_ci_high), fmt_gain, "gain")
+            else:
+                _expect(found, (row["mean"], row.ci_low, row.ci_high), fmt_metric, "level")
+            checked += 1
+        for found in re.finditer(rf"plateau R∞ = {WITH_CI}", section):
+            curve = _own(results["curves"], key).iloc[0]
+            _expect(found, (curve.r_inf, curve.r_inf_ci_low, curve.r_inf_ci_high), fmt_metric, "R∞")
+            checked += 1
+        for metric, label in SECONDARY.items():
+            for found in re.finditer(rf"{re.escape(label)} {WITH_CI}", section):
+                row = corr.loc[metric]
+                _expect(found, (row.spearman_rho, row.spearman_ci_low, row.spearman_ci_high), fmt_corr, label)
+                checked += 1
+        every = len(re.findall(WITH_CI, section))
+        assert checked_in(section) == every, f"a number with a CI the check does not know: {section}"
+    return checked
+
+
+def checked_in(section: str) -> int:
+    secondary = "|".join(re.escape(label) for label in SECONDARY.values())
+    patterns = [rf"(?:Spearman ρ|Pearson r|Kendall τ) = {WITH_CI}", rf"{SLOPE_LEAD}{WITH_CI}",
+                rf"{WITH_CI} at N = [\d,]+", rf"plateau R∞ = {WITH_CI}", rf"(?:{secondary}) {WITH_CI}"]
+    return sum(len(re.findall(p, section)) for p in patterns)
+
+
+def check_pooled_and_literature(text: str, results: dict) -> int:
+    """The pooled slopes and this run's gains in the literature section, matched to the tables."""
+    checked = 0
+    pooled = text.split("## Pooled over languages")[1].split("\n## ")[0]
+    slopes = results["slopes"]
+    for found in re.finditer(rf"- (?P<what>tier \S+|all languages) \(.*?\): {WITH_CI}", pooled):
+        scope = ("all", "") if found["what"] == "all languages" else ("tier", found["what"][5:])
+        row = slopes[(slopes["scope"] == scope[0]) & (slopes["tier"] == scope[1])].iloc[0]
+        _expect(found, (row.slope, row.ci_low, row.ci_high), fmt_slope, found["what"])
+        checked += 1
+    beside = text.split("**What this run measured**")[1].split("**Why")[0]
+    by_size = results["by_size"]
+    for found in re.finditer(rf"- (?P<lang>\S+) \((?P<bench>\S+), (?P<method>\S+)\): (?P<zero>{NUMBER}) at N = 0 and a gain of {WITH_CI} points at N = (?P<n>[\d,]+)", beside):
+        own = _own(by_size, (found["lang"], found["bench"], found["method"]))
+        own = own[own["metric"] == "recall_at_50"].set_index("size")
+        row = own.loc[int(found["n"].replace(",", ""))]
+        assert found["zero"] == f"{own.loc[0, 'mean'] * 100:.1f}"
+        _expect(found, (row.gain * 100, row.gain_ci_low * 100, row.gain_ci_high * 100), lambda v: f"{v:+.1f}", "gain × 100")
+        checked += 1
+    assert checked == len(re.findall(WITH_CI, pooled)) + len(re.findall(WITH_CI, beside))
+    return checked
+
+
+@pytest.fixture(scope="module")
+def analysed() -> tuple[str, dict]:
+    table, per_query, _ = study(languages=("aa", "bb", "cc"), sizes=(0, 16, 64, 256, 1024, 4096), seeds=(0, 1, 2, 3),
+                                n_queries=300, seed=9, seed_sd=0.005, curve=lambda n: saturating(n, n0=50, alpha=1.0))
+    results = analyse(table, per_query, {"aa": "low", "bb": "low", "cc": "low"}, {"n_boot": 300, "n_boot_fit": 40},
+                      literature=read_literature(LITERATURE))
+    return summary_markdown(results, SETTINGS), results
+
+
+def test_every_number_of_the_summary_is_the_tables(analysed) -> None:
+    text, results = analysed
+    assert check_summary(text, results) >= 2 * (3 + 1 + 6 + 5)
+    assert check_pooled_and_literature(text, results) == 2 + 3  # tier low, all; 3 languages' gains
+
+
+def test_the_parse_back_catches_pearsons_ci_next_to_spearmans_rho(analysed) -> None:
+    text, results = analysed
+    corr = results["correlation"].copy()
+    corr[["spearman_ci_low", "spearman_ci_high"]] = corr[["pearson_ci_low", "pearson_ci_high"]].to_numpy()
+    wrong = summary_markdown({**results, "correlation": corr}, SETTINGS)
+    assert wrong != text
+    with pytest.raises(AssertionError, match="Spearman ρ"):
+        check_summary(wrong, results)
+
+
+def test_summary_states_the_methods_and_the_literature(analysed) -> None:
+    text, _ = analysed
+    assert "no interval or p-value treats the size × seed runs as independent" in text
+    assert "A trend or a learning curve needs ≥ 5 distinct sizes N > 0" in text
+    for heading in ("**What the literature reports**", "**What this run measured**", "**Why the two are not directly comparable:**"):
+        assert heading in text
+    assert "- Compute: " in text and "1 to 64 training steps across N" in text
