@@ -37,7 +37,7 @@ def test_tiny_run_produces_tables_runs_and_plot(tiny_run):
     with open(results / "tables" / "correlation.tsv") as handle:
         correlations = list(csv.DictReader(handle, delimiter="\t"))
     # One row per metric; Recall@50 first.
-    assert [r["metric"] for r in correlations] == ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10"]
+    assert [r["metric"] for r in correlations] == ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10", "log2_first_rank"]
     corr = correlations[0]
     assert corr["n_points"] == "2" and corr["note"]  # two trained points: too few for a correlation
     assert (results / "plots" / "recall_vs_n.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
