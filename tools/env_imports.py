@@ -7,7 +7,8 @@ Snakemake loads the workflow (tests/fixtures/tiny_config.yaml, once per `torch_c
 schema) and gives each rule's `conda:` file and `script:` (or `python -m swimscale` in its `shell:`).
 From the script, the code that can run is followed through the swimscale package (tools/import_graph.py:
 module-level code of every imported module, the bodies of the functions and classes reached code names;
-not imports under `if TYPE_CHECKING:` nor those guarded by `except ImportError`). Each third-party top-level module is mapped to the distributions that install it
+not imports under `if TYPE_CHECKING:` nor optional ones, guarded by `except ImportError`). Each
+third-party top-level module is mapped to the distributions that install it
 (importlib.metadata.packages_distributions() of this interpreter, which has every env's packages), and
 one of them must be declared by the env in envs/spec.yaml: a package that the env has only as a
 dependency of another (in its lock, envs/<env>.yaml) is not enough, because its version is not ours to pin.

@@ -94,7 +94,7 @@ class Module:
                     value = ast.literal_eval(node.value)
                 except ValueError:
                     continue
-                values = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else []
+                values = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else []
                 module.constants[node.targets[0].id] = [v for v in values if isinstance(v, str)]
         module.bind_imports(tree)
         return module

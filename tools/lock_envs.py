@@ -75,7 +75,7 @@ def read_spec(root: Path = ROOT) -> dict:
         for name in entry["packages"]:
             version = overrides.get(normalize(name), pins.get(normalize(name)))
             if version is None:
-                raise LockError(f"envs/spec.yaml: env {env}: {name} has no pin in pyproject.toml and none under `pins:`")
+                raise LockError(f"envs/spec.yaml: env {env}: {name} has no pin in pyproject.toml nor under `pins:`")
             declared[name] = f"{name}=={version}"
         entry["declared"] = declared
     return spec
@@ -101,7 +101,8 @@ def check_host(spec: dict) -> None:
     a Linux x86-64 machine with at least that glibc."""
     libc, version = platform.libc_ver()
     if sys.platform != "linux" or platform.machine() != "x86_64" or libc != "glibc":
-        raise LockError(f"locks are resolved on Linux x86-64 with glibc (this is {sys.platform} {platform.machine()} {libc})")
+        raise LockError("locks are resolved on Linux x86-64 with glibc "
+                        f"(this is {sys.platform} {platform.machine()} {libc})")
     if tuple(map(int, version.split("."))) < tuple(map(int, spec["glibc"].split("."))):
         raise LockError(f"this machine's glibc {version} is older than the target's {spec['glibc']}")
 
@@ -139,7 +140,8 @@ def resolve(requirements: list[str], spec: dict) -> list[dict]:
 def glibc_needed(wheel: str) -> tuple[int, int]:
     """The oldest glibc a wheel runs on (2.0 for a pure-Python wheel): its lowest manylinux tag."""
     platforms = wheel.removesuffix(".whl").split("-")[-1].split(".")
-    minors = [LEGACY_MANYLINUX[p.removesuffix("_x86_64")] for p in platforms if p.removesuffix("_x86_64") in LEGACY_MANYLINUX]
+    minors = [LEGACY_MANYLINUX[p.removesuffix("_x86_64")] for p in platforms
+              if p.removesuffix("_x86_64") in LEGACY_MANYLINUX]
     minors += [int(m[1]) for p in platforms if (m := re.fullmatch(r"manylinux_2_(\d+)_x86_64", p))]
     return (2, min(minors)) if minors else (2, 0)
 
@@ -230,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         failed = False
         for env in envs:
             if args.action == "lock":
-                (ENVS / f"{env}.yaml").write_text(render(env, spec, resolve(list(spec["envs"][env]["declared"].values()), spec)))
+                declared = list(spec["envs"][env]["declared"].values())
+                (ENVS / f"{env}.yaml").write_text(render(env, spec, resolve(declared, spec)))
                 print(f"lock_envs: wrote envs/{env}.yaml")
                 continue
             problems = stale(env, spec) if args.action == "stale" else check(env, spec)

@@ -37,9 +37,10 @@ def test_the_scan_names_rule_module_and_env_when_an_env_loses_a_dependency(jobs)
         spec["envs"][env]["packages"].remove("faiss-cpu")
     problems = env_imports.check_jobs(jobs, spec)
     failing = {re.match(r"rule (\S+) \(env (\S+)\)", p).groups() for p in problems}
-    expected = {(rule, env) for rule in ("index", "search_student", "search_zero_shot") for env in ("torch", "torch-cu12")}
-    assert failing == expected, problems
-    assert all("imports faiss (faiss-cpu)" in p and "src/swimscale/retrieval/_index.py" in p for p in problems), problems
+    rules = ("index", "search_student", "search_zero_shot")
+    assert failing == {(rule, env) for rule in rules for env in ("torch", "torch-cu12")}, problems
+    assert all("imports faiss (faiss-cpu)" in p and "src/swimscale/retrieval/_index.py" in p
+               for p in problems), problems
 
 
 def test_a_module_no_lock_has_is_reported_as_not_provided(jobs, monkeypatch):
@@ -115,7 +116,8 @@ def bare_interpreter(tmp_path_factory) -> Path:
     """A venv of this Python with the standard library only: the stand-in for a conda env that has
     nothing installed (conda itself cannot be reached from our machines)."""
     venv = tmp_path_factory.mktemp("bare") / "venv"
-    subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(venv)], check=True)
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
     return venv / "bin"
 
 
@@ -139,8 +141,10 @@ def test_a_job_under_another_interpreter_imports_only_from_it(tmp_path, bare_int
         'rule probe:\n    output: "probe.json"\n    envmodules: "none"\n    script: "probe.py"\n\n'
         'rule leak:\n    output: "leak.json"\n    envmodules: "none"\n    script: "leak.py"\n')
     (tmp_path / "probe.py").write_text(
-        "import json, sys\nimport swimscale\nfound = {'prefix': sys.prefix, 'swimscale': swimscale.__file__, 'path': sys.path}\n"
-        "try:\n    import numpy\n    found['numpy'] = numpy.__file__\nexcept ModuleNotFoundError:\n    found['numpy'] = None\n"
+        "import json, sys\nimport swimscale\n"
+        "found = {'prefix': sys.prefix, 'swimscale': swimscale.__file__, 'path': sys.path}\n"
+        "try:\n    import numpy\n    found['numpy'] = numpy.__file__\n"
+        "except ModuleNotFoundError:\n    found['numpy'] = None\n"
         "json.dump(found, open(snakemake.output[0], 'w'))\n")
     (tmp_path / "leak.py").write_text("import numpy\nimport swimscale\nopen(snakemake.output[0], 'w').write('{}')\n")
 
@@ -154,4 +158,5 @@ def test_a_job_under_another_interpreter_imports_only_from_it(tmp_path, bare_int
 
     leak = run_job(tmp_path, bare_interpreter, "leak.json")
     assert leak.returncode != 0
-    assert re.search(r"ImportError: imported from outside this job's conda env \S+: numpy \(", leak.stderr), leak.stderr[-3000:]
+    message = r"ImportError: imported from outside this job's conda env \S+: numpy \("
+    assert re.search(message, leak.stderr), leak.stderr[-3000:]
