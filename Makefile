@@ -5,7 +5,7 @@ CORES ?= all
 SNAKEMAKE_ARGS ?=
 BIN := $(VENV)/bin
 
-.PHONY: run test lint report clean
+.PHONY: run test lint report clean locks check-locks
 
 # The venv is (re)built when pyproject.toml changes; pins there make every install identical.
 $(BIN)/.swimscale-run: pyproject.toml
@@ -33,9 +33,23 @@ run: $(BIN)/.swimscale-run
 test: $(BIN)/.swimscale-test
 	$(BIN)/pytest
 
+# Also offline: each conda env's lock was written from the current envs/spec.yaml and pins, and every
+# rule's job imports only what its env declares.
 lint: $(BIN)/.swimscale-test
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check .
+	$(BIN)/python tools/lock_envs.py stale
+	$(BIN)/python tools/env_imports.py
+
+# The conda envs' locks, envs/<env>.yaml with every transitive pin: run after changing envs/spec.yaml
+# or a pin in pyproject.toml. Needs PyPI and a CPython 3.11 on Linux x86-64 (docs/cluster.md).
+locks: $(BIN)/.swimscale-run
+	$(BIN)/python tools/lock_envs.py lock
+
+# Needs PyPI: every lock resolves for its target exactly as written (CI runs it; ~6 min, pip fetches
+# every wheel of the torch envs to read its metadata).
+check-locks: $(BIN)/.swimscale-run
+	$(BIN)/python tools/lock_envs.py check
 
 report: $(BIN)/.swimscale-run
 	$(BIN)/snakemake --report results/report.html

@@ -15,3 +15,8 @@ Importing this package imports none of them.
 """
 
 __version__ = "0.1.0"
+
+# In a --use-conda job, every import after this one comes from the job's env (swimscale.jobs).
+from swimscale.jobs import isolate_job_imports as _isolate_job_imports  # noqa: E402
+
+_isolate_job_imports()

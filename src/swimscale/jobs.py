@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 from swimscale._types import StrPath
@@ -18,16 +19,61 @@ from swimscale._types import StrPath
 THREAD_ENVIRONMENT = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
-def set_job_environment(src: StrPath | None = None) -> None:
+def set_job_environment(src: StrPath | None = None, conda: bool = False) -> None:
     """Sets, in this process's environment, what every job it starts inherits: `THREAD_ENVIRONMENT`
     (a value the user set wins) and, with `src`, that folder first on PYTHONPATH, so that jobs import
-    the tested library of this checkout, also inside --use-conda environments and on cluster nodes
-    (where Snakemake re-reads common.smk and so calls this again).
+    the tested library of this checkout (on cluster nodes too, where Snakemake re-reads common.smk and
+    so calls this again).
+
+    `conda=True` (a --use-conda run): PYTHONPATH is `src` alone, the user's entries left out, so a
+    conda job sees its env and this checkout only. Snakemake passes PYTHONPATH into conda jobs only
+    with --conda-not-block-search-path-envvars (snakemake/shell.py, shell.__new__: it deletes
+    PYTHONPATH for conda jobs otherwise); the profiles set it, and common.smk stops without it.
     """
     for name, value in THREAD_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     if src is not None:
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))
+        kept = [] if conda else [os.environ.get("PYTHONPATH")]
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), *kept]))
+
+
+def _inside(path: str, roots: list[str]) -> bool:
+    real = os.path.realpath(path or os.curdir)
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def isolate_job_imports() -> list[str]:
+    """In a Snakemake `script:` job that another interpreter than Snakemake's runs (a --use-conda
+    job), takes off `sys.path` what is not this interpreter's own, this checkout's src/ or the
+    script's folder; returns what it took off. Elsewhere it does nothing.
+
+    Why: the preamble Snakemake writes into every script appends the host's whole `sys.path` (its
+    venv's site-packages included) so that the job can unpickle the `snakemake` object
+    (snakemake/script/__init__.py, PythonScript.generate_preamble, with
+    snakemake/common/__init__.py, get_snakemake_searchpaths). A package missing from the conda env
+    would then silently come from the host venv. `import swimscale` calls this, so every later import
+    of the job comes from its env. A module that the script imported before swimscale from those
+    paths (anything but Snakemake's own packages, which the preamble needs) stops the job.
+    """
+    main = sys.modules.get("__main__")
+    snakemake_module = sys.modules.get("snakemake")
+    own = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)})
+    if not (hasattr(main, "snakemake") and hasattr(main, "__real_file__")) or snakemake_module is None \
+            or _inside(getattr(snakemake_module, "__file__", None) or "", own):
+        return []  # not a script job, or Snakemake's own interpreter runs it (no conda)
+    script_dirs = [os.path.dirname(os.path.realpath(f)) for f in (main.__real_file__, main.__file__)]
+    keep = [*own, os.path.realpath(Path(__file__).resolve().parents[1]), *script_dirs]
+    dropped = [p for p in sys.path if not _inside(p, keep)]
+    sys.path[:] = [p for p in sys.path if p not in dropped]
+    foreign = [os.path.realpath(p) for p in dropped if p]
+    leaked = sorted({name.split(".")[0] for name, module in list(sys.modules.items())
+                     if not name.startswith("snakemake") and getattr(module, "__file__", None)
+                     and _inside(module.__file__, foreign) and not _inside(module.__file__, keep)})
+    if leaked:
+        found = ", ".join(f"{name} ({getattr(sys.modules.get(name), '__file__', None)})" for name in leaked)
+        raise ImportError(f"imported from outside this job's conda env {sys.prefix}: {found}. Declare the "
+                          "package for the rule's env in envs/spec.yaml and run `make locks`")
+    return dropped
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 # The schema checks every key and fills in every default (nested pool and benchmark entries too): the
@@ -14,11 +15,30 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from swimscale.config import Sweep, check_config
+from swimscale.errors import InputError
 from swimscale.jobs import set_job_environment
 
-# The one place that sets what every job inherits: this checkout's src/ first on PYTHONPATH, and
-# OMP_WAIT_POLICY=PASSIVE (set before any job starts torch; see swimscale.jobs).
-set_job_environment(Path(workflow.basedir) / "src")
+# --- Conda environments (envs/spec.yaml; docs/cluster.md) -------------------------------------
+# With --use-conda, jobs import swimscale from this checkout through PYTHONPATH, which Snakemake
+# deletes from conda jobs unless --conda-not-block-search-path-envvars is given
+# (snakemake/shell.py, shell.__new__); both profiles set it. What Snakemake's script preamble
+# appends to sys.path from this process is taken off again by swimscale.jobs.isolate_job_imports.
+USE_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+if USE_CONDA and not workflow.deployment_settings.conda_not_block_search_path_envvars:
+    raise InputError(
+        "--use-conda needs --conda-not-block-search-path-envvars (profiles/*/config.yaml set "
+        "conda-not-block-search-path-envvars: true): without it Snakemake deletes PYTHONPATH, through "
+        "which conda jobs import swimscale from this checkout"
+    )
+# The torch rules' env: the CUDA build that config key torch_cuda selects.
+TORCH_ENV = {13: "../../envs/torch.yaml", 12: "../../envs/torch-cu12.yaml"}[
+    config["torch_cuda"]
+]
+# ----------------------------------------------------------------------------------------------
+
+# The one place that sets what every job inherits: this checkout's src/ first on PYTHONPATH (alone
+# with --use-conda), and OMP_WAIT_POLICY=PASSIVE (set before any job starts torch; see swimscale.jobs).
+set_job_environment(Path(workflow.basedir) / "src", conda=USE_CONDA)
 
 # Bad input stops here, before any job: names used in paths, the model, input files, what each pool
 # and benchmark source requires, keys naming other entries (swimscale.config.check_config).

@@ -9,7 +9,7 @@ rule encode_corpus:
     benchmark:
         f"{RESULTS}/timings/encode/{TEACHER}/{{benchmark}}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     threads: 2
     resources:
         mem_mb=6000,

@@ -8,7 +8,7 @@ rule index:
     benchmark:
         f"{RESULTS}/timings/index/{TEACHER}/{{benchmark}}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     threads: 1
     script:
         "../scripts/build_index.py"

@@ -10,7 +10,7 @@ rule search_zero_shot:
     benchmark:
         f"{RESULTS}/timings/search/{{benchmark}}/{{language}}/zero_shot.tsv"
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     threads: 1
     resources:
         mem_mb=4000,
@@ -38,7 +38,7 @@ rule search_student:
     benchmark:
         f"{RESULTS}/timings/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     threads: 1
     resources:
         mem_mb=4000,

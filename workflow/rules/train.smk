@@ -8,7 +8,7 @@ rule teacher_tokens:
     benchmark:
         f"{RESULTS}/timings/train/teacher_tokens/{TEACHER}/{{language}}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     threads: 2
     resources:
         mem_mb=6000,
@@ -33,7 +33,7 @@ rule train:
     benchmark:
         f"{RESULTS}/timings/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     threads: 2
     # A re-run resumes from the job's checkpoint. With `--retries` (set in profiles/), each retry
     # halves the micro-batch (gradient accumulation keeps the update, up to float rounding and
