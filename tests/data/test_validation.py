@@ -80,13 +80,38 @@ def _escape_benchmark(config, tmp_path):
     config["benchmarks"]["../b"] = {"source": "bible", "language": "ny"}
 
 
+def _model_beside_a_typo(config, tmp_path):
+    """models/mdpr exists in the working directory; the config says models/mdrp."""
+    model = tmp_path / "work" / "models" / "mdpr"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (model / "model.safetensors").write_bytes(b"x")
+    config["teacher"]["model"] = "models/mdrp"
+
+
 CONFIG_CASES = {
-    "unknown_key": (_set(["train", "learning_rate"], 1e-4), ["Additional properties", "learning_rate"]),
-    "wrong_type": (_set(["train", "batch_size"], "16"), ["'16' is not of type 'integer'", "['train']['batch_size']"]),
-    "negative_size": (_set(["sizes"], [0, -32]), ["-32 is less than the minimum of 0", "['sizes'][1]"]),
-    "duplicate_size": (_set(["sizes"], [0, 32, 32]), ["non-unique", "['sizes']"]),
+    "unknown_key": (_set(["train", "learning_rate"], 1e-4),
+                    ["config 'train': Additional properties are not allowed ('learning_rate' was unexpected)"]),
+    "unknown_top_level_key": (_set(["sizes_typo"], [1]),
+                              ["config: Additional properties are not allowed ('sizes_typo' was unexpected)"]),
+    "wrong_type": (_set(["train", "batch_size"], "16"), ["config 'train.batch_size': '16' is not of type 'integer'"]),
+    "negative_size": (_set(["sizes"], [0, -32]), ["config 'sizes.1': -32 is less than the minimum of 0"]),
+    "duplicate_size": (_set(["sizes"], [0, 32, 32]), ["config 'sizes'", "non-unique"]),
+    "pool_sizes_empty": (_set(["pools", "ny", "sizes"], []), ["config 'pools.ny.sizes': [] should be non-empty"]),
+    "unknown_choice": (_set(["pools", "ny", "on_bad_record"], "ignore"),
+                       ["config 'pools.ny.on_bad_record': 'ignore' is not one of ['stop', 'skip']"]),
+    "results_dir_empty": (_set(["results_dir"], ""), ["config 'results_dir': '' should be non-empty"]),
+    "results_dir_blank": (_set(["results_dir"], " "), ["config 'results_dir': ' ' is empty or the filesystem root"]),
+    "results_dir_root": (_set(["results_dir"], "/"), ["config 'results_dir': '/' is empty or the filesystem root"]),
+    "data_dir_root": (_set(["data_dir"], "/"), ["config 'data_dir': '/' is empty or the filesystem root"]),
+    "model_path_typo": (_model_beside_a_typo,
+                        ["config 'teacher.model': model path 'models/mdrp' does not exist; models holds: mdpr"]),
+    "bible_dev_books_none": (_set(["bible", "dev_book_every"], 10),
+                             ["config 'bible.dev_book_every': 10 leaves no dev book beside the test books"]),
+    "bible_corpus_below_queries": (_set(["bible", "corpus_size"], 10),
+                                   ["config 'bible.corpus_size': 10 is below bible.n_queries = 40"]),
     "unknown_language_code": (_set(["languages"], ["yo"]), ["'yo'", "pools"]),
-    "language_code_escapes_directory": (_set(["languages"], ["../x"]), ["'../x' does not match", "['languages'][0]"]),
+    "language_code_escapes_directory": (_set(["languages"], ["../x"]), ["config 'languages.0': '../x' does not match"]),
     "pool_key_escapes_directory": (_escape_pool, ["config 'pools.../x'", "not a language code"]),
     "benchmark_name_escapes_directory": (_escape_benchmark, ["config 'benchmarks.../b'", "no '..'"]),
     "teacher_name_escapes_directory": (_set(["teacher", "name"], ".."), ["config 'teacher.name'"]),
@@ -112,12 +137,13 @@ def test_bad_config_stops_before_any_job(case, tmp_path, workflow, tiny_config):
     config = tiny_config
     change(config, tmp_path)
     work = tmp_path / "work"
-    work.mkdir()
+    work.mkdir(exist_ok=True)
     returncode, output = workflow(work, write_config(tmp_path, config))
     assert returncode != 0, output[-3000:]
     for fragment in expected:
         assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
-    assert not (work / "results").exists()  # nothing ran, nothing written
+    assert "Failed validating" not in output  # one line naming the key, not the schema
+    assert not (work / "results").exists() and not Path("/prepare").exists()  # nothing ran, nothing written
 
 
 # --- input files named in the config (DAG-build time) and SWIM-IR records (prepare_pool) --------

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-# The schema checks every key and fills in every default (nested pool and benchmark entries too): the
-# one home of defaults, so nothing below or in the package restates one.
-validate(config, schema="../schemas/config.schema.yaml")
-
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from swimscale.config import Sweep, check_config
+from swimscale.config import Sweep, check_config, check_schema, model_files
 from swimscale.jobs import set_job_environment
+
+# The schema checks every key (check_schema names the first bad one in a line), then Snakemake's
+# validate fills in every default (nested pool and benchmark entries too): the one home of defaults,
+# so nothing below or in the package restates one.
+check_schema(config)
+validate(config, schema="../schemas/config.schema.yaml")
 
 # The one place that sets what every job inherits: this checkout's src/ first on PYTHONPATH, and
 # OMP_WAIT_POLICY=PASSIVE (set before any job starts torch; see swimscale.jobs).
@@ -77,6 +79,12 @@ trained_sizes = SWEEP.trained_sizes
 all_sweep_points = SWEEP.points
 sweep_points = SWEEP.table_points
 missing_points = SWEEP.missing_points
+
+
+def teacher_model_files(wildcards):
+    """The files of a local teacher model directory (none for a Hub id or `bundled:`): every rule that
+    loads the model declares them, so new weights re-run what the model computed."""
+    return model_files(config["teacher"]["model"])
 
 
 def prepared_pool(language):

@@ -3,6 +3,7 @@ rule search_zero_shot:
         queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
         index=lambda wc: f"{RESULTS}/index/{TEACHER}/{collection_of(wc.benchmark)}/flat_ip.faiss",
         docids=lambda wc: f"{RESULTS}/encode/{TEACHER}/{collection_of(wc.benchmark)}/docids.txt",
+        model=teacher_model_files,
     output:
         f"{RESULTS}/search/{{benchmark}}/{{language}}/zero_shot.trec",
     log:
@@ -30,6 +31,7 @@ rule search_student:
         queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
         index=lambda wc: f"{RESULTS}/index/{TEACHER}/{collection_of(wc.benchmark)}/flat_ip.faiss",
         docids=lambda wc: f"{RESULTS}/encode/{TEACHER}/{collection_of(wc.benchmark)}/docids.txt",
+        model=teacher_model_files,
         student=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors",
     output:
         f"{RESULTS}/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.trec",
