@@ -200,6 +200,8 @@ def test_trec_files(tmp_path):
     assert queries == {"q1": "mbwa ili kuti?", "q2": "kodi"} and texts == ["Dog. A dog.", "Cat."]
     assert qrels == {"q1": {"d1": 1}, "q2": {"d2": 3}} and manifest["counts"]["corpus_documents"] == 2
     assert set(manifest["inputs"]) == {bench["queries"], bench["qrels"]} and set(collection["inputs"]) == {bench["corpus"]}
+    # Two documents: Recall@50 is 1 whatever the run, and both manifests say so.
+    assert collection["warnings"] == manifest["warnings"] == data.small_corpus_warnings(2) != []
     Path(bench["qrels"]).write_text("q1 0 d1 1\nq2 d2 3\n")
     with pytest.raises(ValueError, match=rf"{bench['qrels']}: line 2: expected 'qid 0 docid relevance'"):
         prepare(tmp_path, "t", bench, tmp_path)
