@@ -147,6 +147,9 @@ CASES = {
                                   "config 'pools.yo.path': required for source swimir_local (the extracted"),
     "swimir_local_language_missing_from_release": (_set("pools", "yo", "section", "cross_lingual_ext"),
                                                    "config 'pools.yo.path': SWIM-IR pool 'yo': no file"),
+    "swimir_hf_snapshot_missing": (_set("pools", "bn", "dataset", "./data/swimir/swim-ir-crosslingual"),
+                                   "config 'pools.bn.dataset': snapshot folder './data/swimir/swim-ir-crosslingual' "
+                                   "does not exist"),
     "swimir_hf_language_not_in_dataset": (_set("pools", "bn", "dataset", "nthakur/indic-swim-ir-cross-lingual"),
                                           "config 'pools.bn': nthakur/indic-swim-ir-cross-lingual has no language 'bn'"),
     # benchmark sources

@@ -228,10 +228,16 @@ def check_sizes(code: str, sizes: list[int], available: int, cap: bool, descript
 
 def check_hf(code: str, pool: dict) -> None:
     """swimir_hf: a known Hub dataset has the language (an unknown one, e.g. a local snapshot, is
-    checked when the job loads it)."""
+    checked when the job loads it); a `dataset` that is a path names an existing folder."""
     known = HF_LANGUAGES.get(pool["dataset"])
     if known is not None and code not in known:
         raise InputError(f"config 'pools.{code}': {pool['dataset']} has no language '{code}' (it has {', '.join(known)})")
+    dataset = pool["dataset"]
+    first = Path(dataset).parts[0] if Path(dataset).parts else dataset
+    looks_like_path = dataset.startswith((".", "/", "~")) or Path(first).expanduser().is_dir()
+    if looks_like_path and not Path(dataset).expanduser().is_dir():  # a snapshot folder, mistyped or absent
+        raise InputError(f"config 'pools.{code}.dataset': snapshot folder '{dataset}' does not exist "
+                         "(relative paths start at the working directory)")
 
 
 def check_local(code: str, pool: dict) -> None:
