@@ -26,17 +26,6 @@ from swimscale.errors import InputError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def workflow(snakemake):
-    """(return code, output) of the workflow on `config` in `workdir`, on one core."""
-
-    def run(workdir, config, *args):
-        result = snakemake(workdir, *args, config=config, cores=1, timeout=600)
-        return result.returncode, result.output
-
-    return run
-
-
 def write_config(directory, config):
     path = Path(directory) / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from swimscale.data._records import iter_pool, numbered_lines, text_key
+from swimscale.data._records import iter_corpus, iter_pool, text_key
 from swimscale.errors import InputError
 
 
@@ -42,12 +42,7 @@ class OverlapIndex:
 
     def add_collection(self, corpus: Path, relevant: dict[str, set[str]]) -> None:
         """One pass over a collection searched by the benchmarks of `relevant` ({benchmark: relevant docids})."""
-        for line_no, line in numbered_lines(corpus):
-            try:
-                doc = json.loads(line)
-                docid, title, text = str(doc["docid"]), doc.get("title") or "", doc["text"]
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise InputError(f"{corpus}: line {line_no}: not a corpus record ({err})") from None
+        for docid, title, text in iter_corpus(corpus):
             tags = [(name, docid, docid in docs) for name, docs in relevant.items()]
             for key in passage_keys(title, text):
                 self.entries.setdefault(key, []).extend(tags)

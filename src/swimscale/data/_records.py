@@ -23,8 +23,16 @@ from swimscale.errors import InputError
 POOL_FIELDS = ("_id", "lang", "code", "query", "title", "text")
 
 
+class _Paths:
+    """`at(...)`: the dataclass from its paths, given as strings or paths, in field order."""
+
+    @classmethod
+    def at(cls, *paths):
+        return cls(*map(Path, paths))
+
+
 @dataclass(frozen=True)
-class BenchmarkFiles:
+class BenchmarkFiles(_Paths):
     """Where a prepared benchmark goes: its queries, its judgements and its manifest (its documents are
     its collection's, :class:`CollectionFiles`)."""
 
@@ -32,37 +40,25 @@ class BenchmarkFiles:
     qrels: Path
     manifest: Path
 
-    @classmethod
-    def at(cls, queries, qrels, manifest) -> "BenchmarkFiles":
-        return cls(Path(queries), Path(qrels), Path(manifest))
-
     @property
     def tables(self) -> tuple[Path, Path]:
         return self.queries, self.qrels
 
 
 @dataclass(frozen=True)
-class CollectionFiles:
+class CollectionFiles(_Paths):
     """Where a prepared document collection goes: its corpus and its manifest."""
 
     corpus: Path
     manifest: Path
 
-    @classmethod
-    def at(cls, corpus, manifest) -> "CollectionFiles":
-        return cls(Path(corpus), Path(manifest))
-
 
 @dataclass(frozen=True)
-class PoolFiles:
+class PoolFiles(_Paths):
     """Where a prepared training pool goes: the pool and its manifest."""
 
     pool: Path
     manifest: Path
-
-    @classmethod
-    def at(cls, pool, manifest) -> "PoolFiles":
-        return cls(Path(pool), Path(manifest))
 
 
 # Recall@k is reported at this depth: a corpus of at most this many documents makes it 1 for every run.
@@ -264,32 +260,31 @@ def read_queries(path: Path) -> dict[str, str]:
     return queries
 
 
-def read_corpus_ids(path: Path) -> set[str]:
-    """The docids of a prepared corpus (a duplicate stops with file and line)."""
-    ids: set[str] = set()
-    for line_no, line in numbered_lines(path):
-        try:
-            docid = str(json.loads(line)["docid"])
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
-            raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
-        if docid in ids:
-            raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
-        ids.add(docid)
-    return ids
-
-
-def read_corpus(path: Path) -> tuple[list[str], list[str]]:
-    """(docids, texts) in file order; a title, when present, is prefixed to the text."""
-    docids, texts, seen = [], [], set()
+def iter_corpus(path: Path):
+    """(docid, title, text) of every document of a prepared corpus, in file order; a malformed line or a
+    repeated docid stops with file and line."""
+    seen: set[str] = set()
     for line_no, line in numbered_lines(path):
         try:
             doc = json.loads(line)
             docid, title, text = str(doc["docid"]), doc.get("title") or "", doc["text"]
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
-            raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as err:
+            raise InputError(f"{path}: line {line_no}: not a corpus record ({err})") from None
         if docid in seen:
-            raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
+            raise InputError(f"{path}: line {line_no}: duplicate docid '{docid}'")
         seen.add(docid)
+        yield docid, title, text
+
+
+def read_corpus_ids(path: Path) -> set[str]:
+    """The docids of a prepared corpus."""
+    return {docid for docid, _, _ in iter_corpus(path)}
+
+
+def read_corpus(path: Path) -> tuple[list[str], list[str]]:
+    """(docids, texts) in file order; a title, when present, is prefixed to the text."""
+    docids, texts = [], []
+    for docid, title, text in iter_corpus(path):
         docids.append(docid)
         texts.append(f"{title}. {text}" if title else text)
     return docids, texts
