@@ -35,8 +35,14 @@ def rule_outputs(output, rule):
 
 def test_full_study_dag_builds_offline_with_one_encoding_per_collection(tmp_path, snakemake):
     config = yaml.safe_load(FULL.read_text())
+    # HF_HUB_OFFLINE says no model can be downloaded: the Hub teacher must then be staged, and the DAG says
+    # so before any job. Without it the dry run builds the DAG offline all the same (and fetches nothing).
+    staged = snakemake(tmp_path, "-n", config=FULL, cores=1, env={**OFFLINE, "HF_HUB_CACHE": str(tmp_path / "cache")})
+    assert staged.returncode != 0 and "config 'teacher.model': 'castorini/mdpr-tied-pft-msmarco' is not a local " \
+        "model directory, and HF_HUB_OFFLINE is set" in staged.output
     start = time.monotonic()
-    result = run_offline(snakemake, tmp_path, FULL, "-n", timeout=300)
+    result = snakemake(tmp_path, "-n", config=FULL, cores=1, env={"HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "1"},
+                       timeout=300)
     seconds = time.monotonic() - start
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     stats = job_stats(result.stdout)
