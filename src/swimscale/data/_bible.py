@@ -151,7 +151,7 @@ def check_bible_settings(settings: dict) -> None:
     ):
         raise InputError(
             f"config 'bible.dev_book_every': {settings['dev_book_every']} leaves no dev book beside the test books "
-            f"(every {settings['test_book_every']}-th); choose a number that is not a multiple of test_book_every"
+            f"(test_book_every = {settings['test_book_every']}); choose a number that is not a multiple of it"
         )
     for size, queries in (("corpus_size", "n_queries"), ("dev_corpus_size", "n_dev_queries")):
         if settings[size] is not None and settings[size] < settings[queries]:
