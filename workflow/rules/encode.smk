@@ -1,13 +1,14 @@
 rule encode_corpus:
     input:
-        corpus=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/corpus.jsonl",
+        corpus=lambda wc: collection_files(wc.collection)["corpus"],
+        model=teacher_model_files,
     output:
-        embeddings=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/corpus.npy",
-        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+        embeddings=f"{RESULTS}/encode/{TEACHER}/{{collection}}/corpus.npy",
+        docids=f"{RESULTS}/encode/{TEACHER}/{{collection}}/docids.txt",
     log:
-        f"{RESULTS}/logs/encode/{TEACHER}/{{benchmark}}.log",
+        f"{RESULTS}/logs/encode/{TEACHER}/{{collection}}.log",
     benchmark:
-        f"{RESULTS}/timings/encode/{TEACHER}/{{benchmark}}.tsv"
+        f"{RESULTS}/timings/encode/{TEACHER}/{{collection}}.tsv"
     conda:
         TORCH_ENV
     threads: 2

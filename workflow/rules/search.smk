@@ -1,8 +1,9 @@
 rule search_zero_shot:
     input:
-        queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
-        index=f"{RESULTS}/index/{TEACHER}/{{benchmark}}/flat_ip.faiss",
-        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+        queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
+        index=lambda wc: f"{RESULTS}/index/{TEACHER}/{collection_of(wc.benchmark)}/flat_ip.faiss",
+        docids=lambda wc: f"{RESULTS}/encode/{TEACHER}/{collection_of(wc.benchmark)}/docids.txt",
+        model=teacher_model_files,
     output:
         f"{RESULTS}/search/{{benchmark}}/{{language}}/zero_shot.trec",
     log:
@@ -27,9 +28,10 @@ rule search_zero_shot:
 
 rule search_student:
     input:
-        queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
-        index=f"{RESULTS}/index/{TEACHER}/{{benchmark}}/flat_ip.faiss",
-        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+        queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
+        index=lambda wc: f"{RESULTS}/index/{TEACHER}/{collection_of(wc.benchmark)}/flat_ip.faiss",
+        docids=lambda wc: f"{RESULTS}/encode/{TEACHER}/{collection_of(wc.benchmark)}/docids.txt",
+        model=teacher_model_files,
         student=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors",
     output:
         f"{RESULTS}/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.trec",

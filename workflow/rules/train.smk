@@ -1,6 +1,7 @@
 rule teacher_tokens:
     input:
         subsample_files,
+        model=teacher_model_files,
     output:
         f"{RESULTS}/train/teacher_tokens/{TEACHER}/{{language}}.safetensors",
     log:
@@ -25,6 +26,7 @@ rule train:
     input:
         sample=f"{RESULTS}/subsample/{{language}}/seed{{seed}}/n{{size}}.jsonl",
         teacher_tokens=f"{RESULTS}/train/teacher_tokens/{TEACHER}/{{language}}.safetensors",
+        model=teacher_model_files,
     output:
         student=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors",
         train_log=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/train_log.json",

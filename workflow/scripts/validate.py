@@ -1,15 +1,32 @@
+import sys
 from pathlib import Path
 
-from swimscale.jobs import job_log
 from swimscale.data import check_language, write_report
+from swimscale.jobs import job_log
 
+language = snakemake.wildcards.language
 with job_log(snakemake.log[0]):
     report = check_language(
-        snakemake.wildcards.language,
+        language,
         Path(snakemake.input.pool),
+        Path(snakemake.output.pool),
         snakemake.params.sizes,
-        snakemake.params.benchmarks,
+        snakemake.params.benchmarks,  # name -> {queries, qrels, corpus, manifest, role}
         cap_sizes=snakemake.params.cap_sizes,
+        overlap=snakemake.params.overlap,
     )
-    write_report(report, Path(snakemake.output[0]))
+    write_report(report, Path(snakemake.output.report))
     print(report)
+# Overlaps and small corpora where the user sees them (the terminal), not only in the report.
+overlap = report["overlap"]
+touched = {name: c for name, c in overlap["benchmarks"].items() if c["relevant"] or c["other"]}
+if touched:
+    counts = "; ".join(f"{name}: {c['relevant']} relevant, {c['other']} other" for name, c in touched.items())
+    print(
+        f"validate {language}: pool records whose passage is a benchmark document ({counts}); "
+        f"{overlap['dropped']} left out of training (pools.{language}.overlap: {overlap['mode']}); see {snakemake.output.report}",
+        file=sys.stderr,
+    )
+for name, checked in report["benchmarks"].items():
+    for warning in checked["warnings"]:
+        print(f"validate {language}: benchmark '{name}': {warning}", file=sys.stderr)

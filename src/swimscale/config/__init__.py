@@ -9,8 +9,15 @@ functions. Standard library only (PyYAML/jsonschema where the schema is read): i
 torch nor the data sources.
 """
 
-from swimscale.config._checks import check_code, check_config, check_input_path, check_model, check_name
-from swimscale.config._schema import SCHEMA_PATH, defaults, load_schema, validated
+from swimscale.config._checks import (
+    check_code,
+    check_config,
+    check_input_path,
+    check_model,
+    check_name,
+    model_files,
+)
+from swimscale.config._schema import SCHEMA_PATH, check_schema, defaults, load_schema, validated
 from swimscale.config._sweep import Sweep
 from swimscale.errors import InputError
 
@@ -22,8 +29,10 @@ __all__ = [
     "check_config",
     "check_input_path",
     "check_model",
+    "check_schema",
     "check_name",
     "defaults",
     "load_schema",
+    "model_files",
     "validated",
 ]

@@ -1,8 +1,8 @@
 """The JSON schema of the config (workflow/schemas/config.schema.yaml): the one home of every default.
 
-Snakemake validates the config against it and fills in the defaults when it builds the DAG; library
-callers outside Snakemake (tests, the command line, speed scripts) read the same defaults here, so
-no code restates a default.
+Snakemake validates the config against it and fills in the defaults when it builds the DAG (after
+:func:`check_schema` has named the first bad key in one line); library callers outside Snakemake
+(tests, the command line, speed scripts) read the same defaults here, so no code restates a default.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import copy
 import functools
 from pathlib import Path
 from typing import Any
+
+from swimscale.errors import InputError
 
 # The package's copy is a symbolic link to workflow/schemas/config.schema.yaml (the Snakemake catalog's
 # place for it); a wheel built from the checkout carries the file itself.
@@ -59,3 +61,14 @@ def validated(config: dict[str, Any]) -> dict[str, Any]:
     config = copy.deepcopy(config)
     filling(_schema()).validate(config)
     return config
+
+
+def check_schema(config: dict[str, Any]) -> None:
+    """Validates `config` against the schema; the first error (jsonschema's best match) raises InputError
+    naming the key and the problem in one line — not the schema, which Snakemake's own message prints."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(config))
+    if error is not None:
+        key = ".".join(str(part) for part in error.absolute_path)
+        raise InputError(f"config '{key}': {error.message}" if key else f"config: {error.message}")
