@@ -30,3 +30,31 @@ def test_k_larger_than_corpus_and_bad_input():
         build_flat_ip(np.ones((3, 8), dtype=np.float32))
     with pytest.raises(ValueError, match="4 docids"):
         search(index, normalised(rng, 1, 8), ["q"], list("abcd"), k=3)
+
+
+def raw(rng, n, d):
+    """Raw vectors whose norms vary widely, as a DPR-style encoder's [CLS] vectors do."""
+    return (rng.standard_normal((n, d)) * rng.uniform(0.2, 5.0, (n, 1))).astype(np.float32)
+
+
+def test_raw_vectors_are_searched_by_raw_inner_product():
+    rng = np.random.default_rng(2)
+    corpus, queries = raw(rng, 300, 16), raw(rng, 10, 16)
+    docids = [f"d{i}" for i in range(300)]
+    results = search(build_flat_ip(corpus, normalize=False), queries, [f"q{i}" for i in range(10)], docids, k=20)
+    scores = queries @ corpus.T
+    for i in range(10):
+        expected = np.argsort(-scores[i])[:20]
+        assert [d for d, _ in results[f"q{i}"]] == [docids[j] for j in expected]
+        assert np.allclose([s for _, s in results[f"q{i}"]], scores[i, expected], rtol=1e-5)
+
+
+def test_queries_and_corpus_must_be_in_the_same_space():
+    rng = np.random.default_rng(3)
+    docids = [f"d{i}" for i in range(50)]
+    with pytest.raises(ValueError, match="queries are raw .* holds L2-normalised"):
+        search(build_flat_ip(normalised(rng, 50, 8)), raw(rng, 2, 8), ["a", "b"], docids, k=5)
+    with pytest.raises(ValueError, match="queries are L2-normalised .* holds raw"):
+        search(build_flat_ip(raw(rng, 50, 8), normalize=False), normalised(rng, 2, 8), ["a", "b"], docids, k=5)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        build_flat_ip(np.full((2, 8), np.nan, dtype=np.float32), normalize=False)

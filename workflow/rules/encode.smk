@@ -11,11 +11,16 @@ rule encode_corpus:
     conda:
         "../../envs/torch.yaml"
     threads: 2
+    # gpu=1: without a usable CUDA device the job stops and says why, unless allow_cpu is set.
     resources:
+        gpu=1,
         mem_mb=6000,
     params:
         teacher=config["teacher"]["model"],
         pooling=config["teacher"]["pooling"],
+        normalize=config["teacher"]["normalize"],
+        # A function: Snakemake would read the format's {title} and {text} as wildcards.
+        passage_format=lambda wc: config["teacher"]["passage_format"],
         max_length=config["teacher"]["max_length"],
         batch_size=config["teacher"]["batch_size"],
     script:

@@ -10,5 +10,7 @@ rule index:
     conda:
         "../../envs/torch.yaml"
     threads: 1
+    params:
+        normalize=config["teacher"]["normalize"],
     script:
         "../scripts/build_index.py"
