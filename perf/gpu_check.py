@@ -325,7 +325,7 @@ def run(mode: str, minilm: str, dev: torch.device, work: Path) -> dict:
 
 def table(report: dict) -> str:
     env = report["environment"]
-    lines = [f"gpu_check ({report['mode']}), {report['seconds']} s",
+    lines = [f"gpu_check ({report['mode']}), {report['seconds']} s, host peak RSS {report['host_peak_rss_mib']} MiB",
              f"torch {env['torch']}, CUDA build {env['cuda_build']}, driver {env['driver']}, device {env['device']}"
              + (f" = {env['name']} (compute capability {env['compute_capability']}, {env['memory_gib']} GiB)"
                 if "name" in env else ""),
@@ -368,6 +368,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         report = run(mode, args.minilm, dev, Path(work))
     report["seconds"] = round(time.perf_counter() - start, 1)
+    # The host memory of a torch GPU process that loaded mDPR's shape: perf/footprint_model.py's base.
+    report["host_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     print(table(report))
