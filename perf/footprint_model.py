@@ -14,8 +14,11 @@ GPU-hours from FLOP counts: a BERT forward costs 2 FLOPs per non-embedding param
 4·layers·L·h for attention (L tokens, h width); training costs 3× the forward (forward + backward) on
 the student's queries, plus the teacher's forward on the passages when teacher tokens are computed on
 the fly; AdamW moves ~16 bytes per parameter per step (memory-bound, at 4 TB/s). FLOPs are turned
-into hours at an assumed 30 % of the H100/H200's ~790 TFLOP/s bf16 (measured on the device machine);
-with perf/gpu_check.py's JSON the measured examples/s and passages/s are used instead. The search's
+into hours at an assumed 30 % of the H100/H200's ~790 TFLOP/s bf16 (measured on the device machine)
+for training, and at 50 % of ~67 TFLOP/s FP32 for corpus encoding (encode_texts runs in fp32). A
+training step of 32 short queries is far too small to be FLOP-bound (kernel launches, 50 Sinkhorn
+iterations): hours at 20/50/100 ms per step are given beside it. With perf/gpu_check.py's JSON the
+measured examples/s and passages/s are used instead. The search's
 exact inner products run on CPU (2·queries·corpus·768 FLOPs at ~160 GFLOP/s, measured here).
 """
 
@@ -30,6 +33,8 @@ from synthetic import MDPR_SHAPE, TINY_SHAPE
 MIB = 2**20
 CUDA_HOST_MIB = 1536  # assumed host RSS of the CUDA runtime and kernels in a torch GPU process
 BF16_TFLOPS, MFU = 790.0, 0.30
+FP32_TFLOPS, FP32_UTILISATION = 67.0, 0.50  # H100/H200 FP32 without tensor cores: encode_texts runs fp32
+STEP_MS = (20, 50, 100)  # training step latencies to show (small batches are launch-bound, not FLOP-bound)
 HBM_BYTES_PER_S = 4.0e12
 CPU_GFLOPS = 160.0  # FAISS IndexFlatIP on these machines (notes: 161–175 GFLOP/s)
 PASSAGE_TOKENS = 135  # mBERT word pieces of a 95-word English passage with its title (~1.4 per word)
@@ -220,8 +225,11 @@ def gpu_hours(study: dict, gpu: dict | None) -> dict:
     result = {"train_steps": steps, "train_examples": examples,
               "train_gpu_hours_flops": round((examples * per_example / rate + adamw_s) / 3600, 2),
               "encode_passages_today": passages_today, "encode_passages_shared_collections": passages_shared,
-              "encode_gpu_hours_flops": round(passages_today * encode_flops / rate / 3600, 2),
-              "assumption": f"{BF16_TFLOPS:.0f} TFLOP/s bf16 x {MFU:.0%} utilisation; AdamW at {HBM_BYTES_PER_S / 1e12:.0f} TB/s"}
+              "train_gpu_hours_at_step_ms": {ms: round(steps * ms / 1000 / 3600, 1) for ms in STEP_MS},
+              "encode_gpu_hours_flops_fp32": round(passages_today * encode_flops / (FP32_TFLOPS * 1e12 * FP32_UTILISATION) / 3600, 2),
+              "encode_gpu_hours_flops_bf16": round(passages_today * encode_flops / rate / 3600, 2),
+              "assumption": f"training and bf16 encoding at {BF16_TFLOPS:.0f} TFLOP/s x {MFU:.0%}; fp32 encoding at "
+                            f"{FP32_TFLOPS:.0f} TFLOP/s x {FP32_UTILISATION:.0%}; AdamW at {HBM_BYTES_PER_S / 1e12:.0f} TB/s"}
     searches = sum(len(study["benchmarks"][lang]) * (runs_per_language(study, lang) + 1) for lang in study["languages"])
     corpus = max(study["corpora"].values())
     result["search_runs"] = searches

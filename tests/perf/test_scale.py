@@ -96,7 +96,7 @@ def test_a_linear_footprint_is_extrapolated_exactly():
     # The index holds the corpus's 768-wide float32 vectors twice more than the tiny model's 32-wide ones.
     index = rows["index"]
     assert index["mdpr_mib"] - index["tiny_mib"] == round(2 * 200_000 * 4 * (768 - 32) / 2**20)
-    assert result["gpu"]["train_steps"] > 0 and result["disk"]["per_corpus_mib"]["passages"] == 200_000
+    assert result["gpu"]["train_steps"] > 0 and result["gpu"]["train_gpu_hours_at_step_ms"][20] > 0 and result["disk"]["per_corpus_mib"]["passages"] == 200_000
 
 
 def test_gpu_hours_count_every_step_of_the_sweep():

@@ -12,9 +12,11 @@ rule encode_corpus:
         "../../envs/torch.yaml"
     threads: 2
     # gpu=1: without a usable CUDA device the job stops and says why, unless allow_cpu is set.
+    # Memory and disk: mDPR on a 200k-passage corpus needs ~3.6 GB and ~0.6 GB (docs/footprint.md).
     resources:
         gpu=1,
         mem_mb=6000,
+        disk_mb=2000,
     params:
         teacher=config["teacher"]["model"],
         pooling=config["teacher"]["pooling"],
