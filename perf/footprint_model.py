@@ -63,17 +63,27 @@ def weights_mib(shape: dict) -> float:
     return 4 * (p["embedding"] + p["non_embedding"]) / MIB
 
 
-def fit(measurements: list[dict], job: str, driver) -> tuple[float, float, list[int]] | None:
-    """(a, b, scales) of peak RSS = a + b·x through the two largest scales that ran `job`, x = driver(m)."""
+def fit(measurements: list[dict], job: str, driver) -> tuple[float, float, list[int], float] | None:
+    """(a, b, scales, x of the largest) of peak RSS = a + b·x through the two largest scales that ran
+    `job`, x = driver(m)."""
     points = sorted((driver(m), j["peak_rss_mib"], m["pool"]) for m in measurements for j in m["jobs"]
                     if label(j, m) == job)
     if not points:
         return None
     if len(points) == 1 or points[-1][0] == points[-2][0]:
-        return points[-1][1], 0.0, [points[-1][2]]
+        return points[-1][1], 0.0, [points[-1][2]], points[-1][0]
     (x0, y0, s0), (x1, y1, s1) = points[-2], points[-1]
     slope = (y1 - y0) / (x1 - x0)
-    return y1 - slope * x1, slope, [s0, s1]
+    return y1 - slope * x1, slope, [s0, s1], x1
+
+
+def source(fitted, x: float) -> str:
+    """'measured' when the largest measured driver is within 2 % of x, else how it was fitted."""
+    if fitted is None:
+        return "not measured"
+    if abs(fitted[3] - x) <= 0.02 * x:
+        return f"measured (pool {fitted[2][-1]:,})" if fitted[2] else "measured"
+    return f"fitted (pools {' and '.join(f'{s:,}' for s in fitted[2])})"
 
 
 def label(job: dict, m: dict) -> str:
@@ -137,25 +147,27 @@ def memory(measurements: list[dict], study: dict, gpu: dict | None) -> list[dict
     def row(job, driver_name, x, fitted, extra=0.0, how="fitted"):
         value = at(fitted, x)
         rows.append({"job": job, "driver": f"{driver_name} = {x:,}", "tiny_mib": value and round(value),
-                     "mdpr_mib": value and round(value + extra), "how": how})
+                     "mdpr_mib": value and round(value + extra), "how": how.replace("fitted", source(fitted, x), 1)})
 
     for job, name, x in (("prepare_pool", "pool", pool), ("validate", "pool", pool),
                          ("prepare_benchmark", "corpus", corpus), ("subsample n=N_max", "N", n_max)):
         row(job, name, x, fit(measurements, job, lambda m, j=job: m["corpus"] if j == "prepare_benchmark" else (
             m["sizes"][-1] if "N_max" in j else m["pool"])), how="fitted; no model")
-    cache_slope = lambda fitted: max(0.0, fitted[1] - (records[1] if records else 0.0)) if fitted else 0.0  # noqa: E731
     tt = fit(measurements, "teacher_tokens", lambda m: m["sizes"][-1])
-    copies = cache_slope(tt) / tokens_mib if tokens_mib else 0.0
+    # Copies of the cache held at the peak: the RSS slope per record, less the records' own (subsample's).
+    copies = max(0.0, tt[1] - (records[1] if records else 0.0)) / tokens_mib if tt and tokens_mib else 0.0
     row("teacher_tokens (today)", "union of samples", union, tt, model + copies * union * tokens_mib * (mdpr / tiny - 1)
         + cuda, f"fitted; + mDPR weights, {copies:.1f} copies of a 768-wide float16 cache, {cuda_how}")
     tr = fit(measurements, "train n=N_max", lambda m: m["sizes"][-1])
-    cache_copies = cache_slope(tr) / tokens_mib if tokens_mib else 0.0
-    row("train n=256k (today: union cache)", "union of samples", union, tr,
-        model + cache_copies * union * tokens_mib * (mdpr / tiny - 1) + cuda,
-        f"fitted; + mDPR weights, the union cache at width 768 ({cache_copies:.1f} copies), {cuda_how}")
-    row("train n=256k (no shared cache)", "N", n_max, tr, 2 * model + cuda - cache_copies * n_max * tokens_mib,
-        "fitted, the cache taken out (teacher tokens on the fly on CUDA); + mDPR weights twice (student and "
-        "teacher), " + cuda_how)
+    # train maps the cache file lazily (safetensors on CPU): a run makes its own sample's rows resident
+    # (file-backed pages, which the kernel can reclaim), which perf/scale.py's 20-step runs barely touch.
+    sample_rows = n_max * tokens_mib * mdpr / tiny
+    row("train n=256k (today: union cache)", "N", n_max, tr, model + cuda + sample_rows,
+        f"fitted; + mDPR weights, {cuda_how}, + its sample's rows of the memory-mapped union cache at width "
+        "768, resident once a full run has read them (file-backed, reclaimable)")
+    row("train n=256k (no shared cache)", "N", n_max, tr, 2 * model + cuda,
+        "fitted (the 20-step run left the cache almost untouched); + mDPR weights twice (student, and the "
+        "teacher for its tokens on the fly on CUDA), " + cuda_how)
     vectors = corpus * 4 * (mdpr - tiny) / MIB
     row("encode_corpus", "corpus", corpus, fit(measurements, "encode_corpus", lambda m: m["corpus"]),
         model + vectors + cuda, f"fitted; + mDPR weights, 768-wide float32 embeddings, {cuda_how}")
@@ -166,7 +178,8 @@ def memory(measurements: list[dict], study: dict, gpu: dict | None) -> list[dict
             f"fitted; + mDPR weights, the 768-wide index, {cuda_how} (on a CPU node: without it)")
     for job in ("evaluate", "correlate"):  # no size driver here: the largest measured value
         peak = max((j["peak_rss_mib"] for m in measurements for j in m["jobs"] if j["rule"] == job), default=None)
-        row(job, "queries", N_QUERIES_FULL, None if peak is None else (peak, 0.0, []), how="measured (largest)")
+        row(job, "queries", N_QUERIES_FULL, None if peak is None else (peak, 0.0, [], N_QUERIES_FULL),
+            how="measured (the largest)")
     return rows
 
 
@@ -187,7 +200,7 @@ def disk(measurements: list[dict], study: dict) -> dict:
     union = round(SWIMIR_POOL * (1 - (1 - 256_000 / SWIMIR_POOL) ** study["seeds"]))
     cache_mib = (per_record(measurements, "teacher_tokens") or 0.0) * union * MDPR_SHAPE["hidden_size"] / TINY_SHAPE["hidden_size"]
     runs = runs_per_language(study, lang)
-    searches = len(study["benchmarks"][lang]) * (runs + study["seeds"] * 0 + 1)
+    searches = len(study["benchmarks"][lang]) * (runs + 1)  # every trained student and the zero-shot one
     search_mib = (per_record(measurements, "search_student n=N_max") or 0.0) + (per_record(measurements, "evaluate") or 0.0)
     weights = weights_mib(MDPR_SHAPE)
     per_language = {
@@ -206,7 +219,35 @@ def disk(measurements: list[dict], study: dict) -> dict:
                   "index: IndexFlatIP (the same vectors)": round(corpus * 4 * 768 / MIB),
                   "prepare: corpus JSONL": round((per_record(measurements, "prepare_benchmark") or 0.0) * corpus)}
     return {"language": lang, "runs": runs, "searches": searches, "per_language_mib": per_language,
-            "transient_per_running_job_mib": transient, "per_corpus_mib": {"passages": corpus, **per_corpus}}
+            "transient_per_running_job_mib": transient, "per_corpus_mib": {"passages": corpus, **per_corpus},
+            "study_gb": study_totals(measurements, study)}
+
+
+def study_totals(measurements: list[dict], study: dict) -> dict:
+    """The whole study's disk (GB): today (a union teacher cache per language, a corpus per benchmark)
+    and with the design (no shared cache, validated pool copies, XTREME-UP as one shared collection).
+    A language trained only up to 10k (the Indic set) has a pool of about its largest size."""
+    largest = max(measurements, key=lambda m: m["pool"])
+    source_mib = (largest["disk_mib"]["hf_cache"] + largest["disk_mib"]["input_snapshot"]) / largest["pool"]
+    pool_mib, sample_mib = per_record(measurements, "prepare_pool") or 0.0, per_record(measurements, "subsample n=N_max") or 0.0
+    cache_mib = (per_record(measurements, "teacher_tokens") or 0.0) * MDPR_SHAPE["hidden_size"] / TINY_SHAPE["hidden_size"]
+    search_mib = (per_record(measurements, "search_student n=N_max") or 0.0) + (per_record(measurements, "evaluate") or 0.0)
+    today = design = 0.0
+    for lang in study["languages"]:
+        sizes = study["trained"][lang]
+        pool = SWIMIR_POOL if max(sizes) > 10_000 else max(sizes)
+        union = pool * (1 - (1 - max(sizes) / pool) ** study["seeds"])
+        common = (source_mib + pool_mib) * pool + sample_mib * sum(sizes) * study["seeds"] + search_mib * len(
+            study["benchmarks"][lang]) * (runs_per_language(study, lang) + 1)
+        today += common + cache_mib * union
+        design += common + pool_mib * pool
+    per_passage = (2 * 4 * MDPR_SHAPE["hidden_size"] / MIB + (per_record(measurements, "prepare_benchmark") or 0.0))
+    corpora_today = per_passage * sum(study["corpora"].values())
+    corpora_design = per_passage * (sum(c for n, c in study["corpora"].items() if not n.startswith("xtreme-up"))
+                                    + XTREME_UP_CORPUS)
+    gb = MIB / 1e9
+    return {"today": round((today + corpora_today) * gb), "design": round((design + corpora_design) * gb),
+            "corpora_today": round(corpora_today * gb, 1), "corpora_design": round(corpora_design * gb, 1)}
 
 
 def gpu_hours(study: dict, gpu: dict | None) -> dict:
@@ -260,5 +301,6 @@ def describe(extrapolation: dict) -> str:
     lines += [f"  {k:60} {v:>10,}" for k, v in d["per_language_mib"].items()]
     lines += [f"  transient: {k:49} {v:>10,}" for k, v in d["transient_per_running_job_mib"].items()]
     lines += [f"  per corpus: {k:48} {v:>10,}" for k, v in d["per_corpus_mib"].items()]
+    lines += [f"  whole study, GB: {d['study_gb']}"]
     lines += ["", "compute: " + ", ".join(f"{k} {v}" for k, v in extrapolation["gpu"].items())]
     return "\n".join(lines)

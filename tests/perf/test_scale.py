@@ -87,11 +87,12 @@ def measured(pool, sizes, corpus, rss):
 def test_a_linear_footprint_is_extrapolated_exactly():
     rss = lambda rule, x: 150 + x / 1000  # noqa: E731 - 1 MiB per thousand of the job's driver
     measurements = [measured(10_000, [0, 1000, 10_000], 2222, rss), measured(100_000, [0, 1000, 100_000], 22222, rss)]
-    a, b, scales = footprint_model.fit(measurements, "prepare_pool", lambda m: m["pool"])
-    assert (a, b, scales) == (pytest.approx(150), pytest.approx(0.001), [10_000, 100_000])
+    a, b, scales, largest = footprint_model.fit(measurements, "prepare_pool", lambda m: m["pool"])
+    assert (a, b, scales, largest) == (pytest.approx(150), pytest.approx(0.001), [10_000, 100_000], 100_000)
     result = footprint_model.extrapolate(measurements, ROOT / "config" / "full_study.yaml")
     rows = {row["job"]: row for row in result["memory_mib"]}
     assert rows["prepare_pool"]["tiny_mib"] == round(150 + footprint_model.SWIMIR_POOL / 1000)
+    assert rows["prepare_pool"]["how"].startswith("fitted (pools 10,000 and 100,000)")
     assert rows["subsample n=N_max"]["tiny_mib"] == 150 + 256
     # The index holds the corpus's 768-wide float32 vectors twice more than the tiny model's 32-wide ones.
     index = rows["index"]
