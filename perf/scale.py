@@ -9,9 +9,10 @@ does not matter for the data stages; the model-bound figures are scaled to mDPR 
 perf/footprint_model.py). Then it runs the real workflow on it (Snakemake, this checkout's rules and
 scripts, one job at a time) and records, for every job, its peak RSS and the bytes of its outputs.
 
-Peak RSS: each job's own process reports ``getrusage(RUSAGE_SELF).ru_maxrss`` (and that of its
-children) when it exits, through a `sitecustomize` hook put on the jobs' PYTHONPATH by this script
-only; the job code is unchanged. Disk: the sizes of each job's declared outputs, plus the Hugging Face
+Peak RSS: each job's own process reports its peak resident memory when it exits — VmHWM from
+/proc/self/status, and getrusage's ru_maxrss of its children (getrusage's own figure for the job is
+kept too, but Linux carries it across exec, so it never reads below Snakemake's ~165 MiB) — through a
+`sitecustomize` hook put on the jobs' PYTHONPATH by this script only; the job code is unchanged. Disk: the sizes of each job's declared outputs, plus the Hugging Face
 cache that prepare_pool fills under data_dir. Figures measured on a shared machine: RSS is not affected
 by other processes, wall times are upper bounds.
 
@@ -56,12 +57,25 @@ def _size(path):
     return os.path.getsize(path) if os.path.exists(path) else None
 
 
+def _peak_kib():
+    """VmHWM: the peak RSS of this process's own address space. ru_maxrss is no use for it: Linux keeps
+    the high-water mark across exec, so it never reads below the forking parent's RSS (Snakemake's)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _record():
     job = getattr(sys.modules.get("__main__"), "snakemake", None)
     if job is None:
         return
-    entry = {"rule": job.rule, "wildcards": dict(job.wildcards.items()),
-             "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    entry = {"rule": job.rule, "wildcards": dict(job.wildcards.items()), "rss_kib": _peak_kib(),
+             "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
              "children_rss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
              "seconds": round(time.time() - _START, 2), "outputs": {str(p): _size(str(p)) for p in job.output}}
     with open(_LOG, "a", encoding="utf-8") as handle:

@@ -60,10 +60,13 @@ def test_the_probe_records_a_jobs_peak_rss_and_outputs(tmp_path):
     """)
     probe = tmp_path / "probe.jsonl"
     env = {**os.environ, "SWIMSCALE_RSS_LOG": str(probe), "PYTHONPATH": str(hook)}
-    subprocess.run([sys.executable, "-c", job], env=env, check=True, timeout=120)
-    subprocess.run([sys.executable, "-c", "x = 1"], env=env, check=True, timeout=120)  # not a job: no line
-    (line,) = probe.read_text().splitlines()
-    assert json.loads(line)["outputs"] == {str(out): 4096}
+    # Started by a parent that holds 800 MiB, as Snakemake (smaller) starts jobs: the job's own peak
+    # is recorded, not the high-water mark Linux carries across fork and exec.
+    parent = f"import subprocess, sys\nbig = bytearray(800 * 2**20)\nsubprocess.run([sys.executable, '-c', {job!r}], check=True)"
+    subprocess.run([sys.executable, "-c", parent], env=env, check=True, timeout=120)
+    (line,) = probe.read_text().splitlines()  # the parent is not a job: one line
+    entry = json.loads(line)
+    assert entry["outputs"] == {str(out): 4096} and entry["ru_maxrss_kib"] > 800 * 1024
     (job_figures,) = scale.read_jobs(probe)
     assert job_figures["job"] == "train n=1000" and job_figures["complete"]
     assert 300 < job_figures["peak_rss_mib"] < 600
