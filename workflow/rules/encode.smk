@@ -12,11 +12,18 @@ rule encode_corpus:
     conda:
         TORCH_ENV
     threads: 2
+    # gpu=1: without a usable CUDA device the job stops and says why, unless allow_cpu is set.
+    # Memory and disk: mDPR on a 200k-passage corpus needs ~3.6 GB and ~0.6 GB (docs/footprint.md).
     resources:
+        gpu=1,
         mem_mb=6000,
+        disk_mb=2000,
     params:
         teacher=config["teacher"]["model"],
         pooling=config["teacher"]["pooling"],
+        normalize=config["teacher"]["normalize"],
+        # A function: Snakemake would read the format's {title} and {text} as wildcards.
+        passage_format=lambda wc: config["teacher"]["passage_format"],
         max_length=config["teacher"]["max_length"],
         batch_size=config["teacher"]["batch_size"],
     script:

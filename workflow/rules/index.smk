@@ -10,5 +10,12 @@ rule index:
     conda:
         TORCH_ENV
     threads: 1
+    # The embeddings twice (array and FAISS's copy): ~1.5 GB and ~0.6 GB on disk for 200k x 768
+    # (docs/footprint.md).
+    resources:
+        mem_mb=3000,
+        disk_mb=2000,
+    params:
+        normalize=config["teacher"]["normalize"],
     script:
         "../scripts/build_index.py"

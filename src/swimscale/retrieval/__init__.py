@@ -1,12 +1,17 @@
 """Retrieval and its evaluation: exact inner-product search (FAISS ``IndexFlatIP``) and IR metrics with
 trec_eval's semantics (cross-checked against pytrec_eval), with TREC run and qrels files.
 
+Scores are inner products in the teacher's space: cosines on L2-normalised embeddings, raw dot products
+otherwise (``teacher.normalize``; :func:`build_flat_ip`, :func:`search`). Run files are written
+atomically (:func:`write_run`) and checked whole before they are scored (:func:`check_run`).
+
 FAISS is imported only by the search functions: the analysis environment evaluates without it.
 """
 
-from swimscale.retrieval._index import build_flat_ip, load_index, save_index, search
+from swimscale.retrieval._index import build_flat_ip, check_same_space, load_index, save_index, search, unit_norm
 from swimscale.retrieval._metrics import (
     EVAL_COLUMNS,
+    check_run,
     evaluate,
     mrr_at_k,
     ndcg_at_k,
@@ -19,6 +24,8 @@ from swimscale.retrieval._metrics import (
 __all__ = [
     "EVAL_COLUMNS",
     "build_flat_ip",
+    "check_run",
+    "check_same_space",
     "evaluate",
     "load_index",
     "mrr_at_k",
@@ -28,5 +35,6 @@ __all__ = [
     "recall_at_k",
     "save_index",
     "search",
+    "unit_norm",
     "write_run",
 ]

