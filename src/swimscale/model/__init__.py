@@ -2,7 +2,8 @@
 
 - encoders: :func:`load_encoder` (Hub id, local directory or ``bundled:all-MiniLM-L6-v2``),
   :func:`encode_texts`, pooling;
-- transport: :func:`sinkhorn`, :func:`semi_relaxed_sinkhorn`, :func:`optical_loss`;
+- transport: :func:`sinkhorn`, :func:`semi_relaxed_sinkhorn`, :func:`optical_loss` (each can return
+  a :class:`SinkhornInfo`: domain, fallback, iterations, marginal error);
 - training methods: one loss object each in :mod:`swimscale.model.losses`, registered in
   :data:`METHODS` (``optical``: :class:`OpticalLoss`, ``contrastive``: :class:`ContrastiveLoss`);
 - training: :func:`train_student` with :class:`TrainConfig` (built from the config's ``train``
@@ -30,6 +31,7 @@ from swimscale.model._encode import (
     tokenize_for_transport,
 )
 from swimscale.model._ot import (
+    SinkhornInfo,
     cosine_cost,
     optical_loss,
     semi_relaxed_sinkhorn,
@@ -59,6 +61,7 @@ __all__ = [
     "POOLINGS",
     "ContrastiveLoss",
     "OpticalLoss",
+    "SinkhornInfo",
     "StudentOutputs",
     "TeacherCache",
     "TrainConfig",
