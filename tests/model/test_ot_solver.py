@@ -21,12 +21,13 @@ SOLVERS = {
 }
 
 
-def problems(seed, batch=4, n=6, m=9, dtype=torch.float64, low=0.0, high=2.0):
-    """Costs uniform in [low, high] with ragged padding (problem 0 unpadded) and non-uniform masses."""
+def problems(seed, batch=4, n=6, m=9, dtype=torch.float64, low=0.0, high=2.0, pad_rows=True, pad_cols=True):
+    """Costs uniform in [low, high] with ragged padding (problem 0 unpadded; the last problem padded
+    on each side that is padded at all) and non-uniform masses."""
     gen = torch.Generator().manual_seed(seed)
     cost = low + (high - low) * torch.rand(batch, n, m, generator=gen, dtype=torch.float64)
-    rows = torch.randint(2, n + 1, (batch,), generator=gen)
-    cols = torch.randint(2, m + 1, (batch,), generator=gen)
+    rows = torch.randint(2, n, (batch,), generator=gen) if pad_rows else torch.full((batch,), n)
+    cols = torch.randint(2, m, (batch,), generator=gen) if pad_cols else torch.full((batch,), m)
     rows[0], cols[0] = n, m
     a = (torch.arange(n)[None] < rows[:, None]) * (0.5 + torch.rand(batch, n, generator=gen, dtype=torch.float64))
     b = (torch.arange(m)[None] < cols[:, None]) * (0.5 + torch.rand(batch, m, generator=gen, dtype=torch.float64))
@@ -106,6 +107,14 @@ def test_iterations_stop_at_the_first_check_within_tolerance(kind, domain):
     assert criterion(info.iterations) == pytest.approx(info.marginal_error, rel=1e-6, abs=1e-15)
     assert criterion(info.iterations - 5) > 1e-9  # the check before did not stop it
     assert torch.equal(plan, solve(cost, a, b, 0.1, info.iterations, tol=0, domain=domain))
+    # "Within tolerance" includes equality; the worst problem decides, so a batch of it twice stops alike.
+    _, at_tol = solve(cost, a, b, 0.1, 10000, tol=info.marginal_error, domain=domain, return_info=True)
+    assert at_tol.iterations == info.iterations
+    worst = int((plan.sum(2) - a).abs().sum(1).argmax()) if kind == "balanced" else None
+    twice = [0, 0] if worst is None else [worst, worst]
+    _, single = solve(cost[twice[:1]], a[twice[:1]], b[twice[:1]], 0.1, 10000, tol=1e-9, domain=domain, return_info=True)
+    _, double = solve(cost[twice], a[twice], b[twice], 0.1, 10000, tol=1e-9, domain=domain, return_info=True)
+    assert (double.iterations, double.marginal_error) == (single.iterations, single.marginal_error)
 
 
 @pytest.mark.parametrize("kind", SOLVERS)
@@ -152,6 +161,7 @@ def test_optical_loss_passes_its_tolerance_to_the_solver(tau):
         (torch.float64, 0.02, "scaling"),  # 100 <= 200
         (torch.float64, 0.005, "log"),  # 400 > 200
         (torch.float16, 0.5, "log"),  # half precision: always the log domain
+        (torch.float16, 5.0, "log"),
         (torch.bfloat16, 0.5, "log"),
     ],
 )
@@ -172,13 +182,14 @@ def test_the_range_limit_itself_still_uses_the_scaling_domain(dtype, limit):
     assert (at_limit.domain, above.domain) == ("scaling", "log")
 
 
-def test_padding_takes_no_part_in_the_range_nor_the_plan():
-    cost, a, b, rows, cols = problems(6, dtype=torch.float32)
+@pytest.mark.parametrize(("pad_rows", "pad_cols"), [(True, True), (True, False), (False, True)])
+def test_padding_takes_no_part_in_the_range_nor_the_plan(pad_rows, pad_cols):
+    cost, a, b, rows, cols = problems(6, dtype=torch.float32, pad_rows=pad_rows, pad_cols=pad_cols)
     garbage = cost.clone()
     for i, (r, c) in enumerate(zip(rows, cols)):  # padded entries: huge costs of either sign
         garbage[i, r:, :] = -1e4
         garbage[i, :, c:] = 1e4
-    assert any(r < 6 for r in rows) and any(c < 9 for c in cols)
+    assert (rows[-1] < 6) == pad_rows and (cols[-1] < 9) == pad_cols
     for kind, solve in SOLVERS.items():
         clean, clean_info = solve(cost, a, b, 0.1, 300, return_info=True)
         dirty, dirty_info = solve(garbage, a, b, 0.1, 300, return_info=True)
@@ -188,10 +199,11 @@ def test_padding_takes_no_part_in_the_range_nor_the_plan():
 
 @pytest.mark.parametrize("kind", SOLVERS)
 @pytest.mark.parametrize("domain", ["auto", "scaling"])
-def test_the_kernel_is_shifted_by_each_problems_own_minimum_cost(kind, domain):
+@pytest.mark.parametrize("padded", [True, False])
+def test_the_kernel_is_shifted_by_each_problems_own_minimum_cost(kind, domain, padded):
     """Problem 1's costs lie 100 above problem 0's: exp(-C/eps) of them under-flows float32, so the
     scaling domain works only with each problem's kernel shifted by its own minimum cost."""
-    cost, a, b, rows, cols = problems(7, batch=2, dtype=torch.float32, high=1.0)
+    cost, a, b, rows, cols = problems(7, batch=2, dtype=torch.float32, high=1.0, pad_rows=padded, pad_cols=padded)
     cost[1] += 100.0
     plan, info = SOLVERS[kind](cost, a, b, 0.1, 3000, tol=1e-7, domain=domain, return_info=True)
     assert (info.domain, info.fell_back) == ("scaling", False)
@@ -202,12 +214,13 @@ def test_the_kernel_is_shifted_by_each_problems_own_minimum_cost(kind, domain):
 
 
 def test_forced_domains_are_honoured():
-    cost, a, b, _, _ = problems(8)
-    # (max C - min C)/eps is about 300: auto would take the log domain, but exp(-300) is a normal float64.
-    plan, info = sinkhorn(cost, a, b, 0.0066, 2000, tol=1e-10, domain="scaling", return_info=True)
-    log, log_info = sinkhorn(cost, a, b, 0.0066, 2000, tol=1e-10, domain="log", return_info=True)
-    assert (info.domain, log_info.domain) == ("scaling", "log")
-    assert torch.allclose(plan, log, atol=1e-8)
+    cost, a, b, _, _ = problems(10)
+    # (max C - min C)/eps is about 220: auto takes the log domain, but exp(-220) is a normal float64.
+    _, auto = sinkhorn(cost, a, b, 0.009, 5000, tol=1e-10, return_info=True)
+    plan, info = sinkhorn(cost, a, b, 0.009, 5000, tol=1e-10, domain="scaling", return_info=True)
+    log, log_info = sinkhorn(cost, a, b, 0.009, 5000, tol=1e-10, domain="log", return_info=True)
+    assert (auto.domain, info.domain, log_info.domain) == ("log", "scaling", "log")
+    assert info.iterations < 5000 and torch.allclose(plan, log, atol=1e-9)
     _, info = sinkhorn(cost, a, b, 0.1, 100, domain="log", return_info=True)
     assert info.domain == "log"
     with pytest.raises(ValueError, match=r"^sinkhorn: domain must be 'auto', 'scaling' or 'log', got 'exp'$"):
@@ -259,10 +272,11 @@ def test_optical_loss_precision_follows_the_tokens():
     student, teacher = torch.randn(2, 3, 8, generator=gen, dtype=torch.float64), torch.randn(2, 5, 8, generator=gen)
     s_mask, t_mask = torch.ones(2, 3, dtype=torch.bool), torch.ones(2, 5, dtype=torch.bool)
     # float64 tokens with boolean masks: solved in float64 throughout (masses 1/3 exact to 1e-16).
-    loss = optical_loss(student, teacher.double(), s_mask, t_mask, 0.1, 5000, tol=1e-13)
     cost = [cosine_distance(student[i], teacher[i].double()).numpy() for i in range(2)]
-    expected = np.mean([(pot_plan(c, np.full(3, 1 / 3), np.full(5, 0.2), 0.1) * c).sum() for c in cost])
-    assert loss.dtype == torch.float64 and abs(loss.item() - expected) <= 1e-12
+    for tau in (None, 0.5):
+        loss = optical_loss(student, teacher.double(), s_mask, t_mask, 0.1, 5000, tau=tau, tol=1e-14)
+        expected = np.mean([(pot_plan(c, np.full(3, 1 / 3), np.full(5, 0.2), 0.1, tau) * c).sum() for c in cost])
+        assert loss.dtype == torch.float64 and abs(loss.item() - expected) <= 1e-12, tau
     # Half-precision tokens (autocast) are transported in float32.
     half = optical_loss(student.bfloat16(), teacher.bfloat16(), s_mask, t_mask, 0.1, 500)
     assert half.dtype == torch.float32
