@@ -5,7 +5,7 @@ CORES ?= all
 SNAKEMAKE_ARGS ?=
 BIN := $(VENV)/bin
 
-.PHONY: run test lint report clean
+.PHONY: run test mutation lint report clean
 
 # The venv is (re)built when pyproject.toml changes; pins there make every install identical.
 $(BIN)/.swimscale-run: pyproject.toml
@@ -32,6 +32,11 @@ run: $(BIN)/.swimscale-run
 
 test: $(BIN)/.swimscale-test
 	$(BIN)/pytest
+
+# Mutation testing of the numerical core (the modules of mutation/modules.toml, with their fast tests);
+# ends with "mutation score: K killed of M (P %)" and fails below the target. docs/testing.md.
+mutation: $(BIN)/.swimscale-test
+	$(BIN)/python tools/mutation.py
 
 lint: $(BIN)/.swimscale-test
 	$(BIN)/snakemake --lint
