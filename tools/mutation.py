@@ -11,6 +11,10 @@ where M leaves the listed equivalent mutants out. Exit status 1 when P is below 
 modules.toml. ``--only`` runs some modules (a glob over their paths); ``--report`` re-reads the last
 run's results (after editing equivalent.toml) without running anything; ``--stubs`` also prints each
 unexplained survivor as an equivalent.toml entry whose reason is still to be written.
+
+``--planted`` (``make planted-bugs``) checks the bugs of mutation/planted_bugs.toml instead: each is put
+back, one at a time, into a scratch copy, and the tests named for it must fail there (and pass without
+it). Exit status 1 when one of them does not.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ROOT / "mutation" / "modules.toml"
 EQUIVALENT = ROOT / "mutation" / "equivalent.toml"
-WORKDIR = ROOT / "mutation" / ".work"
+PLANTED = ROOT / "mutation" / "planted_bugs.toml"
+WORKDIR = ROOT / "mutation" / ".work"  # scratch copies (git-ignored)
+PLANTED_WORKDIR = ROOT / "mutation" / ".planted"
 PACKAGE = "src/swimscale"
 # What the tests need of the checkout: the package, the tests, the schema (src/swimscale/config links
 # to workflow/schemas) and pyproject.toml (pytest's settings; mutmut's are added to the copy).
@@ -65,6 +71,7 @@ class Plan:
             pytest_args += ["--deselect", f"tests/{test}"]
         settings = {
             "source_paths": ["src"],
+            "also_copy": [name for name in COPIED if name not in ("src", "tests", "pyproject.toml")],
             "only_mutate": [f"{PACKAGE}/{module}" for module in self.modules],
             "pytest_add_cli_args_test_selection": self.tests(),
             "pytest_add_cli_args": pytest_args,
@@ -72,8 +79,8 @@ class Plan:
         return "\n[tool.mutmut]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
 
 
-def copy_checkout(workdir: Path, plan: Plan) -> None:
-    """A fresh copy of what the tests need (links kept as links), with mutmut's settings added."""
+def copy_checkout(workdir: Path) -> None:
+    """A fresh copy of what the tests need (links kept as links)."""
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -84,18 +91,29 @@ def copy_checkout(workdir: Path, plan: Plan) -> None:
                             ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
         elif source.exists():
             shutil.copy2(source, workdir / name)
+
+
+def add_mutmut_settings(workdir: Path, plan: Plan) -> None:
     pyproject = (workdir / "pyproject.toml").read_text()
     if "[tool.mutmut]" in pyproject:
         raise SystemExit("pyproject.toml has a [tool.mutmut] table: mutation/modules.toml is the one place")
     (workdir / "pyproject.toml").write_text(pyproject + plan.mutmut_section())
 
 
-def run_mutmut(workdir: Path, max_children: int) -> int:
-    """mutmut in the scratch copy: its own package path first, one thread per mutant's tests."""
+def test_environment(pythonpath: Path | None = None) -> dict[str, str]:
+    """This environment with one thread per test process and, if given, `pythonpath` as the only one."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return env
+
+
+def run_mutmut(workdir: Path, max_children: int) -> int:
+    """mutmut in the scratch copy (it puts its mutated package first on the path itself)."""
     mutmut = Path(sys.executable).parent / "mutmut"
-    return subprocess.run([str(mutmut), "run", "--max-children", str(max_children)], cwd=workdir, env=env).returncode
+    command = [str(mutmut), "run", "--max-children", str(max_children)]
+    return subprocess.run(command, cwd=workdir, env=test_environment()).returncode
 
 
 # --------------------------------------------------------------------------- results
@@ -223,19 +241,67 @@ def report(results: list[ModuleResult], stale: list[str], target: float) -> bool
     return percent >= target
 
 
+# --------------------------------------------------------------------------- planted bugs
+
+
+def put_back(workdir: Path, bug: dict) -> bool:
+    """Applies `bug`'s changes to the scratch copy's file (from the checkout's); False if a quoted
+    `old` text is not in it."""
+    text = (ROOT / bug["file"]).read_text()
+    for change in bug["changes"]:
+        if change["old"] not in text:
+            return False
+        text = text.replace(change["old"], change["new"])
+    (workdir / bug["file"]).write_text(text)
+    return True
+
+
+def run_tests(workdir: Path, tests: list[str]) -> int:
+    """pytest's exit status on `tests` in the scratch copy: 0 passed, 1 some failed, 2-5 did not run."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
+    result = subprocess.run(command, cwd=workdir, env=test_environment(workdir / "src"), capture_output=True)
+    return result.returncode
+
+
+def check_planted(workdir: Path, path: Path = PLANTED) -> int:
+    """Each bug of `path`, put back alone: each of its tests passes without it and fails with it."""
+    bugs = tomllib.loads(path.read_text())["bug"]
+    copy_checkout(workdir)
+    baseline = run_tests(workdir, sorted({t for bug in bugs for t in bug["tests"]}))
+    print(f"without the bugs, their tests {'pass' if baseline == 0 else f'FAIL (pytest exit status {baseline})'}")
+    missed = int(baseline != 0)
+    for bug in bugs:
+        if put_back(workdir, bug):
+            codes = {test: run_tests(workdir, [test]) for test in bug["tests"]}
+            lines = [f"{'fails' if code == 1 else f'DOES NOT FAIL (pytest exit status {code})'}: {test}"
+                     for test, code in codes.items()]
+            caught = all(code == 1 for code in codes.values())
+        else:
+            lines, caught = [f"NOT APPLIED: the code it quotes is not in {bug['file']}"], False
+        shutil.copy2(ROOT / bug["file"], workdir / bug["file"])
+        missed += not caught
+        print(f"- {bug['name']}: {'caught' if caught else 'MISSED'}\n    " + "\n    ".join(lines))
+    print(f"planted bugs: {len(bugs) - missed} caught of {len(bugs)}")
+    return 1 if missed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="a glob over the module paths of modules.toml, e.g. 'analysis/*'")
-    parser.add_argument("--workdir", type=Path, default=WORKDIR, help=f"scratch copy (default {WORKDIR})")
+    parser.add_argument("--workdir", type=Path, help=f"scratch copy (default {WORKDIR}, or {PLANTED_WORKDIR})")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
     parser.add_argument("--report", action="store_true", help="only report the last run's results")
     parser.add_argument("--stubs", action="store_true", help="print equivalent.toml stubs of the survivors")
+    parser.add_argument("--planted", action="store_true", help="check the planted bugs instead")
     args = parser.parse_args(argv)
+    workdir = (args.workdir or (PLANTED_WORKDIR if args.planted else WORKDIR)).resolve()
+    if args.planted:
+        return check_planted(workdir)
     plan = Plan.read(only=args.only)
-    workdir = args.workdir.resolve()
     if not args.report:
         start = time.monotonic()
-        copy_checkout(workdir, plan)
+        copy_checkout(workdir)
+        add_mutmut_settings(workdir, plan)
         code = run_mutmut(workdir, args.max_children)
         minutes = (time.monotonic() - start) / 60
         if code != 0:
