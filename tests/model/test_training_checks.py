@@ -59,26 +59,13 @@ def test_training_transports_passages_semi_relaxed_with_the_runs_tau(teacher):
     assert small[1] < large[1] - 0.003  # a small τ lets the query skip the passage's tail (0.966 against 0.973)
 
 
-def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_path, teacher, monkeypatch):
+def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_path, teacher):
     tokenizer, model = teacher
     cache = build_teacher_cache(tokenizer, model, TRANSLATIONS, max_length=32, batch_size=5)
     cfg = train_config(batch_size=2, epochs=2, lr=1e-4, seed=5)  # 5 steps
     checkpoint = tmp_path / "checkpoint.pt"
-
-    # The run dies inside its 4th step, after the checkpoint of step 2 (as a SIGKILL would).
-    calls = {"n": 0}
-    real_clip = torch.nn.utils.clip_grad_norm_
-
-    def dying_clip(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt("killed")
-        return real_clip(*args, **kwargs)
-
-    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", dying_clip)
-    with pytest.raises(KeyboardInterrupt):
-        train_student(TRANSLATIONS, TEACHER, cache, cfg, checkpoint=checkpoint, checkpoint_every=2)
-    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", real_clip)
+    # A run leaves its last checkpoint (step 4 of 5; the workflow deletes it once the student is saved).
+    train_student(TRANSLATIONS, TEACHER, cache, cfg, checkpoint=checkpoint, checkpoint_every=2)
     assert checkpoint.exists()
 
     # Another teacher: the same architecture with one weight changed, from a local directory.
@@ -99,4 +86,4 @@ def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_p
     assert resumed_from(other_sample, TEACHER, other_cache) == 0
     assert resumed_from(TRANSLATIONS, TEACHER, cache, method="contrastive") == 0
     assert resumed_from(TRANSLATIONS, str(other_teacher), cache) == 0
-    assert resumed_from(TRANSLATIONS, TEACHER, cache) == 2  # its own run does resume
+    assert resumed_from(TRANSLATIONS, TEACHER, cache) == 4  # its own run does resume

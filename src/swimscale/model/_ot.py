@@ -85,15 +85,14 @@ def _scaling(cost, a, b, eps, n_iters, fi, tol, low, valid):
     rows_of = lambda v: (kernel * v.unsqueeze(1)).sum(2)  # noqa: E731
     cols_of = lambda u: torch.bmm(u.unsqueeze(1), kernel).squeeze(1)  # noqa: E731
     u, v = (a > 0).to(cost.dtype), (b > 0).to(cost.dtype)
-    zero = torch.zeros((), dtype=cost.dtype, device=cost.device)
     previous, error, it = None, None, 0
     for it in range(n_iters):
         if fi == 1.0:  # balanced: rows, then columns (the columns end exact)
-            u = torch.where(a > 0, a / rows_of(v), zero)
-            v = torch.where(b > 0, b / cols_of(u), zero)
+            u = torch.where(a > 0, a / rows_of(v), 0.0)
+            v = torch.where(b > 0, b / cols_of(u), 0.0)
         else:  # semi-relaxed: relaxed columns, then the fixed rows (the rows end exact)
-            v = torch.where(b > 0, (b / cols_of(u)) ** fi, zero)
-            u = torch.where(a > 0, a / rows_of(v), zero)
+            v = torch.where(b > 0, (b / cols_of(u)) ** fi, 0.0)
+            u = torch.where(a > 0, a / rows_of(v), 0.0)
         if tol and (it + 1) % _CHECK_EVERY == 0:
             if fi == 1.0:
                 error = (u * rows_of(v) - a).abs().sum(1).max()
