@@ -451,7 +451,6 @@ def test_models_load_without_remote_code_and_from_safetensors_only():
 
 def test_a_pickled_model_is_refused_by_the_loader(tmp_path):
     """A model directory with pickled weights only: the loader refuses it instead of unpickling."""
-    pytest.importorskip("transformers")
     from swimscale.model import _encode as encode
 
     model = Path(_pickle_only_model(tmp_path))

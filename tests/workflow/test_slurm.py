@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import snakemake_executor_plugin_slurm  # noqa: F401  (a test extra: its absence fails here, it is never skipped)
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +76,6 @@ def test_local_profile_keys():
 
 
 def test_slurm_profile_dry_run_gives_each_rule_its_resources(dry_run):
-    pytest.importorskip("snakemake_executor_plugin_slurm")
     output = dry_run("--profile", str(ROOT / "profiles" / "slurm"))
     (train, *_) = job_resources(output, "train")
     assert (train["gpu"], train["mem_mb"], train["runtime"], train["micro_batch"]) == ("1", "16000", "240", "16")

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+import pytrec_eval
+import snakefmt  # noqa: F401  (a test extra: its absence fails here, it is never skipped)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,7 +81,6 @@ def test_second_run_has_nothing_to_do(tiny_run, snakemake):
 
 @pytest.mark.e2e
 def test_recall_matches_pytrec_eval_on_the_real_run_files(tiny_run):
-    pytrec_eval = pytest.importorskip("pytrec_eval")
     from swimscale.retrieval._metrics import read_qrels, read_run, recall_at_k
 
     with open(tiny_run / "results" / "tables" / "recall.tsv") as handle:
@@ -96,10 +97,7 @@ def test_recall_matches_pytrec_eval_on_the_real_run_files(tiny_run):
 def test_workflow_is_lint_and_format_clean():
     lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
     assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
-    snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
-    if snakefmt is None:
-        pytest.skip("snakefmt is not installed (it comes with the test extras)")
-    check = subprocess.run([snakefmt, "--check", "."], cwd=ROOT, capture_output=True, text=True)
+    check = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "."], cwd=ROOT, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 
 
@@ -229,10 +227,15 @@ def test_keep_going_one_language_fails_the_other_finishes(two_languages):
     assert not (results / "tables" / "recall.tsv").exists()  # the complete tables need every run
 
 
+@pytest.fixture(scope="module")
+def partial_tables(two_languages, snakemake):
+    """The two-language directory after a run with partial=True (the tables of what finished)."""
+    return snakemake(two_languages["workdir"], "--config", "partial=True", config=two_languages["config"])
+
+
 @pytest.mark.e2e
-def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_languages, snakemake):
-    workdir = two_languages["workdir"]
-    result = snakemake(workdir, "--config", "partial=True", config=two_languages["config"])
+def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_languages, partial_tables):
+    workdir, result = two_languages["workdir"], partial_tables
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert not (workdir / "results/prepare/pools/yo.jsonl").exists()  # nothing that failed was retried
     rows = read_tsv(workdir / "results" / "tables" / "recall.tsv")
@@ -244,7 +247,7 @@ def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_langu
 
 
 @pytest.mark.e2e
-def test_two_runs_of_one_config_give_identical_results(tiny_run, two_languages):
+def test_two_runs_of_one_config_give_identical_results(tiny_run, two_languages, partial_tables):
     """ny's runs in the two-language directory repeat the tiny run's (same config for ny, another
     directory, from scratch): identical students, run files and metrics, and identical recall rows
     but for the training wall time."""
@@ -259,8 +262,7 @@ def test_two_runs_of_one_config_give_identical_results(tiny_run, two_languages):
         rows = ["\t".join(line.split("\t")[i] for i in keep) for line in lines]
         return [rows[0]] + [row for row, line in zip(rows[1:], lines[1:]) if line.split("\t")[0] == "ny"]
 
-    if not (workdir / "results" / "tables" / "recall.tsv").exists():
-        pytest.skip("needs the partial tables of the test above")
+    assert partial_tables.returncode == 0, partial_tables.stderr[-3000:]
     assert ny_rows(workdir) == ny_rows(tiny_run)
 
 

@@ -5,7 +5,8 @@
   (:func:`format_passage`, :func:`read_passages`);
 - devices: :func:`require_device` (a GPU job stops without a usable GPU unless ``allow_cpu``),
   :func:`cuda_problem`, :class:`DeviceError`;
-- transport: :func:`sinkhorn`, :func:`semi_relaxed_sinkhorn`, :func:`optical_loss`;
+- transport: :func:`sinkhorn`, :func:`semi_relaxed_sinkhorn`, :func:`optical_loss` (each can return
+  a :class:`SinkhornInfo`: domain, fallback, iterations, marginal error);
 - training methods: one loss object each in :mod:`swimscale.model.losses`, registered in
   :data:`METHODS` (``optical``: :class:`OpticalLoss`, ``contrastive``: :class:`ContrastiveLoss`);
 - training: :func:`train_student` with :class:`TrainConfig` (built from the config's ``train``
@@ -37,6 +38,7 @@ from swimscale.model._encode import (
     tokenize_for_transport,
 )
 from swimscale.model._ot import (
+    SinkhornInfo,
     cosine_cost,
     optical_loss,
     semi_relaxed_sinkhorn,
@@ -67,6 +69,7 @@ __all__ = [
     "ContrastiveLoss",
     "DeviceError",
     "OpticalLoss",
+    "SinkhornInfo",
     "StudentOutputs",
     "TeacherCache",
     "TrainConfig",

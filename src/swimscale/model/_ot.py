@@ -14,10 +14,15 @@ both against POT. Padding is zero mass: padded rows and columns of the plan are 
 Two numerical domains, chosen per batch: the scaling domain (batched matrix–vector products, fast)
 when the Gibbs kernel exp(−C/ε) is representable in the tensor's precision, the log domain
 (logsumexp, slower, accurate at any ε) otherwise. Iterations stop once the marginal error is below
-`tol` (checked every few iterations) or after `n_iters`.
+`tol` (checked every few iterations) or after `n_iters`. With ``return_info=True`` every solver also
+returns a :class:`SinkhornInfo`: the domain used, whether it was a fallback, the iterations run and
+the last marginal error — what the tests (and a training log) can check.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import torch
 
@@ -25,6 +30,25 @@ import torch
 # float32 and the scalings u, v stay far from overflow.
 _SCALING_RANGE = {torch.float64: 200.0, torch.float32: 50.0}
 _CHECK_EVERY = 5
+
+
+@dataclass(frozen=True)
+class SinkhornInfo:
+    """How a batch was solved.
+
+    domain: "scaling" or "log", where the returned plan was computed; fell_back: True when the
+    scaling domain was tried and overflowed, so the log domain computed the plan (never with
+    ``domain="scaling"``, which raises instead); iterations: the iterations run, ``n_iters`` unless
+    the tolerance stopped them (then a multiple of the check interval, 5); marginal_error: the
+    stopping criterion at the last check (NaN if none was made): the largest row-marginal L1 error
+    (balanced) or the largest L1 change of the column marginal since the previous check
+    (semi-relaxed).
+    """
+
+    domain: str
+    fell_back: bool
+    iterations: int
+    marginal_error: float
 
 
 def _validate(cost, a, b, eps, n_iters):
@@ -61,15 +85,14 @@ def _scaling(cost, a, b, eps, n_iters, fi, tol, low, valid):
     rows_of = lambda v: (kernel * v.unsqueeze(1)).sum(2)  # noqa: E731
     cols_of = lambda u: torch.bmm(u.unsqueeze(1), kernel).squeeze(1)  # noqa: E731
     u, v = (a > 0).to(cost.dtype), (b > 0).to(cost.dtype)
-    zero = torch.zeros((), dtype=cost.dtype, device=cost.device)
-    previous = None
+    previous, error, it = None, None, 0
     for it in range(n_iters):
         if fi == 1.0:  # balanced: rows, then columns (the columns end exact)
-            u = torch.where(a > 0, a / rows_of(v), zero)
-            v = torch.where(b > 0, b / cols_of(u), zero)
+            u = torch.where(a > 0, a / rows_of(v), 0.0)
+            v = torch.where(b > 0, b / cols_of(u), 0.0)
         else:  # semi-relaxed: relaxed columns, then the fixed rows (the rows end exact)
-            v = torch.where(b > 0, (b / cols_of(u)) ** fi, zero)
-            u = torch.where(a > 0, a / rows_of(v), zero)
+            v = torch.where(b > 0, (b / cols_of(u)) ** fi, 0.0)
+            u = torch.where(a > 0, a / rows_of(v), 0.0)
         if tol and (it + 1) % _CHECK_EVERY == 0:
             if fi == 1.0:
                 error = (u * rows_of(v) - a).abs().sum(1).max()
@@ -81,7 +104,11 @@ def _scaling(cost, a, b, eps, n_iters, fi, tol, low, valid):
                 break
     if not (bool(torch.isfinite(u).all()) and bool(torch.isfinite(v).all())):
         return None  # the scalings overflowed: the caller falls back to the log domain
-    return kernel.mul_(u.unsqueeze(2)).mul_(v.unsqueeze(1))
+    return kernel.mul_(u.unsqueeze(2)).mul_(v.unsqueeze(1)), it + 1, _as_float(error)
+
+
+def _as_float(error) -> float:
+    return math.nan if error is None else float(error)
 
 
 def _log(cost, a, b, eps, n_iters, fi, tol):
@@ -90,7 +117,7 @@ def _log(cost, a, b, eps, n_iters, fi, tol):
     log_a, log_b = a.log(), b.log()
     log_k = -cost / eps
     log_u, log_v = torch.zeros_like(log_a), torch.zeros_like(log_b)
-    previous = None
+    previous, error, it = None, None, 0
     for it in range(n_iters):
         if fi == 1.0:
             log_u = log_a - torch.logsumexp(log_k + log_v.unsqueeze(1), dim=2)
@@ -108,23 +135,30 @@ def _log(cost, a, b, eps, n_iters, fi, tol):
                 previous = marginal
             if error is not None and error <= tol:
                 break
-    return torch.exp(log_u.unsqueeze(2) + log_k + log_v.unsqueeze(1))
+    return torch.exp(log_u.unsqueeze(2) + log_k + log_v.unsqueeze(1)), it + 1, _as_float(error)
 
 
-def _solve(cost, a, b, eps, n_iters, fi, tol, domain):
+def _solve(cost, a, b, eps, n_iters, fi, tol, domain, return_info):
     _validate(cost, a, b, eps, n_iters)
     if domain not in ("auto", "scaling", "log"):
         raise ValueError(f"sinkhorn: domain must be 'auto', 'scaling' or 'log', got {domain!r}")
+    tried_scaling = False
     if domain != "log":
         low, high, valid = _masked_range(cost, a, b)
         representable = bool(((high - low) / eps).max() <= _SCALING_RANGE.get(cost.dtype, 0.0))
         if domain == "scaling" or representable:
-            plan = _scaling(cost, a, b, eps, n_iters, fi, tol, low, valid)
-            if plan is not None:
-                return plan
+            solved = _scaling(cost, a, b, eps, n_iters, fi, tol, low, valid)
+            if solved is not None:
+                return _result(solved, "scaling", False, return_info)
             if domain == "scaling":
                 raise FloatingPointError(f"sinkhorn: scaling domain overflowed at eps={eps}; use the log domain")
-    return _log(cost, a, b, eps, n_iters, fi, tol)
+            tried_scaling = True
+    return _result(_log(cost, a, b, eps, n_iters, fi, tol), "log", tried_scaling, return_info)
+
+
+def _result(solved, domain, fell_back, return_info):
+    plan, iterations, error = solved
+    return (plan, SinkhornInfo(domain, fell_back, iterations, error)) if return_info else plan
 
 
 def sinkhorn(
@@ -135,14 +169,20 @@ def sinkhorn(
     n_iters: int,
     tol: float = 1e-6,
     domain: str = "auto",
-) -> torch.Tensor:
+    return_info: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, SinkhornInfo]:
     """Balanced entropic OT plans for a batch of problems.
 
     cost: (B, n, m); a: (B, n) and b: (B, m), each summing to 1 per problem, zeros marking padding.
     Returns T (B, n, m) with row sums a and column sums b. Stops when the row-marginal L1 error of
     every problem is ≤ tol (checked every 5 iterations; tol=0 disables) or after n_iters.
+
+    domain: "auto" (the scaling domain when (max C − min C)/ε over the unpadded entries of every
+    problem is ≤ 50 in float32 or ≤ 200 in float64, else — and for other dtypes — the log domain,
+    which is also the fallback should the scalings overflow), "scaling" (FloatingPointError if they
+    overflow) or "log". return_info: also return a :class:`SinkhornInfo`.
     """
-    return _solve(cost, a, b, eps, n_iters, 1.0, tol, domain)
+    return _solve(cost, a, b, eps, n_iters, 1.0, tol, domain, return_info)
 
 
 def semi_relaxed_sinkhorn(
@@ -154,16 +194,19 @@ def semi_relaxed_sinkhorn(
     n_iters: int,
     tol: float = 1e-6,
     domain: str = "auto",
-) -> torch.Tensor:
+    return_info: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, SinkhornInfo]:
     """Semi-relaxed entropic OT: row sums fixed to a, column sums pulled towards b by τ·KL.
 
     Equals POT's `sinkhorn_unbalanced(a, b, M, eps, reg_m=(inf, tau), reg_type="entropy")`.
     Small τ lets query tokens concentrate on the part of the passage they match; τ → ∞ recovers the
-    balanced problem.
+    balanced problem. Stops when the column marginal T^T 1 of every problem moved by ≤ tol (L1) since
+    the previous check (every 5 iterations; tol=0 disables) or after n_iters; `domain` and
+    `return_info` as in :func:`sinkhorn`.
     """
     if tau <= 0:
         raise ValueError(f"semi_relaxed_sinkhorn: tau must be > 0, got {tau}")
-    return _solve(cost, a, b, eps, n_iters, tau / (tau + eps), tol, domain)
+    return _solve(cost, a, b, eps, n_iters, tau / (tau + eps), tol, domain, return_info)
 
 
 def cosine_cost(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -174,7 +217,8 @@ def cosine_cost(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def uniform_marginal(mask: torch.Tensor) -> torch.Tensor:
-    """Uniform mass over the unmasked tokens of each row of a (B, n) mask; zero on masked tokens."""
+    """Uniform mass over the unmasked tokens of each row of a (B, n) mask; zero on masked tokens (and
+    on every token of an all-masked row). float64 for a float64 mask, float32 for any other."""
     mass = mask.to(torch.float64 if mask.dtype == torch.float64 else torch.float32)
     return mass / mass.sum(1, keepdim=True).clamp_min(1.0)
 
@@ -188,7 +232,8 @@ def optical_loss(
     n_iters: int,
     tau: float | None = None,
     tol: float = 1e-6,
-) -> torch.Tensor:
+    return_info: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, SinkhornInfo]:
     """OPTICAL's transport loss: the batch mean of <T, C>.
 
     student_tokens (B, n, d) and teacher_tokens (B, m, d) are token embeddings; the masks (B, n) and
@@ -199,14 +244,17 @@ def optical_loss(
     The gradient flows through C only: T is computed without autograd. By the envelope theorem,
     dOT_eps/dC = T*, so holding T fixed gives the exact gradient of the regularised transport cost
     while saving the memory and time of back-propagating through every Sinkhorn iteration.
+    `tol` is the solver's (:func:`sinkhorn`, :func:`semi_relaxed_sinkhorn`); return_info: also
+    return its :class:`SinkhornInfo`.
     """
     dtype = torch.float64 if student_tokens.dtype == torch.float64 else torch.float32
     cost = cosine_cost(student_tokens.to(dtype), teacher_tokens.to(dtype))
-    a = uniform_marginal(student_mask).to(dtype)
-    b = uniform_marginal(teacher_mask).to(dtype)
+    a = uniform_marginal(student_mask.to(dtype))  # masses in the tokens' precision, whatever the mask's dtype
+    b = uniform_marginal(teacher_mask.to(dtype))
     with torch.no_grad():
         if tau is None:
-            plan = sinkhorn(cost.detach(), a, b, eps, n_iters, tol=tol)
+            plan, info = sinkhorn(cost.detach(), a, b, eps, n_iters, tol=tol, return_info=True)
         else:
-            plan = semi_relaxed_sinkhorn(cost.detach(), a, b, eps, tau, n_iters, tol=tol)
-    return (plan * cost).sum(dim=(1, 2)).mean()
+            plan, info = semi_relaxed_sinkhorn(cost.detach(), a, b, eps, tau, n_iters, tol=tol, return_info=True)
+    loss = (plan * cost).sum(dim=(1, 2)).mean()
+    return (loss, info) if return_info else loss
