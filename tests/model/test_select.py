@@ -71,7 +71,7 @@ def test_dev_recall_equals_recall_at_50_of_the_search_path():
     states = encode_query_states(tokenizer, student, list(queries), list(queries.values()), 64, 8,
                                  state_settings(TEACHER, student, 64))
     dev = DevSet(queries, corpus, docids, qrels, states)
-    recall = dev.recall(student, dev.inputs(student, tokenizer, 64), 8, "mean")
+    recall = dev.recall(student, dev.inputs(student, tokenizer, state_settings(TEACHER, student, 64)), 8, "mean")
     qids = list(queries)
     found = search(build_flat_ip(corpus), encode_texts(tokenizer, teacher, [queries[q] for q in qids], 8, 64), qids,
                    docids, 50)

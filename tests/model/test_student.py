@@ -82,11 +82,12 @@ def test_query_states_round_trip_and_refuse_other_settings(tmp_path, teacher):
     settings = state_settings(TEACHER, student, 32)
     states = encode_query_states(tokenizer, student, list(queries), list(queries.values()), 32, 4, settings)
     states.save(tmp_path / "states.safetensors")
-    loaded = QueryStates.load(tmp_path / "states.safetensors", settings)
+    loaded = QueryStates.load(tmp_path / "states.safetensors")
+    loaded.check(settings)
     assert loaded.ids == states.ids and torch.equal(loaded.states, states.states)
     assert max(loaded.length(q) for q in loaded.ids) <= 32
-    with pytest.raises(InputError, match="query states computed with .*prefix_depth.: 5"):
-        QueryStates.load(tmp_path / "states.safetensors", {**settings, "prefix_depth": 4})
+    with pytest.raises(InputError, match="states.safetensors: computed with .*prefix_depth.: 5"):
+        loaded.check({**settings, "prefix_depth": 4})
     with pytest.raises(KeyError, match="no cached prefix states"):
         loaded.batch(["unknown"], "cpu")
 

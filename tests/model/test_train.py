@@ -27,7 +27,7 @@ from swimscale.model import (
     train_student,
     transport_kind,
 )
-from swimscale.model._train import accumulate_gradients
+from swimscale.model._train import BatchStream, accumulate_gradients
 from tests.model.bible import TEACHER, dev_parts, records
 
 CHEAP = {"trainable_layers": 1, "freeze_embeddings": True, "dropout": 0.0}
@@ -57,7 +57,7 @@ def dev(teacher):
 
 
 def dev_recall(student, dev, tokenizer):
-    return dev.recall(student, dev.inputs(student, tokenizer, 64), 8, "mean")
+    return dev.recall(student, dev.inputs(student, tokenizer, state_settings(TEACHER, student, 64)), 8, "mean")
 
 
 def same_weights(m1, m2):
@@ -202,3 +202,22 @@ def test_semi_relaxed_training_on_passages(teacher):
     assert log["transport"] == "semi_relaxed" and all(p["ot_loss"] > 0 for p in log["parts"])
     with pytest.raises(ValueError, match="1 of 5 records have 'query_en'"):
         transport_kind(records(1) + passages[1:])
+
+
+def test_length_grouped_batches_cover_every_pair_once_per_pass_with_less_padding():
+    lengths = [int(x) for x in torch.randint(5, 100, (200,), generator=torch.Generator().manual_seed(0))]
+
+    def one_pass(group):
+        stream = BatchStream(200, 8, seed=4, lengths=lengths, group=group)
+        return [stream.next() for _ in range(25)]
+
+    def padding(batches):
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
+
+    for group in (0, 5):
+        batches = one_pass(group)
+        assert sorted(i for b in batches for i in b) == list(range(200))  # a pass sees each pair once
+    assert padding(one_pass(5)) < 0.3 * padding(one_pass(0))
+    flat = [i for b in one_pass(5) for i in b]
+    assert flat == BatchStream(200, 8, seed=4, lengths=lengths, group=5).one_pass()  # seeded:
+    assert flat != BatchStream(200, 8, seed=5, lengths=lengths, group=5).one_pass()  # the seed decides

@@ -1,10 +1,36 @@
+# Search and evaluation in one job per (test benchmark, student), and per (test benchmark, language) for
+# the untrained student (N = 0): queries encoded as in training (train.max_length; cached prefix states
+# when the student has a frozen prefix), exact search of the collection's index, the run file, then its
+# metrics (per query and mean) from the run file as written.
+
+
+def search_inputs(wildcards):
+    collection = collection_of(wildcards.benchmark)
+    return {
+        **benchmark_queries(wildcards.benchmark),
+        "index": f"{RESULTS}/index/{TEACHER}/{collection}/flat_ip.faiss",
+        "docids": collection_encoding(wildcards.benchmark)["docids"],
+    }
+
+
+SEARCH_PARAMS = dict(
+    teacher=config["teacher"]["model"],
+    pooling=config["teacher"]["pooling"],
+    trainable_layers=config["train"]["trainable_layers"],
+    freeze_embeddings=config["train"]["freeze_embeddings"],
+    max_length=config["train"]["max_length"],
+    batch_size=config["teacher"]["batch_size"],
+    k=config["search"]["k"],
+)
+
+
 rule search_zero_shot:
     input:
-        queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
-        index=f"{RESULTS}/index/{TEACHER}/{{benchmark}}/flat_ip.faiss",
-        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+        unpack(search_inputs),
     output:
-        f"{RESULTS}/search/{{benchmark}}/{{language}}/zero_shot.trec",
+        run=f"{RESULTS}/search/{{benchmark}}/{{language}}/zero_shot.trec",
+        metrics=f"{RESULTS}/evaluate/{{benchmark}}/{{language}}/zero_shot.json",
+        per_query=f"{RESULTS}/evaluate/{{benchmark}}/{{language}}/zero_shot.per_query.tsv",
     log:
         f"{RESULTS}/logs/search/{{benchmark}}/{{language}}/zero_shot.log",
     benchmark:
@@ -15,11 +41,7 @@ rule search_zero_shot:
     resources:
         mem_mb=4000,
     params:
-        teacher=config["teacher"]["model"],
-        pooling=config["teacher"]["pooling"],
-        max_length=config["teacher"]["max_length"],
-        batch_size=config["teacher"]["batch_size"],
-        k=config["search"]["k"],
+        **SEARCH_PARAMS,
         tag="zero_shot",
     script:
         "../scripts/search.py"
@@ -27,12 +49,12 @@ rule search_zero_shot:
 
 rule search_student:
     input:
-        queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
-        index=f"{RESULTS}/index/{TEACHER}/{{benchmark}}/flat_ip.faiss",
-        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+        unpack(search_inputs),
         student=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors",
     output:
-        f"{RESULTS}/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.trec",
+        run=f"{RESULTS}/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.trec",
+        metrics=f"{RESULTS}/evaluate/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.json",
+        per_query=f"{RESULTS}/evaluate/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.per_query.tsv",
     log:
         f"{RESULTS}/logs/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
     benchmark:
@@ -43,11 +65,7 @@ rule search_student:
     resources:
         mem_mb=4000,
     params:
-        teacher=config["teacher"]["model"],
-        pooling=config["teacher"]["pooling"],
-        max_length=config["teacher"]["max_length"],
-        batch_size=config["teacher"]["batch_size"],
-        k=config["search"]["k"],
+        **SEARCH_PARAMS,
         tag=lambda wc: f"{wc.method}_seed{wc.seed}_n{wc.size}",
     script:
         "../scripts/search.py"

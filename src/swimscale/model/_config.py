@@ -36,6 +36,7 @@ class TrainConfig:
     eval_every: int  # updates between dev evaluations
     patience: int  # converged: dev evaluations without improvement before the run stops
     batch_size: int
+    group_by_length: int  # batches per length-sorted chunk (0: random batches)
     max_length: int  # token limit of the queries, in training and at search
     lr: float
     weight_decay: float

@@ -47,9 +47,17 @@ class QueryStates:
     (float32; special tokens included, flagged), with offsets. `settings`: what the states depend on."""
 
     def __init__(self, ids: list[str], states: torch.Tensor, offsets: torch.Tensor, special: torch.Tensor,
-                 settings: dict):
+                 settings: dict, source: Path | None = None):
         self.ids, self.states, self.offsets, self.special, self.settings = ids, states, offsets, special, settings
+        self.source = source  # the file they were read from, if any
         self.index = {query_id: i for i, query_id in enumerate(ids)}
+
+    def check(self, expected: dict) -> None:
+        """Refuses states computed with other settings than `expected` (teacher, prefix depth, max_length)."""
+        if self.settings != expected:
+            where = self.source or "query states"
+            raise InputError(f"{where}: computed with {self.settings}, but this student needs {expected}; "
+                             "delete the file so that the query_states rule recomputes it")
 
     def length(self, query_id: str) -> int:
         row = self.index[query_id]
@@ -78,16 +86,13 @@ class QueryStates:
         save_file(tensors, str(path), metadata={"ids": json.dumps(self.ids), "settings": json.dumps(self.settings)})
 
     @classmethod
-    def load(cls, path: Path, expected: dict) -> QueryStates:
-        """Refuses states computed with other settings than `expected` (teacher, prefix depth, max_length)."""
+    def load(cls, path: Path) -> QueryStates:
+        """The states of a file written by :meth:`save` (check them with :meth:`check` before use)."""
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata()
-            settings = json.loads(metadata["settings"])
-            if settings != expected:
-                raise InputError(f"{path}: query states computed with {settings}, but this run needs {expected}; "
-                                 "delete the file so that the query_states rule recomputes it")
             tensors = {name: handle.get_tensor(name) for name in ("states", "offsets", "special")}
-        return cls(json.loads(metadata["ids"]), tensors["states"], tensors["offsets"], tensors["special"], settings)
+        return cls(json.loads(metadata["ids"]), tensors["states"], tensors["offsets"], tensors["special"],
+                   json.loads(metadata["settings"]), Path(path))
 
 
 def state_settings(teacher_spec: str, student: StudentModel, max_length: int) -> dict:

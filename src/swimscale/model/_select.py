@@ -39,13 +39,15 @@ class DevSet:
         self.qids = sorted(self.queries)
         self._corpus = torch.from_numpy(np.ascontiguousarray(self.corpus, dtype=np.float32))
 
-    def inputs(self, student: StudentModel, tokenizer, max_length: int) -> TextQueries | QueryStates:
-        """How `student` reads the dev queries: the cached prefix states, or token ids."""
+    def inputs(self, student: StudentModel, tokenizer, settings: dict) -> TextQueries | QueryStates:
+        """How `student` reads the dev queries: their cached prefix states (checked against the
+        student's `settings`, :func:`swimscale.model.state_settings`), or token ids."""
         if student.cached:
             if self.states is None:
                 raise ValueError("a student with a frozen prefix reads the dev queries' cached states; none given")
+            self.states.check(settings)
             return self.states
-        return TextQueries(tokenizer, max_length, self.queries)
+        return TextQueries(tokenizer, settings["max_length"], self.queries)
 
     def recall(self, student: StudentModel, inputs: TextQueries | QueryStates, batch_size: int, pooling: str) -> float:
         """Mean Recall@50 of `student` over the judged dev queries (exact inner-product search)."""

@@ -46,16 +46,35 @@ from swimscale.model.losses import METHODS, TrainingBatch, TrainingLoss
 
 class BatchStream:
     """Endless batches of indices: a fresh seeded permutation every pass over the sample. Its state
-    (generator + pending indices) is part of a checkpoint, so a resumed run sees the same batches."""
+    (generator + pending indices) is part of a checkpoint, so a resumed run sees the same batches.
 
-    def __init__(self, n: int, batch_size: int, seed: int):
-        self.n, self.batch_size = n, batch_size
+    With `group` > 1 (``train.group_by_length``) each pass's permutation is cut into chunks of `group`
+    batches, each chunk is sorted by query length and cut into batches, and the pass's batches are
+    shuffled: a batch then holds queries of similar length, which cuts the padding (and the time) of
+    an update — 1.75× on the Bible queries at max_length 96 — at the price of less random batches (a
+    sample smaller than a chunk is always cut into the same batches, in a new order every pass).
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, lengths: list[int] | None = None, group: int = 0):
+        self.n, self.batch_size, self.lengths, self.group = n, batch_size, lengths, group
         self.generator = torch.Generator().manual_seed(seed)
         self.pending: list[int] = []
 
+    def one_pass(self) -> list[int]:
+        order = torch.randperm(self.n, generator=self.generator).tolist()
+        if self.group <= 1 or self.lengths is None:
+            return order
+        chunk = self.batch_size * self.group
+        batches = []
+        for start in range(0, self.n, chunk):
+            by_length = sorted(order[start : start + chunk], key=lambda i: self.lengths[i])
+            batches += [by_length[k : k + self.batch_size] for k in range(0, len(by_length), self.batch_size)]
+        shuffled = torch.randperm(len(batches), generator=self.generator).tolist()
+        return [i for b in shuffled for i in batches[b]]
+
     def next(self) -> list[int]:
         while len(self.pending) < self.batch_size:
-            self.pending += torch.randperm(self.n, generator=self.generator).tolist()
+            self.pending += self.one_pass()
         batch, self.pending = self.pending[: self.batch_size], self.pending[self.batch_size :]
         return batch
 
@@ -119,12 +138,13 @@ class _Training:
         settings = state_settings(teacher_spec, self.student, cfg.max_length)
         queries = query_inputs(tokenizer, self.student, [r["_id"] for r in records], [r["query"] for r in records],
                                cfg.max_length, encode_batch_size, settings)
-        self.dev_inputs = dev.inputs(self.student, tokenizer, cfg.max_length) if dev is not None else None
+        self.dev_inputs = dev.inputs(self.student, tokenizer, settings) if dev is not None else None
         self.encode_batch_size = encode_batch_size
         self.optimiser = torch.optim.AdamW(self.student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.batch_size = min(cfg.batch_size, len(records))
         self.micro = max(1, min(micro_batch_size or self.batch_size, self.batch_size))
-        self.stream = BatchStream(len(records), self.batch_size, cfg.seed)
+        lengths = [queries.length(r["_id"]) for r in records]
+        self.stream = BatchStream(len(records), self.batch_size, cfg.seed, lengths, cfg.group_by_length)
         self.encoder = StudentEncoder(self.student, queries, cfg.pooling, autocast_for(self.device))
         self.selection = Selection(cfg.budget, cfg.max_steps, cfg.min_steps, cfg.eval_every, cfg.patience,
                                    evaluates=dev is not None)
