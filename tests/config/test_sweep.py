@@ -8,23 +8,26 @@ from swimscale.errors import InputError
 
 @pytest.fixture
 def two_languages(tiny_config):
-    """ny (Bible, global sizes 0/32/64) and yo (SWIM-IR, own sizes 0/16), a benchmark each, and a third
-    benchmark in yo's language that ny's students are evaluated on too; two methods, two seeds."""
+    """ny (Bible, global sizes 0/32/64, a test and a dev benchmark) and yo (SWIM-IR, own sizes 0/16), and
+    a third benchmark in yo's language that ny's students are evaluated on too, searching a collection
+    named in the config; two methods, two seeds."""
     config = {**tiny_config, "languages": ["ny", "yo"], "seeds": [0, 1], "methods": ["optical", "contrastive"]}
     config["pools"] = {**tiny_config["pools"], "yo": {"source": "swimir_hf", "sizes": [16, 0]}}
     config["benchmarks"] = {
         **tiny_config["benchmarks"],
         "yo-local": {"source": "trec", "language": "yo", "queries": "q", "corpus": "c", "qrels": "r"},
         "yo-shared": {"source": "trec", "language": "yo", "pools": ["ny", "yo"], "queries": "q", "corpus": "c",
-                      "qrels": "r"},
+                      "qrels": "r", "collection": "yo-docs"},
     }
     return validated(config)
 
 
 def test_benchmarks_and_sizes_per_language(two_languages):
     sweep = Sweep(two_languages)
-    assert sweep.benchmarks_of("ny") == ["bible-ny-en", "yo-shared"]
+    assert sweep.benchmarks_of("ny") == sweep.test_benchmarks_of("ny") == ["bible-ny-en", "yo-shared"]
     assert sweep.benchmarks_of("yo") == ["yo-local", "yo-shared"]
+    assert sweep.dev_benchmarks_of("ny") == ["bible-ny-en-dev"] and sweep.dev_benchmarks_of("yo") == []
+    assert sweep.evaluated_on("ny") == ["bible-ny-en", "bible-ny-en-dev", "yo-shared"]
     assert sweep.pool_sizes("ny") == [0, 32, 64] and sweep.pool_sizes("yo") == [0, 16]
     assert sweep.trained_sizes("yo") == [16] and sweep.trained_sizes() == [32, 64]
 
@@ -32,13 +35,28 @@ def test_benchmarks_and_sizes_per_language(two_languages):
 def test_which_prepare_rule_makes_what(two_languages):
     sweep = Sweep(two_languages)
     assert sweep.pools_prepared_by("prepare_bible") == ["ny"] and sweep.pools_prepared_by("prepare_pool") == ["yo"]
-    assert sweep.benchmarks_prepared_by("prepare_bible") == ["bible-ny-en"]
+    assert sweep.benchmarks_prepared_by("prepare_bible") == ["bible-ny-en", "bible-ny-en-dev"]
     assert sweep.benchmarks_prepared_by("prepare_benchmark") == ["yo-local", "yo-shared"]
+    assert sweep.collections_prepared_by("prepare_bible") == ["bible-ny-en", "bible-ny-en-dev"]
+    assert sweep.collections_prepared_by("prepare_collection") == ["yo-local", "yo-docs"]
+
+
+def test_collections_and_the_files_rules_ask_for(two_languages):
+    sweep = Sweep(two_languages)
+    assert sweep.collections() == {"bible-ny-en": ["bible-ny-en"], "bible-ny-en-dev": ["bible-ny-en-dev"],
+                                   "yo-local": ["yo-local"], "yo-docs": ["yo-shared"]}
+    assert sweep.collection_of("yo-shared") == "yo-docs" and sweep.collection_of("bible-ny-en-dev") == "bible-ny-en-dev"
+    assert sweep.benchmark_files("bible-ny-en-dev") == {"queries": "results/prepare/benchmarks/bible-ny-en-dev/queries.tsv",
+                                                        "qrels": "results/prepare/benchmarks/bible-ny-en-dev/qrels.txt"}
+    assert sweep.collection_files("yo-docs") == {"corpus": "results/prepare/collections/yo-docs/corpus.jsonl"}
+    assert sweep.benchmark_manifest("yo-local") == "results/prepare/manifests/benchmark-yo-local.json"
+    assert sweep.collection_manifest("yo-docs") == "results/prepare/manifests/collection-yo-docs.json"
+    assert list(sweep.members_of("yo-docs")) == ["yo-shared"]
 
 
 def test_points_cover_the_sweep_and_share_the_zero_shot_run(two_languages):
     points = Sweep(two_languages).points()
-    # ny: 2 benchmarks x 2 methods x 3 sizes x 2 seeds; yo: 2 x 2 x 2 x 2.
+    # ny: 2 test benchmarks x 2 methods x 3 sizes x 2 seeds; yo: 2 x 2 x 2 x 2. No dev benchmark is a point.
     assert len(points) == 24 + 16
     assert len({(p["language"], p["benchmark"], p["method"], p["size"], p["seed"]) for p in points}) == len(points)
     zero = [p for p in points if p["language"] == "ny" and p["benchmark"] == "yo-shared" and p["size"] == 0]

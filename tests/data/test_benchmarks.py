@@ -1,6 +1,7 @@
 """Benchmark loaders on fixtures in the real formats: the XTREME-UP JSONL release (read from disk and
 downloaded from a file:// URL as a .tgz), CLIRMatrix through ir_datasets' own classes with only the
-download layer pre-staged, and local TREC-style files."""
+download layer pre-staged, and local TREC-style files; each benchmark written against its collection,
+which benchmarks sharing it prepare once."""
 
 import gzip
 import json
@@ -37,7 +38,6 @@ def xtreme_up_release(root, languages=("bho", "as"), n_queries=4, n_index=12):
     question; id = the gold passage) and `retrieval_cross_lang/index.jsonl` (id, title, context)."""
     task = root / "xtreme_up_v1.1" / "retrieval_cross_lang"
     index = [{"id": f"p{i}", "title": f"Article {i}", "context": f"English passage {i}."} for i in range(n_index)]
-    index.append(dict(index[0]))  # v1.0 had duplicates in the index: the first copy is kept
     write_lines(task / "index.jsonl", index)
     for split in ("train", "validation", "test"):
         for lang in languages:
@@ -50,32 +50,73 @@ def xtreme_up_release(root, languages=("bho", "as"), n_queries=4, n_index=12):
 
 
 def out_paths(tmp_path, name="b"):
-    base = tmp_path / "out" / name
-    return data.BenchmarkFiles(queries=base / "queries.tsv", corpus=base / "corpus.jsonl", qrels=base / "qrels.txt",
+    base = tmp_path / "out" / "benchmarks" / name
+    return data.BenchmarkFiles(queries=base / "queries.tsv", qrels=base / "qrels.txt",
                                manifest=tmp_path / "out" / f"benchmark-{name}.json")
 
 
-def read_back(paths):
+def collection_paths(tmp_path, collection):
+    return data.CollectionFiles(corpus=tmp_path / "out" / "collections" / collection / "corpus.jsonl",
+                                manifest=tmp_path / "out" / f"collection-{collection}.json")
+
+
+def prepare(tmp_path, name, bench, data_dir, members=None):
+    """The two jobs as the rules run them: the benchmark's collection (for all its `members`), then the
+    benchmark against it. Returns (collection manifest, benchmark manifest, benchmark files, corpus)."""
+    members = members or {name: bench}
+    collection = benchmarks.collection_of(name, bench)
+    corpus = collection_paths(tmp_path, collection)
+    collection_manifest = benchmarks.prepare_collection(collection, members, corpus, data_dir)
+    files = out_paths(tmp_path, name)
+    manifest = benchmarks.prepare_benchmark(name, bench, corpus.corpus, files, data_dir)
+    return collection_manifest, manifest, files, corpus.corpus
+
+
+def read_back(paths, corpus):
     queries = data.read_queries(paths.queries)
-    docids, texts = data.read_corpus(paths.corpus)
+    docids, texts = data.read_corpus(corpus)
     qrels = metrics.read_qrels(paths.qrels)
     return queries, docids, texts, qrels
 
 
 def test_xtreme_up_from_the_extracted_release(tmp_path):
     release = xtreme_up_release(tmp_path / "release")
-    paths = out_paths(tmp_path)
-    manifest = benchmarks.prepare_xtreme_up("xtreme-up-bho", entry("xtreme_up", "bho", path=str(release)), paths,
-                                            tmp_path / "data")
-    queries, docids, texts, qrels = read_back(paths)
+    bench = entry("xtreme_up", "bho", path=str(release))
+    collection, manifest, paths, corpus = prepare(tmp_path, "xtreme-up-bho", bench, tmp_path / "data")
+    queries, docids, texts, qrels = read_back(paths, corpus)
     assert list(queries) == [f"bho-test-{n:06d}" for n in range(1, 6)]  # line numbers: queries may share a passage
     assert queries["bho-test-000001"] == "bho test question 0?"
     assert qrels["bho-test-000001"] == {"p0": 1} and qrels["bho-test-000005"] == {"p0": 1}
     assert docids == [f"p{i}" for i in range(12)] and texts[3] == "Article 3. English passage 3."
-    assert manifest["counts"]["duplicate_docids"] == 1 and manifest["counts"]["queries"] == 5
+    assert corpus == tmp_path / "out" / "collections" / "xtreme-up" / "corpus.jsonl"  # one index, one collection
+    assert collection["members"] == ["xtreme-up-bho"] and collection["counts"]["corpus_documents"] == 12
+    assert manifest["counts"]["queries"] == 5 and manifest["counts"]["queries_read"] == 5
     assert manifest["split"] == "test" and manifest["files"][str(paths.qrels)] == data.sha256_of(paths.qrels)
-    assert list(manifest)[:3] == ["source", "benchmark", "language"] and manifest["source"] == "xtreme_up"
+    task = release / "xtreme_up_v1.1" / "retrieval_cross_lang"
+    assert manifest["inputs"] == {str(task / "test" / "bho.jsonl"): data.sha256_of(task / "test" / "bho.jsonl")}
+    assert collection["inputs"] == {str(task / "index.jsonl"): data.sha256_of(task / "index.jsonl")}
+    assert list(manifest)[:5] == ["source", "benchmark", "language", "role", "collection"]
+    assert manifest["role"] == "test" and manifest["collection"] == "xtreme-up"
     assert not (tmp_path / "data").exists()  # read from `path`: nothing downloaded
+
+
+def test_languages_and_splits_share_one_collection(tmp_path):
+    """bho test, bho validation (a dev benchmark) and as test search one corpus, written once."""
+    release = xtreme_up_release(tmp_path / "release")
+    members = {
+        "xtreme-up-bho": entry("xtreme_up", "bho", path=str(release)),
+        "xtreme-up-bho-dev": entry("xtreme_up", "bho", path=str(release), split="validation", role="dev"),
+        "xtreme-up-as": entry("xtreme_up", "as", path=str(release)),
+    }
+    assert {benchmarks.collection_of(n, b) for n, b in members.items()} == {"xtreme-up"}
+    corpus = collection_paths(tmp_path, "xtreme-up")
+    manifest = benchmarks.prepare_collection("xtreme-up", members, corpus, tmp_path / "data")
+    assert manifest["members"] == sorted(members)
+    for name, bench in members.items():
+        written = benchmarks.prepare_benchmark(name, bench, corpus.corpus, out_paths(tmp_path, name), tmp_path / "data")
+        assert written["collection"] == "xtreme-up" and written["role"] == bench["role"]
+    assert data.read_queries(out_paths(tmp_path, "xtreme-up-bho-dev").queries)["bho-validation-000002"] == (
+        "bho validation question 1?")
 
 
 def test_xtreme_up_downloads_the_tgz_once_into_data_dir(tmp_path):
@@ -86,21 +127,18 @@ def test_xtreme_up_downloads_the_tgz_once_into_data_dir(tmp_path):
         write_lines(tmp_path / "other" / "ner.jsonl", [{"x": 1}])
         tar.add(tmp_path / "other", arcname="xtreme_up_v1.1/ner")  # other tasks are not extracted
     data_dir = tmp_path / "data"
-    paths = out_paths(tmp_path)
-    benchmarks.prepare_xtreme_up("x", entry("xtreme_up", "as", split="validation", url=archive.as_uri()), paths, data_dir)
+    prepare(tmp_path, "x", entry("xtreme_up", "as", split="validation", url=archive.as_uri()), data_dir)
     task = data_dir / "xtreme-up" / "xtreme_up_v1.1" / "retrieval_cross_lang"
     assert (task / "validation" / "as.jsonl").is_file() and not (data_dir / "xtreme-up" / "xtreme_up_v1.1" / "ner").exists()
     archive.unlink()  # the second benchmark finds the extracted release: no download
-    again = out_paths(tmp_path, "c")
-    benchmarks.prepare_xtreme_up("y", entry("xtreme_up", "bho", url=archive.as_uri()), again, data_dir)
+    _, _, again, _ = prepare(tmp_path, "y", entry("xtreme_up", "bho", url=archive.as_uri()), data_dir)
     assert data.read_queries(again.queries)["bho-test-000002"] == "bho test question 1?"
 
 
 def test_xtreme_up_offline_says_what_to_download_and_where(tmp_path):
     url = (tmp_path / "missing.tgz").as_uri()
     with pytest.raises(data.DataMissingError) as err:
-        benchmarks.prepare_xtreme_up("xtreme-up-bho", entry("xtreme_up", "bho", url=url), out_paths(tmp_path),
-                                     tmp_path / "data")
+        prepare(tmp_path, "xtreme-up-bho", entry("xtreme_up", "bho", url=url), tmp_path / "data")
     message = str(err.value)
     assert f"downloads {url} itself" in message and "benchmarks.xtreme-up-bho.path" in message
     assert f"{tmp_path / 'data' / 'xtreme-up'}/xtreme_up_v1.1/retrieval_cross_lang/test/bho.jsonl" in message
@@ -111,113 +149,153 @@ def test_xtreme_up_bad_line_names_file_and_line(tmp_path):
     bad = release / "xtreme_up_v1.1" / "retrieval_cross_lang" / "test" / "bho.jsonl"
     bad.write_text(bad.read_text() + '{"id": "p1", "title": "t"}\n')
     with pytest.raises(ValueError, match=rf"{bad}: line 6: missing field\(s\) question"):
-        benchmarks.prepare_xtreme_up("b", entry("xtreme_up", "bho", path=str(release)), out_paths(tmp_path), tmp_path)
+        prepare(tmp_path, "b", entry("xtreme_up", "bho", path=str(release)), tmp_path)
+
+
+def test_duplicate_document_ids_stop_unless_dropped(tmp_path):
+    """XTREME-UP v1.0's index repeated some passages: a repeated id stops, naming both lines; with
+    on_bad_judgement: drop the first copy is kept, counted."""
+    release = xtreme_up_release(tmp_path / "release")
+    index = release / "xtreme_up_v1.1" / "retrieval_cross_lang" / "index.jsonl"
+    index.write_text(index.read_text() + json.dumps({"id": "p0", "title": "Again", "context": "Other text."}) + "\n")
+    with pytest.raises(ValueError, match=rf"{index}: line 13: duplicate document id 'p0' \(first at {index}: line 1\)"):
+        prepare(tmp_path, "b", entry("xtreme_up", "bho", path=str(release)), tmp_path)
+    collection, *_ = prepare(tmp_path, "b", entry("xtreme_up", "bho", path=str(release), on_bad_judgement="drop"),
+                             tmp_path)
+    assert collection["counts"]["duplicate_docids"] == 1 and collection["counts"]["corpus_documents"] == 12
 
 
 def test_corpus_subset_keeps_judged_documents_and_is_seeded(tmp_path):
-    queries = [("q1", "first", "q:1"), ("q2", "second", "q:2"), ("q3", "no relevant", "q:3")]
-    qrels = [("q1", "d1", 2, "r:1"), ("q1", "d7", 0, "r:2"), ("q2", "d3", 1, "r:3"), ("q2", "gone", 1, "r:4"),
-             ("q3", "d4", 0, "r:5")]
-
     def docs():
         return ((f"d{i}", "", f"doc {i}", f"d:{i}") for i in range(50))
 
-    paths = out_paths(tmp_path)
-    counts = benchmarks.write_benchmark(iter(queries), iter(qrels), docs, paths, corpus_size=10, max_queries=None,
-                                        seed=4)
-    queries_out, docids, _, qrels_out = read_back(paths)
-    assert list(queries_out) == ["q1", "q2"]  # q3 has no relevant document
+    judged = {"d1", "d7", "d3", "gone"}
+    paths = collection_paths(tmp_path, "c")
+    counts = benchmarks.write_collection(benchmarks.Documents(docs), judged, paths, corpus_size=10, seed=4,
+                                         on_duplicate="stop")
+    docids, _ = data.read_corpus(paths.corpus)
     assert {"d1", "d7", "d3"} <= set(docids) and len(docids) == 10
     assert docids == sorted(docids, key=lambda d: int(d[1:]))  # source order
-    assert qrels_out == {"q1": {"d1": 2, "d7": 0}, "q2": {"d3": 1}}
-    assert counts["judged_documents_missing"] == 1 and counts["queries_without_relevant"] == 1
-    again = out_paths(tmp_path, "again")
-    benchmarks.write_benchmark(iter(queries), iter(qrels), docs, again, corpus_size=10, max_queries=None, seed=4)
+    assert counts["judged_documents_missing"] == 1 and counts["sampled_documents"] == 7
+    again = collection_paths(tmp_path, "again")
+    benchmarks.write_collection(benchmarks.Documents(docs), judged, again, corpus_size=10, seed=4, on_duplicate="stop")
     assert again.corpus.read_bytes() == paths.corpus.read_bytes()
+    other_seed = collection_paths(tmp_path, "other")
+    benchmarks.write_collection(benchmarks.Documents(docs), judged, other_seed, corpus_size=10, seed=5, on_duplicate="stop")
+    assert other_seed.corpus.read_bytes() != paths.corpus.read_bytes()
+
+
+def trec_files(root, queries="q1\tmbwa ili kuti?\nq2\tkodi\n", qrels="q1 0 d1 1\nq2 0 d2 3\n", corpus=None):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "q.tsv").write_text(queries, encoding="utf-8")
+    write_lines(root / "c.jsonl", corpus or [{"docid": "d1", "title": "Dog", "text": "A dog."}, {"docid": "d2", "text": "Cat."}])
+    (root / "qrels.txt").write_text(qrels, encoding="utf-8")
+    return {"queries": str(root / "q.tsv"), "corpus": str(root / "c.jsonl"), "qrels": str(root / "qrels.txt")}
 
 
 def test_trec_files(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "q.tsv").write_text("q1\tmbwa ili kuti?\nq2\tkodi\n")
-    write_lines(src / "c.jsonl", [{"docid": "d1", "title": "Dog", "text": "A dog."}, {"docid": "d2", "text": "Cat."}])
-    (src / "qrels.txt").write_text("q1 0 d1 1\nq2 0 d2 3\n")
-    paths = out_paths(tmp_path)
-    bench = entry("trec", "sw", queries=str(src / "q.tsv"), corpus=str(src / "c.jsonl"), qrels=str(src / "qrels.txt"))
-    manifest = benchmarks.prepare_trec("t", bench, paths, tmp_path)
-    queries, docids, texts, qrels = read_back(paths)
+    bench = entry("trec", "sw", **trec_files(tmp_path / "src"))
+    collection, manifest, paths, corpus = prepare(tmp_path, "t", bench, tmp_path)
+    queries, docids, texts, qrels = read_back(paths, corpus)
     assert queries == {"q1": "mbwa ili kuti?", "q2": "kodi"} and texts == ["Dog. A dog.", "Cat."]
     assert qrels == {"q1": {"d1": 1}, "q2": {"d2": 3}} and manifest["counts"]["corpus_documents"] == 2
-    (src / "qrels.txt").write_text("q1 0 d1 1\nq2 d2 3\n")
-    with pytest.raises(ValueError, match=rf"{src / 'qrels.txt'}: line 2: expected 'qid 0 docid relevance'"):
-        benchmarks.prepare_trec("t", bench, paths, tmp_path)
+    assert set(manifest["inputs"]) == {bench["queries"], bench["qrels"]} and set(collection["inputs"]) == {bench["corpus"]}
+    Path(bench["qrels"]).write_text("q1 0 d1 1\nq2 d2 3\n")
+    with pytest.raises(ValueError, match=rf"{bench['qrels']}: line 2: expected 'qid 0 docid relevance'"):
+        prepare(tmp_path, "t", bench, tmp_path)
     with pytest.raises(data.DataMissingError, match="benchmarks.t.corpus"):
-        benchmarks.prepare_trec("t", {**bench, "corpus": str(src / "none.jsonl")}, paths, tmp_path)
+        prepare(tmp_path, "t", {**bench, "corpus": str(tmp_path / "none.jsonl")}, tmp_path)
 
 
-def clirmatrix_home(home):
+def clirmatrix_home(home, splits=("test1",)):
     """ir_datasets' CLIRMatrix files where its downloader caches them: the download index
-    (`clirmatrix_downloads.json.gz`), the English documents (TSV) and one query file (JSONL with
-    src_id, src_query, tgt_results) — so its own loaders run and nothing is fetched."""
+    (`clirmatrix_downloads.json.gz`), the English documents (TSV) and one query file per split (JSONL
+    with src_id, src_query, tgt_results) — so its own loaders run and nothing is fetched."""
     base = home / "clirmatrix"
     base.mkdir(parents=True)
+    queries = {f"queries/yo_en/{split}": {"url": f"https://unreachable.invalid/yo_en.{split}.jsonl.gz",
+                                          "cache_path": f"bi139-base/yo_en.{split}.jsonl.gz"} for split in splits}
     index = {
         "clirmatrix_docs": {"docs/en": {"url": "https://unreachable.invalid/en.tsv.gz", "cache_path": "docs/en.tsv.gz"}},
-        "clirmatrix_bi139_base": {"queries/yo_en/test1": {"url": "https://unreachable.invalid/yo_en.jsonl.gz",
-                                                           "cache_path": "bi139-base/yo_en.test1.jsonl.gz"}},
+        "clirmatrix_bi139_base": queries,
     }
     with gzip.open(base / "clirmatrix_downloads.json.gz", "wt") as handle:
         json.dump(index, handle)
     (base / "docs").mkdir()
     with gzip.open(base / "docs" / "en.tsv.gz", "wt", encoding="utf-8") as handle:
-        for i in range(30):
+        for i in range(40):
             handle.write(f"{1000 + i}\tEnglish Wikipedia passage {i} .\n")
     (base / "bi139-base").mkdir()
-    with gzip.open(base / "bi139-base" / "yo_en.test1.jsonl.gz", "wt", encoding="utf-8") as handle:
-        for q in range(3):
-            results = [[str(1000 + q), 6], [str(1010 + q), 2], [str(1020 + q), 0]]
-            handle.write(json.dumps({"src_id": f"yo{q}", "src_query": f"ìbéèrè {q}", "tgt_results": results},
-                                    ensure_ascii=False) + "\n")
+    for offset, split in enumerate(splits):
+        with gzip.open(base / "bi139-base" / f"yo_en.{split}.jsonl.gz", "wt", encoding="utf-8") as handle:
+            for q in range(3):
+                d = 1000 + 3 * offset + q
+                results = [[str(d), 6], [str(d + 10), 2], [str(d + 20), 0]]
+                handle.write(json.dumps({"src_id": f"yo{offset}{q}", "src_query": f"ìbéèrè {offset} {q}",
+                                         "tgt_results": results}, ensure_ascii=False) + "\n")
 
 
-def run_ir_datasets(tmp_path, home, corpus_size):
+IR_DATASETS_JOBS = (
+    "import json, sys; from swimscale import data\nfrom swimscale.data import benchmarks\n"
+    "members, data_dir, out = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+    "corpus = data.CollectionFiles.at(out + '/corpus.jsonl', out + '/collection.json')\n"
+    "try:\n"
+    "    c = benchmarks.prepare_collection('clirmatrix-en', members, corpus, data_dir)\n"
+    "    m = {n: benchmarks.prepare_benchmark(n, b, corpus.corpus, data.BenchmarkFiles.at(\n"
+    "        f'{out}/{n}/queries.tsv', f'{out}/{n}/qrels.txt', f'{out}/{n}.json'), data_dir) for n, b in members.items()}\n"
+    "    print(json.dumps({'collection': c, 'benchmarks': m}))\n"
+    "except data.DataMissingError as err:\n"
+    "    raise SystemExit(str(err))\n"
+)
+
+
+def run_ir_datasets(tmp_path, home, members):
     """In a subprocess: ir_datasets reads IR_DATASETS_HOME once, when it is imported."""
-    paths = {k: str(v) for k, v in vars(out_paths(tmp_path)).items()}
-    bench = entry("ir_datasets", "yo", id="clirmatrix/en/bi139-base/yo/test1", corpus_size=corpus_size)
-    code = (
-        "import json, sys; from pathlib import Path; from swimscale import data\nfrom swimscale.data import benchmarks\n"
-        "files = data.BenchmarkFiles.at(**json.loads(sys.argv[1]))\n"
-        "try:\n"
-        "    m = benchmarks.prepare_benchmark('clirmatrix-yo-en', json.loads(sys.argv[3]), files, sys.argv[2])\n"
-        "    print(json.dumps(m['counts']))\n"
-        "except data.DataMissingError as err:\n"
-        "    raise SystemExit(str(err))\n"
-    )
     env = {k: v for k, v in os.environ.items() if k != "IR_DATASETS_HOME"}
     env["PYTHONPATH"] = str(ROOT / "src")
-    return subprocess.run([sys.executable, "-c", code, json.dumps(paths), str(home.parent), json.dumps(bench)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-c", IR_DATASETS_JOBS, json.dumps(members), str(home.parent),
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_clirmatrix_through_ir_datasets_own_loaders(tmp_path):
+    """Two splits (test1 reported, dev) share collection clirmatrix-en: every document either judges
+    relevant plus a seeded sample; relevance is CLIRMatrix's top grade (6) unless min_relevance says
+    otherwise, and judgements below it need not find their document in the collection."""
     home = tmp_path / "data" / "ir_datasets"  # <data_dir>/ir_datasets
-    clirmatrix_home(home)
-    result = run_ir_datasets(tmp_path, home, corpus_size=12)
+    clirmatrix_home(home, splits=("test1", "dev"))
+    members = {
+        "clirmatrix-yo-en": entry("ir_datasets", "yo", id="clirmatrix/en/bi139-base/yo/test1", corpus_size=20),
+        "clirmatrix-yo-en-dev": entry("ir_datasets", "yo", id="clirmatrix/en/bi139-base/yo/dev", corpus_size=20,
+                                      role="dev", min_relevance=2),
+    }
+    assert {benchmarks.collection_of(n, b) for n, b in members.items()} == {"clirmatrix-en"}
+    result = run_ir_datasets(tmp_path, home, members)
     assert result.returncode == 0, result.stderr[-3000:]
-    counts = json.loads(result.stdout.strip().splitlines()[-1])
-    paths = out_paths(tmp_path)
-    queries, docids, _, qrels = read_back(paths)
-    assert queries == {"yo0": "ìbéèrè 0", "yo1": "ìbéèrè 1", "yo2": "ìbéèrè 2"}
-    assert qrels["yo1"] == {"1001": 6, "1011": 2, "1021": 0}  # graded CLIRMatrix relevance, 0 kept as judged
-    assert len(docids) == 12 and {"1000", "1010", "1020", "1002"} <= set(docids)
-    assert counts["documents_read"] == 30 and counts["corpus_documents"] == 12
-    manifest = json.loads(paths.manifest.read_text())
-    assert manifest["id"] == "clirmatrix/en/bi139-base/yo/test1" and manifest["ir_datasets_home"] == str(home)
+    written = json.loads(result.stdout.strip().splitlines()[-1])
+    out = tmp_path / "out"
+    docids, _ = data.read_corpus(out / "corpus.jsonl")
+    # Kept first: what a member judges relevant (test1: grade 6; dev: grades 2 and 6); the rest is a sample
+    # of all the other documents, the lower-graded judged ones among them (counted).
+    relevant = {str(1000 + q) for q in range(3)} | {str(1003 + q + k) for q in range(3) for k in (0, 10)}
+    assert len(docids) == 20 and relevant <= set(docids)
+    counts = written["collection"]["counts"]
+    assert counts["judged_documents_kept"] == 9 and counts["sampled_documents"] == 11
+    below = {str(1000 + q + k) for q in range(3) for k in (10, 20)} | {str(1023 + q) for q in range(3)}
+    assert counts["judged_below_min_relevance_in_sample"] == len(below & set(docids))
+    assert "fewer distractors" in written["collection"]["formed"]["rule"]
+    queries = data.read_queries(out / "clirmatrix-yo-en" / "queries.tsv")
+    assert queries == {"yo00": "ìbéèrè 0 0", "yo01": "ìbéèrè 0 1", "yo02": "ìbéèrè 0 2"}
+    assert metrics.read_qrels(out / "clirmatrix-yo-en" / "qrels.txt")["yo01"] == {"1001": 6}  # top grade only
+    assert metrics.read_qrels(out / "clirmatrix-yo-en-dev" / "qrels.txt")["yo11"] == {"1004": 6, "1014": 2}
+    test = written["benchmarks"]["clirmatrix-yo-en"]
+    assert test["settings"]["min_relevance"] == 6 and test["counts"]["judgements_below_min_relevance"] == 6
+    assert test["id"] == "clirmatrix/en/bi139-base/yo/test1" and test["ir_datasets_home"] == str(home)
 
 
 def test_ir_datasets_offline_says_what_to_download(tmp_path):
     home = tmp_path / "data" / "ir_datasets"
-    result = run_ir_datasets(tmp_path, home, corpus_size=None)
+    members = {"clirmatrix-yo-en": entry("ir_datasets", "yo", id="clirmatrix/en/bi139-base/yo/test1")}
+    result = run_ir_datasets(tmp_path, home, members)
     assert result.returncode != 0
     assert "ir_datasets export clirmatrix/en/bi139-base/yo/test1 docs" in result.stderr
     assert f"IR_DATASETS_HOME={home}" in result.stderr and "Traceback" not in result.stderr

@@ -40,9 +40,14 @@ def test_every_source_is_prepared_by_a_rule_that_exists():
     for registry in REGISTRIES.values():
         for source in registry.values():
             assert source.rule in rules, source
-    # prepare_pool and prepare_benchmark dispatch through the registry: their sources need a function.
-    for source in [*POOL_SOURCES.values(), *BENCHMARK_SOURCES.values()]:
-        assert (source.prepare is not None) == (source.rule in ("prepare_pool", "prepare_benchmark")), source
+    # prepare_pool, prepare_collection and prepare_benchmark dispatch through the registries: their
+    # sources need the functions those rules call.
+    for source in POOL_SOURCES.values():
+        assert (source.prepare is not None) == (source.rule == "prepare_pool"), source
+    for source in BENCHMARK_SOURCES.values():
+        assert source.prepare is None
+        assert (source.read is not None and source.documents is not None) == (source.rule == "prepare_benchmark"), source
+    assert {"prepare_collection", "prepare_benchmark", "prepare_bible", "prepare_pool"} <= rules
 
 
 # --- each source's config-time check, through check_config ------------------------------------------
@@ -69,8 +74,12 @@ def study(tmp_path):
         },
         "benchmarks": {
             "bible-ny-en": {"source": "bible", "language": "ny"},
+            "bible-ny-en-dev": {"source": "bible", "language": "ny", "role": "dev"},
             "xtreme-up-bn": {"source": "xtreme_up", "language": "bn"},
+            "xtreme-up-bn-dev": {"source": "xtreme_up", "language": "bn", "split": "validation", "role": "dev"},
             "clirmatrix-sw": {"source": "ir_datasets", "language": "sw", "id": "clirmatrix/en/bi139-base/sw/test1"},
+            "clirmatrix-sw-dev": {"source": "ir_datasets", "language": "sw", "id": "clirmatrix/en/bi139-base/sw/dev",
+                                  "role": "dev"},
             "local-yo": {"source": "trec", "language": "yo", **{k: str(p) for k, p in trec.items()}},
         },
     }
@@ -91,6 +100,13 @@ def _set(section, name, key, value):
     return change
 
 
+def _set_bible(key, value):
+    def change(config):
+        config["bible"][key] = value
+
+    return change
+
+
 def _drop(section, name, key):
     def change(config):
         del config[section][name][key]
@@ -104,6 +120,17 @@ def _rename_benchmark(config):
 
 def _move_bible_pool(config):
     config["pools"]["sw"] = {**config["pools"]["ny"]}
+
+
+def _other_documents_in_collection(config):
+    config["benchmarks"]["clirmatrix-sw-dev"].update(id="clirmatrix/de/bi139-base/sw/dev", collection="clirmatrix-en")
+
+
+def _bible_benchmark_for(code):
+    def change(config):
+        config["benchmarks"][f"bible-{code}-en"] = {**config["benchmarks"]["bible-ny-en"], "language": code}
+
+    return change
 
 
 def _add_language_without_benchmark(config):
@@ -123,7 +150,7 @@ CASES = {
     "swimir_hf_language_not_in_dataset": (_set("pools", "bn", "dataset", "nthakur/indic-swim-ir-cross-lingual"),
                                           "config 'pools.bn': nthakur/indic-swim-ir-cross-lingual has no language 'bn'"),
     # benchmark sources
-    "bible_benchmark_misnamed": (_rename_benchmark, "config 'benchmarks.ny-bible': a bible benchmark must be named"),
+    "bible_benchmark_misnamed": (_rename_benchmark, "config 'benchmarks.ny-bible': a bible benchmark of role test must be named bible-ny-en"),
     "xtreme_up_language_not_in_task": (_set("benchmarks", "xtreme-up-bn", "language", "sw"),
                                        "config 'benchmarks.xtreme-up-bn.language': XTREME-UP's cross-language retrieval has no 'sw'"),
     "ir_datasets_without_id": (_drop("benchmarks", "clirmatrix-sw", "id"),
@@ -138,6 +165,32 @@ CASES = {
     "benchmark_pools_unknown": (_set("benchmarks", "local-yo", "pools", ["yo", "zu"]),
                                 "config 'benchmarks.local-yo.pools': unknown language 'zu'"),
     "language_without_benchmark": (_add_language_without_benchmark, "config 'benchmarks': no benchmark has language 'fi'"),
+    # roles
+    "bible_dev_benchmark_misnamed": (_set("benchmarks", "bible-ny-en", "role", "dev"),
+                                     "config 'benchmarks.bible-ny-en': a bible benchmark of role dev must be named "
+                                     "bible-ny-en-dev"),
+    "language_with_dev_benchmarks_only": (_set("benchmarks", "local-yo", "role", "dev"),
+                                          "config 'benchmarks': language 'yo' has no benchmark of role test"),
+    "two_dev_benchmarks": (_set("benchmarks", "clirmatrix-sw-dev", "pools", ["sw", "bn"]),
+                           "config 'benchmarks': language 'bn' has 2 dev benchmarks (xtreme-up-bn-dev, clirmatrix-sw-dev)"),
+    # collections
+    "collection_members_disagree": (_set("benchmarks", "clirmatrix-sw-dev", "corpus_size", 1000),
+                                    "config 'benchmarks.clirmatrix-sw-dev.corpus_size': 1000, but benchmark "
+                                    "'clirmatrix-sw' of the same collection 'clirmatrix-en' has None"),
+    "collection_with_other_documents": (_other_documents_in_collection,
+                                        "config 'benchmarks.clirmatrix-sw-dev.id (its documents)': 'clirmatrix/de', but "
+                                        "benchmark 'clirmatrix-sw' of the same collection 'clirmatrix-en' has 'clirmatrix/en'"),
+    "collection_name_escapes": (_set("benchmarks", "local-yo", "collection", "../c"),
+                                "config 'benchmarks.local-yo.collection': '../c' is not a valid name"),
+    "bible_collection_set": (_set("benchmarks", "bible-ny-en", "collection", "other"),
+                             "config 'benchmarks.bible-ny-en.collection': a bible benchmark searches its own collection"),
+    # the Bible section, at DAG time
+    "bible_dev_books_none": (_set_bible("dev_book_every", 10),
+                             "config 'bible.dev_book_every': 10 leaves no dev book beside the test books"),
+    "bible_corpus_below_queries": (_set_bible("dev_corpus_size", 10),
+                                   "config 'bible.dev_corpus_size': 10 is below bible.n_dev_queries = 500"),
+    "bible_benchmark_without_bible_pool": (_bible_benchmark_for("yo"),
+                                           "config 'benchmarks.bible-yo-en': a bible benchmark needs pools.yo.source: bible"),
 }
 
 

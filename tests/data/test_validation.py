@@ -24,7 +24,6 @@ from swimscale.data import _validate as data_validate
 from swimscale.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
-TEACHER_TOKENS = "results/train/teacher_tokens/minilm-l6/ny.safetensors"
 
 
 @pytest.fixture
@@ -213,7 +212,7 @@ def test_bad_swimir_record_stops_before_training(case, tmp_path, workflow, tiny_
     work = tmp_path / "work"
     work.mkdir()
     returncode, output = workflow(work, yo_config(tmp_path, tiny_config, files, sizes=parts.get("sizes", (0, 8, 16))),
-                                  "results/train/teacher_tokens/minilm-l6/yo.safetensors")
+                                  "results/subsample/yo/seed0/n8.jsonl")
     assert returncode != 0, output[-3000:]
     for fragment in [*expected, "prepare_pool yo"]:
         assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
@@ -228,6 +227,13 @@ def test_bad_swimir_record_stops_before_training(case, tmp_path, workflow, tiny_
 
 POOL = "results/prepare/pools/ny.jsonl"
 BENCH = "results/prepare/benchmarks/bible-ny-en"
+CORPUS = "results/prepare/collections/bible-ny-en/corpus.jsonl"
+DEV = "results/prepare/benchmarks/bible-ny-en-dev"
+DEV_CORPUS = "results/prepare/collections/bible-ny-en-dev/corpus.jsonl"
+MANIFESTS = [f"results/prepare/manifests/{name}.json" for name in (
+    "pool-ny", "benchmark-bible-ny-en", "benchmark-bible-ny-en-dev", "collection-bible-ny-en",
+    "collection-bible-ny-en-dev")]
+SAMPLE = "results/subsample/ny/seed0/n8.jsonl"  # the first step after validation
 
 
 def pool_records(n=40):
@@ -238,22 +244,28 @@ def pool_records(n=40):
     ]
 
 
+def documents(n, word="document"):
+    return "".join(json.dumps({"docid": f"d{i}", "title": "", "text": f"{word} {i}"}) + "\n" for i in range(n))
+
+
 def lay_prepared(work, pool_lines=None, queries=None, corpus=None, qrels=None):
-    """The five outputs of prepare_bible for ny, valid unless a part is given."""
+    """The outputs of prepare_bible for ny (pool, test and dev benchmarks, their collections, manifests),
+    valid unless a part of the test benchmark or the pool is given."""
     work = Path(work)
     files = {
         POOL: "".join(json.dumps(r) + "\n" for r in pool_records()) if pool_lines is None else pool_lines,
         f"{BENCH}/queries.tsv": "".join(f"ny-q{i}\tfunso {i}\n" for i in range(5)) if queries is None else queries,
-        f"{BENCH}/corpus.jsonl": (
-            "".join(json.dumps({"docid": f"d{i}", "title": "", "text": f"document {i}"}) + "\n" for i in range(10))
-            if corpus is None else corpus
-        ),
+        CORPUS: documents(10) if corpus is None else corpus,
         f"{BENCH}/qrels.txt": "".join(f"ny-q{i} 0 d{i} 1\n" for i in range(5)) if qrels is None else qrels,
-        "results/prepare/manifests/bible-ny.json": "{}\n",
+        f"{DEV}/queries.tsv": "".join(f"ny-v{i}\tswali {i}\n" for i in range(3)),
+        DEV_CORPUS: documents(6, "dev document"),
+        f"{DEV}/qrels.txt": "".join(f"ny-v{i} 0 d{i} 1\n" for i in range(3)),
+        **{manifest: "{}\n" for manifest in MANIFESTS},
     }
     for name, text in files.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_text(text)
+    return sorted(files)
 
 
 def pool_with(line_no, change):
@@ -270,7 +282,7 @@ DATA_CASES = {
     "empty_pool_file": (dict(pool_lines=""), [POOL, "empty"]),
     "malformed_json_line": (dict(pool_lines=pool_with(3, lambda r: '{"_id": "p2", "query": ')), [POOL, "line 3", "malformed JSON"]),
     "duplicate_id": (dict(pool_lines=pool_with(5, lambda r: {**r, "_id": "p0"})), [POOL, "line 5", "duplicate _id 'p0'"]),
-    "size_larger_than_pool": (dict(sizes=[0, 8, 64]), [POOL, "40 records"]),
+    "size_larger_than_pool": (dict(sizes=[0, 8, 64]), ["results/validate/ny/pool.jsonl", "40 records"]),
     "qrels_document_not_in_corpus": (
         dict(qrels="ny-q0 0 d0 1\nny-q1 0 d99 1\nny-q2 0 d2 1\nny-q3 0 d3 1\nny-q4 0 d4 1\n"),
         ["qrels.txt: line 2", "document 'd99' is not in the corpus"],
@@ -285,44 +297,59 @@ DATA_CASES = {
     ),
     "empty_corpus_file": (dict(corpus=""), ["corpus.jsonl", "is empty"]),
     "empty_query_in_benchmark": (dict(queries="ny-q0\tfunso 0\nny-q1\t \n"), ["queries.tsv: line 2"]),
+    "pool_field_not_a_string": (dict(pool_lines=pool_with(4, lambda r: {**r, "query": ["a", "list"]})),
+                                [POOL, "line 4", "field 'query' is a list, not a string"]),
+    "overlap_stop": (dict(pool_lines=pool_with(2, lambda r: {**r, "text": "Document 3."}), overlap="stop"),
+                     [POOL, "record 2", "is document 'd3', relevant to a query of benchmark 'bible-ny-en'"]),
 }
 
 
-def data_config(tmp_path, tiny_config, sizes=(0, 8, 16)):
+def data_config(tmp_path, tiny_config, sizes=(0, 8, 16), overlap=None):
     config = copy.deepcopy(tiny_config)
     config["sizes"] = list(sizes)
+    if overlap is not None:
+        config["pools"]["ny"]["overlap"] = overlap
     return write_config(tmp_path, config)
 
 
 def test_valid_prepared_data_passes_validation(tmp_path, workflow, tiny_config):
-    """The data of the cases below, without a defect, passes: each case fails for its defect alone."""
+    """The data of the cases below, without a defect, passes: each case fails for its defect alone. A
+    pool record whose passage is a relevant test document and one that is a dev distractor are counted;
+    the first never reaches the validated pool (overlap: drop, the default)."""
     work = tmp_path / "work"
-    lay_prepared(work)
-    returncode, output = workflow(work, data_config(tmp_path, tiny_config), "results/validate/ny.json")
+    lay_prepared(work, pool_lines=pool_with(2, lambda r: {**r, "text": " Document  3"}).replace(
+        '"passage 7"', '"Dev document 5."'))
+    returncode, output = workflow(work, data_config(tmp_path, tiny_config), "results/validate/ny/report.json")
     assert returncode == 0, output[-3000:]
-    report = json.loads((work / "results/validate/ny.json").read_text())
-    assert report["pool_records"] == 40 and report["sizes"] == [8, 16]
-    assert report["benchmarks"]["bible-ny-en"] == {"queries": 5, "documents": 10, "judgements": 5}
+    report = json.loads((work / "results/validate/ny/report.json").read_text())
+    assert report["pool_records"] == 39 and report["sizes"] == [8, 16]
+    assert {k: report["benchmarks"]["bible-ny-en"][k] for k in ("role", "queries", "documents", "judgements")} == {
+        "role": "test", "queries": 5, "documents": 10, "judgements": 5}
+    assert report["benchmarks"]["bible-ny-en-dev"]["role"] == "dev"
+    assert report["benchmarks"]["bible-ny-en"]["small_corpus"] and "small_corpus" in report["benchmarks"]["bible-ny-en"]["warnings"][0]
+    assert report["overlap"]["benchmarks"] == {"bible-ny-en": {"relevant": 1, "other": 0},
+                                               "bible-ny-en-dev": {"relevant": 0, "other": 1}}
+    assert report["overlap"]["dropped"] == 1 and report["overlap"]["mode"] == "drop"
+    kept = [json.loads(line)["_id"] for line in (work / "results/validate/ny/pool.jsonl").read_text().splitlines()]
+    assert "p1" not in kept and "p7" in kept and len(kept) == 39
 
 
 @pytest.mark.parametrize("case", sorted(DATA_CASES))
 def test_bad_data_stops_before_training(case, tmp_path, workflow, tiny_config):
     parts, expected = DATA_CASES[case]
     parts = dict(parts)
-    config = data_config(tmp_path, tiny_config, parts.pop("sizes", (0, 8, 16)))
+    config = data_config(tmp_path, tiny_config, parts.pop("sizes", (0, 8, 16)), parts.pop("overlap", None))
     work = tmp_path / "work"
-    lay_prepared(work, **parts)
-    returncode, output = workflow(work, config, TEACHER_TOKENS)
+    laid = lay_prepared(work, **parts)
+    returncode, output = workflow(work, config, SAMPLE)
     assert returncode != 0, output[-3000:]
     for fragment in expected:
         assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
-    assert not (work / "results" / "train").exists()
-    assert not (work / "results" / "validate" / "ny.json").exists()
-    # The validate job runs first (priority) and nothing else ran: no output besides the laid files
-    # and the failed job's log.
+    assert not (work / "results" / "subsample").exists()
+    assert not (work / "results" / "validate").exists()  # neither the report nor a partial pool
+    # The validate job ran and nothing else: no output besides the laid files and the failed job's log.
     outputs = sorted(str(p.relative_to(work)) for p in (work / "results").rglob("*") if p.is_file())
-    laid = [POOL, *(f"{BENCH}/{name}" for name in ("corpus.jsonl", "qrels.txt", "queries.tsv"))]
-    assert outputs == sorted([*laid, "results/logs/validate/ny.log", "results/prepare/manifests/bible-ny.json"])
+    assert outputs == sorted([*laid, "results/logs/validate/ny.log"])
 
 
 # --- the same checks as functions -------------------------------------------------------------

@@ -33,6 +33,7 @@ SWEEP = Sweep(config)
 wildcard_constraints:
     language="[a-z]{2,3}",
     benchmark="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    collection="[A-Za-z0-9][A-Za-z0-9_.-]*",
     method="[a-z_]+",
     seed="[0-9]+",
     size="[1-9][0-9]*",
@@ -45,18 +46,83 @@ def one_of(names):
 
 
 # The sweep (swimscale.config.Sweep), under the names that the other .smk files call.
-# The languages and the benchmarks that a given prepare step makes.
+# The languages, benchmarks and collections that a given prepare step makes.
 pools_prepared_by = SWEEP.pools_prepared_by
 benchmarks_prepared_by = SWEEP.benchmarks_prepared_by
-# A language's benchmarks, its sizes N (0 included), its sizes N > 0.
+collections_prepared_by = SWEEP.collections_prepared_by
+# A language's benchmarks by role: test (reported: the rows of recall.tsv; `benchmarks_of` is the same),
+# dev (what training chooses its students on; never reported), and both (what the pool is screened against).
 benchmarks_of = SWEEP.benchmarks_of
+test_benchmarks_of = SWEEP.test_benchmarks_of
+dev_benchmarks_of = SWEEP.dev_benchmarks_of
+evaluated_on = SWEEP.evaluated_on
+# A benchmark's prepared files {queries, qrels} and manifest; the collection it searches, that
+# collection's files {corpus} and manifest, and its member benchmarks {name: entry}.
+benchmark_files = SWEEP.benchmark_files
+benchmark_manifest = SWEEP.benchmark_manifest
+collection_of = SWEEP.collection_of
+collection_files = SWEEP.collection_files
+collection_manifest = SWEEP.collection_manifest
+members_of = SWEEP.members_of
+# The user's files a prepare job reads (a release, a snapshot, TREC files), declared as its inputs so
+# that an edit re-runs exactly what depends on it.
+pool_user_files = SWEEP.pool_user_files
+benchmark_user_files = SWEEP.benchmark_user_files
+collection_user_files = SWEEP.collection_user_files
+# A language's sizes N (0 included), its sizes N > 0.
 pool_sizes = SWEEP.pool_sizes
 trained_sizes = SWEEP.trained_sizes
-# Every point (language, benchmark, method, size, seed and its files); the points of the tables (with
-# `partial: true`, those that finished); the others, each with the first file it lacks.
+# Every point (language, test benchmark, method, size, seed and its files); the points of the tables
+# (with `partial: true`, those that finished); the others, each with the first file it lacks.
 all_sweep_points = SWEEP.points
 sweep_points = SWEEP.table_points
 missing_points = SWEEP.missing_points
+
+
+def prepared_pool(language):
+    """A language's pool as its source gave it (prepare stage)."""
+    return f"{RESULTS}/prepare/pools/{language}.jsonl"
+
+
+def validated_pool(language):
+    """A language's pool after the validate stage's checks and overlap screen: what training samples."""
+    return f"{RESULTS}/validate/{language}/pool.jsonl"
+
+
+def validation_report(language):
+    """The validate stage's report of a language (counts, benchmark checks, overlap counts)."""
+    return f"{RESULTS}/validate/{language}/report.json"
+
+
+def benchmark_inputs(name):
+    """Everything a benchmark's users read: its queries and qrels, and its collection's corpus."""
+    return {
+        **benchmark_files(name),
+        "corpus": collection_files(collection_of(name))["corpus"],
+    }
+
+
+def bible_held_out(name):
+    """The outputs of one held-out Bible split: benchmark files, collection corpus, two manifests."""
+    return {
+        "queries": benchmark_files(name)["queries"],
+        "qrels": benchmark_files(name)["qrels"],
+        "manifest": benchmark_manifest(name),
+        "corpus": collection_files(name)["corpus"],
+        "collection_manifest": collection_manifest(name),
+    }
+
+
+def validate_benchmarks(language):
+    """{benchmark: its files (queries, qrels, corpus), manifest and role}, test and dev."""
+    return {
+        name: {
+            **benchmark_inputs(name),
+            "manifest": benchmark_manifest(name),
+            "role": config["benchmarks"][name]["role"],
+        }
+        for name in evaluated_on(language)
+    }
 
 
 def subsample_files(wildcards):
@@ -67,19 +133,7 @@ def subsample_files(wildcards):
         f"{RESULTS}/subsample/{wildcards.language}/seed{{seed}}/n{{size}}.jsonl",
         seed=config["seeds"],
         size=trained_sizes(wildcards.language),
-    ) + [f"{RESULTS}/validate/{wildcards.language}.json"]
-
-
-def benchmark_files(name):
-    """The prepared files of a benchmark, by role."""
-    return {
-        role: f"{RESULTS}/prepare/benchmarks/{name}/{file}"
-        for role, file in (
-            ("queries", "queries.tsv"),
-            ("corpus", "corpus.jsonl"),
-            ("qrels", "qrels.txt"),
-        )
-    }
+    ) + [validation_report(wildcards.language)]
 
 
 def final_outputs():

@@ -1,13 +1,13 @@
 rule encode_corpus:
     input:
-        corpus=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/corpus.jsonl",
+        corpus=lambda wc: collection_files(wc.collection)["corpus"],
     output:
-        embeddings=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/corpus.npy",
-        docids=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/docids.txt",
+        embeddings=f"{RESULTS}/encode/{TEACHER}/{{collection}}/corpus.npy",
+        docids=f"{RESULTS}/encode/{TEACHER}/{{collection}}/docids.txt",
     log:
-        f"{RESULTS}/logs/encode/{TEACHER}/{{benchmark}}.log",
+        f"{RESULTS}/logs/encode/{TEACHER}/{{collection}}.log",
     benchmark:
-        f"{RESULTS}/timings/encode/{TEACHER}/{{benchmark}}.tsv"
+        f"{RESULTS}/timings/encode/{TEACHER}/{{collection}}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 2

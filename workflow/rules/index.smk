@@ -1,12 +1,12 @@
 rule index:
     input:
-        embeddings=f"{RESULTS}/encode/{TEACHER}/{{benchmark}}/corpus.npy",
+        embeddings=f"{RESULTS}/encode/{TEACHER}/{{collection}}/corpus.npy",
     output:
-        f"{RESULTS}/index/{TEACHER}/{{benchmark}}/flat_ip.faiss",
+        f"{RESULTS}/index/{TEACHER}/{{collection}}/flat_ip.faiss",
     log:
-        f"{RESULTS}/logs/index/{TEACHER}/{{benchmark}}.log",
+        f"{RESULTS}/logs/index/{TEACHER}/{{collection}}.log",
     benchmark:
-        f"{RESULTS}/timings/index/{TEACHER}/{{benchmark}}.tsv"
+        f"{RESULTS}/timings/index/{TEACHER}/{{collection}}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1

@@ -1,16 +1,23 @@
 # One rule per way of preparing; which sources each rule prepares is in the source registries
 # (swimscale.data.POOL_SOURCES, swimscale.data.benchmarks.SOURCES), and per-rule wildcard constraints
-# read them, giving every language and benchmark exactly one producer (the Bible rule also writes its
-# benchmark).
+# read them, giving every language, benchmark and collection exactly one producer. The Bible rule
+# writes the pool, the test and dev benchmarks and their collections; the other benchmarks are written
+# in two steps: their collection (prepare_collection, once however many benchmarks search it), then
+# each benchmark against it (prepare_benchmark).
 
 
 rule prepare_bible:
     output:
+        **{
+            f"test_{role}": path
+            for role, path in bible_held_out("bible-{language}-en").items()
+        },
+        **{
+            f"dev_{role}": path
+            for role, path in bible_held_out("bible-{language}-en-dev").items()
+        },
         pool=f"{RESULTS}/prepare/pools/{{language}}.jsonl",
-        queries=f"{RESULTS}/prepare/benchmarks/bible-{{language}}-en/queries.tsv",
-        corpus=f"{RESULTS}/prepare/benchmarks/bible-{{language}}-en/corpus.jsonl",
-        qrels=f"{RESULTS}/prepare/benchmarks/bible-{{language}}-en/qrels.txt",
-        manifest=f"{RESULTS}/prepare/manifests/bible-{{language}}.json",
+        pool_manifest=f"{RESULTS}/prepare/manifests/pool-{{language}}.json",
     log:
         f"{RESULTS}/logs/prepare/bible-{{language}}.log",
     benchmark:
@@ -28,6 +35,9 @@ rule prepare_bible:
 
 
 rule prepare_pool:
+    input:
+        # The user's files the pool is read from (a release, a pre-staged snapshot): an edit re-runs it.
+        user_files=lambda wc: pool_user_files(wc.language),
     output:
         pool=f"{RESULTS}/prepare/pools/{{language}}.jsonl",
         manifest=f"{RESULTS}/prepare/manifests/pool-{{language}}.json",
@@ -51,10 +61,37 @@ rule prepare_pool:
         "../scripts/prepare_pool.py"
 
 
+rule prepare_collection:
+    input:
+        user_files=lambda wc: collection_user_files(wc.collection),
+    output:
+        corpus=f"{RESULTS}/prepare/collections/{{collection}}/corpus.jsonl",
+        manifest=f"{RESULTS}/prepare/manifests/collection-{{collection}}.json",
+    log:
+        f"{RESULTS}/logs/prepare/collection-{{collection}}.log",
+    benchmark:
+        f"{RESULTS}/timings/prepare/collection-{{collection}}.tsv"
+    wildcard_constraints:
+        collection=one_of(collections_prepared_by("prepare_collection")),
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+    params:
+        # Every benchmark of the config that searches the collection (validated entries).
+        members=lambda wc: members_of(wc.collection),
+        data_dir=DATA_DIR,
+    script:
+        "../scripts/prepare_collection.py"
+
+
 rule prepare_benchmark:
+    input:
+        corpus=lambda wc: collection_files(collection_of(wc.benchmark))["corpus"],
+        user_files=lambda wc: benchmark_user_files(wc.benchmark),
     output:
         queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
-        corpus=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/corpus.jsonl",
         qrels=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/qrels.txt",
         manifest=f"{RESULTS}/prepare/manifests/benchmark-{{benchmark}}.json",
     log:
@@ -67,7 +104,7 @@ rule prepare_benchmark:
         "../../envs/data.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=4000,
     params:
         settings=lambda wc: config["benchmarks"][wc.benchmark],
         data_dir=DATA_DIR,

@@ -1,6 +1,7 @@
 rule subsample:
     input:
-        pool=f"{RESULTS}/prepare/pools/{{language}}.jsonl",
+        # The validated pool: checked, and screened against the benchmarks' relevant documents.
+        pool=lambda wc: validated_pool(wc.language),
     output:
         f"{RESULTS}/subsample/{{language}}/seed{{seed}}/n{{size}}.jsonl",
     log:

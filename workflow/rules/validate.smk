@@ -1,6 +1,8 @@
-# Checks of a language's prepared data before any training (swimscale.data.check_language); the
-# config itself is checked when the DAG is built (common.smk: swimscale.config.check_config).
-# teacher_tokens, and so every train job of the language, needs this rule's report (subsample_files).
+# Checks of a language's prepared data before any training (swimscale.data.check_language), and the
+# overlap screen: the validated pool leaves out (overlap: drop) every record whose passage is a relevant
+# document of a test or dev benchmark the language is evaluated on. The config itself is checked when
+# the DAG is built (common.smk: swimscale.config.check_config). subsample reads the validated pool, so
+# no training starts before the checks have passed.
 
 
 localrules:
@@ -9,14 +11,18 @@ localrules:
 
 rule validate:
     input:
-        pool=f"{RESULTS}/prepare/pools/{{language}}.jsonl",
-        benchmarks=lambda wc: [
-            path
-            for name in benchmarks_of(wc.language)
-            for path in benchmark_files(name).values()
-        ],
+        pool=lambda wc: prepared_pool(wc.language),
+        benchmarks=lambda wc: sorted(
+            {
+                path
+                for files in validate_benchmarks(wc.language).values()
+                for role, path in files.items()
+                if role != "role"
+            }
+        ),
     output:
-        f"{RESULTS}/validate/{{language}}.json",
+        pool=f"{RESULTS}/validate/{{language}}/pool.jsonl",
+        report=f"{RESULTS}/validate/{{language}}/report.json",
     log:
         f"{RESULTS}/logs/validate/{{language}}.log",
     benchmark:
@@ -28,9 +34,8 @@ rule validate:
     params:
         sizes=lambda wc: trained_sizes(wc.language),
         cap_sizes=lambda wc: config["pools"][wc.language]["cap_sizes"],
-        benchmarks=lambda wc: {
-            name: benchmark_files(name) for name in benchmarks_of(wc.language)
-        },
+        overlap=lambda wc: config["pools"][wc.language]["overlap"],
+        benchmarks=lambda wc: validate_benchmarks(wc.language),
     script:
         "../scripts/validate.py"
 

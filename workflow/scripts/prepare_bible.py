@@ -1,15 +1,25 @@
 from pathlib import Path
 
-from swimscale.data import BenchmarkFiles, prepare_bible
+from swimscale.data import BenchmarkFiles, CollectionFiles, HeldOutFiles, PoolFiles, prepare_bible
 from swimscale.jobs import job_log
+
+
+def held_out(out, split):
+    """The files of one held-out split (`test` or `dev`) among the rule's named outputs."""
+    return HeldOutFiles(
+        BenchmarkFiles.at(out[f"{split}_queries"], out[f"{split}_qrels"], out[f"{split}_manifest"]),
+        CollectionFiles.at(out[f"{split}_corpus"], out[f"{split}_collection_manifest"]),
+    )
+
 
 with job_log(snakemake.log[0]):
     out = snakemake.output
-    manifest = prepare_bible(
+    manifests = prepare_bible(
         code=snakemake.wildcards.language,
         language_name=snakemake.params.language_name,
         settings=snakemake.params.bible,
-        pool_path=Path(out.pool),
-        files=BenchmarkFiles.at(out.queries, out.corpus, out.qrels, out.manifest),
+        pool=PoolFiles.at(out.pool, out.pool_manifest),
+        test=held_out(out, "test"),
+        dev=held_out(out, "dev"),
     )
-    print(manifest["alignment"], manifest["counts"])
+    print({split: manifest["counts"] for split, manifest in manifests.items()})

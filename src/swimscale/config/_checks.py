@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from swimscale.data import POOL_SOURCES
+from swimscale.data import POOL_SOURCES, check_bible_settings
 from swimscale.data.benchmarks import SOURCES as BENCHMARK_SOURCES
+from swimscale.data.benchmarks import collection_of, collection_settings
 from swimscale.errors import InputError
 
 # Language codes and benchmark/teacher names become directory names: nothing that could leave the
@@ -46,9 +47,9 @@ def check_config(config: dict) -> None:
     for name, bench in config["benchmarks"].items():
         check_benchmark_languages(name, bench, config["pools"])
         BENCHMARK_SOURCES[bench["source"]].check_entry("benchmarks", name, bench)
-    for code in config["languages"]:
-        if not any(code in (bench["pools"] or [bench["language"]]) for bench in config["benchmarks"].values()):
-            raise InputError(f"config 'benchmarks': no benchmark has language '{code}'")
+    check_bible(config)
+    check_collections(config["benchmarks"])
+    check_roles(config)
 
 
 def check_names(config: dict) -> None:
@@ -85,6 +86,60 @@ def check_benchmark_languages(name: str, bench: dict, pools: dict) -> None:
     for code in bench["pools"] or []:
         if code not in pools:
             raise InputError(f"config 'benchmarks.{name}.pools': unknown language '{code}'")
+
+
+def check_bible(config: dict) -> None:
+    """The `bible` section, when a Bible pool or benchmark uses it; a Bible benchmark's language has a
+    Bible pool (the one job writes both)."""
+    bible_pools = [code for code, pool in config["pools"].items() if pool["source"] == "bible"]
+    for name, bench in config["benchmarks"].items():
+        if bench["source"] == "bible" and bench["language"] not in bible_pools:
+            raise InputError(
+                f"config 'benchmarks.{name}': a bible benchmark needs pools.{bench['language']}.source: bible "
+                "(one job writes the Bible pool and its benchmarks)"
+            )
+    if bible_pools:
+        check_bible_settings(config["bible"])
+
+
+def check_collections(benchmarks: dict) -> None:
+    """Collection names are valid names, and the benchmarks that share a collection agree on the keys
+    that form it (swimscale.data.benchmarks.collection_settings)."""
+    first: dict[str, tuple[str, dict]] = {}
+    for name, bench in benchmarks.items():
+        collection = collection_of(name, bench)
+        check_name(collection, f"benchmarks.{name}.collection")
+        settings = collection_settings(bench)
+        if collection not in first:
+            first[collection] = (name, settings)
+            continue
+        other, expected = first[collection]
+        for key, value in settings.items():
+            if value != expected.get(key):
+                # `documents` is derived from the id (ir_datasets): name the key the user wrote.
+                label = "id (its documents)" if key == "documents" else key
+                raise InputError(
+                    f"config 'benchmarks.{name}.{label}': {value!r}, but benchmark '{other}' of the same collection "
+                    f"'{collection}' has {expected.get(key)!r}; benchmarks sharing a collection share its documents, "
+                    "so they must agree (or set `collection` to tell them apart)"
+                )
+
+
+def check_roles(config: dict) -> None:
+    """Every language of the run has a test benchmark (what is reported) and at most one dev benchmark
+    (what training chooses its students on)."""
+    for code in config["languages"]:
+        used = [(name, b["role"]) for name, b in config["benchmarks"].items() if code in (b["pools"] or [b["language"]])]
+        if not used:
+            raise InputError(f"config 'benchmarks': no benchmark has language '{code}'")
+        if not any(role == "test" for _, role in used):
+            raise InputError(f"config 'benchmarks': language '{code}' has no benchmark of role test (nothing to report)")
+        dev = [name for name, role in used if role == "dev"]
+        if len(dev) > 1:
+            raise InputError(
+                f"config 'benchmarks': language '{code}' has {len(dev)} dev benchmarks ({', '.join(dev)}); "
+                "training chooses its students on one"
+            )
 
 
 def check_code(code, key: str) -> None:

@@ -1,5 +1,7 @@
-"""What a validated config asks for: the sweep's points (language × benchmark × method × size × seed)
-with the files each one produces, and which pools and benchmarks each prepare rule makes.
+"""What a validated config asks for: the sweep's points (language × test benchmark × method × size ×
+seed) with the files each one produces, the benchmarks of each language by role (test: reported; dev:
+what training chooses on), the collections the benchmarks search, and which pools, benchmarks and
+collections each prepare rule makes.
 
 workflow/rules/common.smk builds one :class:`Sweep` when the DAG is built and its input functions call
 it; nothing here reads data or imports anything beyond the standard library and the source registries.
@@ -13,6 +15,7 @@ import os
 
 from swimscale.data import POOL_SOURCES
 from swimscale.data.benchmarks import SOURCES as BENCHMARK_SOURCES
+from swimscale.data.benchmarks import collection_of
 from swimscale.errors import InputError
 
 # The files of a point, in the order `missing.tsv` reports the first one that is absent.
@@ -25,6 +28,7 @@ class Sweep:
     def __init__(self, config: dict):
         self.config = config
         self.results = config["results_dir"]
+        self._collections: dict[str, list[str]] | None = None
 
     # --- what each prepare rule makes ------------------------------------------------------------
 
@@ -38,12 +42,95 @@ class Sweep:
             name for name, bench in self.config["benchmarks"].items() if BENCHMARK_SOURCES[bench["source"]].rule == rule
         ]
 
+    def collections_prepared_by(self, rule: str) -> list[str]:
+        """The collections `rule` writes: `prepare_bible` the Bible's, `prepare_collection` every other."""
+        wanted = "prepare_bible" if rule == "prepare_bible" else "prepare_benchmark"
+        return [
+            collection for collection, members in self.collections().items()
+            if BENCHMARK_SOURCES[self.config["benchmarks"][members[0]]["source"]].rule == wanted
+        ]
+
+    # --- benchmarks and their collections --------------------------------------------------------
+
+    def role_of(self, name: str) -> str:
+        return self.config["benchmarks"][name]["role"]
+
+    def collection_of(self, name: str) -> str:
+        """The collection benchmark `name` searches (swimscale.data.benchmarks.collection_of)."""
+        return collection_of(name, self.config["benchmarks"][name])
+
+    def collections(self) -> dict[str, list[str]]:
+        """{collection: its member benchmarks}, every benchmark of the config (whatever `languages` says,
+        so that running fewer languages never changes a corpus)."""
+        if self._collections is None:
+            members: dict[str, list[str]] = {}
+            for name in self.config["benchmarks"]:
+                members.setdefault(self.collection_of(name), []).append(name)
+            self._collections = members
+        return self._collections
+
+    def members_of(self, collection: str) -> dict[str, dict]:
+        """{name: validated entry} of the benchmarks that search `collection`."""
+        return {name: self.config["benchmarks"][name] for name in self.collections()[collection]}
+
+    def benchmark_files(self, name: str) -> dict[str, str]:
+        """A prepared benchmark's files: {"queries": queries.tsv, "qrels": qrels.txt}."""
+        base = f"{self.results}/prepare/benchmarks/{name}"
+        return {"queries": f"{base}/queries.tsv", "qrels": f"{base}/qrels.txt"}
+
+    def benchmark_manifest(self, name: str) -> str:
+        return f"{self.results}/prepare/manifests/benchmark-{name}.json"
+
+    def collection_files(self, collection: str) -> dict[str, str]:
+        """A prepared collection's files: {"corpus": corpus.jsonl}."""
+        return {"corpus": f"{self.results}/prepare/collections/{collection}/corpus.jsonl"}
+
+    def collection_manifest(self, collection: str) -> str:
+        return f"{self.results}/prepare/manifests/collection-{collection}.json"
+
+    # --- the user's files each prepare job reads (declared as its inputs) --------------------------
+
+    def pool_user_files(self, code: str) -> list[str]:
+        """The local files a language's pool is read from (a release, a pre-staged snapshot)."""
+        pool = self.config["pools"][code]
+        source = POOL_SOURCES[pool["source"]]
+        return _paths(source.user_files(code, pool, self.config["data_dir"]) if source.user_files else [])
+
+    def benchmark_user_files(self, name: str) -> list[str]:
+        """The local files a benchmark's queries and judgements are read from."""
+        bench = self.config["benchmarks"][name]
+        source = BENCHMARK_SOURCES[bench["source"]]
+        return _paths(source.user_files(name, bench, self.config["data_dir"]) if source.user_files else [])
+
+    def collection_user_files(self, collection: str) -> list[str]:
+        """The local files a collection's documents are read from (and, with a `corpus_size`, the member
+        benchmarks' judgements, which choose the documents kept)."""
+        members = self.members_of(collection)
+        name, bench = sorted(members.items())[0]
+        source = BENCHMARK_SOURCES[bench["source"]]
+        files = source.collection_files(bench, self.config["data_dir"]) if source.collection_files else []
+        if bench["corpus_size"] is not None:
+            files = [*files, *(f for member in sorted(members) for f in self.benchmark_user_files(member))]
+        return _paths(files)
+
     # --- per language ----------------------------------------------------------------------------
 
-    def benchmarks_of(self, code: str) -> list[str]:
-        """The benchmarks a language's students are evaluated on: those in its language, and those whose
-        `pools` list names it (one corpus encoding per benchmark and teacher, however many use it)."""
+    def evaluated_on(self, code: str) -> list[str]:
+        """Every benchmark a language's students are evaluated on, test and dev: those in its language,
+        and those whose `pools` list names it (one corpus encoding per collection and teacher)."""
         return [name for name, bench in self.config["benchmarks"].items() if code in (bench["pools"] or [bench["language"]])]
+
+    def test_benchmarks_of(self, code: str) -> list[str]:
+        """The benchmarks a language's results are reported on (role test): the rows of recall.tsv."""
+        return [name for name in self.evaluated_on(code) if self.role_of(name) == "test"]
+
+    def dev_benchmarks_of(self, code: str) -> list[str]:
+        """The benchmarks training chooses a language's students on (role dev); never reported."""
+        return [name for name in self.evaluated_on(code) if self.role_of(name) == "dev"]
+
+    def benchmarks_of(self, code: str) -> list[str]:
+        """The benchmarks a language is reported on: its test benchmarks."""
+        return self.test_benchmarks_of(code)
 
     def pool_sizes(self, code: str) -> list[int]:
         """The sizes N of a language: its pool's own `sizes`, else the global `sizes`."""
@@ -69,6 +156,7 @@ class Sweep:
         ]
 
     def point(self, code: str, bench: str, method: str, size: int, seed: int) -> dict:
+        """One reported point (`bench` a test benchmark) and its files."""
         results = self.results
         if size == 0:
             # The untrained student is the same for every method and seed: run once.
@@ -84,7 +172,7 @@ class Sweep:
             size=size,
             seed=seed,
             run_file=run,
-            qrels_file=f"{results}/prepare/benchmarks/{bench}/qrels.txt",
+            qrels_file=self.benchmark_files(bench)["qrels"],
             metrics_file=run.replace(f"{results}/search/", f"{results}/evaluate/", 1).replace(".trec", ".json"),
             train_log=train_log,
         )
@@ -116,3 +204,8 @@ class Sweep:
             for point in self.points()
             if not self.finished(point)
         ]
+
+
+def _paths(files) -> list[str]:
+    """Sorted unique path strings, as Snakemake's inputs want them."""
+    return sorted({str(f) for f in files})

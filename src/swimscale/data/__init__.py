@@ -1,30 +1,47 @@
 """Training pools and benchmarks, in one normalised on-disk form, with nested seeded subsamples.
 
 Pool: JSONL in SWIM-IR's cross-lingual schema (``_id, lang, code, query, title, text``, plus an
-optional ``query_en`` translation). Benchmark: ``queries.tsv``, ``corpus.jsonl`` and TREC qrels.
-Pool sources (:data:`POOL_SOURCES`): the embedded Bible pairs (:func:`prepare_bible`), SWIM-IR from
-the Hub or the release (:func:`prepare_swimir_pool`); the zero-shot benchmarks and their registry are
-in :mod:`swimscale.data.benchmarks`. :func:`check_language` validates a language's prepared data.
+optional ``query_en`` translation). Benchmark: ``queries.tsv`` and TREC qrels, searching a collection's
+``corpus.jsonl``. Pool sources (:data:`POOL_SOURCES`): the embedded Bible pairs (:func:`prepare_bible`,
+which also writes the Bible's test and dev benchmarks), SWIM-IR from the Hub or the release
+(:func:`prepare_swimir_pool`); the zero-shot benchmarks, their collections and their registry are in
+:mod:`swimscale.data.benchmarks`. :func:`check_language` validates a language's prepared data and
+screens its pool against the documents its students are evaluated on.
 
 This subpackage needs the standard library only (``datasets``/``pyarrow``/``ir_datasets`` are
 imported where a source needs them): the process that builds the DAG imports it, torch never.
 """
 
-from swimscale.data._bible import align_bibles, bundled_bible_paths, prepare_bible, read_chichewa, read_kjv, test_books
+from swimscale.data._bible import (
+    align_bibles,
+    bundled_bible_paths,
+    check_bible_settings,
+    dev_books,
+    read_chichewa,
+    read_kjv,
+    test_books,
+)
+from swimscale.data._bible_prepare import HeldOutFiles, prepare_bible
 from swimscale.data._pools import POOL_SOURCES, prepare_pool
 from swimscale.data._records import (
     POOL_FIELDS,
+    RECALL_DEPTH,
     BenchmarkFiles,
+    CollectionFiles,
+    PoolFiles,
+    checksums,
     iter_jsonl_lines,
     iter_jsonl_records,
     iter_pool,
     normalise_text,
     package_versions,
     read_corpus,
+    read_corpus_ids,
     read_pool,
     read_queries,
     record_problem,
     sha256_of,
+    text_key,
     write_jsonl,
     write_manifest,
 )
@@ -35,9 +52,10 @@ from swimscale.data._swimir import (
     HF_LANGUAGES,
     INDIC,
     check_sizes,
-    hf_source,
     local_files,
     prepare_swimir_pool,
+    snapshot_dir,
+    snapshot_files,
 )
 from swimscale.data._source import Source
 from swimscale.data._validate import check_benchmark, check_language, check_pool, write_report
@@ -46,21 +64,27 @@ from swimscale.errors import DataMissingError, InputError
 __all__ = [
     "BAD_RECORD_KINDS",
     "BenchmarkFiles",
+    "CollectionFiles",
     "CROSS_LINGUAL",
     "DataMissingError",
     "HF_LANGUAGES",
+    "HeldOutFiles",
     "INDIC",
     "InputError",
     "POOL_FIELDS",
     "POOL_SOURCES",
+    "PoolFiles",
+    "RECALL_DEPTH",
     "Source",
     "align_bibles",
     "bundled_bible_paths",
     "check_benchmark",
+    "check_bible_settings",
     "check_language",
     "check_pool",
     "check_sizes",
-    "hf_source",
+    "checksums",
+    "dev_books",
     "iter_jsonl_lines",
     "iter_jsonl_records",
     "iter_pool",
@@ -72,6 +96,7 @@ __all__ = [
     "prepare_swimir_pool",
     "read_chichewa",
     "read_corpus",
+    "read_corpus_ids",
     "read_kjv",
     "read_pool",
     "read_queries",
@@ -79,8 +104,11 @@ __all__ = [
     "sample_pool",
     "sample_rank",
     "sha256_of",
+    "snapshot_dir",
+    "snapshot_files",
     "subsample",
     "test_books",
+    "text_key",
     "write_jsonl",
     "write_manifest",
     "write_report",

@@ -12,19 +12,20 @@ from pathlib import Path
 
 from swimscale.data._bible import check_bible_pool
 from swimscale.data._source import Source, registry
-from swimscale.data._swimir import check_hf, check_local, prepare_swimir_pool
+from swimscale.data._swimir import check_hf, check_local, prepare_swimir_pool, user_files
 from swimscale.errors import InputError
 
 POOL_SOURCES: dict[str, Source] = registry(
     # The Bible pool's job also writes its benchmark (rule prepare_bible, swimscale.data.prepare_bible).
     Source("bible", rule="prepare_bible", required={"language_name": ""}, check=check_bible_pool),
-    Source("swimir_hf", rule="prepare_pool", check=check_hf, prepare=prepare_swimir_pool),
+    Source("swimir_hf", rule="prepare_pool", check=check_hf, prepare=prepare_swimir_pool, user_files=user_files),
     Source(
         "swimir_local",
         rule="prepare_pool",
         required={"path": "the extracted SWIM-IR release"},
         check=check_local,
         prepare=prepare_swimir_pool,
+        user_files=user_files,
     ),
 )
 

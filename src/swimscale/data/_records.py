@@ -3,8 +3,9 @@
 Pool: JSONL in SWIM-IR's cross-lingual schema (`_id, lang, code, query, title, text`): `query` in the
 low-resource language, `text` the English passage; an optional `query_en` holds an English
 translation of the query (bitext such as the demo's Bible pairs, or machine-translated queries).
-Benchmark: `queries.tsv` (`qid<TAB>text`), `corpus.jsonl` (`docid, title, text`) and TREC qrels
-(`qid 0 docid rel`) — the layout of local TREC-style benchmarks, so one reader serves every source.
+Benchmark: `queries.tsv` (`qid<TAB>text`) and TREC qrels (`qid 0 docid rel`); the documents it
+searches are its collection's `corpus.jsonl` (`docid, title, text`), which several benchmarks may
+share — the layout of local TREC-style benchmarks, so one reader serves every source.
 """
 
 from __future__ import annotations
@@ -13,28 +14,59 @@ import hashlib
 import importlib.metadata
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from swimscale.errors import InputError
 
 POOL_FIELDS = ("_id", "lang", "code", "query", "title", "text")
 
 
 @dataclass(frozen=True)
 class BenchmarkFiles:
-    """Where a prepared benchmark goes: its three files and its manifest."""
+    """Where a prepared benchmark goes: its queries, its judgements and its manifest (its documents are
+    its collection's, :class:`CollectionFiles`)."""
 
     queries: Path
-    corpus: Path
     qrels: Path
     manifest: Path
 
     @classmethod
-    def at(cls, queries, corpus, qrels, manifest) -> "BenchmarkFiles":
-        return cls(Path(queries), Path(corpus), Path(qrels), Path(manifest))
+    def at(cls, queries, qrels, manifest) -> "BenchmarkFiles":
+        return cls(Path(queries), Path(qrels), Path(manifest))
 
     @property
-    def tables(self) -> tuple[Path, Path, Path]:
-        return self.queries, self.corpus, self.qrels
+    def tables(self) -> tuple[Path, Path]:
+        return self.queries, self.qrels
+
+
+@dataclass(frozen=True)
+class CollectionFiles:
+    """Where a prepared document collection goes: its corpus and its manifest."""
+
+    corpus: Path
+    manifest: Path
+
+    @classmethod
+    def at(cls, corpus, manifest) -> "CollectionFiles":
+        return cls(Path(corpus), Path(manifest))
+
+
+@dataclass(frozen=True)
+class PoolFiles:
+    """Where a prepared training pool goes: the pool and its manifest."""
+
+    pool: Path
+    manifest: Path
+
+    @classmethod
+    def at(cls, pool, manifest) -> "PoolFiles":
+        return cls(Path(pool), Path(manifest))
+
+
+# Recall@k is reported at this depth: a corpus of at most this many documents makes it 1 for every run.
+RECALL_DEPTH = 50
 
 
 def package_versions(names: list[str]) -> dict[str, str]:
@@ -49,6 +81,29 @@ def package_versions(names: list[str]) -> dict[str, str]:
 
 def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+def text_key(text: str) -> str:
+    """What two texts must share to count as the same text: Unicode NFKC, case-folded, punctuation
+    removed, whitespace collapsed. Used to keep training text out of the evaluation sets (the Bible
+    split, the overlap screen of the validate stage)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join("".join(" " if unicodedata.category(c).startswith("P") else c for c in folded).split())
+
+
+def small_corpus_warnings(n_documents: int) -> list[str]:
+    """The warning a corpus too small for Recall@50 carries in its manifests and the validate report."""
+    if n_documents > RECALL_DEPTH:
+        return []
+    return [
+        f"small_corpus: {n_documents} documents, at most {RECALL_DEPTH}: Recall@{RECALL_DEPTH} is 1 for every run "
+        "(every document is retrieved), so it cannot grow with N"
+    ]
+
+
+def checksums(paths) -> dict[str, str]:
+    """{path: SHA-256} of files (read or written), for manifests."""
+    return {str(p): sha256_of(Path(p)) for p in paths}
 
 
 def write_jsonl(path: Path, rows) -> int:
@@ -81,8 +136,9 @@ def record_problem(
 ) -> tuple[str, str] | None:
     """(reason kind, message) for a pool record that must not be used, None for a good one.
 
-    Kinds: not_an_object, missing_field, empty_query, empty_text, wrong_code, wrong_lang, duplicate_id
-    (malformed_json is detected by the readers, before a record exists). `seen` maps the _ids accepted
+    Kinds: not_an_object, missing_field, wrong_type (a field that is not a string: `"query": ["a"]` is
+    not a query), empty_query, empty_text, wrong_code, wrong_lang, duplicate_id (malformed_json and
+    not_utf8 are detected by the readers, before a record exists). `seen` maps the _ids accepted
     so far to where they were ("line 3", "row 7"); a good record is added to it.
     """
     if not isinstance(record, dict):
@@ -90,8 +146,11 @@ def record_problem(
     missing = [field for field in POOL_FIELDS if field not in record or record[field] is None]
     if missing:
         return "missing_field", f"missing field(s) {', '.join(missing)}"
+    for field in (*POOL_FIELDS, "query_en"):
+        if field in record and not isinstance(record[field], str):  # never stringified: a list is not a query
+            return "wrong_type", f"field '{field}' is {_a(type(record[field]).__name__)}, not a string"
     for field in ("query", "text"):
-        if not str(record[field]).strip():
+        if not record[field].strip():
             return f"empty_{field}", f"empty '{field}'"
     if code is not None and record["code"] != code:
         return "wrong_code", f"code '{record['code']}' but language '{code}' was requested"
@@ -104,6 +163,10 @@ def record_problem(
     return None
 
 
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
 def iter_jsonl_records(path: Path):
     """(line number, parsed record) for every non-blank line; a malformed line raises ValueError with
     file, line and reason unless the caller catches it per line (see `iter_jsonl_lines`)."""
@@ -113,22 +176,57 @@ def iter_jsonl_records(path: Path):
         yield line_no, record
 
 
+class ReadError(str):
+    """Why a line could not be read — its message, and its `kind`: `malformed_json` or `not_utf8`."""
+
+    kind: str
+
+    def __new__(cls, kind: str, message: str) -> "ReadError":
+        error = super().__new__(cls, message)
+        error.kind = kind
+        return error
+
+
+def utf8_error(raw: bytes, err: UnicodeDecodeError) -> ReadError:
+    """`not valid UTF-8` with the column (characters, 1-based) and the offending byte."""
+    column = len(raw[: err.start].decode("utf-8", errors="replace")) + 1
+    return ReadError("not_utf8", f"not valid UTF-8 at column {column} (byte 0x{raw[err.start]:02x})")
+
+
+def decoded_lines(path: Path):
+    """(line number, line or None, ReadError or None) for every non-blank line, decoded line by line, so
+    that bytes that are not UTF-8 are reported with their line and column (and can be skipped)."""
+    with open(path, "rb") as handle:
+        for line_no, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                yield line_no, None, utf8_error(raw, err)
+                continue
+            if line.strip():
+                yield line_no, line, None
+
+
 def numbered_lines(path: Path):
     """(line number, line) for every non-blank line of a UTF-8 text file, streamed; the numbers count
-    the blank lines too, so they are the file's own line numbers."""
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if line.strip():
-                yield line_no, line
+    the blank lines too, so they are the file's own line numbers. Bytes that are not UTF-8 stop with
+    file, line and column (InputError)."""
+    for line_no, line, error in decoded_lines(path):
+        if error is not None:
+            raise InputError(f"{path}: line {line_no}: {error}")
+        yield line_no, line
 
 
 def iter_jsonl_lines(path: Path):
-    """(line number, record or None, parse error or None) for every non-blank line, streamed."""
-    for line_no, line in numbered_lines(path):
+    """(line number, record or None, ReadError or None) for every non-blank line, streamed."""
+    for line_no, line, error in decoded_lines(path):
+        if error is not None:
+            yield line_no, None, error
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
-            yield line_no, None, f"malformed JSON ({err.msg})"
+            yield line_no, None, ReadError("malformed_json", f"malformed JSON ({err.msg})")
         else:
             yield line_no, record, None
 
@@ -164,6 +262,20 @@ def read_queries(path: Path) -> dict[str, str]:
             raise ValueError(f"{path}: line {line_no}: duplicate query id '{parts[0]}'")
         queries[parts[0]] = parts[1]
     return queries
+
+
+def read_corpus_ids(path: Path) -> set[str]:
+    """The docids of a prepared corpus (a duplicate stops with file and line)."""
+    ids: set[str] = set()
+    for line_no, line in numbered_lines(path):
+        try:
+            docid = str(json.loads(line)["docid"])
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise ValueError(f"{path}: line {line_no}: not a corpus record ({err})") from None
+        if docid in ids:
+            raise ValueError(f"{path}: line {line_no}: duplicate docid '{docid}'")
+        ids.add(docid)
+    return ids
 
 
 def read_corpus(path: Path) -> tuple[list[str], list[str]]:

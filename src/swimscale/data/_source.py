@@ -24,8 +24,21 @@ class Source:
     - `input_files`: keys naming local input files (beyond any `path`), checked when the DAG is built.
     - `check(name, entry)`: further config-time checks of one validated entry (defaults filled in);
       raises InputError naming the key. Reads no data and no network: a dry run works offline.
-    - `prepare`: the function the rule's script calls (None where the rule calls its own, e.g. the
-      Bible, whose one job writes a pool and a benchmark).
+    - `prepare`: a pool source's function, called by the `prepare_pool` rule's script (None for the
+      Bible, whose one job writes a pool, its benchmarks and their collections).
+    - `user_files(name, entry, data_dir)`: the user's files the entry's preparation reads, as far as
+      they are on disk when the DAG is built (a local release, a pre-staged snapshot, TREC files): the
+      rules declare them as inputs, so an edited file re-runs what depends on it. Stdlib, no parsing.
+
+    Benchmark sources prepared by the `prepare_collection` and `prepare_benchmark` rules also give:
+
+    - `read(name, bench, data_dir) -> Streams`: the benchmark's queries and judgements;
+    - `documents(collection, members, data_dir) -> Documents`: the collection's documents;
+    - `collection(name, bench) -> str`: the collection of a benchmark whose `collection` key is null;
+    - `collection_keys`: the entry's keys that form its collection (benchmarks sharing a collection
+      must agree on them, beside `source`, `corpus_size`, `seed` and `on_bad_judgement`);
+    - `collection_files(bench, data_dir)`: like `user_files`, for the documents;
+    - `min_relevance(bench) -> int`: the relevance threshold of an entry whose `min_relevance` is null.
     """
 
     name: str
@@ -34,6 +47,13 @@ class Source:
     input_files: tuple[str, ...] = ()
     check: Callable[[str, dict], None] | None = None
     prepare: Callable[..., dict] | None = None
+    user_files: Callable[[str, dict, object], list] | None = None
+    read: Callable[..., object] | None = None
+    documents: Callable[..., object] | None = None
+    collection: Callable[[str, dict], str] | None = None
+    collection_keys: tuple[str, ...] = ()
+    collection_files: Callable[[dict, object], list] | None = None
+    min_relevance: Callable[[dict], int] | None = None
 
     def check_entry(self, section: str, name: str, entry: dict) -> None:
         """The required keys, then `check`; `section` is `pools` or `benchmarks`."""

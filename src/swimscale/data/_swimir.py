@@ -3,12 +3,15 @@ original release layout, validated record by record and written, streamed, as ou
 
 Sources (config `pools.<code>.source`):
 
-- `swimir_hf`: `datasets.load_dataset(<dataset>, name=<code>, split="train")`. `<dataset>` is a Hub id
-  (`nthakur/swim-ir-cross-lingual`: one parquet config per language, `<code>/train-0000i-of-0000n.parquet`,
-  ~900k pairs each; `nthakur/indic-swim-ir-cross-lingual`: the XTREME-UP Indic languages, a few thousand
-  pairs each) or a local snapshot of such a repository (`huggingface-cli download ... --local-dir`).
-  A snapshot under `<data_dir>/swimir/<repository name>` is used without asking the Hub; otherwise the
-  Hub's files are cached under `<data_dir>/huggingface`.
+- `swimir_hf`: `<dataset>` is a Hub id (`nthakur/swim-ir-cross-lingual`: one parquet config per
+  language, `<code>/train-0000i-of-0000n.parquet`, ~900k pairs each; `nthakur/indic-swim-ir-cross-lingual`:
+  the XTREME-UP Indic languages, a few thousand pairs each) or a local snapshot of such a repository
+  (`huggingface-cli download ... --include '<code>/*' --local-dir`). A snapshot — `<dataset>` itself, or
+  one under `<data_dir>/swimir/<repository name>` — is read directly, `<code>/*.parquet` or the
+  `refs/convert/parquet` layout `<code>/train/*.parquet`, for any language, whatever the README lists
+  (`datasets` cannot open a partial snapshot unless the language is the card's first config). Without a
+  snapshot, `datasets.load_dataset(<dataset>, name=<code>, split="train")` reads the Hub, caching under
+  `<data_dir>/huggingface`.
 - `swimir_local`: the release tarball (`swim_ir_v1.tar.gz`) extracted: `<path>/<section>/<code>/train.jsonl`
   or `<path>/<section>/<code>.jsonl` (JSONL), or `<path>/<section>/<code>/*.parquet`; section
   `cross_lingual` (the 17 XOR-Retrieve/MIRACL languages) or `cross_lingual_ext` (the XTREME-UP languages).
@@ -28,10 +31,10 @@ from pathlib import Path
 
 from swimscale.data._records import (
     POOL_FIELDS,
+    checksums,
     iter_jsonl_lines,
     package_versions,
     record_problem,
-    sha256_of,
     write_manifest,
 )
 from swimscale.errors import DataMissingError, InputError
@@ -47,8 +50,10 @@ RELEASE_URL = "http://storage.googleapis.com/gresearch/swim-ir/swim_ir_v1.tar.gz
 SECTIONS = ("cross_lingual", "cross_lingual_ext")
 BAD_RECORD_KINDS = (
     "malformed_json",
+    "not_utf8",
     "not_an_object",
     "missing_field",
+    "wrong_type",
     "empty_query",
     "empty_text",
     "wrong_code",
@@ -58,16 +63,30 @@ BAD_RECORD_KINDS = (
 BATCH = 10_000
 
 
-def hf_source(dataset: str, data_dir: str | Path) -> str:
-    """What `load_dataset` gets: an existing directory as is, else a pre-staged snapshot under
-    `<data_dir>/swimir/<name>` (so a cluster without internet needs no config change), else the Hub id."""
+def snapshot_dir(dataset: str, data_dir: str | Path) -> Path | None:
+    """A local snapshot of the dataset repository: `dataset` itself when it is a directory, else one
+    pre-staged under `<data_dir>/swimir/<repository name>` (so a cluster without internet needs no config
+    change), else None (the Hub)."""
     path = Path(dataset).expanduser()
     if path.is_dir():
-        return str(path)
+        return path
     snapshot = Path(data_dir) / "swimir" / dataset.rstrip("/").split("/")[-1]
-    if (snapshot / "README.md").is_file():
-        return str(snapshot)
-    return dataset
+    return snapshot if snapshot.is_dir() else None
+
+
+def snapshot_files(snapshot: Path, code: str) -> list[Path]:
+    """A language's parquet shards in a snapshot, in either layout the Hub serves: `<code>/*.parquet`
+    (`train-0000i-of-0000n.parquet`, the repository's own files) or `<code>/train/*.parquet` (the
+    `refs/convert/parquet` branch, `0000.parquet`, ...). Read directly: `datasets.load_dataset` on a
+    snapshot that holds only some languages fails unless the language is the card's first config."""
+    return sorted((snapshot / code).glob("*.parquet")) or sorted((snapshot / code / "train").glob("*.parquet"))
+
+
+def staging_command(dataset: str, code: str, snapshot: Path) -> str:
+    return (
+        f"  huggingface-cli download {dataset} --repo-type dataset --include '{code}/*' --local-dir {snapshot}\n"
+        f"(or `hf download {dataset} --repo-type dataset --include '{code}/*' --local-dir {snapshot}`)"
+    )
 
 
 def hf_missing_message(dataset: str, code: str, data_dir: str | Path, error: str) -> str:
@@ -76,29 +95,49 @@ def hf_missing_message(dataset: str, code: str, data_dir: str | Path, error: str
     return (
         f"SWIM-IR pool '{code}': could not load {dataset} (config '{code}'): {error}\n"
         f"With internet the job downloads it itself (cache: {Path(data_dir) / 'huggingface'}). Without internet, "
-        f"on a machine that has it run\n"
-        f"  huggingface-cli download {dataset} --repo-type dataset --include '{code}/*' README.md "
-        f"--local-dir {snapshot}\n"
-        f"and copy {snapshot} to the same path here (data_dir = {data_dir}); it is then read offline. "
-        f"Or use source: swimir_local with the release files ({RELEASE_URL})."
+        f"on a machine that has it run\n{staging_command(dataset, code, snapshot)}\n"
+        f"and copy {snapshot} to the same path here (data_dir = {data_dir}); its {code}/*.parquet files are then "
+        f"read offline. Or use source: swimir_local with the release files ({RELEASE_URL})."
     )
 
 
+def snapshot_records(dataset: str, code: str, snapshot: Path):
+    """(description, rows) of a language's shards in a local snapshot; DataMissingError says what to stage."""
+    files = snapshot_files(snapshot, code)
+    if not files:
+        have = sorted(p.name for p in snapshot.iterdir() if p.is_dir() and not p.name.startswith(".")) if snapshot.is_dir() else []
+        hub_id = dataset if not Path(dataset).expanduser().is_dir() else f"nthakur/{snapshot.name}"
+        raise DataMissingError(
+            f"SWIM-IR pool '{code}': the snapshot {snapshot} has no {code}/*.parquet nor {code}/train/*.parquet "
+            f"(languages in it: {', '.join(have) or 'none'}). On a machine with internet run\n"
+            f"{staging_command(hub_id, code, snapshot)}\nand copy {snapshot / code} here."
+        )
+
+    def rows():
+        for file in files:
+            yield from parquet_rows(file)
+
+    return f"{snapshot} ({code}: {', '.join(f.name for f in files)})", rows()
+
+
 def hf_records(dataset: str, code: str, data_dir: str | Path, revision: str | None):
-    """(description, iterator of (where, record, parse error)) over the `train` split of one language."""
+    """(description, iterator of (where, record, parse error)) over the `train` split of one language:
+    from a local snapshot's parquet files when there is one, else from the Hub through `datasets`."""
+    snapshot = snapshot_dir(dataset, data_dir)
+    if snapshot is not None:
+        return snapshot_records(dataset, code, snapshot)
     try:
         import datasets
     except ImportError as err:  # pragma: no cover - datasets is a pinned dependency
         raise DataMissingError(f"source swimir_hf needs the `datasets` package ({err})") from None
-    source = hf_source(dataset, data_dir)
     try:
         table = datasets.load_dataset(
-            source, name=code, split="train", revision=revision, cache_dir=str(Path(data_dir) / "huggingface")
+            dataset, name=code, split="train", revision=revision, cache_dir=str(Path(data_dir) / "huggingface")
         )
     except Exception as err:  # offline, unknown config, missing files: one message that says what to do
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise DataMissingError(hf_missing_message(dataset, code, data_dir, f"{type(err).__name__}: {first_line}")) from None
-    description = f"{source} (config {code}, split train)"
+    description = f"{dataset} (config {code}, split train)"
 
     def rows():
         row = 0
@@ -109,6 +148,18 @@ def hf_records(dataset: str, code: str, data_dir: str | Path, revision: str | No
                 yield f"{description}: row {row}", {k: batch[k][i] for k in columns}, None
 
     return description, rows()
+
+
+def user_files(code: str, pool: dict, data_dir) -> list[Path]:
+    """The local files a pool is read from, for the rule's inputs: the release's files (swimir_local) or
+    a snapshot's shards (swimir_hf); none for a Hub download."""
+    if pool["source"] == "swimir_local":
+        try:
+            return local_files(pool["path"], pool["section"], code)
+        except DataMissingError:
+            return []  # the config check has said so, naming the key
+    snapshot = snapshot_dir(pool["dataset"], data_dir)
+    return snapshot_files(snapshot, code) if snapshot is not None else []
 
 
 def local_candidates(path: str | Path, section: str, code: str) -> list[Path]:
@@ -238,7 +289,8 @@ def prepare_swimir_pool(code: str, pool: dict, pool_path: Path, manifest_path: P
         os.replace(tmp, pool_path)
     finally:
         tmp.unlink(missing_ok=True)
-    return write_manifest(manifest_path, pool_manifest(code, pool, description, tally, effective, pool_path))
+    inputs = checksums(user_files(code, pool, data_dir))
+    return write_manifest(manifest_path, pool_manifest(code, pool, description, tally, effective, pool_path, inputs))
 
 
 def open_records(code: str, pool: dict, data_dir) -> tuple[str, object]:
@@ -262,8 +314,8 @@ def write_records(rows, code: str, pool: dict, out_path: Path) -> PoolTally:
     with open(out_path, "w", encoding="utf-8") as out:
         for where, record, error in rows:
             tally.read += 1
-            if error is not None:
-                problem = ("malformed_json", error)
+            if error is not None:  # a ReadError: malformed JSON, or bytes that are not UTF-8
+                problem = (error.kind, str(error))
             else:
                 problem = record_problem(record, code, pool.get("language_name"), seen, where.rsplit(": ", 1)[-1])
             if problem is not None:
@@ -273,17 +325,19 @@ def write_records(rows, code: str, pool: dict, out_path: Path) -> PoolTally:
                     )
                 tally.skip(problem[0], f"{where}: {problem[1]}")
                 continue
-            row = {field: str(record[field]) for field in POOL_FIELDS}
+            row = {field: record[field] for field in POOL_FIELDS}  # strings: record_problem checked
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             tally.written += 1
     return tally
 
 
-def pool_manifest(code: str, pool: dict, description: str, tally: PoolTally, effective: dict, pool_path: Path) -> dict:
+def pool_manifest(code: str, pool: dict, description: str, tally: PoolTally, effective: dict, pool_path: Path,
+                  inputs: dict) -> dict:
     return {
         "source": pool["source"],
         "language": code,
         "input": description,
+        "inputs": inputs,
         "dataset": pool["dataset"] if pool["source"] == "swimir_hf" else None,
         "revision": pool["revision"],
         "on_bad_record": pool["on_bad_record"],
@@ -300,6 +354,6 @@ def pool_manifest(code: str, pool: dict, description: str, tally: PoolTally, eff
             "capped": sorted(k for k, v in effective.items() if v < k),
             "cap_sizes": pool["cap_sizes"],
         },
-        "files": {str(pool_path): sha256_of(pool_path)},
+        "files": checksums([pool_path]),
         "packages": package_versions(["datasets", "pyarrow"]),
     }

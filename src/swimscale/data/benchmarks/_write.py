@@ -1,10 +1,10 @@
-"""The normalised form every benchmark source writes, and the helpers the sources share.
+"""The normalised form every benchmark source writes, in two jobs: a collection (`corpus.jsonl`, shared
+by the benchmarks that search it) and a benchmark (`queries.tsv`, `qrels.txt`) per name.
 
-`write_benchmark` takes a source's three streams and writes `queries.tsv` (`qid<TAB>text`),
-`corpus.jsonl` (`docid, title, text`) and `qrels.txt` (`qid 0 docid rel`) in four phases: read the
-queries, read the judgements, choose the queries (those with a relevant document, optionally a seeded
-sample), then stream the corpus once, keeping every judged document plus the others (all, or a seeded
-sample up to `corpus_size`). Memory holds the kept documents only.
+A source gives :class:`Streams` of queries and judgements for a benchmark and :class:`Documents` for a
+collection; :func:`write_collection` streams the documents once (every judged document of its member
+benchmarks plus the others — all, or a seeded sample up to `corpus_size`); :func:`write_benchmark`
+(:mod:`._judgements`) checks every query and judgement against the collection and writes them.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ import contextlib
 import heapq
 import json
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from swimscale.data._records import (
-    BenchmarkFiles,
+    CollectionFiles,
+    checksums,
     iter_jsonl_lines,
     normalise_text,
     package_versions,
-    sha256_of,
+    small_corpus_warnings,
     write_manifest,
 )
 from swimscale.data._sampling import sample_rank
@@ -29,6 +31,28 @@ from swimscale.data._sampling import sample_rank
 Query = tuple[str, str, str]  # (qid, text, where)
 Judgement = tuple[str, str, int, str]  # (qid, docid, relevance, where)
 Document = tuple[str, str, str, str]  # (docid, title, text, where)
+
+
+@dataclass
+class Streams:
+    """A benchmark's queries and judgements as a source reads them (`where` names file and line), the
+    user files read ({role: path}, checksummed in the manifest), what the manifest records of the source."""
+
+    queries: Iterable[Query]
+    qrels: Iterable[Judgement]
+    inputs: dict[str, Path] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+    packages: tuple[str, ...] = ()
+
+
+@dataclass
+class Documents:
+    """A collection's documents as a source reads them: `docs()` streams them (once per call)."""
+
+    docs: Callable[[], Iterator[Document]]
+    inputs: dict[str, Path] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+    packages: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -46,7 +70,8 @@ def file_lock(path: Path):
 
 
 def jsonl_objects(path: Path, fields: tuple[str, ...]):
-    """(where, record) per line; malformed JSON or a missing field stops with file, line and reason."""
+    """(where, record) per line; malformed JSON, bytes that are not UTF-8 or a missing field stop with
+    file, line and reason."""
     for line_no, record, error in iter_jsonl_lines(path):
         where = f"{path}: line {line_no}"
         if error is not None:
@@ -59,100 +84,54 @@ def jsonl_objects(path: Path, fields: tuple[str, ...]):
         yield where, record
 
 
-# --- write_benchmark and its phases ----------------------------------------------------------------
+# --- a collection ----------------------------------------------------------------------------------
 
 
-def write_benchmark(
-    queries: Iterable[Query],
-    qrels: Iterable[Judgement],
-    docs: Callable[[], Iterator[Document]],
-    files: BenchmarkFiles,
+def write_collection(
+    documents: Documents,
+    judged: set[str] | None,
+    files: CollectionFiles,
     *,
     corpus_size: int | None,
-    max_queries: int | None,
     seed: int,
-) -> dict:
-    """Writes the three files; returns counts. `queries` yields (qid, text, where), `qrels` (qid, docid,
-    relevance, where), `docs()` (docid, title, text, where) — `where` names file and line for errors.
-
-    Only queries with at least one relevant (relevance > 0) judgement are kept (Recall has no meaning
-    for the others); judgements of documents missing from the corpus are dropped; both are counted.
-    `corpus_size` (None = all) and `max_queries` (None = all) keep seeded samples (`seed`).
-    """
-    query_text = read_queries(queries)
-    counts = Counter(queries_read=len(query_text))
-    judgements = read_judgements(qrels, query_text, counts)
-    kept = choose_queries(query_text, judgements, max_queries, seed, counts)
-    judged = {d for q in kept for d in judgements[q]}
-    keep_judged, others = stream_corpus(docs(), judged, corpus_size, seed, counts)
-    kept = drop_missing_documents(kept, judgements, judged - set(keep_judged), counts)
+    on_duplicate: str,
+) -> Counter:
+    """Writes `corpus.jsonl` from one pass over the documents, in source order: every document, or
+    (`corpus_size`) every `judged` one plus a seeded sample of the others up to `corpus_size` in all.
+    A docid seen twice stops (`on_duplicate` "stop", naming both places) or keeps its first copy
+    ("drop", counted). Documents with neither title nor text are left out, counted. Returns counts."""
+    counts: Counter = Counter()
+    keep_judged, others = stream_corpus(documents.docs(), judged or set(), corpus_size, seed, counts, on_duplicate)
     corpus = sorted([(p, d, t, x) for d, (p, t, x) in keep_judged.items()] + others)
-    n_qrels = write_tables(files, kept, query_text, corpus, judgements)
-    counts.update(queries=len(kept), corpus_documents=len(corpus), qrels=n_qrels)
-    return dict(sorted(counts.items()))
+    files.corpus.parent.mkdir(parents=True, exist_ok=True)
+    with open(files.corpus, "w", encoding="utf-8") as handle:
+        for _, docid, title, text in corpus:
+            handle.write(json.dumps({"docid": docid, "title": title, "text": text}, ensure_ascii=False) + "\n")
+    counts.update(corpus_documents=len(corpus), judged_documents_kept=len(keep_judged), sampled_documents=len(others))
+    counts["judged_documents_missing"] = len((judged or set()) - set(keep_judged))
+    return counts
 
 
-def _clean(text, where: str, what: str) -> str:
-    text = normalise_text(str(text if text is not None else ""))
-    if not text:
-        raise ValueError(f"{where}: empty {what}")
-    return text
-
-
-def read_queries(queries: Iterable[Query]) -> dict[str, str]:
-    """{qid: normalised text}; an empty or spaced id, a duplicate id or an empty text stops."""
-    query_text: dict[str, str] = {}
-    for qid, text, where in queries:
-        qid = str(qid).strip()
-        if not qid or any(c.isspace() for c in qid):
-            raise ValueError(f"{where}: query id '{qid}' is empty or has whitespace")
-        if qid in query_text:
-            raise ValueError(f"{where}: duplicate query id '{qid}'")
-        query_text[qid] = _clean(text, where, "query text")
-    return query_text
-
-
-def read_judgements(qrels: Iterable[Judgement], query_text: dict[str, str], counts: Counter) -> dict[str, dict[str, int]]:
-    """{qid: {docid: relevance}} of the known queries (a repeated pair keeps its highest relevance)."""
-    judgements: dict[str, dict[str, int]] = {}
-    for qid, docid, rel, where in qrels:
-        qid, docid = str(qid), str(docid)
-        if any(c.isspace() for c in docid) or not docid:
-            raise ValueError(f"{where}: document id '{docid}' is empty or has whitespace")
-        if qid not in query_text:
-            counts["qrels_unknown_query"] += 1
-            continue
-        judgements.setdefault(qid, {})[docid] = max(int(rel), judgements.get(qid, {}).get(docid, int(rel)))
-    return judgements
-
-
-def choose_queries(query_text, judgements, max_queries: int | None, seed: int, counts: Counter) -> list[str]:
-    """The queries with a relevant document, in source order; a seeded sample of `max_queries` of them."""
-    kept = [q for q in query_text if any(r > 0 for r in judgements.get(q, {}).values())]
-    counts["queries_without_relevant"] = len(query_text) - len(kept)
-    if max_queries is not None and max_queries < len(kept):
-        chosen = set(heapq.nsmallest(max_queries, kept, key=lambda q: sample_rank(seed, q)))
-        kept = [q for q in kept if q in chosen]
-    return kept
-
-
-def stream_corpus(docs: Iterator[Document], judged: set[str], corpus_size: int | None, seed: int, counts: Counter):
+def stream_corpus(docs: Iterator[Document], judged: set[str], corpus_size: int | None, seed: int, counts: Counter,
+                  on_duplicate: str):
     """One pass over the documents: ({judged docid: (position, title, text)}, [(position, docid, title,
     text)] of the others — all, or the seeded sample that fits in `corpus_size` beside the judged ones).
 
-    Judged documents missing from the corpus are known only at the end: up to corpus_size others are
+    Judged documents missing from the source are known only at the end: up to corpus_size others are
     sampled on the way (a max-heap on the negated rank), and the lowest ranks that fit are kept."""
     keep_judged: dict[str, tuple[int, str, str]] = {}
     others: list = []
-    seen: set[str] = set()
-    for position, (docid, title, text, _where) in enumerate(docs):
+    seen: dict[str, str] = {}
+    for position, (docid, title, text, where) in enumerate(docs):
         docid = str(docid)
         if docid in seen:
-            counts["duplicate_docids"] += 1  # XTREME-UP v1.0's index had a few; the first copy is kept
+            if on_duplicate == "stop":
+                raise ValueError(f"{where}: duplicate document id '{docid}' (first at {seen[docid]}); "
+                                 "set on_bad_judgement: drop on the collection's benchmarks to keep the first copy")
+            counts["duplicate_docids"] += 1
             continue
-        seen.add(docid)
-        title = normalise_text(str(title or ""))
-        text = normalise_text(str(text or ""))
+        seen[docid] = where
+        title, text = normalise_text(str(title or "")), normalise_text(str(text or ""))
         if not text and not title:
             counts["empty_documents"] += 1
             continue
@@ -173,65 +152,26 @@ def stream_corpus(docs: Iterator[Document], judged: set[str], corpus_size: int |
     return keep_judged, others
 
 
-def drop_missing_documents(kept: list[str], judgements, missing: set[str], counts: Counter) -> list[str]:
-    """Drops judgements of documents not in the corpus, then the queries left without a relevant one."""
-    counts["judged_documents_missing"] = len(missing)
-    if missing:
-        for q in kept:
-            judgements[q] = {d: r for d, r in judgements[q].items() if d not in missing}
-        before = len(kept)
-        kept = [q for q in kept if any(r > 0 for r in judgements[q].values())]
-        counts["queries_lost_with_missing_documents"] = before - len(kept)
-    if not kept:
-        raise ValueError("no query has a relevant document in the corpus")
-    return kept
-
-
-def write_tables(files: BenchmarkFiles, kept, query_text, corpus, judgements) -> int:
-    """Writes queries.tsv, corpus.jsonl and qrels.txt; returns the number of judgements written."""
-    for path in files.tables:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    with open(files.queries, "w", encoding="utf-8") as handle:
-        for q in kept:
-            handle.write(f"{q}\t{query_text[q]}\n")
-    with open(files.corpus, "w", encoding="utf-8") as handle:
-        for _, docid, title, text in corpus:
-            handle.write(json.dumps({"docid": docid, "title": title, "text": text}, ensure_ascii=False) + "\n")
-    n_qrels = 0
-    with open(files.qrels, "w", encoding="utf-8") as handle:
-        for q in kept:
-            for docid, rel in judgements[q].items():
-                handle.write(f"{q} 0 {docid} {rel}\n")
-                n_qrels += 1
-    return n_qrels
-
-
-# --- a source's whole job: the files, then the manifest --------------------------------------------
-
-
-def write_source(
-    name: str,
-    settings: dict,
-    files: BenchmarkFiles,
-    streams: tuple[Iterable[Query], Iterable[Judgement], Callable[[], Iterator[Document]]],
-    inputs: dict,
-    packages: tuple[str, ...] = (),
-) -> dict:
-    """Writes a benchmark from a source's (queries, qrels, docs) streams and its manifest: the source,
-    the benchmark, its language, `inputs` (what was read), the sampling settings, the counts, the
-    files' checksums and `packages`' versions. `settings`: the validated `benchmarks.<name>` entry."""
-    queries, qrels, docs = streams
-    sampling = {key: settings[key] for key in ("corpus_size", "max_queries", "seed")}
-    counts = write_benchmark(queries, qrels, docs, files, **sampling)
-    info = {"source": settings["source"], "benchmark": name, "language": settings["language"], **inputs, **sampling}
-    return finish_manifest(files, info, counts, packages)
-
-
-def finish_manifest(files: BenchmarkFiles, info: dict, counts: dict, packages: Iterable[str]) -> dict:
-    manifest = {
-        **info,
-        "counts": counts,
-        "files": {str(p): sha256_of(p) for p in files.tables},
-        "packages": package_versions(list(packages)),
-    }
-    return write_manifest(files.manifest, manifest)
+def collection_manifest(collection: str, members: dict[str, dict], documents: Documents, files: CollectionFiles,
+                        counts: Counter, settings: dict) -> dict:
+    """What the collection is and how it was formed: a corpus sampled around judged documents has fewer
+    distractors than the source, so the manifest says how many documents of each kind it holds."""
+    sampled = settings["corpus_size"] is not None
+    rule = (
+        f"every document a member benchmark judges relevant ({counts['judged_documents_kept']}) plus a seeded sample of "
+        f"the others ({counts['sampled_documents']}), {settings['corpus_size']} at most: fewer distractors than the "
+        "full collection, so Recall here is higher than on the full collection"
+        if sampled else "every document of the source"
+    )
+    return write_manifest(files.manifest, {
+        "source": next(iter(members.values()))["source"],
+        "collection": collection,
+        "members": sorted(members),
+        **documents.info,
+        "inputs": checksums(documents.inputs.values()),
+        "formed": {"corpus_size": settings["corpus_size"], "seed": settings["seed"], "rule": rule},
+        "counts": dict(sorted(counts.items())),
+        "warnings": small_corpus_warnings(counts["corpus_documents"]),
+        "files": checksums([files.corpus]),
+        "packages": package_versions(list(documents.packages)),
+    })

@@ -1,6 +1,8 @@
 """Local files already in our form (config `source: trec`, keys `queries`, `corpus`, `qrels`): a
 queries TSV (`qid<TAB>text`), a corpus JSONL (`docid, title, text`) and TREC qrels (`qid 0 docid rel`).
-Relative paths start at the working directory.
+Relative paths start at the working directory. Each file is a declared input of the job that reads it
+(the corpus: `prepare_collection`; queries and qrels: `prepare_benchmark`), so an edit re-runs them.
+Benchmarks that name one `collection` must name one `corpus` file.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from swimscale.data._records import numbered_lines
-from swimscale.data.benchmarks._write import BenchmarkFiles, jsonl_objects, write_source
+from swimscale.data.benchmarks._write import Documents, Streams, jsonl_objects
 from swimscale.errors import DataMissingError
 
 FILES = ("queries", "corpus", "qrels")  # config keys naming the three input files
@@ -30,21 +32,39 @@ def read_qrels_file(path: Path):
         yield parts[0], parts[2], int(parts[3]), f"{path}: line {line_no}"
 
 
-def prepare_trec(name: str, bench: dict, files: BenchmarkFiles, data_dir) -> dict:
-    """Writes benchmark `name` (`bench`: its validated config entry) from the three local files; returns
-    the manifest. (`data_dir` is unused: the files are where the config says.)"""
-    sources = {key: Path(bench[key]).expanduser() for key in FILES}
-    absent = [f"benchmarks.{name}.{k}: {p}" for k, p in sources.items() if not p.is_file()]
+def source_paths(name: str, bench: dict, keys: tuple[str, ...]) -> dict[str, Path]:
+    paths = {key: Path(bench[key]).expanduser() for key in keys}
+    absent = [f"benchmarks.{name}.{k}: {p}" for k, p in paths.items() if not p.is_file()]
     if absent:
         raise DataMissingError(
             f"benchmark '{name}': file(s) not found: {'; '.join(absent)}. Put the queries TSV (qid<TAB>text), the "
             f"corpus JSONL (docid, title, text) and the TREC qrels (qid 0 docid rel) there, or fix the paths."
         )
+    return paths
+
+
+def user_files(name: str, bench: dict, data_dir) -> list[Path]:
+    return [Path(bench[key]).expanduser() for key in ("queries", "qrels")]
+
+
+def collection_files(bench: dict, data_dir) -> list[Path]:
+    return [Path(bench["corpus"]).expanduser()]
+
+
+def read(name: str, bench: dict, data_dir) -> Streams:
+    """The queries TSV and the qrels. (`data_dir` is unused: the files are where the config says.)"""
+    paths = source_paths(name, bench, ("queries", "qrels"))
+    return Streams(read_queries_tsv(paths["queries"]), read_qrels_file(paths["qrels"]), inputs=paths,
+                   info={f"{k}_file": str(p) for k, p in paths.items()})
+
+
+def documents(collection_name: str, members: dict[str, dict], data_dir) -> Documents:
+    """The corpus JSONL the members name (one file: the config check makes sure)."""
+    name, bench = sorted(members.items())[0]
+    corpus = source_paths(name, bench, ("corpus",))["corpus"]
 
     def docs():
-        for where, r in jsonl_objects(sources["corpus"], ("docid", "text")):
+        for where, r in jsonl_objects(corpus, ("docid", "text")):
             yield r["docid"], r.get("title", ""), r["text"], where
 
-    streams = (read_queries_tsv(sources["queries"]), read_qrels_file(sources["qrels"]), docs)
-    inputs = {f"{k}_file": str(p) for k, p in sources.items()}
-    return write_source(name, bench, files, streams, inputs)
+    return Documents(docs, inputs={"corpus": corpus}, info={"corpus_file": str(corpus)})

@@ -3,7 +3,12 @@
 query per line (`id, title, context, question`: `question` in the language, `id` the gold English
 passage's id, `title`/`context` that passage), and `retrieval_cross_lang/index.jsonl` (`id, title,
 context`) the English passages of every language and split. The gold target is the passage `id` (as
-XTREME-UP's own scorer does).
+XTREME-UP's own scorer does). Every language and split searches the one passage index: one collection,
+`xtreme-up`, encoded once.
+
+Which files exist: the official scorer reads the `validation` and `test` splits of the under-represented
+languages only; that `test/<lang>.jsonl` exists for ar, fi, ko, ru and hi is not confirmed
+(docs/full_study.md), so the full study does not rely on them.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
-from swimscale.data.benchmarks._write import BenchmarkFiles, file_lock, jsonl_objects, write_source
+from swimscale.data.benchmarks._write import Documents, Streams, file_lock, jsonl_objects
 from swimscale.errors import DataMissingError, InputError
 
 TASK = "retrieval_cross_lang"
@@ -31,6 +36,12 @@ def check(name: str, bench: dict) -> None:
             f"config 'benchmarks.{name}.language': XTREME-UP's cross-language retrieval has no "
             f"'{bench['language']}' (it has {', '.join(LANGUAGES)})"
         )
+    if bench.get("path") is not None:  # a release named in the config must hold the split asked for
+        task = find_task(Path(bench["path"]).expanduser())
+        if task is None:
+            raise InputError(f"config 'benchmarks.{name}.path': no {TASK}/index.jsonl under {bench['path']}")
+        if not queries_file(task, bench).is_file():
+            raise InputError(f"config 'benchmarks.{name}.split': {queries_file(task, bench)} does not exist")
 
 
 def find_task(root: Path) -> Path | None:
@@ -78,30 +89,54 @@ def missing_message(name: str, bench: dict, data_dir: Path, error: str) -> str:
     )
 
 
-def find_inputs(name: str, bench: dict, data_dir: Path) -> tuple[Path, Path]:
-    """(task folder, queries file) of the release, downloading it when needed and possible."""
+def find_release(name: str, bench: dict, data_dir: Path) -> Path:
+    """The task folder of the release, downloading it when needed and possible."""
     try:
         if bench.get("path") is not None:  # optional key: no default, absent = the data_dir copy
             task = find_task(Path(bench["path"]).expanduser())
             if task is None:
                 raise DataMissingError(f"no {TASK}/index.jsonl under {bench['path']}")
-        else:
-            task = find_task(data_dir / "xtreme-up") or fetch(data_dir, bench["url"])
+            return task
+        return find_task(data_dir / "xtreme-up") or fetch(data_dir, bench["url"])
     except DataMissingError as err:
         raise DataMissingError(missing_message(name, bench, data_dir, str(err))) from None
-    queries = task / bench["split"] / f"{bench['language']}.jsonl"
-    if not queries.is_file():
+
+
+def staged_task(bench: dict, data_dir) -> Path | None:
+    """The task folder if the release is on disk (no download), else None: what the DAG can declare."""
+    root = Path(bench["path"]).expanduser() if bench.get("path") is not None else Path(data_dir) / "xtreme-up"
+    return find_task(root)
+
+
+def queries_file(task: Path, bench: dict) -> Path:
+    return task / bench["split"] / f"{bench['language']}.jsonl"
+
+
+def user_files(name: str, bench: dict, data_dir) -> list[Path]:
+    """The split's query file, when the release is on disk."""
+    task = staged_task(bench, data_dir)
+    return [queries_file(task, bench)] if task is not None and queries_file(task, bench).is_file() else []
+
+
+def collection_files(bench: dict, data_dir) -> list[Path]:
+    """The passage index, when the release is on disk."""
+    task = staged_task(bench, data_dir)
+    return [task / "index.jsonl"] if task is not None else []
+
+
+def collection(name: str, bench: dict) -> str:
+    """One passage index for every language and split: one collection."""
+    return "xtreme-up"
+
+
+def read(name: str, bench: dict, data_dir) -> Streams:
+    """The queries of `<split>/<language>.jsonl`; each line's `id` is its gold passage (relevance 1)."""
+    task = find_release(name, bench, Path(data_dir))
+    file = queries_file(task, bench)
+    if not file.is_file():
         have = sorted(p.relative_to(task).as_posix() for p in task.glob("*/*.jsonl"))[:40]
-        raise DataMissingError(
-            f"benchmark '{name}': {queries} not found; the release has {', '.join(have) or 'no query files'}"
-        )
-    return task, queries
-
-
-def prepare_xtreme_up(name: str, bench: dict, files: BenchmarkFiles, data_dir) -> dict:
-    """Writes benchmark `name` (`bench`: its validated config entry) from the release; returns the manifest."""
-    task, queries_file = find_inputs(name, bench, Path(data_dir))
-    lines = list(jsonl_objects(queries_file, ("id", "question")))
+        raise DataMissingError(f"benchmark '{name}': {file} not found; the release has {', '.join(have) or 'no query files'}")
+    lines = list(jsonl_objects(file, ("id", "question")))
     language, split = bench["language"], bench["split"]
 
     # qids are made from the line number: `id` is the gold passage's, and queries may share a passage.
@@ -113,9 +148,16 @@ def prepare_xtreme_up(name: str, bench: dict, files: BenchmarkFiles, data_dir) -
         for n, (where, r) in enumerate(lines, 1):
             yield f"{language}-{split}-{n:06d}", r["id"], 1, where
 
+    return Streams(queries(), qrels(), inputs={"queries": file}, info={"split": split, "queries_file": str(file)})
+
+
+def documents(collection_name: str, members: dict[str, dict], data_dir) -> Documents:
+    """`index.jsonl` (`id, title, context`) of the release the members name."""
+    name, bench = sorted(members.items())[0]
+    index = find_release(name, bench, Path(data_dir)) / "index.jsonl"
+
     def docs():
-        for where, r in jsonl_objects(task / "index.jsonl", ("id", "context")):
+        for where, r in jsonl_objects(index, ("id", "context")):
             yield r["id"], r.get("title", ""), r["context"], where
 
-    inputs = {"split": split, "queries_file": str(queries_file), "index_file": str(task / "index.jsonl")}
-    return write_source(name, bench, files, (queries(), qrels(), docs), inputs)
+    return Documents(docs, inputs={"index": index}, info={"index_file": str(index)})

@@ -1,0 +1,16 @@
+from swimscale.data import CollectionFiles, DataMissingError
+from swimscale.data.benchmarks import prepare_collection
+from swimscale.jobs import job_log
+
+try:
+    with job_log(snakemake.log[0]):
+        manifest = prepare_collection(
+            snakemake.wildcards.collection,
+            snakemake.params.members,  # {benchmark: validated entry} of every benchmark searching it
+            CollectionFiles.at(snakemake.output.corpus, snakemake.output.manifest),
+            data_dir=snakemake.params.data_dir,
+        )
+        print(manifest["counts"], manifest["formed"])
+except (DataMissingError, ValueError) as err:
+    # What to download or fix, in one message, not a traceback.
+    raise SystemExit(f"prepare_collection {snakemake.wildcards.collection}: {err}") from None
