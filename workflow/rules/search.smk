@@ -4,26 +4,6 @@
 # metrics (per query and mean) from the run file as written.
 
 
-def search_inputs(wildcards):
-    collection = collection_of(wildcards.benchmark)
-    return {
-        **benchmark_queries(wildcards.benchmark),
-        "index": f"{RESULTS}/index/{TEACHER}/{collection}/flat_ip.faiss",
-        "docids": collection_encoding(wildcards.benchmark)["docids"],
-    }
-
-
-SEARCH_PARAMS = dict(
-    teacher=config["teacher"]["model"],
-    pooling=config["teacher"]["pooling"],
-    trainable_layers=config["train"]["trainable_layers"],
-    freeze_embeddings=config["train"]["freeze_embeddings"],
-    max_length=config["train"]["max_length"],
-    batch_size=config["teacher"]["batch_size"],
-    k=config["search"]["k"],
-)
-
-
 rule search_zero_shot:
     input:
         unpack(search_inputs),

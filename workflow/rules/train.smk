@@ -2,51 +2,7 @@
 # queries. With train.trainable_layers or train.freeze_embeddings the student's embeddings (and lower
 # layers) are the teacher's, so their output for a query never changes: `query_states` computes it once
 # per benchmark, and every student's dev evaluation and search reads it (swimscale.model.QueryStates).
-CACHED_STATES = (
-    config["train"]["trainable_layers"] is not None
-    or config["train"]["freeze_embeddings"]
-)
-
-
-def query_states_file(benchmark):
-    return f"{RESULTS}/query_states/{TEACHER}/{benchmark}.safetensors"
-
-
-def collection_encoding(benchmark):
-    """The teacher's embeddings and docids of the collection a benchmark searches (encode stage)."""
-    collection = collection_of(benchmark)
-    return {
-        "embeddings": f"{RESULTS}/encode/{TEACHER}/{collection}/corpus.npy",
-        "docids": f"{RESULTS}/encode/{TEACHER}/{collection}/docids.txt",
-    }
-
-
-def benchmark_queries(benchmark):
-    """What a student reads of a benchmark: its queries and judgements, and their prefix states."""
-    files = dict(benchmark_files(benchmark))
-    if CACHED_STATES:
-        files["states"] = query_states_file(benchmark)
-    return files
-
-
-def dev_inputs(wildcards):
-    """The language's dev benchmark as training reads it (none: a fixed budget without dev curve)."""
-    dev = dev_benchmarks_of(wildcards.language)
-    if not dev:
-        return {}
-    (name,) = dev  # the config check allows one
-    return {
-        f"dev_{role}": path
-        for role, path in {
-            **benchmark_queries(name),
-            **collection_encoding(name),
-        }.items()
-    }
-
-
-def student_file(path):
-    """A student is deleted once its searches have run, unless keep_students."""
-    return path if config["keep_students"] else temp(path)
+# Their inputs: common.smk (training and search inputs).
 
 
 rule query_states:
