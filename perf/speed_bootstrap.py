@@ -78,8 +78,7 @@ def synthetic(sizes, seeds, n_queries, seed=0):
             records.append(
                 {
                     "language": "xx", "benchmark": "bench", "method": "optical", "size": size, "seed": s,
-                    **means.to_dict(), "n_queries": n_queries, "budget": "converged", "steps": 0, "steps_at_best": 0,
-                    "cap_bound": False, "examples_seen": size,
+                    **means.to_dict(), "n_queries": n_queries, "steps": 0, "examples_seen": size,
                     "train_seconds": 0.0, "run_file": "-", "qrels_file": "-",
                 }
             )

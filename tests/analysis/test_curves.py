@@ -26,8 +26,7 @@ def _noiseless(sizes, seeds=(0, 1), **params) -> pd.DataFrame:
                 {
                     "language": "ny", "benchmark": "b", "method": "optical", "size": size, "seed": seed,
                     "recall_at_50": value, "recall_at_100": value, "ndcg_at_10": value, "mrr_at_10": value,
-                    "n_queries": 100, "budget": "converged", "steps": 1, "steps_at_best": 1,
-                    "cap_bound": False, "examples_seen": size, "train_seconds": 0.0,
+                    "n_queries": 100, "steps": 1, "examples_seen": size, "train_seconds": 0.0,
                     "run_file": "r", "qrels_file": "q",
                 }
             )

@@ -37,10 +37,7 @@ def _record(language: str = "ny", method: str = "optical", size: int = 100, seed
         "mrr_at_10": 0.25,
         "run_file": f"runs/{language}_{method}_{size}_{seed}.trec",
         "qrels_file": f"qrels/{language}.txt",
-        "budget": "converged",
         "steps": size // 8,
-        "steps_at_best": size // 16,
-        "cap_bound": False,
         "examples_seen": size,
         "train_seconds": 1.5,
     }

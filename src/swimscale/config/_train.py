@@ -37,7 +37,7 @@ def train_problems(train: Mapping[str, Any]) -> list[str]:
 def dev_benchmarks_of(config: Mapping[str, Any], code: str) -> list[str]:
     """The dev benchmarks (``role: dev``) whose `language` or `pools` include a language."""
     return [name for name, bench in config["benchmarks"].items()
-            if bench.get("role", "test") == "dev" and code in (bench.get("pools") or [bench["language"]])]
+            if bench["role"] == "dev" and code in (bench["pools"] or [bench["language"]])]
 
 
 def training_problems(config: Mapping[str, Any]) -> list[str]:
@@ -46,7 +46,7 @@ def training_problems(config: Mapping[str, Any]) -> list[str]:
     if config["train"]["budget"] != "converged":
         return problems
     for code in config["languages"]:
-        sizes = config["pools"][code].get("sizes") or config["sizes"]
+        sizes = config["pools"][code]["sizes"] or config["sizes"]
         if not any(size > 0 for size in sizes):
             continue
         dev = dev_benchmarks_of(config, code)
