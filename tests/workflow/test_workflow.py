@@ -291,3 +291,24 @@ def test_fixed_input_reruns_only_what_had_not_finished(two_languages, snakemake)
     rows = read_tsv(workdir / "results" / "tables" / "recall.tsv")
     assert [(r["language"], r["size"]) for r in rows] == [("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0"), ("yo", "16")]
     assert read_tsv(workdir / "results" / "tables" / "missing.tsv") == []
+
+
+def test_a_training_job_reads_only_its_own_sample_whatever_else_the_sweep_holds(tmp_path, snakemake, tiny_config):
+    """Memory flat in the sweep: no shared teacher cache; the N = 32 job's inputs (its own sample, the
+    dev benchmark) are the same whether or not a larger N (here 250) joins the sweep."""
+    import yaml
+
+    def train_inputs(sizes):
+        config = tmp_path / f"sizes{len(sizes)}.yaml"
+        config.write_text(yaml.safe_dump({**tiny_config, "sizes": sizes}))
+        result = snakemake(tmp_path / f"work{len(sizes)}", "-n", "results/train/ny/optical/seed0/n32/train_log.json",
+                           config=config, timeout=300)
+        assert result.returncode == 0, result.output[-3000:]
+        block = next(b for b in result.output.split("\nrule ")[1:] if b.startswith("train:"))
+        return sorted(next(line for line in block.splitlines() if line.strip().startswith("input:")).split(":", 1)[1]
+                      .strip().split(", "))
+
+    alone = train_inputs([0, 32])
+    assert alone == train_inputs([0, 32, 64, 250])
+    assert "results/subsample/ny/seed0/n32.jsonl" in alone and not any("n64" in path or "n250" in path for path in alone)
+    assert not any("teacher_tokens" in path for path in alone)
