@@ -158,9 +158,10 @@ class StudentEncoder:
 
 @torch.no_grad()
 def encode_queries(student: StudentModel, inputs: TextQueries | QueryStates, ids: list[str], batch_size: int,
-                   pooling: str) -> np.ndarray:
-    """L2-normalised sentence embeddings (float32, in the order of `ids`) of queries, in batches of
-    similar length; the student is put in eval mode."""
+                   pooling: str, normalize: bool = True) -> np.ndarray:
+    """Sentence embeddings (float32, in the order of `ids`) of queries, in batches of similar length,
+    L2-normalised with `normalize` (as ``encode_texts`` and the teacher's corpus encoding); the student
+    is put in eval mode."""
     student.eval()
     order = sorted(range(len(ids)), key=lambda i: -inputs.length(ids[i]))
     out = None
@@ -168,7 +169,9 @@ def encode_queries(student: StudentModel, inputs: TextQueries | QueryStates, ids
         index = order[start : start + batch_size]
         batch = inputs.batch([ids[i] for i in index], student.device)
         hidden = student.forward(batch).float()
-        pooled = torch.nn.functional.normalize(encode.pool(hidden, batch["attention_mask"], pooling), dim=-1)
+        pooled = encode.pool(hidden, batch["attention_mask"], pooling)
+        if normalize:
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
         if out is None:
             out = np.zeros((len(ids), pooled.shape[1]), dtype=np.float32)
         out[index] = pooled.cpu().numpy()

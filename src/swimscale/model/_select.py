@@ -32,6 +32,7 @@ class DevSet:
     docids: list[str]
     qrels: dict[str, dict[str, int]]
     states: QueryStates | None = None
+    normalize: bool = True  # whether queries are L2-normalised, as the collection was encoded
 
     def __post_init__(self):
         if self.corpus.shape[0] != len(self.docids):
@@ -51,7 +52,7 @@ class DevSet:
 
     def recall(self, student: StudentModel, inputs: TextQueries | QueryStates, batch_size: int, pooling: str) -> float:
         """Mean Recall@50 of `student` over the judged dev queries (exact inner-product search)."""
-        embeddings = torch.from_numpy(encode_queries(student, inputs, self.qids, batch_size, pooling))
+        embeddings = torch.from_numpy(encode_queries(student, inputs, self.qids, batch_size, pooling, self.normalize))
         scores, rows = (embeddings @ self._corpus.T).topk(min(DEV_CUTOFF, len(self.docids)), dim=1)
         run = {qid: {self.docids[r]: s for r, s in zip(row.tolist(), score.tolist())}
                for qid, row, score in zip(self.qids, rows, scores)}
