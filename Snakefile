@@ -13,7 +13,6 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/encode.smk"
 include: "workflow/rules/index.smk"
 include: "workflow/rules/search.smk"
-include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/correlate.smk"
 
 

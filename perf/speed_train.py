@@ -1,124 +1,161 @@
-"""What the optimal transport adds to a student training step, on real data.
+"""Training throughput: the achieved GFLOP/s of a training step next to this machine's matmul GFLOP/s,
+measured in the same run, for the students the config can ask for; and how a run gets its teacher tokens.
 
-Real all-MiniLM-L6-v2 (bundled), real Chichewa/English Bible pairs; AdamW steps at the default
-settings (max 64 tokens, ε = 0.02, ≤ 50 Sinkhorn iterations). Times steps with and without the
-transport term, interleaved, the transport's own forward + backward inside the step (its share of the
-step is the figure to watch: whole-step differences drown in noise on a shared machine), and the
-Sinkhorn alone in both numerical domains.
+Real all-MiniLM-L6-v2 (bundled), real Chichewa/English Bible pairs, OPTICAL (balanced transport), the
+library's own update (``swimscale.model._train._Training.step``: forward, loss, backward, clip, AdamW).
 
-    python perf/speed_train.py [--threads 2] [--steps 6] [--batch-sizes 16 32]
+- matmul peak: a 2048³ float32 matrix product (and one of the model's own GEMM shapes);
+- per student variant — full fine-tuning with the model's dropout (the full study's default), without
+  dropout, with frozen word embeddings, and only the top layer on cached lower-layer states (the demo):
+  the median update time, its FLOPs (counted by ``torch.utils.flop_counter`` on one real update, forward
+  and backward, on the padded batch as it runs), achieved GFLOP/s and share of the matmul peak,
+  examples/s, and tokens/s (real tokens, padding excluded) — the figure to read on CUDA;
+- teacher tokens: CPU seconds per record of precomputing (once per run) against the per-update cost of
+  computing them on the fly (``train.teacher_tokens``).
+
+    python perf/speed_train.py [--threads 2] [--steps 8] [--batch-size 16] [--max-length 96] [--json out.json]
+
+On a shared machine the figures are upper bounds on time (lower bounds on GFLOP/s): run it alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import statistics
 import time
 
-import torch
+from swimscale.jobs import set_job_environment
 
-from swimscale import data
-from swimscale.config import defaults
-from swimscale.model import (
-    TrainConfig,
-    build_teacher_cache,
-    cosine_cost,
-    load_encoder,
-    mean_pool,
-    optical_loss,
-    sinkhorn,
-    tokenize_for_transport,
-    uniform_marginal,
-)
+set_job_environment()  # idle OpenMP threads sleep (before torch loads OpenMP), as in every job
+
+import torch  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from swimscale import data  # noqa: E402
+from swimscale.config import defaults  # noqa: E402
+from swimscale.model import TeacherEncoder, TeacherOnTheFly, TrainConfig, build_teacher_cache, device, load_encoder  # noqa: E402
+from swimscale.model._train import _Training  # noqa: E402
 
 TEACHER = "bundled:all-MiniLM-L6-v2"
+VARIANTS = {
+    "full fine-tuning, dropout 0.1 (the model's own)": {},
+    "full, dropout 0": {"dropout": 0.0},
+    "full, dropout 0, word embeddings frozen": {"dropout": 0.0, "freeze_embeddings": True},
+    "top layer on cached states, dropout 0 (demo)": {"dropout": 0.0, "freeze_embeddings": True, "trainable_layers": 1},
+}
 
 
-def bible_pairs(n):
+def bible_pairs(n: int) -> list[dict]:
     ny_dir, kjv_path = data.bundled_bible_paths()
     kjv, _ = data.read_kjv(kjv_path)
     aligned, _ = data.align_bibles(data.read_chichewa(ny_dir), kjv)
-    return [{"_id": v.key, "query": v.source, "text": v.english, "query_en": v.english} for v in aligned[1000:1000 + n]]
+    random.Random(0).shuffle(aligned)
+    return [{"_id": v.key, "query": v.source, "text": v.english, "query_en": v.english} for v in aligned[:n]]
 
 
-def one_step(model, optimiser, tokenizer, cache, batch, cfg, with_ot):
-    """Seconds for one training step, and for the transport's share of it (forward and backward)."""
-    start = time.perf_counter()
-    enc = tokenize_for_transport(tokenizer, [r["query"] for r in batch], cfg.max_length, "cpu")
-    hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
-    t_tokens, t_mask, t_pooled = cache.batch([r["_id"] for r in batch], "cpu")
-    pooled = mean_pool(hidden, enc["attention_mask"])
-    loss = (1 - torch.nn.functional.cosine_similarity(pooled, t_pooled, dim=-1)).mean()
-    transport = 0.0
-    if with_ot:
-        # The transport's own cost: its forward, and its backward down to the token embeddings.
-        ot_start = time.perf_counter()
-        leaf = hidden.detach().requires_grad_()
-        ot_loss = optical_loss(leaf, t_tokens, enc["transport_mask"], t_mask, cfg.eps, cfg.sinkhorn_iters)
-        (grad,) = torch.autograd.grad(ot_loss, leaf)
-        transport = time.perf_counter() - ot_start
-        loss = loss + (hidden * grad).sum()  # same gradient as ot_loss, so the step is the real one
-    optimiser.zero_grad()
-    loss.backward()
-    optimiser.step()
-    return time.perf_counter() - start, transport
+def synchronise() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
 
 
-def step_times(model, tokenizer, cache, records, cfg, steps):
-    """Interleaves steps with and without the transport (ABAB…), so drifting machine load hits both."""
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-    plain, full, transport = [], [], []
-    for i in range(steps + 1):  # the first pair warms up and is not counted
-        batch = records[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-        t_plain, _ = one_step(model, optimiser, tokenizer, cache, batch, cfg, False)
-        t_full, t_ot = one_step(model, optimiser, tokenizer, cache, batch, cfg, True)
-        if i:
-            plain.append(t_plain)
-            full.append(t_full)
-            transport.append(t_ot)
-    return statistics.median(plain), statistics.median(full), statistics.median(transport)
-
-
-def sinkhorn_alone(hidden, t_tokens, s_mask, t_mask, eps, iters, domain, repeats=10):
-    cost = cosine_cost(hidden, t_tokens)
-    a, b = uniform_marginal(s_mask), uniform_marginal(t_mask)
+def matmul_gflops(n: int = 2048, repeats: int = 5, shape: tuple[int, int, int] | None = None) -> float:
+    """GFLOP/s of a float32 matrix product (n × n by n × n, or `shape` = (m, k, n)), median of repeats."""
+    m, k, n = shape or (n, n, n)
+    a = torch.randn(m, k, device=device())
+    b = torch.randn(k, n, device=device())
+    a @ b
     times = []
     for _ in range(repeats):
+        synchronise()
         start = time.perf_counter()
-        sinkhorn(cost, a, b, eps, iters, domain=domain)
+        a @ b
+        synchronise()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return 2 * m * k * n / statistics.median(times) / 1e9
+
+
+def step_figures(records: list[dict], overrides: dict, args) -> dict:
+    """Median update time and FLOPs of one student variant (the library's own update)."""
+    settings = {**defaults("train"), "budget": "fixed", "max_steps": 10**6, "batch_size": args.batch_size,
+                "max_length": args.max_length, "group_by_length": args.group, "teacher_tokens": "precompute",
+                **overrides}
+    cfg = TrainConfig.from_config(settings, pooling="mean", teacher_max_length=128, seed=0)
+    run = _Training(records, TEACHER, cfg, "optical", None, 64, None)
+    run.step()  # warm-up
+    counter = FlopCounterMode(display=False)
+    with counter:
+        run.step()
+    flops = counter.get_total_flops()
+    times, tokens = [], []
+    for _ in range(args.steps):
+        batch = [run.records[i] for i in run.stream.pending[: run.batch_size]]
+        tokens.append(sum(run.encoder.inputs.length(r["_id"]) for r in batch) if len(batch) == run.batch_size else None)
+        synchronise()
+        start = time.perf_counter()
+        run.step()
+        synchronise()
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
+    real_tokens = statistics.median([t for t in tokens if t is not None] or [0])
+    return {"seconds": seconds, "gflop": flops / 1e9, "gflops": flops / seconds / 1e9,
+            "examples_per_second": run.batch_size / seconds, "tokens_per_second": real_tokens / seconds,
+            "trained_parameters": run.log["trained_parameters"]}
+
+
+def teacher_token_costs(records: list[dict], batch_size: int) -> dict:
+    """CPU seconds per record of precomputing the teacher's view once, and per update on the fly."""
+    tokenizer, model = load_encoder(TEACHER)
+    teacher = TeacherEncoder(tokenizer, model, 128, "mean")
+    start = time.process_time()
+    build_teacher_cache(teacher, records, 64, passages=False)
+    precompute = (time.process_time() - start) / len(records)
+    on_the_fly = TeacherOnTheFly(teacher)
+    n_batches = max(1, len(records) // batch_size)
+    start = time.process_time()
+    for i in range(n_batches):
+        on_the_fly.batch(records[i * batch_size : (i + 1) * batch_size], device())
+    per_update = (time.process_time() - start) / n_batches
+    return {"precompute_cpu_seconds_per_record": precompute, "on_the_fly_cpu_seconds_per_update": per_update,
+            "break_even_updates_per_record": precompute / per_update}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=6)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 32])
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-length", type=int, default=96)
+    parser.add_argument("--group", type=int, default=0, help="train.group_by_length of the runs (0: random batches)")
+    parser.add_argument("--pairs", type=int, default=256)
+    parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    records = bible_pairs((args.steps + 1) * max(args.batch_sizes))
-    tokenizer, teacher = load_encoder(TEACHER, torch.device("cpu"))
-    cache = build_teacher_cache(tokenizer, teacher, records, max_length=64, batch_size=64)
-    print(f"torch {torch.__version__}, {args.threads} thread(s), all-MiniLM-L6-v2, max 64 tokens, eps 0.02, "
-          f"median of {args.steps} steps")
-    print(f"{'batch':>5} {'step, pooled only':>18} {'step, OPTICAL':>14} {'OT fwd+bwd':>11} {'OT share':>9} "
-          f"{'Sinkhorn scaling':>17} {'Sinkhorn log':>13}")
-    for batch_size in args.batch_sizes:
-        cfg = TrainConfig.from_config({**defaults("train"), "batch_size": batch_size}, pooling="mean", seed=0)
-        _, student = load_encoder(TEACHER, torch.device("cpu"))
-        student.train()
-        base, full, transport = step_times(student, tokenizer, cache, records, cfg, args.steps)
-        batch = records[:batch_size]
-        enc = tokenize_for_transport(tokenizer, [r["query"] for r in batch], 64, "cpu")
-        with torch.no_grad():
-            hidden = student(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
-        t_tokens, t_mask, _ = cache.batch([r["_id"] for r in batch], "cpu")
-        scaling = sinkhorn_alone(hidden, t_tokens, enc["transport_mask"], t_mask, 0.02, 50, "scaling")
-        log = sinkhorn_alone(hidden, t_tokens, enc["transport_mask"], t_mask, 0.02, 50, "log")
-        print(f"{batch_size:>5} {base:>16.3f} s {full:>12.3f} s {transport * 1000:>8.1f} ms {transport / full:>8.1%} "
-              f"{scaling * 1000:>14.1f} ms {log * 1000:>10.1f} ms")
+    records = bible_pairs(args.pairs)
+    peak = matmul_gflops()
+    shaped = matmul_gflops(shape=(args.batch_size * 64, 384, 1536))
+    print(f"torch {torch.__version__}, {device()}, {args.threads} thread(s); batch {args.batch_size}, "
+          f"max length {args.max_length}, group_by_length {args.group}, median of {args.steps} updates")
+    print(f"matmul peak (2048³ float32): {peak:.0f} GFLOP/s; the model's FFN GEMM shape "
+          f"({args.batch_size * 64}×384 by 384×1536): {shaped:.0f} GFLOP/s")
+    figures = {"device": str(device()), "threads": args.threads, "matmul_gflops": peak, "ffn_gemm_gflops": shaped,
+               "variants": {}}
+    print(f"{'student':<52} {'update':>8} {'GFLOP':>6} {'GFLOP/s':>8} {'of peak':>8} {'ex/s':>6} {'tokens/s':>9}")
+    for name, overrides in VARIANTS.items():
+        result = step_figures(records, overrides, args)
+        figures["variants"][name] = {**result, "share_of_peak": result["gflops"] / peak}
+        print(f"{name:<52} {result['seconds'] * 1000:>6.0f}ms {result['gflop']:>6.1f} {result['gflops']:>8.1f} "
+              f"{result['gflops'] / peak:>8.0%} {result['examples_per_second']:>6.1f} {result['tokens_per_second']:>9.0f}")
+    costs = teacher_token_costs(records, args.batch_size)
+    figures["teacher_tokens"] = costs
+    print(f"teacher tokens: precompute {costs['precompute_cpu_seconds_per_record'] * 1000:.1f} CPU ms per record "
+          f"(once per run); on the fly {costs['on_the_fly_cpu_seconds_per_update'] * 1000:.0f} CPU ms per update; "
+          f"precomputing wins once a run makes more than {costs['break_even_updates_per_record']:.3f} updates "
+          "per record")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(figures, handle, indent=1)
 
 
 if __name__ == "__main__":

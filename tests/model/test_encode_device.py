@@ -86,13 +86,18 @@ def test_a_build_without_cuda_stops_gpu_jobs_only(monkeypatch):
     assert require_device(allow_cpu=False, gpus=0) == torch.device("cpu")  # a CPU job is not a GPU job
 
 
-@pytest.mark.parametrize("rule", ["encode_corpus"])
+@pytest.mark.parametrize("rule", ["encode_corpus", "train"])
 def test_a_gpu_job_without_cuda_stops_with_the_reason(rule, tmp_path, snakemake):
     """The workflow on this CPU machine (no device visible on any machine: CUDA_VISIBLE_DEVICES=""):
-    the tiny config with allow_cpu false stops the GPU rule's job, naming CUDA and allow_cpu."""
+    the tiny config with allow_cpu false stops the GPU rule's job, naming CUDA and allow_cpu. For
+    `train`, its inputs (the dev collection's encoding, itself a GPU job) are made first with allow_cpu."""
+    if rule == "train":
+        ready = snakemake(tmp_path, "--until", "encode_corpus", "--config", "allow_cpu=True", timeout=900)
+        assert ready.returncode == 0, ready.output[-3000:]
     result = snakemake(tmp_path, "--until", rule, "--config", "allow_cpu=False", env={"CUDA_VISIBLE_DEVICES": ""},
                        timeout=900)
     assert result.returncode != 0
     assert "DeviceError: this job needs a CUDA GPU (its rule declares gpu=1)" in result.output, result.output[-3000:]
     assert "set `allow_cpu: true`" in result.output
-    assert not list(tmp_path.glob("results/encode/**/*.npy"))
+    stage = {"encode_corpus": "encode", "train": "train"}[rule]
+    assert not list(tmp_path.glob(f"results/{stage}/**/*.npy")) + list(tmp_path.glob(f"results/{stage}/**/*.safetensors"))

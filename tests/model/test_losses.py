@@ -11,6 +11,8 @@ from swimscale.model import (
     METHODS,
     ContrastiveLoss,
     OpticalLoss,
+    OpticalPooledLoss,
+    PooledLoss,
     StudentOutputs,
     TeacherCache,
     TrainConfig,
@@ -26,7 +28,7 @@ BATCH_ORDER = ["d", "b", "a", "c"]  # not the cache's order: rows must be looked
 
 
 def synthetic_cache(gen):
-    tokens = torch.randn(sum(TEACHER_LENGTHS), D, generator=gen).to(torch.float16)
+    tokens = torch.randn(sum(TEACHER_LENGTHS), D, generator=gen)
     offsets = torch.cumsum(torch.tensor([0, *TEACHER_LENGTHS]), 0)
     return TeacherCache(IDS, tokens, offsets, torch.randn(4, D, generator=gen), torch.randn(4, D, generator=gen))
 
@@ -44,7 +46,7 @@ def cosine(x, y):
 
 
 def config(**overrides):
-    return TrainConfig.from_config({**defaults("train"), **overrides}, pooling="mean", seed=0)
+    return TrainConfig.from_config({**defaults("train"), **overrides}, pooling="mean", teacher_max_length=64, seed=0)
 
 
 @pytest.fixture
@@ -54,14 +56,9 @@ def batch_and_student():
     return TrainingBatch([{"_id": i} for i in BATCH_ORDER], cache, "cpu"), synthetic_student(gen)
 
 
-@pytest.mark.filterwarnings("ignore:If reg_type = entropy")
-@pytest.mark.parametrize("transport", ["balanced", "semi_relaxed"])
-def test_optical_loss_is_transport_plus_weighted_pooled_term(batch_and_student, transport):
-    batch, student = batch_and_student
-    cfg = config(eps=0.1, tau=0.2, sinkhorn_iters=2000, pooled_weight=0.5)
-    loss_fn = OpticalLoss.from_config(cfg, transport)
-    assert loss_fn.transport == transport and loss_fn.tau == (0.2 if transport == "semi_relaxed" else None)
-    loss, parts = loss_fn(student, batch)
+def reference_terms(batch, student, transport, eps, tau):
+    """Per pair, computed independently: the transport cost <T*, C> (POT's plan) and 1 − cos of the
+    pooled embeddings."""
     cache = batch.teacher
     transport_costs, pooled_terms = [], []
     for i, record_id in enumerate(BATCH_ORDER):
@@ -71,16 +68,35 @@ def test_optical_loss_is_transport_plus_weighted_pooled_term(batch_and_student, 
         cost = 1 - cosine(x, y)
         a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
         if transport == "balanced":
-            plan = pot.sinkhorn(a, b, cost, 0.1, numItermax=100000, stopThr=1e-13)
+            plan = pot.sinkhorn(a, b, cost, eps, numItermax=100000, stopThr=1e-13)
         else:
-            plan = pot.unbalanced.sinkhorn_unbalanced(a, b, cost, 0.1, reg_m=(float("inf"), 0.2), reg_type="entropy",
+            plan = pot.unbalanced.sinkhorn_unbalanced(a, b, cost, eps, reg_m=(float("inf"), tau), reg_type="entropy",
                                                       numItermax=100000, stopThr=1e-13)
         transport_costs.append((plan * cost).sum())
-        s, t = student.pooled[i].double().numpy(), cache.pooled[row].double().numpy()
+        s, t = student.pooled[i].double().numpy(), cache.pooled([{"_id": record_id}], "cpu")[0].double().numpy()
         pooled_terms.append(1 - cosine(s[None], t[None])[0, 0])
-    assert parts["ot_loss"] == pytest.approx(np.mean(transport_costs), abs=2e-5)
-    assert parts["pooled_loss"] == pytest.approx(np.mean(pooled_terms), abs=1e-6)
-    assert loss.item() == pytest.approx(np.mean(transport_costs) + 0.5 * np.mean(pooled_terms), abs=2e-5)
+    return np.mean(transport_costs), np.mean(pooled_terms)
+
+
+@pytest.mark.filterwarnings("ignore:If reg_type = entropy")
+@pytest.mark.parametrize("transport", ["balanced", "semi_relaxed"])
+def test_each_arm_optimises_what_it_is_named_for(batch_and_student, transport):
+    """optical = the transport cost alone; optical_pooled = it + w × the pooled term; pooled = that
+    term alone; the transport kind sets τ."""
+    batch, student = batch_and_student
+    cfg = config(eps=0.1, tau=0.2, sinkhorn_iters=2000, pooled_weight=0.5)
+    transport_cost, pooled_term = reference_terms(batch, student, transport, 0.1, 0.2)
+    optical = OpticalLoss.from_config(cfg, transport)
+    assert optical.transport == transport and optical.tau == (0.2 if transport == "semi_relaxed" else None)
+    loss, parts = optical(student, batch)
+    assert set(parts) == {"ot_loss"} and loss.item() == pytest.approx(transport_cost, abs=2e-5)
+    loss, parts = OpticalPooledLoss.from_config(cfg, transport)(student, batch)
+    assert parts["ot_loss"] == pytest.approx(transport_cost, abs=2e-5)
+    assert parts["pooled_loss"] == pytest.approx(pooled_term, abs=1e-6)
+    assert loss.item() == pytest.approx(transport_cost + 0.5 * pooled_term, abs=2e-5)
+    loss, parts = PooledLoss.from_config(cfg, transport)(student, batch)
+    assert set(parts) == {"pooled_loss"} and loss.item() == pytest.approx(pooled_term, abs=1e-6)
+    assert PooledLoss.transport is None and not PooledLoss.needs_tokens and OpticalLoss.needs_tokens
 
 
 def test_optical_loss_refuses_an_unknown_transport():
@@ -93,7 +109,7 @@ def test_contrastive_loss_is_in_batch_infonce_against_the_teachers_passages(batc
     loss_fn = ContrastiveLoss.from_config(config(temperature=0.1), "semi_relaxed")
     assert loss_fn.transport is None
     loss, parts = loss_fn(student, batch)
-    passages = batch.teacher.passage_pooled[[IDS.index(i) for i in BATCH_ORDER]].double().numpy()
+    passages = batch.teacher.passages(batch.records, "cpu").double().numpy()
     logits = cosine(student.pooled.double().numpy(), passages) / 0.1
     expected = -np.mean(np.diag(log_softmax(logits, axis=1)))
     assert loss.item() == pytest.approx(expected, abs=1e-5) and parts == {"contrastive_loss": loss.item()}

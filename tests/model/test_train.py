@@ -1,3 +1,6 @@
+"""Training runs: the budget (converged with dev selection, fixed), resumption after a kill, the
+teacher's view computed before the run or on the fly, micro-batches, every method."""
+
 import dataclasses
 import json
 
@@ -6,50 +9,34 @@ import torch
 
 from swimscale.config import defaults
 from swimscale.model import (
+    DevSet,
     OpticalLoss,
-    TeacherCache,
+    StudentEncoder,
+    StudentModel,
+    TeacherEncoder,
+    TextQueries,
     TrainConfig,
     TrainingBatch,
     build_teacher_cache,
+    encode_query_states,
     encode_texts,
     load_encoder,
     load_student,
-    mean_pool,
-    pool,
     save_student,
-    steps_for,
+    state_settings,
     train_student,
     transport_kind,
 )
-from swimscale.model._student import StudentEncoder
-from swimscale.model._train import accumulate_gradients
+from swimscale.model._train import BatchStream, accumulate_gradients
+from tests.model.bible import TEACHER, dev_parts, records
 
-TEACHER = "bundled:all-MiniLM-L6-v2"
-RECORDS = [
-    {"_id": f"r{i}", "query": q, "text": t}
-    for i, (q, t) in enumerate(
-        [
-            ("Pachiyambi Mulungu adalenga kumwamba ndi dziko lapansi.", "In the beginning God created the heaven and the earth."),
-            ("Ndipo anati Mulungu, Kuyere; ndipo kunayera.", "And God said, Let there be light: and there was light."),
-            ("Yesu analira.", "Jesus wept."),
-            ("Ndipo Mulungu anapanga thambo.", "And God made the firmament."),
-            ("Mulungu ndiye chikondi.", "God is love."),
-        ]
-    )
-]
+CHEAP = {"trainable_layers": 1, "freeze_embeddings": True, "dropout": 0.0}
 
 
 def train_config(seed=0, **overrides):
     """The schema's training defaults with `overrides`, as a run with mean pooling builds them."""
-    return TrainConfig.from_config({**defaults("train"), **overrides}, pooling="mean", seed=seed)
-
-
-def test_budget_rule():
-    cfg = train_config(batch_size=32, epochs=2, min_steps=5, max_steps=50)
-    assert steps_for(0, cfg) == 0
-    assert steps_for(16, cfg) == 5  # 2 passes over a batch-sized sample, raised to min_steps
-    assert steps_for(320, cfg) == 20
-    assert steps_for(10_000, cfg) == 50
+    settings = {**defaults("train"), "batch_size": 4, "max_length": 64, **overrides}
+    return TrainConfig.from_config(settings, pooling="mean", teacher_max_length=64, seed=seed)
 
 
 @pytest.fixture(scope="module")
@@ -58,98 +45,130 @@ def teacher():
     return load_encoder(TEACHER, torch.device("cpu"))
 
 
-def test_teacher_cache_round_trip_drops_special_tokens(tmp_path, teacher):
+@pytest.fixture(scope="module")
+def dev(teacher):
+    """The dev set with the cached prefix states of a top-1-layer student."""
     tokenizer, model = teacher
-    cache = build_teacher_cache(tokenizer, model, RECORDS, max_length=32, batch_size=2)
-    cache.save(tmp_path / "cache.safetensors")
-    loaded = TeacherCache.load(tmp_path / "cache.safetensors")
-    assert loaded.ids == [r["_id"] for r in RECORDS]
-    n_tokens = len(tokenizer("Jesus wept.")["input_ids"]) - 2  # without [CLS] and [SEP]
-    tokens, mask, pooled = loaded.batch(["r2", "r0"], "cpu")
-    assert int(mask[0].sum()) == n_tokens and tokens[0, n_tokens:].abs().sum() == 0
-    # The pooled embedding is the retriever's sentence embedding.
-    expected = encode_texts(tokenizer, model, ["Jesus wept."], 1, 32)[0]
-    assert torch.allclose(torch.nn.functional.normalize(pooled[0], dim=0), torch.tensor(expected), atol=1e-5)
-    with pytest.raises(KeyError, match="not in the teacher cache"):
-        loaded.batch(["missing"], "cpu")
+    queries, texts, docids, qrels = dev_parts()
+    student = StudentModel(load_encoder(TEACHER, torch.device("cpu"))[1], 1, True)
+    states = encode_query_states(tokenizer, student, list(queries), list(queries.values()), 64, 8,
+                                 state_settings(TEACHER, student, 64))
+    return DevSet(queries, encode_texts(tokenizer, model, texts, 16, 64), docids, qrels, states)
 
 
-def test_training_is_deterministic_and_moves_towards_teacher(tmp_path, teacher):
-    tokenizer, model = teacher
-    cache = build_teacher_cache(tokenizer, model, RECORDS, max_length=32, batch_size=5)
-    cfg = train_config(batch_size=4, max_length=32, lr=1e-4, epochs=3, seed=3)
-    first, log = train_student(RECORDS, TEACHER, cache, cfg)
-    second, _ = train_student(RECORDS, TEACHER, cache, cfg)
-    assert log["steps"] == 4 and log["examples_seen"] == 16 and len(log["loss"]) == 4
-    assert log["loss"][-1] < log["loss"][0]
-    for (name, p1), (_, p2) in zip(first.state_dict().items(), second.state_dict().items()):
-        assert torch.equal(p1, p2), name
-    save_student(first, tmp_path / "student.safetensors")
-    _, reloaded = load_student(TEACHER, tmp_path / "student.safetensors", torch.device("cpu"))
-    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), reloaded.state_dict().values()))
-    assert not torch.equal(first.state_dict()["embeddings.word_embeddings.weight"],
-                           model.state_dict()["embeddings.word_embeddings.weight"])
-    json.dumps(log)  # the log is JSON-serialisable
-
-
-BITEXT = [{**r, "query_en": r["text"]} for r in RECORDS]
-
-
-def test_transport_kind_follows_the_counterpart():
-    assert transport_kind(BITEXT) == "balanced"
-    assert transport_kind(RECORDS) == "semi_relaxed"
-    with pytest.raises(ValueError, match="1 of 5 records have 'query_en'"):
-        transport_kind([BITEXT[0]] + RECORDS[1:])
+def dev_recall(student, dev, tokenizer):
+    return dev.recall(student, dev.inputs(student, tokenizer, state_settings(TEACHER, student, 64)), 8, "mean")
 
 
 def same_weights(m1, m2):
     return all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
 
 
-def test_killed_run_resumes_from_checkpoint_bit_identically(tmp_path, teacher, monkeypatch):
+def test_fixed_budget_is_deterministic_moves_towards_the_teacher_and_logs_its_run(tmp_path, teacher):
     tokenizer, model = teacher
-    cache = build_teacher_cache(tokenizer, model, BITEXT, max_length=32, batch_size=5)
-    cfg = train_config(batch_size=2, max_length=32, lr=1e-4, epochs=2, seed=5)  # 5 steps
-    reference, reference_log = train_student(BITEXT, TEACHER, cache, cfg)
+    cfg = train_config(budget="fixed", max_steps=4, lr=1e-4, seed=3)
+    first, log = train_student(records(5), TEACHER, cfg, encode_batch_size=8)
+    second, _ = train_student(records(5), TEACHER, cfg, encode_batch_size=8)
+    assert (log["steps"], log["steps_at_best"], log["examples_seen"], len(log["loss"])) == (4, 4, 16, 4)
+    assert (log["budget"], log["stopped_by"], log["cap_bound"], log["dev_curve"]) == ("fixed", "fixed", None, [])
+    assert log["loss"][-1] < log["loss"][0] and log["examples_per_second"] > 0 and log["device"] == "cpu"
+    assert same_weights(first.model, second.model)
+    assert not torch.equal(first.model.embeddings.word_embeddings.weight, model.embeddings.word_embeddings.weight)
+    save_student(first, tmp_path / "student.safetensors")
+    _, reloaded = load_student(TEACHER, tmp_path / "student.safetensors", torch.device("cpu"))
+    assert same_weights(first.model, reloaded.model)
+    json.dumps(log)  # the log is JSON-serialisable
+    # The budget is the same for every N: 4 updates whether the sample holds 3 pairs or 40.
+    _, small = train_student(records(3), TEACHER, dataclasses.replace(cfg, **CHEAP), encode_batch_size=8)
+    _, large = train_student(records(40), TEACHER, dataclasses.replace(cfg, **CHEAP), encode_batch_size=8)
+    assert small["steps"] == large["steps"] == 4 and (small["batch_size"], large["batch_size"]) == (3, 4)
 
-    # Die inside step 4, after the checkpoint written at step 2 (as a SIGKILL would, mid-step).
+
+@pytest.mark.parametrize(("lr", "seed"), [(0.5, 0), (3e-3, 1), (3e-4, 2)])
+def test_converged_budget_never_keeps_a_student_worse_on_dev_than_the_untrained_one(teacher, dev, lr, seed):
+    """Whatever training does to dev Recall@50 — destroy the model (lr 0.5), help or hurt — the kept
+    student is the best dev point of the run, step 0 (the untrained student) included."""
+    tokenizer, model = teacher
+    cfg = train_config(budget="converged", max_steps=12, eval_every=3, patience=2, lr=lr, seed=seed, **CHEAP)
+    student, log = train_student(records(40), TEACHER, cfg, encode_batch_size=8, dev=dev)
+    curve = dict(log["dev_curve"])
+    untrained = curve[0]
+    kept = dev_recall(student, dev, tokenizer)
+    assert kept == pytest.approx(max(curve.values()), abs=1e-6) and kept >= untrained
+    assert log["steps_at_best"] == min(step for step, recall in curve.items() if recall == max(curve.values()))
+    assert log["dev_recall_at_best"] == pytest.approx(kept, abs=1e-6)
+    if lr == 0.5:  # training only hurt: the kept student is the teacher itself
+        assert log["steps_at_best"] == 0 and max(r for s, r in curve.items() if s) < untrained
+        assert same_weights(student.model, model) and log["stopped_by"] == "patience"
+
+
+def test_killed_run_resumes_from_checkpoint_to_the_same_student_and_dev_curve(tmp_path, teacher, dev, monkeypatch):
+    # Dropout on: the resumed run must restore the RNG as well.
+    cfg = train_config(budget="converged", max_steps=7, eval_every=2, patience=10, lr=1e-3, seed=5, dropout=0.1,
+                       trainable_layers=1, freeze_embeddings=True)
+    reference, reference_log = train_student(records(10), TEACHER, cfg, encode_batch_size=8, dev=dev)
+    assert reference_log["stopped_by"] == "cap" and reference_log["cap_bound"] is True
+
+    # Die inside update 5, after the checkpoint written at update 4 (as a SIGKILL would, mid-update).
     calls = {"n": 0}
     real_clip = torch.nn.utils.clip_grad_norm_
 
     def dying_clip(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == 5:
             raise KeyboardInterrupt("killed")
         return real_clip(*args, **kwargs)
 
     checkpoint = tmp_path / "checkpoint.pt"
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", dying_clip)
     with pytest.raises(KeyboardInterrupt):
-        train_student(BITEXT, TEACHER, cache, cfg, checkpoint=checkpoint, checkpoint_every=2)
+        train_student(records(10), TEACHER, cfg, encode_batch_size=8, dev=dev, checkpoint=checkpoint,
+                      checkpoint_every=2)
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", real_clip)
     assert checkpoint.exists()
 
-    resumed, log = train_student(BITEXT, TEACHER, cache, cfg, checkpoint=checkpoint, checkpoint_every=2)
-    assert log["resumed_from_step"] == 2 and log["loss"] == reference_log["loss"]
-    assert same_weights(resumed, reference)
+    resumed, log = train_student(records(10), TEACHER, cfg, encode_batch_size=8, dev=dev, checkpoint=checkpoint,
+                                 checkpoint_every=2)
+    assert log["resumed_from_step"] == 4
+    for key in ("loss", "dev_curve", "steps", "steps_at_best", "stopped_by", "examples_seen"):
+        assert log[key] == reference_log[key], key
+    assert same_weights(resumed.model, reference.model)
     # A checkpoint of another configuration is ignored, not resumed from.
-    _, other_log = train_student(BITEXT, TEACHER, cache, dataclasses.replace(cfg, seed=6),
-                                     checkpoint=checkpoint, checkpoint_every=0)
+    _, other_log = train_student(records(10), TEACHER, dataclasses.replace(cfg, seed=6), encode_batch_size=8, dev=dev,
+                                 checkpoint=checkpoint, checkpoint_every=0)
     assert other_log["resumed_from_step"] == 0
+
+
+@pytest.mark.parametrize("method", ["optical_pooled", "contrastive"])
+def test_teacher_tokens_precomputed_or_on_the_fly_train_the_same_student(teacher, method):
+    cfg = train_config(budget="fixed", max_steps=3, lr=1e-3, seed=2, **CHEAP)
+    ahead, ahead_log = train_student(records(8), TEACHER, dataclasses.replace(cfg, teacher_tokens="precompute"), method,
+                                     encode_batch_size=3)
+    fly, fly_log = train_student(records(8), TEACHER, dataclasses.replace(cfg, teacher_tokens="on_the_fly"), method,
+                                 encode_batch_size=3)
+    assert (ahead_log["teacher_tokens"], fly_log["teacher_tokens"]) == ("precompute", "on_the_fly")
+    assert ahead_log["loss"] == pytest.approx(fly_log["loss"], abs=1e-5)
+    # The updates agree up to rounding (padding differs between the two ways): Adam's normalised steps
+    # let rounding move near-zero gradients, so compare the whole update, not each entry.
+    _, untrained = load_student(TEACHER, None, torch.device("cpu"), trainable_layers=1, freeze_embeddings=True)
+    moved = torch.cat([(a - u).flatten() for a, u in zip(ahead.parameters(), untrained.parameters())])
+    apart = torch.cat([(a - b).flatten() for a, b in zip(ahead.parameters(), fly.parameters())])
+    assert apart.norm() < 0.02 * moved.norm()
 
 
 def test_micro_batches_accumulate_the_full_batch_gradient(teacher):
     tokenizer, _ = teacher
     _, model = load_encoder(TEACHER, torch.device("cpu"))
-    model.eval()  # no dropout: the two gradients must then agree up to float rounding
-    cache = build_teacher_cache(tokenizer, model, BITEXT, max_length=32, batch_size=5)
-    cfg = train_config(max_length=32)
-    student = StudentEncoder(tokenizer, model, cfg.max_length, cfg.pooling, "cpu")
+    student = StudentModel(model, dropout=0.0)  # no dropout: the two gradients must agree up to rounding
+    pairs = records(5)
+    cfg = train_config()
+    cache = build_teacher_cache(TeacherEncoder(tokenizer, model, 64, "mean"), pairs, 5)
+    encoder = StudentEncoder(student, TextQueries(tokenizer, 64, {r["_id"]: r["query"] for r in pairs}), "mean")
     loss_fn = OpticalLoss.from_config(cfg, "balanced")
 
     def gradient(micro):
         model.zero_grad()
-        loss, parts = accumulate_gradients(student, loss_fn, TrainingBatch(BITEXT, cache, "cpu"), micro)
+        loss, parts = accumulate_gradients(encoder, loss_fn, TrainingBatch(pairs, cache, "cpu"), micro)
         return loss, parts, [p.grad.clone() for p in model.parameters() if p.grad is not None]
 
     whole, whole_parts, whole_grad = gradient(5)
@@ -161,35 +180,45 @@ def test_micro_batches_accumulate_the_full_batch_gradient(teacher):
         assert torch.allclose(a, b, atol=1e-6)
 
 
-def test_contrastive_method_trains_towards_the_passages(teacher):
-    tokenizer, model = teacher
-    cache = build_teacher_cache(tokenizer, model, RECORDS, max_length=32, batch_size=5)
-    cfg = train_config(batch_size=5, max_length=32, lr=1e-4, epochs=4, seed=1)
-    _, log = train_student(RECORDS, TEACHER, cache, cfg, method="contrastive")
-    assert log["method"] == "contrastive" and log["steps"] == 4 and "contrastive_loss" in log["parts"][0]
-    assert log["loss"][-1] < log["loss"][0]
+@pytest.mark.parametrize("method", ["optical", "optical_pooled", "pooled", "contrastive"])
+def test_every_method_trains_towards_its_objective(teacher, method):
+    cfg = train_config(budget="fixed", max_steps=4, batch_size=5, lr=1e-3, seed=1, **CHEAP)
+    _, log = train_student(records(5), TEACHER, cfg, method, encode_batch_size=8)
+    assert log["method"] == method and log["steps"] == 4 and log["loss"][-1] < log["loss"][0]
+    expected = {"optical": {"ot_loss"}, "optical_pooled": {"ot_loss", "pooled_loss"}, "pooled": {"pooled_loss"},
+                "contrastive": {"contrastive_loss"}}[method]
+    assert set(log["parts"][0]) == expected
     with pytest.raises(ValueError, match="unknown method 'dpr'"):
-        train_student(RECORDS, TEACHER, cache, cfg, method="dpr")
+        train_student(records(5), TEACHER, cfg, "dpr", encode_batch_size=8)
+    with pytest.raises(ValueError, match="converged.*selects on a dev set"):
+        train_student(records(5), TEACHER, dataclasses.replace(cfg, budget="converged"), method, encode_batch_size=8)
 
 
 def test_semi_relaxed_training_on_passages(teacher):
-    tokenizer, model = teacher
     passages = [{**r, "text": r["text"] + " And it was so, and the evening and the morning were the day."}
-                for r in RECORDS]
-    cache = build_teacher_cache(tokenizer, model, passages, max_length=32, batch_size=5)
-    _, log = train_student(passages, TEACHER, cache, train_config(batch_size=5, max_length=32, epochs=2, seed=0))
+                for r in records(5, translations=False)]
+    assert transport_kind(passages) == "semi_relaxed"
+    cfg = train_config(budget="fixed", max_steps=2, batch_size=5, seed=0, **CHEAP)
+    _, log = train_student(passages, TEACHER, cfg, encode_batch_size=8)
     assert log["transport"] == "semi_relaxed" and all(p["ot_loss"] > 0 for p in log["parts"])
+    with pytest.raises(ValueError, match="1 of 5 records have 'query_en'"):
+        transport_kind(records(1) + passages[1:])
 
 
-def test_pooling_choices(teacher):
-    tokenizer, model = teacher
-    enc = tokenizer(["Jesus wept.", "God is love."], padding=True, return_tensors="pt")
-    with torch.no_grad():
-        hidden = model(**enc).last_hidden_state
-    assert torch.equal(pool(hidden, enc["attention_mask"], "cls"), hidden[:, 0])
-    assert torch.allclose(pool(hidden, enc["attention_mask"], "mean"), mean_pool(hidden, enc["attention_mask"]))
-    cls = encode_texts(tokenizer, model, ["Jesus wept."], 1, 32, pooling="cls")[0]
-    assert abs(float((cls ** 2).sum()) - 1) < 1e-5
-    assert torch.allclose(torch.tensor(cls), torch.nn.functional.normalize(hidden[0, 0], dim=0), atol=1e-5)
-    with pytest.raises(ValueError, match="unknown pooling 'max'"):
-        pool(hidden, enc["attention_mask"], "max")
+def test_length_grouped_batches_cover_every_pair_once_per_pass_with_less_padding():
+    lengths = [int(x) for x in torch.randint(5, 100, (200,), generator=torch.Generator().manual_seed(0))]
+
+    def one_pass(group):
+        stream = BatchStream(200, 8, seed=4, lengths=lengths, group=group)
+        return [stream.next() for _ in range(25)]
+
+    def padding(batches):
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
+
+    for group in (0, 5):
+        batches = one_pass(group)
+        assert sorted(i for b in batches for i in b) == list(range(200))  # a pass sees each pair once
+    assert padding(one_pass(5)) < 0.3 * padding(one_pass(0))
+    flat = [i for b in one_pass(5) for i in b]
+    assert flat == BatchStream(200, 8, seed=4, lengths=lengths, group=5).one_pass()  # seeded:
+    assert flat != BatchStream(200, 8, seed=5, lengths=lengths, group=5).one_pass()  # the seed decides

@@ -58,9 +58,9 @@ def test_slurm_profile_keys():
     assert settings["executor"] == "slurm"
     assert settings["retries"] >= 1 and settings["latency-wait"] >= 30
     assert settings["rerun-incomplete"] is True and settings["keep-going"] is True
-    for rule in ("train", "teacher_tokens", "encode_corpus", "search_zero_shot", "search_student"):
+    for rule in ("train", "query_states", "encode_corpus", "search_zero_shot", "search_student"):
         assert settings["set-threads"][rule] >= 1
-    for rule in ("train", "teacher_tokens", "encode_corpus"):
+    for rule in ("train", "encode_corpus"):
         assert settings["set-resources"][rule]["gpu"] == 1
     # train's memory and time grow with the attempt (its micro-batch halves: workflow/rules/train.smk)
     train = settings["set-resources"]["train"]
@@ -79,8 +79,8 @@ def test_slurm_profile_dry_run_gives_each_rule_its_resources(dry_run):
     output = dry_run("--profile", str(ROOT / "profiles" / "slurm"))
     (train, *_) = job_resources(output, "train")
     assert (train["gpu"], train["mem_mb"], train["runtime"], train["micro_batch"]) == ("1", "16000", "240", "16")
-    (encode,) = job_resources(output, "encode_corpus")
-    assert (encode["gpu"], encode["mem_mb"]) == ("1", "32000")
+    encodes = job_resources(output, "encode_corpus")  # the test and the dev collection
+    assert len(encodes) == 2 and all((e["gpu"], e["mem_mb"]) == ("1", "32000") for e in encodes)
     (validate,) = job_resources(output, "validate")
     assert validate["mem_mb"] == "4000" and "gpu" not in validate  # default-resources
 
@@ -100,7 +100,7 @@ def test_ci_overlay_changes_single_entries_and_keeps_the_rest(tmp_path):
     merged = yaml.safe_load((tmp_path / "ci" / "config.yaml").read_text())
     assert merged["executor"] == "slurm" and merged["retries"] == base["retries"]
     assert merged["slurm-status-command"] == "squeue"
-    for rule in ("train", "teacher_tokens", "encode_corpus"):
+    for rule in ("train", "encode_corpus"):
         assert merged["set-resources"][rule]["gpu"] == 0
     assert set(merged["set-resources"]) == set(base["set-resources"])
     assert all(threads <= 2 for threads in merged["set-threads"].values())
@@ -109,4 +109,6 @@ def test_ci_overlay_changes_single_entries_and_keeps_the_rest(tmp_path):
 def test_per_language_target_runs_the_language_up_to_its_evaluation(dry_run):
     output = dry_run("all_ny")
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output.split("Job stats:")[1].split("Reasons")[0], flags=re.M))
-    assert jobs["train"] == "2" and jobs["evaluate"] == "3" and "correlate" not in jobs
+    # Four arms x two sizes: eight students, each searched and evaluated in one job, and the zero-shot run.
+    assert (jobs["train"], jobs["search_student"], jobs["search_zero_shot"]) == ("8", "8", "1")
+    assert "correlate" not in jobs and "evaluate" not in jobs

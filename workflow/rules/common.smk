@@ -153,17 +153,6 @@ def validate_benchmarks(language):
     }
 
 
-def subsample_files(wildcards):
-    """Every sample of a language's pool that some training run uses, and the language's validation
-    report: no training (teacher_tokens, then train) starts before its input has passed the checks.
-    """
-    return expand(
-        f"{RESULTS}/subsample/{wildcards.language}/seed{{seed}}/n{{size}}.jsonl",
-        seed=config["seeds"],
-        size=trained_sizes(wildcards.language),
-    ) + [validation_report(wildcards.language)]
-
-
 def final_outputs():
     return [
         f"{RESULTS}/tables/recall.tsv",
@@ -171,6 +160,77 @@ def final_outputs():
         f"{RESULTS}/plots/recall_vs_n.png",
         f"{RESULTS}/tables/missing.tsv",
     ]
+
+
+# --- training and search inputs (train.smk, search.smk) -----------------------------------------------
+# With train.trainable_layers or train.freeze_embeddings the students' frozen prefix output for the
+# benchmarks' queries is computed once per benchmark (rule query_states) and read by every student.
+CACHED_STATES = (
+    config["train"]["trainable_layers"] is not None
+    or config["train"]["freeze_embeddings"]
+)
+
+
+def query_states_file(benchmark):
+    return f"{RESULTS}/query_states/{TEACHER}/{benchmark}.safetensors"
+
+
+def collection_encoding(benchmark):
+    """The teacher's embeddings and docids of the collection a benchmark searches (encode stage)."""
+    collection = collection_of(benchmark)
+    return {
+        "embeddings": f"{RESULTS}/encode/{TEACHER}/{collection}/corpus.npy",
+        "docids": f"{RESULTS}/encode/{TEACHER}/{collection}/docids.txt",
+    }
+
+
+def benchmark_queries(benchmark):
+    """What a student reads of a benchmark: its queries and judgements, and their prefix states."""
+    files = dict(benchmark_files(benchmark))
+    if CACHED_STATES:
+        files["states"] = query_states_file(benchmark)
+    return files
+
+
+def dev_inputs(wildcards):
+    """The language's dev benchmark as training reads it (none: a fixed budget without dev curve)."""
+    dev = dev_benchmarks_of(wildcards.language)
+    if not dev:
+        return {}
+    (name,) = dev  # the config check allows one
+    return {
+        f"dev_{role}": path
+        for role, path in {
+            **benchmark_queries(name),
+            **collection_encoding(name),
+        }.items()
+    }
+
+
+def student_file(path):
+    """A student is deleted once its searches have run, unless keep_students."""
+    return path if config["keep_students"] else temp(path)
+
+
+def search_inputs(wildcards):
+    collection = collection_of(wildcards.benchmark)
+    return {
+        **benchmark_queries(wildcards.benchmark),
+        "index": f"{RESULTS}/index/{TEACHER}/{collection}/flat_ip.faiss",
+        "docids": collection_encoding(wildcards.benchmark)["docids"],
+    }
+
+
+SEARCH_PARAMS = dict(
+    teacher=config["teacher"]["model"],
+    pooling=config["teacher"]["pooling"],
+    normalize=config["teacher"]["normalize"],
+    trainable_layers=config["train"]["trainable_layers"],
+    freeze_embeddings=config["train"]["freeze_embeddings"],
+    max_length=config["train"]["max_length"],
+    batch_size=config["teacher"]["batch_size"],
+    k=config["search"]["k"],
+)
 
 
 include: "validate.smk"

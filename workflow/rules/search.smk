@@ -1,11 +1,17 @@
+# Search and evaluation in one job per (test benchmark, student), and per (test benchmark, language) for
+# the untrained student (N = 0): queries encoded as in training (train.max_length; cached prefix states
+# when the student has a frozen prefix), exact search of the collection's index, the run file, then its
+# metrics (per query and mean) from the run file as written.
+
+
 rule search_zero_shot:
     input:
-        queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
-        index=lambda wc: f"{RESULTS}/index/{TEACHER}/{collection_of(wc.benchmark)}/flat_ip.faiss",
-        docids=lambda wc: f"{RESULTS}/encode/{TEACHER}/{collection_of(wc.benchmark)}/docids.txt",
+        unpack(search_inputs),
         model=teacher_model_files,
     output:
-        f"{RESULTS}/search/{{benchmark}}/{{language}}/zero_shot.trec",
+        run=f"{RESULTS}/search/{{benchmark}}/{{language}}/zero_shot.trec",
+        metrics=f"{RESULTS}/evaluate/{{benchmark}}/{{language}}/zero_shot.json",
+        per_query=f"{RESULTS}/evaluate/{{benchmark}}/{{language}}/zero_shot.per_query.tsv",
     log:
         f"{RESULTS}/logs/search/{{benchmark}}/{{language}}/zero_shot.log",
     benchmark:
@@ -16,11 +22,7 @@ rule search_zero_shot:
     resources:
         mem_mb=4000,
     params:
-        teacher=config["teacher"]["model"],
-        pooling=config["teacher"]["pooling"],
-        max_length=config["teacher"]["max_length"],
-        batch_size=config["teacher"]["batch_size"],
-        k=config["search"]["k"],
+        **SEARCH_PARAMS,
         tag="zero_shot",
     script:
         "../scripts/search.py"
@@ -28,13 +30,13 @@ rule search_zero_shot:
 
 rule search_student:
     input:
-        queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
-        index=lambda wc: f"{RESULTS}/index/{TEACHER}/{collection_of(wc.benchmark)}/flat_ip.faiss",
-        docids=lambda wc: f"{RESULTS}/encode/{TEACHER}/{collection_of(wc.benchmark)}/docids.txt",
+        unpack(search_inputs),
         model=teacher_model_files,
         student=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors",
     output:
-        f"{RESULTS}/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.trec",
+        run=f"{RESULTS}/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.trec",
+        metrics=f"{RESULTS}/evaluate/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.json",
+        per_query=f"{RESULTS}/evaluate/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.per_query.tsv",
     log:
         f"{RESULTS}/logs/search/{{benchmark}}/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
     benchmark:
@@ -45,11 +47,7 @@ rule search_student:
     resources:
         mem_mb=4000,
     params:
-        teacher=config["teacher"]["model"],
-        pooling=config["teacher"]["pooling"],
-        max_length=config["teacher"]["max_length"],
-        batch_size=config["teacher"]["batch_size"],
-        k=config["search"]["k"],
+        **SEARCH_PARAMS,
         tag=lambda wc: f"{wc.method}_seed{wc.seed}_n{wc.size}",
     script:
         "../scripts/search.py"

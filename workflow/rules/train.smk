@@ -1,34 +1,44 @@
-rule teacher_tokens:
+# Training (one job per language x method x seed x N) and the frozen-prefix states of the benchmarks'
+# queries. With train.trainable_layers or train.freeze_embeddings the student's embeddings (and lower
+# layers) are the teacher's, so their output for a query never changes: `query_states` computes it once
+# per benchmark, and every student's dev evaluation and search reads it (swimscale.model.QueryStates).
+# Their inputs: common.smk (training and search inputs).
+
+
+rule query_states:
     input:
-        subsample_files,
+        queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
         model=teacher_model_files,
     output:
-        f"{RESULTS}/train/teacher_tokens/{TEACHER}/{{language}}.safetensors",
+        query_states_file("{benchmark}"),
     log:
-        f"{RESULTS}/logs/train/teacher_tokens/{TEACHER}/{{language}}.log",
+        f"{RESULTS}/logs/query_states/{TEACHER}/{{benchmark}}.log",
     benchmark:
-        f"{RESULTS}/timings/train/teacher_tokens/{TEACHER}/{{language}}.tsv"
+        f"{RESULTS}/timings/query_states/{TEACHER}/{{benchmark}}.tsv"
     conda:
         TORCH_ENV
-    threads: 2
+    threads: 1
     resources:
-        mem_mb=6000,
+        mem_mb=4000,
     params:
         teacher=config["teacher"]["model"],
-        pooling=config["teacher"]["pooling"],
+        trainable_layers=config["train"]["trainable_layers"],
+        freeze_embeddings=config["train"]["freeze_embeddings"],
         max_length=config["train"]["max_length"],
         batch_size=config["teacher"]["batch_size"],
     script:
-        "../scripts/teacher_tokens.py"
+        "../scripts/query_states.py"
 
 
 rule train:
     input:
+        unpack(dev_inputs),
         sample=f"{RESULTS}/subsample/{{language}}/seed{{seed}}/n{{size}}.jsonl",
-        teacher_tokens=f"{RESULTS}/train/teacher_tokens/{TEACHER}/{{language}}.safetensors",
         model=teacher_model_files,
     output:
-        student=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors",
+        student=student_file(
+            f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors"
+        ),
         train_log=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/train_log.json",
     log:
         f"{RESULTS}/logs/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
@@ -36,7 +46,8 @@ rule train:
         f"{RESULTS}/timings/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
     conda:
         TORCH_ENV
-    threads: 2
+    # One thread: two single-threaded jobs use two cores better than one job on both (small GEMMs).
+    threads: 1
     # A re-run resumes from the job's checkpoint. With `--retries` (set in profiles/), each retry
     # halves the micro-batch (gradient accumulation keeps the update, up to float rounding and
     # dropout draws) and adds memory: the answer to running out of GPU or host memory.
@@ -49,6 +60,9 @@ rule train:
     params:
         teacher=config["teacher"]["model"],
         pooling=config["teacher"]["pooling"],
+        normalize=config["teacher"]["normalize"],
+        teacher_max_length=config["teacher"]["max_length"],
+        encode_batch_size=config["teacher"]["batch_size"],
         train=config["train"],
         checkpoint=lambda wc: f"{RESULTS}/train/{wc.language}/{wc.method}/seed{wc.seed}/n{wc.size}/checkpoint.pt",
         checkpoint_every=config["checkpoint_every"],

@@ -13,7 +13,11 @@ with job_log(snakemake.log[0]):
             {
                 **{key: point[key] for key in ("language", "benchmark", "method", "size", "seed", "run_file", "qrels_file")},
                 **metrics,
+                # N = 0 is not trained: no budget, no updates.
+                "budget": train.get("budget", ""),
                 "steps": train.get("steps", 0),
+                "steps_at_best": train.get("steps_at_best", 0),
+                "cap_bound": bool(train.get("cap_bound")),
                 "examples_seen": train.get("examples_seen", 0),
                 "train_seconds": train.get("train_seconds", 0.0),
             }

@@ -1,33 +1,59 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from swimscale.data import read_pool
+from swimscale.data import read_pool, read_queries
 from swimscale.jobs import job_log
 from swimscale.model import (
-    TeacherCache,
+    Checkpoints,
+    DevSet,
+    QueryStates,
     TrainConfig,
+    require_device,
     save_student,
     set_threads,
     train_student,
 )
+from swimscale.retrieval import read_qrels
+
+
+def dev_set(inputs, normalize):
+    """The language's dev set (None without one: a fixed budget then logs no dev curve)."""
+    if "dev_queries" not in inputs.keys():
+        return None
+    states = QueryStates.load(Path(inputs.dev_states)) if "dev_states" in inputs.keys() else None
+    return DevSet(
+        read_queries(Path(inputs.dev_queries)),
+        np.load(inputs.dev_embeddings),
+        Path(inputs.dev_docids).read_text(encoding="utf-8").split(),
+        read_qrels(Path(inputs.dev_qrels)),
+        states,
+        normalize=normalize,
+    )
+
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
+    # A GPU job stops here without a usable GPU (unless allow_cpu: true), instead of training on CPU unseen.
+    require_device(snakemake.config["allow_cpu"], snakemake.resources.get("gpu", 0))
     cfg = TrainConfig.from_config(
-        snakemake.params.train, pooling=snakemake.params.pooling, seed=int(snakemake.wildcards.seed)
+        snakemake.params.train,
+        pooling=snakemake.params.pooling,
+        teacher_max_length=snakemake.params.teacher_max_length,
+        seed=int(snakemake.wildcards.seed),
     )
     records = read_pool(Path(snakemake.input.sample))
-    cache = TeacherCache.load(Path(snakemake.input.teacher_tokens))
     checkpoint = Path(snakemake.params.checkpoint)
     try:
-        model, log = train_student(
+        student, log = train_student(
             records,
             snakemake.params.teacher,
-            cache,
             cfg,
-            method=snakemake.wildcards.method,
+            snakemake.wildcards.method,
+            encode_batch_size=snakemake.params.encode_batch_size,
+            dev=dev_set(snakemake.input, snakemake.params.normalize),
             checkpoint=checkpoint,
             checkpoint_every=snakemake.params.checkpoint_every,
             micro_batch_size=snakemake.resources.micro_batch,
@@ -37,6 +63,10 @@ with job_log(snakemake.log[0]):
             f"out of GPU memory at micro-batch {snakemake.resources.micro_batch}; "
             "run again with --retries 1 (or more): each retry halves it and resumes from the checkpoint"
         ) from None
-    save_student(model, Path(snakemake.output.student))
+    save_student(student, Path(snakemake.output.student))
     Path(snakemake.output.train_log).write_text(json.dumps(log, indent=1) + "\n")
-    checkpoint.unlink(missing_ok=True)  # the finished student supersedes it
+    Checkpoints(checkpoint, 0, "").discard()  # the finished student supersedes it (and any partial file)
+    print(
+        f"{log['steps']} updates ({log['stopped_by']}), best at {log['steps_at_best']}, "
+        f"{log['examples_per_second']} examples/s"
+    )

@@ -1,4 +1,4 @@
-"""Encoders, optimal transport, training methods and the training of student query encoders.
+"""Encoders, optimal transport, training methods, the student and its training with dev selection.
 
 - encoders: :func:`load_encoder` (Hub id, local directory or ``bundled:all-MiniLM-L6-v2``),
   :func:`encode_texts` (pooling, L2-normalised or raw), passages as the teacher reads them
@@ -8,18 +8,25 @@
 - transport: :func:`sinkhorn`, :func:`semi_relaxed_sinkhorn`, :func:`optical_loss` (each can return
   a :class:`SinkhornInfo`: domain, fallback, iterations, marginal error);
 - training methods: one loss object each in :mod:`swimscale.model.losses`, registered in
-  :data:`METHODS` (``optical``: :class:`OpticalLoss`, ``contrastive``: :class:`ContrastiveLoss`);
+  :data:`METHODS` (``optical``: :class:`OpticalLoss`, ``optical_pooled``: :class:`OpticalPooledLoss`,
+  ``pooled``: :class:`PooledLoss`, ``contrastive``: :class:`ContrastiveLoss`);
+- the teacher's view of a run's records, precomputed (:func:`build_teacher_cache`) or on the fly
+  (:class:`TeacherOnTheFly`);
+- the student (:class:`StudentModel`: which layers train, the frozen prefix), its queries as token ids
+  (:class:`TextQueries`) or cached prefix states (:class:`QueryStates`, :func:`encode_query_states`),
+  their embeddings (:func:`encode_queries`), its file (:func:`save_student`, :func:`load_student`);
 - training: :func:`train_student` with :class:`TrainConfig` (built from the config's ``train``
-  section: :meth:`TrainConfig.from_config`), the teacher's cached view (:class:`TeacherCache`),
-  the student's weights (:func:`save_student`, :func:`load_student`).
+  section: :meth:`TrainConfig.from_config`; cross-key checks: ``swimscale.config._train``), dev selection
+  (:class:`DevSet`, :class:`Selection`).
 
-Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot``, ``_config`` → ``_teacher_cache``,
-``losses`` → ``_student``, ``_checkpoint`` → ``_train``.
+Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot``, ``_config`` → ``losses``,
+``_teacher``, ``_student`` → ``_queries`` → ``_select``, ``_checkpoint`` → ``_train``.
 
 Needs torch (the ``torch`` conda environment).
 """
 
-from swimscale.model._config import TrainConfig, steps_for
+from swimscale.model._checkpoint import Checkpoints
+from swimscale.model._config import TrainConfig
 from swimscale.model._device import DeviceError, cuda_problem, require_device
 from swimscale.model._encode import (
     BUNDLED,
@@ -45,11 +52,25 @@ from swimscale.model._ot import (
     sinkhorn,
     uniform_marginal,
 )
-from swimscale.model._student import load_student, save_student
-from swimscale.model._teacher_cache import (
+from swimscale.model._queries import (
+    QueryStates,
+    StudentEncoder,
+    TextQueries,
+    encode_queries,
+    encode_query_states,
+    query_inputs,
+    state_settings,
+)
+from swimscale.model._select import DEV_CUTOFF, DevSet, Selection
+from swimscale.model._student import StudentModel, load_student, save_student
+from swimscale.model._teacher import (
     TeacherCache,
+    TeacherEncoder,
+    TeacherOnTheFly,
+    TeacherView,
     build_teacher_cache,
     counterpart,
+    resolve_teacher_tokens,
     transport_kind,
 )
 from swimscale.model._train import train_student
@@ -57,6 +78,8 @@ from swimscale.model.losses import (
     METHODS,
     ContrastiveLoss,
     OpticalLoss,
+    OpticalPooledLoss,
+    PooledLoss,
     StudentOutputs,
     TrainingBatch,
     TrainingLoss,
@@ -64,14 +87,27 @@ from swimscale.model.losses import (
 
 __all__ = [
     "BUNDLED",
+    "DEV_CUTOFF",
     "METHODS",
     "POOLINGS",
+    "Checkpoints",
     "ContrastiveLoss",
+    "DevSet",
     "DeviceError",
     "OpticalLoss",
+    "OpticalPooledLoss",
+    "PooledLoss",
+    "QueryStates",
+    "Selection",
     "SinkhornInfo",
+    "StudentEncoder",
+    "StudentModel",
     "StudentOutputs",
     "TeacherCache",
+    "TeacherEncoder",
+    "TeacherOnTheFly",
+    "TeacherView",
+    "TextQueries",
     "TrainConfig",
     "TrainingBatch",
     "TrainingLoss",
@@ -82,6 +118,8 @@ __all__ = [
     "counterpart",
     "cuda_problem",
     "device",
+    "encode_queries",
+    "encode_query_states",
     "encode_texts",
     "format_passage",
     "load_encoder",
@@ -89,14 +127,16 @@ __all__ = [
     "mean_pool",
     "optical_loss",
     "pool",
+    "query_inputs",
     "read_passages",
     "require_device",
     "resolve_model",
+    "resolve_teacher_tokens",
     "save_student",
     "semi_relaxed_sinkhorn",
     "set_threads",
     "sinkhorn",
-    "steps_for",
+    "state_settings",
     "tokenize_for_transport",
     "train_student",
     "transport_kind",

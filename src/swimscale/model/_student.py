@@ -1,61 +1,154 @@
-"""The student query encoder: its forward pass over a batch of queries during training, and its weights
-on disk. The student has the teacher's architecture and tokenizer and starts from the teacher's weights.
+"""The student query encoder: which of its parameters train, its forward pass from text or from cached
+frozen-prefix states, and its trained parameters on disk.
+
+The student has the teacher's architecture and tokenizer and starts from the teacher's weights. With
+``train.trainable_layers`` = k only the top k transformer layers train; the embeddings and the lower
+layers — the *frozen prefix* — keep the teacher's weights and run in eval mode (no dropout), so their
+output for a query never changes: it is computed once (:mod:`swimscale.model._queries`) and the
+student runs only its top layers on it, which reproduces the whole model's output (a test checks
+this to 1e-5). With ``freeze_embeddings`` alone the prefix is the embedding layer. Without either,
+the whole model trains from the token ids (full fine-tuning) and nothing is cached.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 
+from swimscale.errors import InputError
 from swimscale.model import _encode as encode
-from swimscale.model.losses import StudentOutputs
 
 
-def autocast_for(dev: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
-    """bf16 autocast on CUDA only: on CPU it changes results and the demo's budget fits without it."""
-    if dev.type == "cuda":
-        return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext
+class StudentModel:
+    """A Hugging Face encoder split into a frozen prefix and the part that trains.
+
+    `prefix_depth`: how many transformer layers the frozen prefix holds after the embeddings (None: no
+    frozen prefix, the embeddings train too).
+    """
+
+    def __init__(self, model: torch.nn.Module, trainable_layers: int | None = None, freeze_embeddings: bool = False,
+                 dropout: float | None = None):
+        self.model = model
+        self.prefix_depth: int | None = None
+        if trainable_layers is not None or freeze_embeddings:
+            layers = _layers(model)
+            if trainable_layers is not None and not 1 <= trainable_layers <= len(layers):
+                raise InputError(f"config 'train.trainable_layers': {trainable_layers}, but the model has "
+                                 f"{len(layers)} layers")
+            self.prefix_depth = len(layers) - (trainable_layers or len(layers))
+        if dropout is not None:
+            for module in model.modules():
+                if isinstance(module, torch.nn.Dropout):
+                    module.p = dropout
+        for name, parameter in model.named_parameters():
+            parameter.requires_grad_(self._trains(name))
+        self.trained = [name for name, p in model.named_parameters() if p.requires_grad]
+
+    def _trains(self, name: str) -> bool:
+        if name.startswith("pooler."):  # the retriever's embedding is a pooling of the last states
+            return False
+        if self.prefix_depth is None:
+            return True
+        if name.startswith("embeddings."):
+            return False
+        return name.startswith("encoder.layer.") and int(name.split(".")[2]) >= self.prefix_depth
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def cached(self) -> bool:
+        """Whether the student reads frozen-prefix states (else token ids)."""
+        return self.prefix_depth is not None
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        """The parameters that train."""
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    def train(self) -> None:
+        """Train mode for the trained part; the frozen prefix stays in eval mode (deterministic)."""
+        self.model.train()
+        if self.cached:
+            self.model.embeddings.eval()
+            for layer in _layers(self.model)[: self.prefix_depth]:
+                layer.eval()
+
+    def eval(self) -> None:
+        self.model.eval()
+
+    @torch.no_grad()
+    def prefix(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The frozen prefix's output (B, n, d): embeddings, then the `prefix_depth` lower layers."""
+        hidden = self.model.embeddings(input_ids=input_ids)
+        return self._run(_layers(self.model)[: self.prefix_depth], hidden, attention_mask)
+
+    def top(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The last hidden states from the frozen prefix's output: the layers above it."""
+        return self._run(_layers(self.model)[self.prefix_depth :], hidden, attention_mask)
+
+    def _run(self, layers, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        from transformers.masking_utils import create_bidirectional_mask
+
+        mask = create_bidirectional_mask(config=self.model.config, inputs_embeds=hidden, attention_mask=attention_mask)
+        for layer in layers:
+            hidden = layer(hidden, mask)
+        return hidden
+
+    def forward(self, inputs: dict) -> torch.Tensor:
+        """Last hidden states from a padded batch: `hidden` (prefix states) or `input_ids`, with its
+        `attention_mask`."""
+        if self.cached:
+            return self.top(inputs["hidden"], inputs["attention_mask"])
+        return self.model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
+
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        """A copy of the trained parameters (what a checkpoint's best student and a student file hold)."""
+        return {name: p.detach().clone() for name, p in self.model.named_parameters() if p.requires_grad}
+
+    def load_trainable_state(self, state: dict[str, torch.Tensor]) -> None:
+        with torch.no_grad():
+            parameters = dict(self.model.named_parameters())
+            for name, value in state.items():
+                parameters[name].copy_(value)
 
 
-@dataclass(frozen=True)
-class StudentEncoder:
-    """The student's forward pass: queries → :class:`StudentOutputs` (token states in float32, the
-    transport mask, the sentence embedding with the teacher's pooling)."""
-
-    tokenizer: object
-    model: torch.nn.Module
-    max_length: int
-    pooling: str
-    device: torch.device | str
-    autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
-
-    def __call__(self, records: list[dict]) -> StudentOutputs:
-        enc = encode.tokenize_for_transport(self.tokenizer, [r["query"] for r in records], self.max_length,
-                                            self.device)
-        with self.autocast():
-            hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
-        hidden = hidden.float()
-        pooled = encode.pool(hidden, enc["attention_mask"], self.pooling)
-        return StudentOutputs(tokens=hidden, transport_mask=enc["transport_mask"], pooled=pooled)
+def _layers(model: torch.nn.Module) -> torch.nn.ModuleList:
+    encoder = getattr(model, "encoder", None)
+    if not hasattr(model, "embeddings") or not hasattr(encoder, "layer"):
+        raise InputError(f"config 'train.trainable_layers'/'train.freeze_embeddings' need a BERT-style encoder "
+                         f"(embeddings + encoder.layer); {type(model).__name__} is not one")
+    return encoder.layer
 
 
-def save_student(model: torch.nn.Module, path: Path) -> None:
-    """The student's weights only (safetensors); its architecture and tokenizer are the teacher's."""
+def save_student(student: StudentModel, path: Path) -> None:
+    """The trained parameters only (safetensors, float32), with the prefix depth they were trained on;
+    the rest of the student is the teacher's."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(path))
+    state = {name: value.contiguous().cpu() for name, value in student.trainable_state().items()}
+    save_file(state, str(path), metadata={"prefix_depth": json.dumps(student.prefix_depth)})
 
 
-def load_student(teacher_spec: str, weights: Path | None, dev=None):
-    """(tokenizer, model): the teacher's query encoder, with the student's weights if given (N > 0)."""
+def load_student(teacher_spec: str, weights: Path | None, dev=None, *, trainable_layers: int | None = None,
+                 freeze_embeddings: bool = False) -> tuple[object, StudentModel]:
+    """(tokenizer, student in eval mode): the teacher's encoder split as the config says, with a student
+    file's trained parameters put in (None: the untrained student, N = 0). A file trained with another
+    split is refused: its queries' cached states would be the wrong layer's."""
     tokenizer, model = encode.load_encoder(teacher_spec, dev)
+    student = StudentModel(model, trainable_layers, freeze_embeddings)
     if weights is not None:
-        model.load_state_dict(load_file(str(weights), device=str(next(model.parameters()).device)))
-    model.eval()
-    return tokenizer, model
+        with safe_open(str(weights), framework="pt", device=str(student.device)) as handle:
+            depth = json.loads(handle.metadata()["prefix_depth"])
+            if depth != student.prefix_depth:
+                raise InputError(f"{weights}: a student trained with a frozen prefix of {depth} layers, but the "
+                                 f"config's train.trainable_layers/freeze_embeddings give {student.prefix_depth}")
+            unknown = sorted(set(handle.keys()) - set(dict(model.named_parameters())))
+            if unknown:
+                raise InputError(f"{weights}: parameters {unknown[:3]} are not the teacher's ({teacher_spec})")
+            student.load_trainable_state({name: handle.get_tensor(name) for name in handle.keys()})
+    student.eval()
+    return tokenizer, student

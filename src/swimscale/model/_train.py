@@ -1,19 +1,25 @@
 """Training a student query encoder for language L from a frozen English teacher.
 
-The method is a loss object of :data:`swimscale.model.losses.METHODS` (`optical`: token-level optimal
-transport onto the teacher, `contrastive`: in-batch InfoNCE against the teacher's passages). The
-teacher never changes, so its view of every English text any run uses is computed once per pool
-(:func:`build_teacher_cache`) and read by every run.
+The method is a loss object of :data:`swimscale.model.losses.METHODS`. A run gets the teacher's view of
+its own records (precomputed once or on the fly: :mod:`swimscale.model._teacher`) and, for a student with
+a frozen prefix, computes the prefix states of its training queries once; nothing is shared between
+runs, so a run's memory is O(N) whatever the sweep.
+
+The budget (:class:`swimscale.model._select.Selection`): ``converged`` evaluates dev Recall@50 every
+``eval_every`` updates, keeps the best student (the untrained one is step 0's candidate) and stops at
+``patience`` or ``max_steps``; ``fixed`` runs ``max_steps`` updates.
 
 :func:`train_student` runs in named phases — set-up (``_Training.__init__``), resume
-(``_Training.resume``), steps (``_Training.step``), checkpoints (``_Training.state`` into
-:class:`Checkpoints`) and finish (``_Training.finish``). Runs checkpoint every K steps (model,
-optimiser, RNG and data-order state) and resume from the last checkpoint when re-run, ending with the
-same student as an uninterrupted run (bit-identical on CPU).
+(``_Training.resume``), updates (``_Training.step``), dev evaluations (``_Training.evaluate``),
+checkpoints (``_Training.state`` into :class:`Checkpoints`) and finish (``_Training.finish``). A
+checkpoint holds the trained parameters, the optimiser, the RNG and data-order state, the dev curve and
+the best student so far; a re-run resumes from it and ends with the same student and log as an
+uninterrupted run (bit-identical on CPU).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict
@@ -24,24 +30,51 @@ from tqdm import tqdm
 
 from swimscale.model import _encode as encode
 from swimscale.model._checkpoint import Checkpoints, fingerprint
-from swimscale.model._config import TrainConfig, steps_for
-from swimscale.model._student import StudentEncoder, autocast_for
-from swimscale.model._teacher_cache import TeacherCache, transport_kind
+from swimscale.model._config import TrainConfig
+from swimscale.model._queries import StudentEncoder, autocast_for, query_inputs, state_settings
+from swimscale.model._select import DevSet, Selection
+from swimscale.model._student import StudentModel
+from swimscale.model._teacher import (
+    TeacherEncoder,
+    TeacherOnTheFly,
+    build_teacher_cache,
+    resolve_teacher_tokens,
+    transport_kind,
+)
 from swimscale.model.losses import METHODS, TrainingBatch, TrainingLoss
 
 
 class BatchStream:
     """Endless batches of indices: a fresh seeded permutation every pass over the sample. Its state
-    (generator + pending indices) is part of a checkpoint, so a resumed run sees the same batches."""
+    (generator + pending indices) is part of a checkpoint, so a resumed run sees the same batches.
 
-    def __init__(self, n: int, batch_size: int, seed: int):
-        self.n, self.batch_size = n, batch_size
+    With `group` > 1 (``train.group_by_length``) each pass's permutation is cut into chunks of `group`
+    batches, each chunk is sorted by query length and cut into batches, and the pass's batches are
+    shuffled: a batch then holds queries of similar length, which cuts the padding (and the time) of
+    an update — 1.75× on the Bible queries at max_length 96 — at the price of less random batches (a
+    sample smaller than a chunk is always cut into the same batches, in a new order every pass).
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, lengths: list[int] | None = None, group: int = 0):
+        self.n, self.batch_size, self.lengths, self.group = n, batch_size, lengths, group
         self.generator = torch.Generator().manual_seed(seed)
         self.pending: list[int] = []
 
+    def one_pass(self) -> list[int]:
+        order = torch.randperm(self.n, generator=self.generator).tolist()
+        if self.group <= 1 or self.lengths is None:
+            return order
+        chunk = self.batch_size * self.group
+        batches = []
+        for start in range(0, self.n, chunk):
+            by_length = sorted(order[start : start + chunk], key=lambda i: self.lengths[i])
+            batches += [by_length[k : k + self.batch_size] for k in range(0, len(by_length), self.batch_size)]
+        shuffled = torch.randperm(len(batches), generator=self.generator).tolist()
+        return [i for b in shuffled for i in batches[b]]
+
     def next(self) -> list[int]:
         while len(self.pending) < self.batch_size:
-            self.pending += torch.randperm(self.n, generator=self.generator).tolist()
+            self.pending += self.one_pass()
         batch, self.pending = self.pending[: self.batch_size], self.pending[self.batch_size :]
         return batch
 
@@ -58,7 +91,7 @@ def accumulate_gradients(
 ) -> tuple[float, dict[str, float]]:
     """Back-propagates the batch loss in micro-batches of `micro` pairs; returns (loss, parts).
     Each micro-batch's loss is weighted by its share of the batch, so the accumulated gradient is the
-    full batch's (for OPTICAL, a mean of per-pair terms; dropout draws differ, though)."""
+    full batch's (for the transport and pooled terms, means of per-pair terms; dropout draws differ)."""
     total, parts = 0.0, {}
     for chunk in batch.split(micro):
         loss, chunk_parts = loss_fn(student(chunk.records), chunk)
@@ -69,106 +102,170 @@ def accumulate_gradients(
     return total, parts
 
 
-class _Training:
-    """One run between its phases: the student being trained, its optimiser, loss, data order and log."""
+def run_key(records: list[dict], teacher_spec: str, cfg: TrainConfig, method: str, dev: DevSet | None) -> str:
+    """The run's checkpoint fingerprint: its records, teacher, settings, method and dev set."""
+    digest = hashlib.sha256(fingerprint(records, teacher_spec, cfg, method).encode())
+    if dev is not None:
+        digest.update(json.dumps([dev.qids, dev.docids, sorted(dev.qrels.items())]).encode())
+    return digest.hexdigest()
 
-    def __init__(self, records: list[dict], teacher_spec: str, cache: TeacherCache, cfg: TrainConfig,
-                 method: str, micro_batch_size: int | None):
-        """Set-up. The order of these calls fixes the RNG draws (the seed is set before the model is
+
+class _Training:
+    """One run between its phases: the student, its inputs, optimiser, loss, data order, budget and log."""
+
+    def __init__(self, records: list[dict], teacher_spec: str, cfg: TrainConfig, method: str, dev: DevSet | None,
+                 encode_batch_size: int, micro_batch_size: int | None):
+        """Set-up. The order of these calls fixes the RNG draws (the seed is set before the models are
         built): changing it changes every student."""
         if method not in METHODS:
             raise ValueError(f"unknown method '{method}'; known: {', '.join(METHODS)}")
-        kind = transport_kind(records)
-        self.device = encode.device()
+        if cfg.budget == "converged" and dev is None:
+            raise ValueError("train.budget 'converged' selects on a dev set, and none was given")
+        setup_start = time.perf_counter()
+        self.device, self.cfg, self.records, self.dev = encode.device(), cfg, records, dev
         torch.manual_seed(cfg.seed)
-        tokenizer, self.model = encode.load_encoder(teacher_spec, self.device)
-        self.model.train()
-        self.optimiser = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.records, self.cache, self.cfg = records, cache, cfg
-        self.steps = steps_for(len(records), cfg)
+        tokenizer, teacher_model = encode.load_encoder(teacher_spec, self.device)
+        self.student = StudentModel(encode.load_encoder(teacher_spec, self.device)[1], cfg.trainable_layers,
+                                    cfg.freeze_embeddings, cfg.dropout)
+        self.loss = METHODS[method].from_config(cfg, transport_kind(records))
+        self.teacher_tokens = resolve_teacher_tokens(cfg.teacher_tokens, self.device)
+        teacher = TeacherEncoder(tokenizer, teacher_model, cfg.teacher_max_length, cfg.pooling)
+        if self.teacher_tokens == "precompute":
+            self.teacher = build_teacher_cache(teacher, records, encode_batch_size, tokens=self.loss.needs_tokens,
+                                               passages=self.loss.needs_passages)
+        else:
+            self.teacher = TeacherOnTheFly(teacher)
+        settings = state_settings(teacher_spec, self.student, cfg.max_length)
+        queries = query_inputs(tokenizer, self.student, [r["_id"] for r in records], [r["query"] for r in records],
+                               cfg.max_length, encode_batch_size, settings)
+        self.dev_inputs = dev.inputs(self.student, tokenizer, settings) if dev is not None else None
+        self.encode_batch_size = encode_batch_size
+        # The fused AdamW: one kernel over all parameters (4.6x faster than the default on our CPU for
+        # MiniLM's 22.7M parameters, clip included: 39 ms against 179 ms).
+        self.optimiser = torch.optim.AdamW(self.student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                           fused=True)
         self.batch_size = min(cfg.batch_size, len(records))
         self.micro = max(1, min(micro_batch_size or self.batch_size, self.batch_size))
-        self.stream = BatchStream(len(records), self.batch_size, cfg.seed)
-        self.student = StudentEncoder(tokenizer, self.model, cfg.max_length, cfg.pooling, self.device,
-                                      autocast_for(self.device))
-        self.loss = METHODS[method].from_config(cfg, kind)
-        self.start_step = 0
+        lengths = [queries.length(r["_id"]) for r in records]
+        self.stream = BatchStream(len(records), self.batch_size, cfg.seed, lengths, cfg.group_by_length)
+        self.encoder = StudentEncoder(self.student, queries, cfg.pooling, autocast_for(self.device))
+        self.selection = Selection(cfg.budget, cfg.max_steps, cfg.min_steps, cfg.eval_every, cfg.patience,
+                                   evaluates=dev is not None)
+        self.best: dict[str, torch.Tensor] | None = None
+        self.done = 0
         self.log = {"config": asdict(cfg), "method": method, "transport": self.loss.transport,
-                    "n_records": len(records), "steps": self.steps, "batch_size": self.batch_size,
-                    "micro_batch_size": self.micro, "loss": [], "parts": [], "resumed_from_step": 0,
-                    "train_seconds": 0.0}
+                    "n_records": len(records), "batch_size": self.batch_size, "micro_batch_size": self.micro,
+                    "teacher_tokens": self.teacher_tokens, "prefix_depth": self.student.prefix_depth,
+                    "trained_parameters": sum(p.numel() for p in self.student.parameters()),
+                    "dev_queries": len(dev.qids) if dev is not None else 0, "loss": [], "parts": [],
+                    "resumed_from_step": 0, "setup_seconds": round(time.perf_counter() - setup_start, 3),
+                    "step_seconds": 0.0, "dev_seconds": 0.0, "train_seconds": 0.0}
+        self.student.train()
 
     def resume(self, checkpoints: Checkpoints) -> None:
         """Continues from the run's last checkpoint, if it has one."""
         state = checkpoints.load()
         if state is None:
             return
-        self.model.load_state_dict(state["model"])
+        self.student.load_trainable_state(state["model"])
         self.optimiser.load_state_dict(state["optimiser"])
         torch.set_rng_state(state["rng"])
         if self.device.type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"])
         self.stream.load_state(state["stream"])
         self.log = json.loads(state["log"])
-        self.start_step = self.log["resumed_from_step"] = state["step"]
-        print(f"resumed from checkpoint {checkpoints.path} at step {self.start_step} of {self.steps}")
+        self.selection.load_state(self.log.pop("selection"))
+        self.best = state.get("best")
+        self.done = self.log["resumed_from_step"] = state["step"]
+        print(f"resumed from checkpoint {checkpoints.path} at step {self.done} of at most {self.cfg.max_steps}")
 
     def step(self) -> float:
-        """One optimiser step on the next batch; returns its loss."""
-        batch = TrainingBatch([self.records[i] for i in self.stream.next()], self.cache, self.device)
+        """One optimiser update on the next batch; returns its loss."""
+        start = time.perf_counter()
+        batch = TrainingBatch([self.records[i] for i in self.stream.next()], self.teacher, self.device)
         self.optimiser.zero_grad(set_to_none=True)
-        total, parts = accumulate_gradients(self.student, self.loss, batch, self.micro)
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        total, parts = accumulate_gradients(self.encoder, self.loss, batch, self.micro)
+        torch.nn.utils.clip_grad_norm_(self.student.parameters(), self.cfg.grad_clip)
         self.optimiser.step()
+        self.done += 1
         self.log["loss"].append(round(total, 6))
         self.log["parts"].append({name: round(value, 6) for name, value in parts.items()})
+        self.log["step_seconds"] += time.perf_counter() - start
         return total
 
-    def state(self, done: int) -> dict:
-        """What a checkpoint after `done` steps holds."""
-        cuda = {"cuda_rng": torch.cuda.get_rng_state()} if self.device.type == "cuda" else {}
-        return {"step": done, "model": self.model.state_dict(), "optimiser": self.optimiser.state_dict(),
-                "rng": torch.get_rng_state(), **cuda, "stream": self.stream.state(), "log": json.dumps(self.log)}
+    def evaluate(self) -> float:
+        """Dev Recall@50 of the student as it is now; keeps a copy of it when it is the best so far."""
+        start = time.perf_counter()
+        recall = self.dev.recall(self.student, self.dev_inputs, self.encode_batch_size, self.cfg.pooling)
+        self.student.train()
+        if self.selection.record(self.done, recall) and self.cfg.budget == "converged":
+            self.best = self.student.trainable_state()
+        self.log["dev_seconds"] += time.perf_counter() - start
+        return recall
 
-    def finish(self, train_seconds: float) -> tuple[torch.nn.Module, dict]:
-        self.log["examples_seen"] = self.steps * self.batch_size
-        self.log["train_seconds"] = train_seconds
+    def state(self) -> dict:
+        """What a checkpoint after the updates done so far holds."""
+        cuda = {"cuda_rng": torch.cuda.get_rng_state()} if self.device.type == "cuda" else {}
+        best = {"best": self.best} if self.best is not None else {}
+        log = {**self.log, "selection": self.selection.state()}
+        return {"step": self.done, "model": self.student.trainable_state(), "optimiser": self.optimiser.state_dict(),
+                "rng": torch.get_rng_state(), **cuda, **best, "stream": self.stream.state(), "log": json.dumps(log)}
+
+    def finish(self, stopped_by: str) -> tuple[StudentModel, dict]:
+        """The kept student (converged: the best on dev; fixed: the last) in eval mode, and the log."""
+        if self.cfg.budget == "converged":
+            self.student.load_trainable_state(self.best)
+        self.log.update(self.selection.summary(self.done, stopped_by))
+        self.log["examples_seen"] = self.done * self.batch_size
+        self.log["examples_at_best"] = self.log["steps_at_best"] * self.batch_size
+        for key in ("step_seconds", "dev_seconds", "train_seconds"):
+            self.log[key] = round(self.log[key], 3)
+        self.log["examples_per_second"] = round(self.log["examples_seen"] / max(self.log["step_seconds"], 1e-9), 2)
         self.log["device"] = str(self.device)
-        self.model.eval()
-        return self.model, self.log
+        self.student.eval()
+        return self.student, self.log
 
 
 def train_student(
     records: list[dict],
     teacher_spec: str,
-    cache: TeacherCache,
     cfg: TrainConfig,
     method: str = "optical",
+    *,
+    encode_batch_size: int,
+    dev: DevSet | None = None,
     checkpoint: Path | None = None,
     checkpoint_every: int = 0,
     micro_batch_size: int | None = None,
-) -> tuple[torch.nn.Module, dict]:
-    """Trains the student (initialised from the teacher) on `records`; returns it and its log.
+) -> tuple[StudentModel, dict]:
+    """Trains the student (initialised from the teacher) on `records` within the budget of `cfg`;
+    returns the kept student and its log.
 
-    `method` names the loss (:data:`METHODS`). `checkpoint`/`checkpoint_every`: where and every how
-    many steps to checkpoint (a re-run resumes there). `micro_batch_size` splits each batch for
-    gradient accumulation (a retry after running out of GPU memory): OPTICAL's loss is a mean of
-    per-pair terms, so the update is the same; the contrastive loss then sees fewer in-batch negatives.
+    `method` names the loss (:data:`METHODS`). `dev`: the language's dev set (required by the
+    ``converged`` budget). `encode_batch_size`: batch of the no-gradient passes (teacher, prefix, dev).
+    `checkpoint`/`checkpoint_every`: where and every how many updates to checkpoint (a re-run resumes
+    there). `micro_batch_size` splits each batch for gradient accumulation (a retry after running out of
+    GPU memory): the transport and pooled losses are means of per-pair terms, so the update is the same;
+    the contrastive loss then sees fewer in-batch negatives.
     """
-    run = _Training(records, teacher_spec, cache, cfg, method, micro_batch_size)
-    checkpoints = Checkpoints(checkpoint, checkpoint_every, fingerprint(records, teacher_spec, cfg, method))
+    run = _Training(records, teacher_spec, cfg, method, dev, encode_batch_size, micro_batch_size)
+    checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher_spec, cfg, method, dev))
     run.resume(checkpoints)
     resumed_at = time.perf_counter()
-    start = resumed_at - run.log["train_seconds"]  # wall time accumulates across resumptions
-    progress = tqdm(range(run.start_step, run.steps), desc=f"train {method}", unit="step", mininterval=5,
-                    disable=None, initial=run.start_step, total=run.steps)
-    for step in progress:
+    seconds_before = run.log["train_seconds"]  # wall time accumulates across resumptions
+    if run.done == 0 and run.selection.due(0):
+        run.evaluate()  # the untrained student: step 0's candidate
+    stopped_by = run.selection.stop(run.done)
+    progress = tqdm(desc=f"train {method}", unit="step", mininterval=5, disable=None, initial=run.done,
+                    total=cfg.max_steps)
+    while stopped_by is None:
         total = run.step()
-        now = time.perf_counter()
-        rate = (step + 1 - run.start_step) * run.batch_size / max(now - resumed_at, 1e-9)
-        progress.set_postfix(loss=f"{total:.4f}", examples_per_s=f"{rate:.1f}")
-        if checkpoints.due(step + 1, run.steps):
-            run.log["train_seconds"] = round(now - start, 3)
-            checkpoints.save(run.state(step + 1))
+        progress.update(1)
+        if run.selection.due(run.done):
+            progress.set_postfix(loss=f"{total:.4f}", dev_recall_at_50=f"{run.evaluate():.4f}")
+        stopped_by = run.selection.stop(run.done)
+        run.log["train_seconds"] = seconds_before + time.perf_counter() - resumed_at
+        if stopped_by is None and checkpoints.due(run.done, cfg.max_steps):
+            checkpoints.save(run.state())
     progress.close()
-    return run.finish(round(time.perf_counter() - start, 3))
+    return run.finish(stopped_by)

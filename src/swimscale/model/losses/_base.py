@@ -16,7 +16,7 @@ import torch
 
 if TYPE_CHECKING:
     from swimscale.model._config import TrainConfig
-    from swimscale.model._teacher_cache import TeacherCache
+    from swimscale.model._teacher import TeacherView
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,11 @@ class StudentOutputs:
 
 @dataclass(frozen=True)
 class TrainingBatch:
-    """A batch of training records and where the teacher's view of them is read from."""
+    """A batch of training records and the frozen teacher's view of them (precomputed or computed
+    on the fly: :class:`swimscale.model.TeacherView`)."""
 
     records: list[dict]
-    teacher: TeacherCache
+    teacher: TeacherView
     device: torch.device | str
 
     @property
@@ -63,6 +64,10 @@ class TrainingLoss(ABC):
     #: The kind of optimal transport the loss solves ('balanced' or 'semi_relaxed'; None: none),
     #: recorded in the training log.
     transport: str | None = None
+    #: What the loss reads from the teacher besides the counterpart's pooled embedding: its token
+    #: embeddings, the passage's pooled embedding. The teacher computes nothing else.
+    needs_tokens: ClassVar[bool] = False
+    needs_passages: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

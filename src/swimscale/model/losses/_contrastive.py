@@ -27,6 +27,7 @@ class ContrastiveLoss(TrainingLoss):
     """
 
     name = "contrastive"
+    needs_passages = True
 
     def __init__(self, temperature: float):
         self.temperature = temperature
@@ -37,7 +38,7 @@ class ContrastiveLoss(TrainingLoss):
 
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:
         queries = torch.nn.functional.normalize(student.pooled, dim=-1)
-        passages = torch.nn.functional.normalize(batch.teacher.passages(batch.ids, batch.device), dim=-1)
+        passages = torch.nn.functional.normalize(batch.teacher.passages(batch.records, batch.device), dim=-1)
         logits = queries @ passages.T / self.temperature
         loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch), device=batch.device))
         return loss, {"contrastive_loss": loss.item()}

@@ -1,0 +1,129 @@
+"""Dev selection: the dev Recall@50 of a student during training (:class:`DevSet`) and the budget
+rule that decides when to evaluate, which student to keep and when to stop (:class:`Selection`).
+
+The document side is the frozen teacher's, so a dev collection is encoded once (by the encode stage)
+and a dev evaluation is the student's query encoding plus one exact inner-product search; Recall@50
+is :func:`swimscale.retrieval.recall_at_k` (trec_eval's ``recall_50``), averaged over the judged dev
+queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from swimscale.model._queries import QueryStates, TextQueries, encode_queries
+from swimscale.model._student import StudentModel
+from swimscale.retrieval import recall_at_k
+
+DEV_CUTOFF = 50  # the study's metric: Recall@50
+
+
+@dataclass
+class DevSet:
+    """A dev benchmark as a training run reads it: its queries (texts; and their cached prefix states
+    for a student with a frozen prefix), the teacher's embeddings of its collection (L2-normalised
+    rows, in `docids` order) and its judgements."""
+
+    queries: dict[str, str]
+    corpus: np.ndarray
+    docids: list[str]
+    qrels: dict[str, dict[str, int]]
+    states: QueryStates | None = None
+    normalize: bool = True  # whether queries are L2-normalised, as the collection was encoded
+
+    def __post_init__(self):
+        if self.corpus.shape[0] != len(self.docids):
+            raise ValueError(f"dev collection: {self.corpus.shape[0]} embeddings but {len(self.docids)} docids")
+        self.qids = sorted(self.queries)
+        self._corpus = torch.from_numpy(np.ascontiguousarray(self.corpus, dtype=np.float32))
+
+    def inputs(self, student: StudentModel, tokenizer, settings: dict) -> TextQueries | QueryStates:
+        """How `student` reads the dev queries: their cached prefix states (checked against the
+        student's `settings`, :func:`swimscale.model.state_settings`), or token ids."""
+        if student.cached:
+            if self.states is None:
+                raise ValueError("a student with a frozen prefix reads the dev queries' cached states; none given")
+            self.states.check(settings)
+            return self.states
+        return TextQueries(tokenizer, settings["max_length"], self.queries)
+
+    def recall(self, student: StudentModel, inputs: TextQueries | QueryStates, batch_size: int, pooling: str) -> float:
+        """Mean Recall@50 of `student` over the judged dev queries (exact inner-product search)."""
+        embeddings = torch.from_numpy(encode_queries(student, inputs, self.qids, batch_size, pooling, self.normalize))
+        scores, rows = (embeddings @ self._corpus.T).topk(min(DEV_CUTOFF, len(self.docids)), dim=1)
+        run = {qid: {self.docids[r]: s for r, s in zip(row.tolist(), score.tolist())}
+               for qid, row, score in zip(self.qids, rows, scores)}
+        per_query = recall_at_k(run, self.qrels, DEV_CUTOFF)
+        if not per_query:
+            raise ValueError("the dev qrels judge no query relevant to anything")
+        return sum(per_query.values()) / len(per_query)
+
+
+@dataclass
+class Selection:
+    """The budget rule of one run, and its dev curve so far.
+
+    converged: the dev recall is measured at step 0 (the untrained student), every `eval_every`
+    updates and at `max_steps`; the best is kept (a strictly higher recall replaces it, so ties go to
+    fewer updates); the run stops once `patience` evaluations in a row brought no new best (not before
+    `min_steps`) or at `max_steps`. fixed: `max_steps` updates, the last student kept; the dev curve is
+    measured all the same when there is a dev set (`evaluates`).
+    """
+
+    budget: str
+    max_steps: int
+    min_steps: int
+    eval_every: int
+    patience: int
+    evaluates: bool = True
+    curve: list[list] = field(default_factory=list)  # [[step, dev recall], ...]
+    best_step: int | None = None
+    best_recall: float | None = None
+
+    def due(self, step: int) -> bool:
+        """Whether the student after `step` updates is evaluated."""
+        return self.evaluates and (step == 0 or step % self.eval_every == 0 or step == self.max_steps)
+
+    def record(self, step: int, recall: float) -> bool:
+        """Adds a dev point; True when it is the new best (what a converged run must keep)."""
+        self.curve.append([step, round(recall, 6)])
+        if self.best_recall is None or recall > self.best_recall:
+            self.best_step, self.best_recall = step, recall
+            return True
+        return False
+
+    def evaluations_since_best(self) -> int:
+        return sum(1 for step, _ in self.curve if self.best_step is not None and step > self.best_step)
+
+    def stop(self, step: int) -> str | None:
+        """Why the run stops after `step` updates ('patience' or 'cap'; 'fixed' at the end of a fixed
+        budget), or None."""
+        if step >= self.max_steps:
+            return "fixed" if self.budget == "fixed" else "cap"
+        if (self.budget == "converged" and step >= self.min_steps
+                and self.evaluations_since_best() >= self.patience):
+            return "patience"
+        return None
+
+    def state(self) -> dict:
+        return {"curve": self.curve, "best_step": self.best_step, "best_recall": self.best_recall}
+
+    def load_state(self, state: dict) -> None:
+        self.curve, self.best_step, self.best_recall = state["curve"], state["best_step"], state["best_recall"]
+
+    def summary(self, steps: int, stopped_by: str) -> dict:
+        """The log entries of the finished run."""
+        converged = self.budget == "converged"
+        return {
+            "budget": self.budget,
+            "steps": steps,
+            "steps_at_best": self.best_step if converged else steps,
+            "dev_recall_at_best": round(self.best_recall, 6) if converged and self.curve else None,
+            "dev_curve": self.curve,
+            "stopped_by": stopped_by,
+            # The run reached the cap before its patience ran out: its best may lie beyond the cap.
+            "cap_bound": (stopped_by == "cap") if converged else None,
+        }

@@ -1,0 +1,177 @@
+"""The frozen teacher's view of a run's training records: precomputed once per run or computed on the
+fly inside each update.
+
+Each record's English *counterpart* is what the student's query is distilled onto: its translation
+(``query_en``) when the record has one, else the SWIM-IR passage (``text``). A pool is one kind or the
+other (:func:`transport_kind`). The counterparts are encoded as the teacher encodes documents (its
+``max_length`` and pooling). Nothing is shared between runs or written to disk: a run's memory is
+O(N) (precomputed) or O(batch) (on the fly), whatever the other runs of the sweep.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+from swimscale.model import _encode as encode
+
+
+def counterpart(record: dict) -> str:
+    """The English text the query is distilled onto: its translation when the record has one, else the
+    SWIM-IR passage."""
+    return record.get("query_en") or record["text"]
+
+
+def transport_kind(records: list[dict]) -> str:
+    """'balanced' for translation pairs, 'semi_relaxed' for query–passage pairs; mixed pools are
+    refused, since one batch must be one kind of problem."""
+    with_translation = sum(1 for r in records if r.get("query_en"))
+    if with_translation == len(records):
+        return "balanced"
+    if with_translation == 0:
+        return "semi_relaxed"
+    raise ValueError(
+        f"{with_translation} of {len(records)} records have 'query_en': a pool must give a translation "
+        "for every query (balanced OT) or for none (semi-relaxed OT against the passage)"
+    )
+
+
+def resolve_teacher_tokens(mode: str, dev: torch.device) -> str:
+    """``train.teacher_tokens`` on this device: `auto` precomputes on CPU (a run repeats each record
+    many times, and a teacher forward costs about twice a top-layer update there) and computes on the
+    fly on CUDA (no O(N) memory; the forward is cheap beside the step)."""
+    if mode == "auto":
+        return "on_the_fly" if dev.type == "cuda" else "precompute"
+    if mode not in ("precompute", "on_the_fly"):
+        raise ValueError(f"unknown train.teacher_tokens {mode!r}; known: auto, precompute, on_the_fly")
+    return mode
+
+
+@dataclass(frozen=True)
+class TeacherEncoder:
+    """The frozen teacher and how it encodes the English side (documents' max_length and pooling)."""
+
+    tokenizer: object
+    model: torch.nn.Module
+    max_length: int
+    pooling: str
+
+    @torch.no_grad()
+    def __call__(self, texts: list[str], dev) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(token states (B, m, d) float32, transport mask (B, m): 0 on special tokens and padding,
+        pooled sentence embeddings (B, d), not normalised)."""
+        enc = encode.tokenize_for_transport(self.tokenizer, texts, self.max_length, dev)
+        hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        hidden = hidden.float()
+        pooled = encode.pool(hidden, enc["attention_mask"], self.pooling)
+        mask = enc["transport_mask"]
+        empty = (mask.sum(1) == 0).nonzero().flatten().tolist()
+        if empty:
+            raise ValueError(f"English counterpart {texts[empty[0]]!r} has no tokens")
+        return hidden, mask.to(hidden.dtype), pooled
+
+
+class TeacherView(ABC):
+    """What the losses read from the teacher for a batch of records (:class:`TrainingBatch`)."""
+
+    @abstractmethod
+    def batch(self, records: list[dict], dev) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(counterpart tokens (B, m, d) float32, their transport mask (B, m), pooled counterparts (B, d))."""
+
+    @abstractmethod
+    def pooled(self, records: list[dict], dev) -> torch.Tensor:
+        """The counterparts' pooled embeddings (B, d)."""
+
+    @abstractmethod
+    def passages(self, records: list[dict], dev) -> torch.Tensor:
+        """The passages' (``text``) pooled embeddings (B, d)."""
+
+
+class TeacherOnTheFly(TeacherView):
+    """Encodes each batch's counterparts when a loss asks (without gradients): no memory beyond the batch."""
+
+    def __init__(self, teacher: TeacherEncoder):
+        self.teacher = teacher
+
+    def batch(self, records, dev):
+        return self.teacher([counterpart(r) for r in records], dev)
+
+    def pooled(self, records, dev):
+        return self.teacher([counterpart(r) for r in records], dev)[2]
+
+    def passages(self, records, dev):
+        return self.teacher([r["text"] for r in records], dev)[2]
+
+
+class TeacherCache(TeacherView):
+    """The teacher's view of a run's records, computed once before its first update and held in memory.
+
+    Tokens are ragged (all tokens of all counterparts concatenated, special tokens removed, plus
+    offsets), float32, so a precomputed run and an on-the-fly run see the same numbers up to rounding.
+    """
+
+    def __init__(self, ids: list[str], tokens: torch.Tensor | None, offsets: torch.Tensor | None,
+                 pooled: torch.Tensor, passage_pooled: torch.Tensor | None):
+        self.index = {record_id: i for i, record_id in enumerate(ids)}
+        self.ids, self.tokens, self.offsets = ids, tokens, offsets
+        self._pooled, self.passage_pooled = pooled, passage_pooled
+
+    def rows(self, records: list[dict]) -> list[int]:
+        try:
+            return [self.index[r["_id"]] for r in records]
+        except KeyError as err:
+            raise KeyError(f"record {err} is not in the teacher cache of this run") from None
+
+    def batch(self, records, dev):
+        if self.tokens is None:
+            raise ValueError("this teacher cache holds no tokens (built for a method that needs none)")
+        rows = self.rows(records)
+        lengths = [int(self.offsets[r + 1] - self.offsets[r]) for r in rows]
+        out = torch.zeros(len(rows), max(lengths), self.tokens.shape[1])
+        mask = torch.zeros(len(rows), max(lengths))
+        for i, (r, n) in enumerate(zip(rows, lengths)):
+            out[i, :n] = self.tokens[self.offsets[r] : self.offsets[r + 1]]
+            mask[i, :n] = 1
+        return out.to(dev), mask.to(dev), self._pooled[rows].to(dev)
+
+    def pooled(self, records, dev):
+        return self._pooled[self.rows(records)].to(dev)
+
+    def passages(self, records, dev):
+        if self.passage_pooled is None:
+            raise ValueError("this teacher cache holds no passages (built for a method that needs none)")
+        return self.passage_pooled[self.rows(records)].to(dev)
+
+
+def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], batch_size: int, *, tokens: bool = True,
+                        passages: bool = True) -> TeacherCache:
+    """Encodes each record's counterpart once (and its passage, when another text and `passages`);
+    keeps the token states only when `tokens` (a method without transport needs none)."""
+    dev = next(teacher.model.parameters()).device
+    texts = [counterpart(r) for r in records]
+    per_record: list[torch.Tensor | None] = [None] * len(records)
+    pooled = torch.zeros(len(records), teacher.model.config.hidden_size)
+    progress = tqdm(total=len(texts), desc="teacher tokens", unit="text", mininterval=5, disable=None)
+    for index in encode.batches_by_length(texts, batch_size):
+        hidden, mask, batch_pooled = teacher([texts[i] for i in index], dev)
+        pooled[index] = batch_pooled.cpu()
+        if tokens:
+            for row, i in enumerate(index):
+                per_record[i] = hidden[row][mask[row].bool()].cpu()
+        progress.update(len(index))
+    progress.close()
+    passage_pooled = None
+    if passages:
+        passage_pooled = pooled.clone()
+        differ = [i for i, r in enumerate(records) if r["text"] != texts[i]]
+        for start in range(0, len(differ), batch_size):  # translation pairs: pool the passages too
+            chunk = differ[start : start + batch_size]
+            passage_pooled[chunk] = teacher([records[i]["text"] for i in chunk], dev)[2].cpu()
+    offsets = all_tokens = None
+    if tokens:
+        offsets = torch.cumsum(torch.tensor([0] + [t.shape[0] for t in per_record]), 0)
+        all_tokens = torch.cat(per_record)
+    return TeacherCache([r["_id"] for r in records], all_tokens, offsets, pooled, passage_pooled)
