@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from swimscale.config import defaults
-from swimscale.model import TrainConfig, build_teacher_cache, load_encoder, train_student
+from swimscale.model import TeacherEncoder, TrainConfig, build_teacher_cache, load_encoder, train_student
 
 TEACHER = "bundled:all-MiniLM-L6-v2"
 VERSES = [
@@ -27,7 +27,9 @@ TRANSLATIONS = [{**r, "query_en": r["text"]} for r in PASSAGES]  # the same Engl
 
 
 def train_config(seed=0, **overrides):
-    return TrainConfig.from_config({**defaults("train"), "max_length": 32, **overrides}, pooling="mean", seed=seed)
+    """A fixed budget of `max_steps` updates (no dev set), dropout off, the schema's other defaults."""
+    settings = {**defaults("train"), "max_length": 32, "budget": "fixed", "dropout": 0.0, **overrides}
+    return TrainConfig.from_config(settings, pooling="mean", teacher_max_length=32, seed=seed)
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +38,23 @@ def teacher():
     return load_encoder(TEACHER, torch.device("cpu"))
 
 
-def first_transport_cost(records, cache, tau):
+def first_transport_cost(records, tau):
     """The transport cost of the first update (before any step: the student is the teacher)."""
-    cfg = train_config(batch_size=5, epochs=1, min_steps=1, max_steps=1, eps=0.1, sinkhorn_iters=500,
-                       pooled_weight=0.0, tau=tau)
-    _, log = train_student(records, TEACHER, cache, cfg)
+    cfg = train_config(batch_size=5, max_steps=1, eps=0.1, sinkhorn_iters=500, tau=tau)
+    _, log = train_student(records, TEACHER, cfg, "optical", encode_batch_size=5)
     return log["transport"], log["parts"][0]["ot_loss"]
 
 
 def test_training_transports_passages_semi_relaxed_with_the_runs_tau(teacher):
     tokenizer, model = teacher
-    passages = build_teacher_cache(tokenizer, model, PASSAGES, max_length=32, batch_size=5)
-    translations = build_teacher_cache(tokenizer, model, TRANSLATIONS, max_length=32, batch_size=5)
+    encoder = TeacherEncoder(tokenizer, model, 32, "mean")
+    passages = build_teacher_cache(encoder, PASSAGES, 5)
+    translations = build_teacher_cache(encoder, TRANSLATIONS, 5)
     assert torch.equal(passages.tokens, translations.tokens)  # one English side, two transports
 
-    small = first_transport_cost(PASSAGES, passages, 0.01)
-    large = first_transport_cost(PASSAGES, passages, 1000.0)
-    balanced = [first_transport_cost(TRANSLATIONS, translations, tau) for tau in (0.01, 1000.0)]
+    small = first_transport_cost(PASSAGES, 0.01)
+    large = first_transport_cost(PASSAGES, 1000.0)
+    balanced = [first_transport_cost(TRANSLATIONS, tau) for tau in (0.01, 1000.0)]
     assert small[0] == large[0] == "semi_relaxed" and balanced[0][0] == "balanced"
     assert balanced[0] == balanced[1]  # τ is not used for translations
     assert large[1] == pytest.approx(balanced[0][1], abs=2e-3)  # τ → ∞ is the balanced problem
@@ -60,12 +62,11 @@ def test_training_transports_passages_semi_relaxed_with_the_runs_tau(teacher):
 
 
 def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_path, teacher):
-    tokenizer, model = teacher
-    cache = build_teacher_cache(tokenizer, model, TRANSLATIONS, max_length=32, batch_size=5)
-    cfg = train_config(batch_size=2, epochs=2, lr=1e-4, seed=5)  # 5 steps
+    tokenizer, _ = teacher
+    cfg = train_config(batch_size=2, max_steps=5, lr=1e-4, seed=5)
     checkpoint = tmp_path / "checkpoint.pt"
     # A run leaves its last checkpoint (step 4 of 5; the workflow deletes it once the student is saved).
-    train_student(TRANSLATIONS, TEACHER, cache, cfg, checkpoint=checkpoint, checkpoint_every=2)
+    train_student(TRANSLATIONS, TEACHER, cfg, encode_batch_size=5, checkpoint=checkpoint, checkpoint_every=2)
     assert checkpoint.exists()
 
     # Another teacher: the same architecture with one weight changed, from a local directory.
@@ -76,14 +77,13 @@ def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_p
     copy.save_pretrained(other_teacher)
     tokenizer.save_pretrained(other_teacher)
     other_sample = TRANSLATIONS[:4] + [{**TRANSLATIONS[4], "_id": "r9"}]  # as many records, one other
-    other_cache = build_teacher_cache(tokenizer, model, other_sample, max_length=32, batch_size=5)
 
-    def resumed_from(records, teacher_spec, run_cache, method="optical"):
-        _, log = train_student(records, teacher_spec, run_cache, cfg, method=method, checkpoint=checkpoint,
+    def resumed_from(records, teacher_spec, method="optical"):
+        _, log = train_student(records, teacher_spec, cfg, method, encode_batch_size=5, checkpoint=checkpoint,
                                checkpoint_every=0)  # 0: the probe writes no checkpoint of its own
         return log["resumed_from_step"]
 
-    assert resumed_from(other_sample, TEACHER, other_cache) == 0
-    assert resumed_from(TRANSLATIONS, TEACHER, cache, method="contrastive") == 0
-    assert resumed_from(TRANSLATIONS, str(other_teacher), cache) == 0
-    assert resumed_from(TRANSLATIONS, TEACHER, cache) == 4  # its own run does resume
+    assert resumed_from(other_sample, TEACHER) == 0
+    assert resumed_from(TRANSLATIONS, TEACHER, method="contrastive") == 0
+    assert resumed_from(TRANSLATIONS, str(other_teacher)) == 0
+    assert resumed_from(TRANSLATIONS, TEACHER) == 4  # its own run does resume

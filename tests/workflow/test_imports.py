@@ -54,7 +54,7 @@ def test_a_module_no_lock_has_is_reported_as_not_provided(jobs, monkeypatch):
     spec = copy.deepcopy(read_spec())
     spec["envs"]["analysis"]["packages"].remove("pandas")
     monkeypatch.setattr(env_imports, "read_lock", without_pandas)
-    problems = [p for p in env_imports.check_jobs(jobs, spec) if p.startswith("rule evaluate ")]
+    problems = [p for p in env_imports.check_jobs(jobs, spec) if p.startswith("rule correlate ")]
     assert problems and "imports pandas (pandas), which envs/analysis.yaml does not provide" in problems[0], problems
 
 
