@@ -129,7 +129,7 @@ def test_prepare_rejects_impossible_requests(tmp_path):
 def test_the_real_bibles_split_into_disjoint_pool_dev_and_test(tmp_path):
     """The demo's split (config/config.yaml) on the bundled Bibles, checked on the prepared files: pool,
     dev and test share no Chichewa query text and no English text, no test or dev document is a
-    training counterpart, and the sizes are the demo's (2,000 test queries, 500 dev queries, every
+    training counterpart, and the sizes are the demo's (2,000 test queries, 300 dev queries, every
     English verse of the dev books)."""
     settings = {**defaults("bible"), **yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["bible"]}
     out = tmp_path / "out"
@@ -152,7 +152,7 @@ def test_the_real_bibles_split_into_disjoint_pool_dev_and_test(tmp_path):
         assert not pool_english & splits[name]["documents"], name  # so no relevant document either
     assert not splits["dev"]["queries"] & splits["test"]["queries"]
     assert not splits["dev"]["documents"] & splits["test"]["documents"]
-    assert splits["test"]["n_queries"] == 2000 and splits["dev"]["n_queries"] == 500
+    assert splits["test"]["n_queries"] == 2000 and splits["dev"]["n_queries"] == 300
     kjv, books = data.read_kjv(data.bundled_bible_paths()[1])
     dev_books = set(data.dev_books(len(books), settings["test_book_every"], settings["dev_book_every"]))
     assert dev_books == {22, 44, 66}
