@@ -78,7 +78,14 @@ def _model_beside_a_typo(config, tmp_path):
     config["teacher"]["model"] = "models/mdrp"
 
 
+def _without_dev_benchmark(config, tmp_path):
+    config["benchmarks"] = {name: b for name, b in config["benchmarks"].items() if b.get("role") != "dev"}
+
+
 CONFIG_CASES = {
+    "converged_without_dev": (_without_dev_benchmark,
+                              ["config 'train.budget' is converged, which selects each student of language 'ny' on "
+                               "one dev benchmark", "found none"]),
     "unknown_key": (_set(["train", "learning_rate"], 1e-4),
                     ["config 'train': Additional properties are not allowed ('learning_rate' was unexpected)"]),
     "unknown_top_level_key": (_set(["sizes_typo"], [1]),
@@ -174,6 +181,7 @@ def yo_config(tmp_path, tiny_config, files, sizes=(0, 8, 16)):
                              "sizes": list(sizes)}
     config["benchmarks"]["yo-local"] = {"source": "trec", "language": "yo",
                                         **{k: str(files[k]) for k in ("queries", "corpus", "qrels")}}
+    config["train"]["budget"] = "fixed"  # yo has no dev benchmark, which the converged budget needs
     return write_config(tmp_path, config)
 
 

@@ -79,8 +79,10 @@ def test_tiny_run_writes_the_analysis_and_its_report(tiny_run, snakemake):
     summary = (results / "summary.md").read_text()
     assert "### ny (bible-ny-en, optical)" in summary and "For ny (bible-ny-en, optical), Recall@50 went from" in summary
     with open(results / "tables" / "learning_curves.tsv") as handle:
-        (curve,) = list(csv.DictReader(handle, delimiter="\t"))
-    assert curve["r_inf"] == "nan" and curve["note"]  # 3 sizes: too few for a learning curve, and it says so
+        curves = list(csv.DictReader(handle, delimiter="\t"))
+    assert sorted(c["method"] for c in curves) == ["contrastive", "optical", "optical_pooled", "pooled"]  # one per arm
+    for curve in curves:
+        assert curve["r_inf"] == "nan" and curve["note"]  # 3 sizes: too few for a learning curve, and it says so
     report = snakemake(tiny_run, "--report", "results/report.html")
     assert report.returncode == 0, report.stdout[-3000:] + report.stderr[-3000:]
     html = (tiny_run / "results" / "report.html").read_text()
@@ -202,11 +204,20 @@ def two_languages(tmp_path_factory, snakemake, tiny_config_path):
         json.dumps({"docid": f"d{i}", "title": "", "text": f"English passage number {i} about topic {i % 7}."}) + "\n"
         for i in range(120)))
     (bench / "qrels.txt").write_text("".join(f"q{i} 0 d{i} 1\n" for i in range(8)))
+    dev = root / "yo-dev"  # the converged budget chooses yo's students on a dev benchmark of their own
+    dev.mkdir()
+    (dev / "queries.tsv").write_text("".join(f"v{i}\tìbéèrè kejì {i}\n" for i in range(6)), encoding="utf-8")
+    (dev / "corpus.jsonl").write_text("".join(
+        json.dumps({"docid": f"e{i}", "title": "", "text": f"Another English passage {i} on theme {i % 5}."}) + "\n"
+        for i in range(60)))
+    (dev / "qrels.txt").write_text("".join(f"v{i} 0 e{i} 1\n" for i in range(6)))
     config = yaml.safe_load(tiny_config_path.read_text())
     config["languages"] = ["ny", "yo"]
     config["pools"]["yo"] = {"source": "swimir_local", "path": str(release), "language_name": "Yoruba", "sizes": [0, 16]}
     config["benchmarks"]["yo-local"] = {"source": "trec", "language": "yo", **{
         name: str(bench / file) for name, file in (("queries", "queries.tsv"), ("corpus", "corpus.jsonl"), ("qrels", "qrels.txt"))}}
+    config["benchmarks"]["yo-local-dev"] = {"source": "trec", "language": "yo", "role": "dev", **{
+        name: str(dev / file) for name, file in (("queries", "queries.tsv"), ("corpus", "corpus.jsonl"), ("qrels", "qrels.txt"))}}
     config_file = root / "two_languages.yaml"
     config_file.write_text(yaml.safe_dump(config, allow_unicode=True))
     workdir = root / "work"
@@ -253,8 +264,10 @@ def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_langu
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert not (workdir / "results/prepare/pools/yo.jsonl").exists()  # nothing that failed was retried
     rows = read_tsv(workdir / "results" / "tables" / "recall.tsv")
-    assert [(r["language"], r["size"]) for r in rows] == [("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0")]
-    (missing,) = read_tsv(workdir / "results" / "tables" / "missing.tsv")
+    assert {r["method"] for r in rows} == {"optical", "optical_pooled", "pooled", "contrastive"}
+    assert [(r["language"], r["size"]) for r in rows if r["method"] == "optical"] == [
+        ("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0")]
+    (missing,) = [m for m in read_tsv(workdir / "results" / "tables" / "missing.tsv") if m["method"] == "optical"]
     assert (missing["language"], missing["benchmark"], missing["size"], missing["seed"]) == ("yo", "yo-local", "16", "0")
     assert missing["missing"] == "results/evaluate/yo-local/yo/optical/seed0/n16.json"
     assert (workdir / "results" / "plots" / "recall_vs_n.png").exists()
@@ -291,7 +304,8 @@ def test_fixed_input_reruns_only_what_had_not_finished(two_languages, snakemake)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert {name: (workdir / "results" / name).stat().st_mtime_ns for name in NY_FILES} == before
     rows = read_tsv(workdir / "results" / "tables" / "recall.tsv")
-    assert [(r["language"], r["size"]) for r in rows] == [("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0"), ("yo", "16")]
+    assert [(r["language"], r["size"]) for r in rows if r["method"] == "optical"] == [
+        ("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0"), ("yo", "16")]
     assert read_tsv(workdir / "results" / "tables" / "missing.tsv") == []
 
 

@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from swimscale.config._train import training_problems
 from swimscale.data import POOL_SOURCES, check_bible_settings
 from swimscale.data.benchmarks import SOURCES as BENCHMARK_SOURCES
 from swimscale.data.benchmarks import collection_of, collection_settings
@@ -52,6 +53,9 @@ def check_config(config: dict) -> None:
     check_bible(config)
     check_collections(config["benchmarks"])
     check_roles(config)
+    problems = training_problems(config)
+    if problems:
+        raise InputError("\n".join(problems))
 
 
 def check_names(config: dict) -> None:
