@@ -80,3 +80,13 @@ def test_dev_recall_equals_recall_at_50_of_the_search_path():
     assert 0 < recall < 1  # the corpus is large enough for Recall@50 to miss
     with pytest.raises(ValueError, match="12 embeddings but 96 docids"):
         DevSet(queries, corpus[:12], docids, qrels)
+
+
+def test_patience_running_out_exactly_at_the_cap_is_not_cap_bound():
+    """Best at 70, no new best at 80, 90, 100 = the cap: patience ended the run, the cap did not bind it."""
+    curve = {0: 0.1, **{s: 0.1 + s / 1000 for s in range(10, 71, 10)}, 80: 0.15, 90: 0.16, 100: 0.17}
+    selection, step, stopped = run_rule(curve, max_steps=100, patience=3)
+    assert (selection.best_step, step, stopped) == (70, 100, "patience")
+    assert selection.summary(step, stopped)["cap_bound"] is False
+    selection, step, stopped = run_rule(curve, max_steps=100, patience=4)  # one more check was due: bound
+    assert (step, stopped, selection.summary(step, stopped)["cap_bound"]) == (100, "cap", True)
