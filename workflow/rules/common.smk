@@ -153,6 +153,15 @@ def validate_benchmarks(language):
     }
 
 
+def table_reports():
+    """{language: its validate report} of the languages with runs in the tables: the correlate rule
+    reads their overlap counts and data warnings into recall.tsv and summary.md."""
+    return {
+        point["language"]: validation_report(point["language"])
+        for point in sweep_points()
+    }
+
+
 def final_outputs():
     return [
         f"{RESULTS}/tables/recall.tsv",
