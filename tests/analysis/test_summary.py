@@ -336,3 +336,21 @@ def test_two_methods_read_as_two_sections_and_two_pooled_paragraphs(tmp_path) ->
         section = text.split(f"### ny (bench-ny, {method})")[1].split("\n### ")[0].split("\n## ")[0]
         assert "**Answer:**" in section and f"{CAP_UNDERESTIMATES} N = 4,096." in section
         assert f"**{method}**, Recall@50 per doubling of N" in text
+
+
+def test_every_detail_column_is_optional(tmp_path) -> None:
+    """The summary of a table that lacks any one of the optional columns: no error, and no sentence
+    that needs the missing column."""
+    from swimscale.analysis import DETAIL_COLUMNS
+
+    table, _, _ = study(sizes=NOTE_SIZES, seeds=(0, 1, 2), n_queries=30)
+    points = write_sweep(tmp_path, table, lambda n, s: n == 4096, {"ny": _clean("report", 2)})
+    recall = build_recall_table(sweep_records(points, {"ny": str(tmp_path / "validate/ny/report.json")}, "converged"))
+    results = analyse(recall.drop(columns=["run_file", "qrels_file"]), None, {}, {"n_boot": 50, "n_boot_fit": 5})
+    full = summary_markdown(results, SETTINGS, recall)
+    assert "(best at 600 of 600 updates)" in full and "stayed in training" in full
+    for column in DETAIL_COLUMNS:
+        text = summary_markdown(results, SETTINGS, recall.drop(columns=column))
+        assert ("(best at 600 of 600 updates)" in text) == (column not in ("steps_at_best", "max_steps", "cap_bound")), column
+        assert (CAP_UNDERESTIMATES in text) == (column != "cap_bound"), column
+        assert ("stayed in training" in text) == (column not in ("overlap_mode", "overlap_relevant")), column

@@ -92,23 +92,31 @@ def data_lines(recall: pd.DataFrame) -> list[str]:
 
 
 def _cap_words(size: int, rows: pd.DataFrame) -> str:
-    seeds = [f"{int(r.seed)} (best at {_count(r.steps_at_best)} of {_count(r.max_steps)} updates)" for r in rows.itertuples()]
+    def where(r) -> str:
+        best, cap = (_count(getattr(r, c, None)) for c in ("steps_at_best", "max_steps"))
+        return f" (best at {best:,} of {cap:,} updates)" if best is not None and cap is not None else ""
+
+    seeds = [f"{int(r.seed)}{where(r)}" for r in rows.itertuples()]
     return f"N = {size:,}: seed{'s' if len(seeds) > 1 else ''} {series(seeds)}"
 
 
 def budget_bullet(rows: pd.DataFrame) -> str:
-    """How a group's students were trained and, for a converged budget, where the cap bound ("" without `budget`)."""
+    """How a group's students were trained and, for a converged budget, where the cap bound ("" without
+    `budget` or `cap_bound`)."""
     trained = rows[rows["size"] > 0]
-    if "budget" not in rows.columns or not len(trained):
+    if not len(trained) or not {"budget", "cap_bound"} & set(rows.columns):
         return ""
-    budgets = sorted(set(trained["budget"].astype(str)) - {""})
+    budgets = sorted(set(trained["budget"].astype(str)) - {""}) if "budget" in rows.columns else []
     caps = sorted({_count(v) for v in trained.get("max_steps", pd.Series(dtype=float)) if finite(v)})
     cap = f"cap {series([f'{c:,}' for c in caps])} updates" if caps else "cap not recorded"
     if budgets == ["fixed"]:
         return f"Training budget: fixed ({cap.removeprefix('cap ')} at every N, the last student kept: compute-matched)."
-    if budgets != ["converged"]:
-        return f"Training budget: {series(budgets) or 'not recorded'}."
-    text = f"Training budget: converged (the best student on dev Recall@50 kept, the untrained one included; {cap})"
+    if len(budgets) > 1 or budgets not in ([], ["converged"]):
+        return f"Training budget: {series(budgets)}."
+    if budgets:
+        text = f"Training budget: converged (the best student on dev Recall@50 kept, the untrained one included; {cap})"
+    else:
+        text = f"Training budget: not recorded ({cap})"
     if "steps_at_best" in trained.columns and trained["steps_at_best"].notna().any():
         best = trained["steps_at_best"].dropna()
         text += f"; best students at {_count(best.min()):,} to {_count(best.max()):,} updates (`steps_at_best`)"
