@@ -159,3 +159,17 @@ def test_optional_columns_may_be_empty_or_partial(tmp_path: Path) -> None:
     table = read_recall_table(path)
     assert table["steps_at_best"].isna().tolist() == [True, False, True] and table["steps_at_best"][1] == 350
     assert table["cap_bound"].tolist() == [False, True, False] and table["budget"].tolist() == ["converged", "converged", ""]
+
+
+def test_repeated_document_ids_dropped_from_a_collection_are_a_warning(tmp_path: Path) -> None:
+    _, points = _sweep(tmp_path, validate_report({"bench-ny": ("test", 5000, 0, 0, {}, {}),
+                                                  "bench-ny-dev": ("dev", 300, 0, 0, {}, {})}))
+    manifests = {"bench-ny": tmp_path / "collection-a.json", "bench-ny-dev": tmp_path / "collection-b.json"}
+    manifests["bench-ny"].write_text(json.dumps({"collection": "a", "counts": {"corpus_documents": 5000, "duplicate_docids": 3}}))
+    manifests["bench-ny-dev"].write_text(json.dumps({"collection": "b", "counts": {"corpus_documents": 300}}))
+    collections = {name: str(path) for name, path in manifests.items()}
+    recall = build_recall_table(sweep_records(points, _reports(tmp_path), "converged", collections))
+    assert (recall["data_warnings"] == "bench-ny: 3 repeated document id(s) in its collection a were dropped when "
+            "preparing it (on_bad_judgement: drop keeps the first copy of each)").all()
+    with pytest.raises(InputError, match=r"collection-c.json: collection manifest not found"):
+        sweep_records(points, _reports(tmp_path), "converged", {"bench-ny": str(tmp_path / "collection-c.json")})

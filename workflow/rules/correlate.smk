@@ -21,6 +21,7 @@ rule correlate:
             point["train_log"] for point in sweep_points() if point["train_log"]
         ],
         reports=sorted(table_reports().values()),
+        collections=sorted(set(table_collections().values())),
         runs=sorted({point["run_file"] for point in sweep_points()}),
         qrels=sorted({point["qrels_file"] for point in sweep_points()}),
         tiers=lambda wildcards: [str(p) for p in TIERS_CANDIDATES if p.is_file()][:1],
@@ -175,6 +176,7 @@ rule correlate:
     params:
         points=sweep_points(),
         reports=table_reports(),
+        collections=table_collections(),
         budget=config["train"]["budget"],
         analysis=config["analysis"],
     script:

@@ -7,6 +7,7 @@ with job_log(snakemake.log[0]):
         snakemake.params.points,
         snakemake.params.reports,
         budget=snakemake.params.budget,  # of the N = 0 rows, which are not trained
+        collections=snakemake.params.collections,  # {benchmark: its collection's manifest}
     )
     recall = build_recall_table(records)
     # Run and qrels paths are relative to the working directory, where this job runs.

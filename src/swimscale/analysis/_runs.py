@@ -9,7 +9,8 @@
 - the language's validate report (``results/validate/<lang>/report.json``, written by
   :func:`swimscale.data.check_language`): the overlap screen of the pool against the row's benchmark,
   the benchmark's corpus size, and the warnings of the benchmark and of the language's dev benchmark
-  (:data:`DATA_COLUMNS`), so that ``summary.md`` can say them.
+  (:data:`DATA_COLUMNS`), so that ``summary.md`` can say them; with the collections' manifests, also
+  the repeated document ids dropped from the collections they search.
 
 A file that lacks a key stops with the file and the key.
 """
@@ -85,20 +86,33 @@ def _dropped_words(name: str, checked: Mapping[str, Any]) -> str:
             f"{lost}, so its scores are over {checked.get('queries', '?')} queries")
 
 
-def benchmark_warnings(report: Mapping[str, Any], names: Sequence[str]) -> list[str]:
-    """The validate report's warnings and dropped items of these benchmarks, each naming its benchmark."""
+def _duplicate_words(name: str, collection: Mapping[str, Any] | None) -> str:
+    """The documents of the benchmark's collection that `on_bad_judgement: drop` left out as repeated ids, or ""."""
+    duplicates = (collection or {}).get("counts", {}).get("duplicate_docids", 0)
+    if not duplicates:
+        return ""
+    return (f"{name}: {duplicates} repeated document id(s) in its collection {collection.get('collection', '')} were "
+            "dropped when preparing it (on_bad_judgement: drop keeps the first copy of each)")
+
+
+def benchmark_warnings(report: Mapping[str, Any], names: Sequence[str],
+                       collections: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """The validate report's warnings and dropped items of these benchmarks (and the repeated document
+    ids dropped from their collections: {benchmark: its collection's manifest}), each naming its benchmark."""
     out = []
     for name in names:
         checked = report["benchmarks"][name]
         role = "" if checked.get("role", "test") == "test" else f" ({checked['role']})"
         out += [f"{name}{role}: {warning}" for warning in checked.get("warnings", [])]
-        dropped = _dropped_words(f"{name}{role}", checked)
-        out += [dropped] if dropped else []
+        dropped = [_dropped_words(f"{name}{role}", checked), _duplicate_words(f"{name}{role}", (collections or {}).get(name))]
+        out += [words for words in dropped if words]
     return out
 
 
-def data_columns(report: Mapping[str, Any], path: StrPath, benchmark: str) -> dict:
-    """The data columns of a row of `benchmark` from its language's validate report."""
+def data_columns(report: Mapping[str, Any], path: StrPath, benchmark: str,
+                 collections: Mapping[str, Mapping[str, Any]] | None = None) -> dict:
+    """The data columns of a row of `benchmark` from its language's validate report (and the manifests
+    of the collections its benchmarks search, {benchmark: manifest}, if given)."""
     what = "validate report"
     benchmarks = _key(report, "benchmarks", path, what)
     overlap = _key(report, "overlap", path, what)
@@ -111,16 +125,20 @@ def data_columns(report: Mapping[str, Any], path: StrPath, benchmark: str) -> di
         "overlap_other": counts["other"],
         "overlap_dropped": _key(overlap, "dropped", path, f"{what}'s overlap"),
         "corpus_documents": _key(checked, "documents", path, f"{what}'s benchmarks.{benchmark}"),
-        "data_warnings": WARNING_SEPARATOR.join(benchmark_warnings(report, [benchmark, *dev])),
+        "data_warnings": WARNING_SEPARATOR.join(benchmark_warnings(report, [benchmark, *dev], collections)),
     }
 
 
-def sweep_records(points: Sequence[Mapping[str, Any]], reports: Mapping[str, StrPath], budget: str) -> list[dict]:
+def sweep_records(points: Sequence[Mapping[str, Any]], reports: Mapping[str, StrPath], budget: str,
+                  collections: Mapping[str, StrPath] | None = None) -> list[dict]:
     """One record per point of the sweep (``swimscale.config.Sweep.points``: key, run, qrels, metrics
-    file and training log), with its language's validate report from `reports` ({language: path})
-    and `budget` (the config's ``train.budget``) for the N = 0 rows."""
+    file and training log), with its language's validate report from `reports` ({language: path}),
+    `budget` (the config's ``train.budget``) for the N = 0 rows, and the manifests of the collections
+    the benchmarks search (`collections`: {benchmark: path}, optional)."""
     logs = {p["train_log"]: read_json(p["train_log"], "training log") for p in points if p["train_log"]}
     report_of = {language: read_json(path, "validate report") for language, path in reports.items()}
+    manifests = {path: read_json(path, "collection manifest") for path in set((collections or {}).values())}
+    collection_of = {name: manifests[path] for name, path in (collections or {}).items()}
     logs_of: dict[str, list[dict]] = {}
     for point in points:
         if point["train_log"]:
@@ -136,6 +154,6 @@ def sweep_records(points: Sequence[Mapping[str, Any]], reports: Mapping[str, Str
             **{key: point[key] for key in POINT_KEYS},
             **read_json(point["metrics_file"], "metrics file"),
             **training_columns(log, point["train_log"], budget, untrained[language]),
-            **data_columns(report_of[language], reports[language], point["benchmark"]),
+            **data_columns(report_of[language], reports[language], point["benchmark"], collection_of),
         })
     return records
