@@ -163,8 +163,9 @@ def table_reports():
 
 
 def table_collections():
-    """{benchmark: the manifest of the collection it searches}, for every test and dev benchmark of the
-    languages with runs in the tables (the correlate rule reports documents dropped from them)."""
+    """{benchmark: the manifest of the collection it searches}, for each test and dev benchmark of
+    the languages with runs in the tables (the correlate rule reports what was dropped from
+    them)."""
     return {
         name: collection_manifest(collection_of(name))
         for language in table_reports()

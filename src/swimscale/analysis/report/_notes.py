@@ -65,7 +65,7 @@ def _overlap_words(language: str, benchmark: str, rows: pd.DataFrame) -> str:
     text = (
         f"the overlap screen of the {language} pool (`overlap: {mode}`) found {relevant:,} pool passage(s) that are "
         f"relevant documents of {benchmark}'s queries ({fate.get(mode, mode)}) and {other:,} that are other "
-        "documents of its corpus (kept: distractors teach nothing about the answers)"
+        "documents of its corpus (kept: they answer no query)"
     )
     dropped = _count(_first(rows, "overlap_dropped"))
     if dropped is not None:

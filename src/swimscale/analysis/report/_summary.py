@@ -2,7 +2,8 @@
 
 Every claim (a gain over zero-shot, a trend, a plateau) comes from :mod:`swimscale.analysis.report._claims`,
 i.e. from an interval or a model comparison; every number is a table's, formatted as in the Markdown
-tables.
+tables. What the recall table records about how the runs were made (warnings first, the data checks,
+the training budget and where its cap bound) comes from :mod:`swimscale.analysis.report._notes`.
 """
 
 from __future__ import annotations
