@@ -331,7 +331,7 @@ def test_overlap_counts_are_stated_in_words(tmp_path, mode, relevant, fate, warn
 
 def test_two_methods_read_as_two_sections_and_two_pooled_paragraphs(tmp_path) -> None:
     text, _ = _noted(tmp_path, lambda n, s: n == 4096, _clean(), methods=("optical", "pooled"))
-    assert "2 methods, one section each: optical and pooled." in text
+    assert "2 methods, one section each: optical and pooled. N = 0 is the same untrained student for every method" in text
     for method in ("optical", "pooled"):
         section = text.split(f"### ny (bench-ny, {method})")[1].split("\n### ")[0].split("\n## ")[0]
         assert "**Answer:**" in section and f"{CAP_UNDERESTIMATES} N = 4,096." in section
@@ -354,3 +354,11 @@ def test_every_detail_column_is_optional(tmp_path) -> None:
         assert ("(best at 600 of 600 updates)" in text) == (column not in ("steps_at_best", "max_steps", "cap_bound")), column
         assert (CAP_UNDERESTIMATES in text) == (column != "cap_bound"), column
         assert ("stayed in training" in text) == (column not in ("overlap_mode", "overlap_relevant")), column
+
+
+def test_methods_with_their_own_zero_shot_are_not_said_to_share_it() -> None:
+    table, _, _ = study(sizes=NOTE_SIZES, methods=("optical", "pooled"))
+    table.loc[(table["size"] == 0) & (table["method"] == "pooled"), "recall_at_50"] += 0.05
+    text = summary_markdown(analyse(table, None, {}, {"n_boot": 50, "n_boot_fit": 5}), SETTINGS, table)
+    assert "2 methods, one section each: optical and pooled. Each method has its own N = 0 level" in text
+    assert "same untrained student" not in text

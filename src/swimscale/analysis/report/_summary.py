@@ -162,6 +162,21 @@ def _introduction(settings: Mapping[str, Any], level: str) -> list[str]:
     ]
 
 
+def _methods_lines(keys: list[tuple[str, str, str]], by_size: pd.DataFrame) -> list[str]:
+    """With several methods: that each has its own section, and whether they share N = 0."""
+    methods = list(dict.fromkeys(key[2] for key in keys))
+    if len(methods) < 2:
+        return []
+    zero = by_size[(by_size["size"] == 0) & (by_size["metric"] == MAIN_METRIC)]
+    shared = zero.groupby(["language", "benchmark"])["mean"].nunique(dropna=False).le(1).all() if len(zero) else False
+    if shared:
+        zero_words = ("N = 0 is the same untrained student for every method, so their zero-shot levels are the same; "
+                      "each section compares its method with it, not the methods with each other.")
+    else:
+        zero_words = "Each method has its own N = 0 level; each section compares its method with its own."
+    return [f"{len(methods)} methods, one section each: {series(methods)}. {zero_words}", ""]
+
+
 FILES = [
     "## Files",
     "",
@@ -191,11 +206,7 @@ def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str,
     keys = list(dict.fromkeys((r.language, r.benchmark, r.method) for r in source.itertuples()))
     if not keys:
         lines += ["The recall table has no runs.", ""]
-    methods = list(dict.fromkeys(key[2] for key in keys))
-    if len(methods) > 1:
-        lines += [f"{len(methods)} methods, one section each: {series(methods)}. N = 0 is the same untrained student "
-                  "for every method, so their zero-shot levels are the same; the sections compare each method with it, "
-                  "not the methods with each other.", ""]
+    lines += _methods_lines(keys, by_size)
     for key in keys:
         lines += [_group_paragraph(key, results, level, recall), ""]
     lines += ["## Pooled over languages", ""]
