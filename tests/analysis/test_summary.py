@@ -321,7 +321,7 @@ def test_overlap_counts_are_stated_in_words(tmp_path, mode, relevant, fate, warn
     data = text.split("## Data")[1].split("## Per language")[0]
     found = re.search(r"(\d+) test queries over ([\d,]+) documents; the overlap screen of the ny pool \(`overlap: (\w+)`\) "
                       r"found (\d+) pool passage\(s\) that are relevant documents of bench-ny's queries \((.*?)\) and (\d+) that "
-                      r"are other documents .*?; (\d+) pool record\(s\) were left out", data)
+                      r"are other documents .*?; (\d+) pool record\(s\) in all were left out", data)
     assert found, data
     assert found.groups() == (str(row.n_queries), f"{row.corpus_documents:,}", mode, str(row.overlap_relevant), fate,
                               str(row.overlap_other), str(row.overlap_dropped))
@@ -362,3 +362,17 @@ def test_methods_with_their_own_zero_shot_are_not_said_to_share_it() -> None:
     text = summary_markdown(analyse(table, None, {}, {"n_boot": 50, "n_boot_fit": 5}), SETTINGS, table)
     assert "2 methods, one section each: optical and pooled. Each method has its own N = 0 level" in text
     assert "same untrained student" not in text
+
+
+def test_a_clean_overlap_screen_and_one_best_step_read_short(tmp_path) -> None:
+    report = validate_report({"bench-ny": ("test", 5000, 0, 0, {}, {}), "bench-ny-dev": ("dev", 300, 0, 0, {}, {})})
+    text, _ = _noted(tmp_path, lambda n, s: False, report)
+    assert ("the overlap screen of the ny pool (`overlap: drop`) found no pool passage among bench-ny's documents; "
+            "0 pool record(s) in all were left out") in text
+    assert "best students at 50 to 150 updates (`steps_at_best`)" in text
+    table, _, _ = study(sizes=NOTE_SIZES, seeds=(0,))
+    points = write_sweep(tmp_path / "one", table, lambda n, s: False, {"ny": report})
+    recall = build_recall_table(sweep_records(points, {"ny": str(tmp_path / "one/validate/ny/report.json")}, "converged"))
+    one = summary_markdown(analyse(recall.drop(columns=["run_file", "qrels_file"]), None, {}, {"n_boot": 50, "n_boot_fit": 5}),
+                           SETTINGS, recall)
+    assert "best students at 50 updates (`steps_at_best`)" in one

@@ -61,16 +61,19 @@ def _overlap_words(language: str, benchmark: str, rows: pd.DataFrame) -> str:
     relevant, other = _count(_first(rows, "overlap_relevant")), _count(_first(rows, "overlap_other"))
     if not mode or relevant is None or other is None:
         return ""
-    fate = {"drop": "left out of training", "report": "kept in training, counted", "stop": "`stop` halts on any"}
-    text = (
-        f"the overlap screen of the {language} pool (`overlap: {mode}`) found {relevant:,} pool passage(s) that are "
-        f"relevant documents of {benchmark}'s queries ({fate.get(mode, mode)}) and {other:,} that are other "
-        "documents of its corpus (kept: they answer no query)"
-    )
+    screen = f"the overlap screen of the {language} pool (`overlap: {mode}`)"
+    if relevant == other == 0:
+        text = f"{screen} found no pool passage among {benchmark}'s documents"
+    else:
+        fate = {"drop": "left out of training", "report": "kept in training, counted", "stop": "`stop` halts on any"}
+        text = (
+            f"{screen} found {relevant:,} pool passage(s) that are relevant documents of {benchmark}'s queries "
+            f"({fate.get(mode, mode)}) and {other:,} that are other documents of its corpus (kept: they answer no query)"
+        )
     dropped = _count(_first(rows, "overlap_dropped"))
     if dropped is not None:
-        text += (f"; {dropped:,} pool record(s) were left out for matching a relevant document of any of the "
-                 "language's test or dev benchmarks")
+        text += (f"; {dropped:,} pool record(s) in all were left out of training for matching a relevant document of "
+                 "the language's test or dev benchmarks")
     return text
 
 
@@ -118,8 +121,8 @@ def budget_bullet(rows: pd.DataFrame) -> str:
     else:
         text = f"Training budget: not recorded ({cap})"
     if "steps_at_best" in trained.columns and trained["steps_at_best"].notna().any():
-        best = trained["steps_at_best"].dropna()
-        text += f"; best students at {_count(best.min()):,} to {_count(best.max()):,} updates (`steps_at_best`)"
+        low, high = (_count(f(trained["steps_at_best"].dropna())) for f in (min, max))
+        text += f"; best students at {low:,}{'' if low == high else f' to {high:,}'} updates (`steps_at_best`)"
     if "cap_bound" not in trained.columns:
         return text + "."
     bound = trained[trained["cap_bound"].astype(bool)].sort_values(["size", "seed"])
