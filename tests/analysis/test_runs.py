@@ -20,7 +20,7 @@ from swimscale.analysis import (
     sweep_records,
     write_tsv,
 )
-from swimscale.analysis._runs import UNTRAINED, untrained_dev_recall
+from swimscale.analysis._runs import NO_REPORT, UNTRAINED, untrained_dev_recall
 from swimscale.analysis._schema import WARNING_SEPARATOR
 
 SIZES = (0, 16, 64)
@@ -128,8 +128,15 @@ def test_a_report_without_the_benchmark_stops_naming_it(tmp_path: Path) -> None:
     _, points = _sweep(tmp_path, report)
     with pytest.raises(InputError, match=r"report.json: validate report's overlap.benchmarks has no key 'bench-ny'"):
         sweep_records(points, _reports(tmp_path), budget="converged")
-    with pytest.raises(InputError, match=r"no validate report given for language 'ny'"):
-        sweep_records(points, {}, budget="converged")
+
+
+
+def test_a_language_without_a_report_gets_a_warning_and_no_data_columns(tmp_path: Path) -> None:
+    """A partial table whose pool failed: its zero-shot runs are rows, its checks never ran."""
+    _, points = _sweep(tmp_path)
+    recall = build_recall_table(sweep_records(points, {}, budget="converged"))
+    assert (recall["data_warnings"] == NO_REPORT).all() and recall["overlap_relevant"].isna().all()
+    assert (recall["overlap_mode"] == "").all() and recall["corpus_documents"].isna().all()
 
 
 HEADER = "language\tbenchmark\tmethod\tsize\tseed\trecall_at_50"

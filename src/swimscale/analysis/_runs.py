@@ -9,7 +9,8 @@
 - the language's validate report (``results/validate/<lang>/report.json``, written by
   :func:`swimscale.data.check_language`): the overlap screen of the pool against the row's benchmark,
   the benchmark's corpus size, and the warnings of the benchmark and of the language's dev benchmark
-  (:data:`DATA_COLUMNS`), so that ``summary.md`` can say them; with the collections' manifests, also
+  (:data:`DATA_COLUMNS`), so that ``summary.md`` can say them (a language without a report, as in
+  a partial table whose pool failed, gets none of them and a warning saying so); with the collections' manifests, also
   the repeated document ids dropped from the collections they search.
 
 A file that lacks a key stops with the file and the key.
@@ -129,6 +130,16 @@ def data_columns(report: Mapping[str, Any], path: StrPath, benchmark: str,
     }
 
 
+NO_REPORT = ("no validate report: the overlap screen of its pool and the checks of its benchmarks never ran, so "
+             "nothing is known of overlaps, small corpora or dropped judgements (a partial table whose pool failed?)")
+
+
+def unchecked_columns() -> dict:
+    """The data columns of a language without a validate report: nothing recorded, and a warning."""
+    return {"overlap_mode": "", "overlap_relevant": math.nan, "overlap_other": math.nan, "overlap_dropped": math.nan,
+            "corpus_documents": math.nan, "data_warnings": NO_REPORT}
+
+
 def sweep_records(points: Sequence[Mapping[str, Any]], reports: Mapping[str, StrPath], budget: str,
                   collections: Mapping[str, StrPath] | None = None) -> list[dict]:
     """One record per point of the sweep (``swimscale.config.Sweep.points``: key, run, qrels, metrics
@@ -147,13 +158,13 @@ def sweep_records(points: Sequence[Mapping[str, Any]], reports: Mapping[str, Str
     records = []
     for point in points:
         language = point["language"]
-        if language not in report_of:
-            raise InputError(f"no validate report given for language '{language}'")
         log = logs.get(point["train_log"]) if point["train_log"] else None
+        data = (data_columns(report_of[language], reports[language], point["benchmark"], collection_of)
+                if language in report_of else unchecked_columns())
         records.append({
             **{key: point[key] for key in POINT_KEYS},
             **read_json(point["metrics_file"], "metrics file"),
-            **training_columns(log, point["train_log"], budget, untrained[language]),
-            **data_columns(report_of[language], reports[language], point["benchmark"], collection_of),
+            **training_columns(log, point["train_log"], budget, untrained.get(language, math.nan)),
+            **data,
         })
     return records
