@@ -23,11 +23,14 @@ run: $(BIN)/.swimscale-run
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 	@echo
 	@echo "Results:"
-	@echo "  results/summary.md              the answer in words, with the numbers and their 95% CIs"
-	@echo "  results/tables/recall.tsv       Recall@50 (and R@100, nDCG@10, MRR@10) per language x size x seed"
-	@echo "  results/tables/correlation.tsv  Spearman, Pearson, Kendall against log10 N, with bootstrap CIs"
-	@echo "  results/tables/                 also learning curves, pooled slopes (TSV, Markdown, LaTeX)"
-	@echo "  results/plots/recall_vs_n.png   Recall@50 against N with CI bands"
+	@echo "  results/summary.md              the answer in words: warnings first, each claim from its 95% CI or model comparison"
+	@echo "  results/tables/recall.tsv       one row per language x benchmark x method x N x seed: Recall@50, R@100,"
+	@echo "                                  nDCG@10, MRR@10, training budget (steps, steps_at_best, cap_bound), overlap counts"
+	@echo "  results/tables/correlation.tsv  Spearman, Pearson, Kendall vs log10 N and slope per doubling, within each seed,"
+	@echo "                                  averaged; t intervals on seeds - 1 df (plus the query part the seeds share)"
+	@echo "  results/tables/                 also Recall@50 per N with query x seed bootstrap CIs and paired gains, learning"
+	@echo "                                  curves (flat / log-linear / saturating by AICc), pooled slopes per tier (CR2)"
+	@echo "  results/plots/recall_vs_n.png   Recall@50 against N per language, one line per method, bootstrap CI bands"
 	@echo "  make report                     the HTML report: results/report.html"
 
 test: $(BIN)/.swimscale-test

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -136,6 +137,80 @@ def null_study(rng: np.random.Generator, sizes=(16, 64, 256, 1024, 4096), n_seed
 
 
 MINIMAL_COLUMNS = ["language", "benchmark", "method", "size", "seed", "recall_at_50"]
+MAX_STEPS = 600
+UNTRAINED_DEV = 0.07
+METRIC_KEYS = ("recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10", "n_queries")
 
 
-__all__ = ["DEPTH", "MINIMAL_COLUMNS", "null_study", "saturating", "study", "write_study_files", "per_query_from_ranks"]
+def train_log(size: int, seed: int, cap_bound: bool, budget: str = "converged") -> dict:
+    """A training log with the keys of swimscale.model's `finish` (docs/training.md); a cap-bound run's
+    best lies at or just before the cap, another's at 50 · (seed + 1) updates, 150 before it stopped."""
+    best = MAX_STEPS - 50 * seed if cap_bound else 50 * (seed + 1)
+    steps = MAX_STEPS if cap_bound or budget == "fixed" else best + 150
+    converged = budget == "converged"
+    return {
+        "config": {"max_steps": MAX_STEPS, "batch_size": 16}, "method": "optical", "n_records": size,
+        "budget": budget, "steps": steps, "steps_at_best": best if converged else steps,
+        "dev_recall_at_best": 0.1 + size / 1e5 if converged else None,
+        "dev_curve": [[0, UNTRAINED_DEV], [50, 0.09]],
+        "stopped_by": ("cap" if cap_bound else "patience") if converged else "fixed",
+        "cap_bound": cap_bound if converged else None, "examples_seen": 16 * steps,
+        "examples_at_best": 16 * (best if converged else steps), "train_seconds": 1.25, "loss": [0.5] * 3,
+    }
+
+
+def validate_report(benchmarks: dict, overlap_mode: str = "drop") -> dict:
+    """A validate report (keys of swimscale.data.check_language) for {benchmark: (role, documents,
+    relevant overlaps, other overlaps, {dropped kind: count}, counts at prepare)}."""
+    entries, overlap = {}, {}
+    for name, (role, documents, relevant, other, dropped, counts) in benchmarks.items():
+        warnings = [f"small_corpus: {documents} documents, at most 50: Recall@50 is 1 for every run"] if documents <= 50 else []
+        entries[name] = {"role": role, "queries": counts.get("queries", 40), "documents": documents, "judgements": 40,
+                         "small_corpus": documents <= 50, "warnings": warnings, "dropped": dropped,
+                         "counts_at_prepare": counts}
+        overlap[name] = {"relevant": relevant, "other": other}
+    dropped_records = sum(c["relevant"] for c in overlap.values()) if overlap_mode == "drop" else 0
+    return {"language": "ny", "benchmarks": entries,
+            "overlap": {"mode": overlap_mode, "pool_records_read": 300, "pool_records_kept": 300 - dropped_records,
+                        "overlapping_relevant": sum(c["relevant"] for c in overlap.values()),
+                        "dropped": dropped_records, "benchmarks": overlap}}
+
+
+def write_sweep(root: Path, table: pd.DataFrame, cap_bound, reports: dict[str, dict], budget: str = "converged") -> list[dict]:
+    """The files the workflow's stages write for `table`'s runs under `root` (metrics files, training
+    logs with `cap_bound(size, seed)`, a validate report per language); returns the sweep's points
+    (as swimscale.config.Sweep.points gives them, paths under `root`)."""
+    points = []
+    for r in table.itertuples():
+        metrics = root / "evaluate" / r.language / r.method / f"n{r.size}_s{r.seed}.json"
+        metrics.parent.mkdir(parents=True, exist_ok=True)
+        metrics.write_text(json.dumps({key: getattr(r, key) for key in METRIC_KEYS}))
+        log = None
+        if r.size:
+            log = root / "train" / r.language / r.method / f"seed{r.seed}" / f"n{r.size}" / "train_log.json"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(json.dumps(train_log(r.size, r.seed, cap_bound(r.size, r.seed), budget)))
+        points.append({"language": r.language, "benchmark": r.benchmark, "method": r.method, "size": r.size,
+                       "seed": r.seed, "run_file": r.run_file, "qrels_file": r.qrels_file, "metrics_file": str(metrics),
+                       "train_log": str(log) if log else None})
+    for language, report in reports.items():
+        path = root / "validate" / language / "report.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report))
+    return points
+
+
+__all__ = [
+    "DEPTH",
+    "MAX_STEPS",
+    "MINIMAL_COLUMNS",
+    "UNTRAINED_DEV",
+    "null_study",
+    "per_query_from_ranks",
+    "saturating",
+    "study",
+    "train_log",
+    "validate_report",
+    "write_study_files",
+    "write_sweep",
+]

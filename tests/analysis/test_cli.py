@@ -12,7 +12,7 @@ import pytest
 from tests.analysis.synthetic import MINIMAL_COLUMNS, study, write_study_files
 
 from swimscale.__main__ import main
-from swimscale.analysis import OUTPUTS, write_tsv
+from swimscale.analysis import OUTPUTS, output_paths, write_tsv
 from swimscale.analysis._schema import LITERATURE_OUTPUTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +146,28 @@ def test_bad_option_values_exit_2(study_dir: Path, tmp_path: Path, capsys) -> No
     assert "target recall must be in (0, 1], got 0.0" in capsys.readouterr().err
     assert main(["correlate", str(study_dir / "recall.tsv"), str(tmp_path), "--level", "1.5"]) == 2
     assert "confidence level must be in (0, 1), got 1.5" in capsys.readouterr().err
+
+
+def test_cli_on_the_workflows_table_says_its_warnings_and_caps(tmp_path: Path) -> None:
+    """recall.tsv with the training and data columns, through the TSV and the command line: the summary
+    is the same as the one written from the records (warnings first, the cap-bound runs named)."""
+    from swimscale.analysis import build_recall_table, run, sweep_records
+    from tests.analysis.synthetic import validate_report, write_sweep
+
+    table, _, ranks = study(languages=("ny",), sizes=SIZES, n_queries=40, seed=7)
+    write_study_files(tmp_path, table, ranks)
+    report = validate_report({"bench-ny": ("test", 45, 3, 1, {}, {}), "bench-ny-dev": ("dev", 300, 0, 0, {}, {})})
+    points = write_sweep(tmp_path, table, lambda n, s: n == 4096 and s == 0, {"ny": report})
+    recall = build_recall_table(sweep_records(points, {"ny": str(tmp_path / "validate/ny/report.json")}, "converged"))
+    write_tsv(recall, tmp_path / "recall.tsv")
+    options = ["--n-boot", "100", "--n-boot-fit", "10"]
+    assert main(["correlate", str(tmp_path / "recall.tsv"), str(tmp_path / "cli"), *options]) == 0
+    run(recall, output_paths(tmp_path / "direct", literature=False), table_dir=tmp_path,
+        settings={"n_boot": 100, "n_boot_fit": 10})
+    summary = (tmp_path / "cli" / "summary.md").read_text()
+    assert summary == (tmp_path / "direct" / "summary.md").read_text()
+    assert summary.splitlines()[4] == "- ny: bench-ny: small_corpus: 45 documents, at most 50: Recall@50 is 1 for every run."
+    assert "The cap bound at N = 4,096: seed 0 (best at 600 of 600 updates)" in summary
+    assert "found 3 pool passage(s) that are relevant documents of bench-ny's queries (left out of training)" in summary
+    back = pd.read_csv(tmp_path / "cli" / "tables" / "recall.tsv", sep="\t")
+    assert list(back.columns) == list(recall.columns)

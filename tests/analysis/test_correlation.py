@@ -157,3 +157,32 @@ def test_write_tsv(tmp_path: Path) -> None:
     fields = dict(zip(lines[0].split("\t"), lines[1].split("\t")))
     assert fields["spearman_rho"] == "nan" and fields["zero_shot"] == "0.5"
     assert pd.read_csv(path, sep="\t")["n_points"].tolist() == [1]
+
+
+def _legend(fig) -> dict[str, Any]:
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    return dict(zip(labels, handles))
+
+
+def test_plot_tells_methods_apart_and_draws_a_shared_zero_shot_once() -> None:
+    from swimscale.analysis.report._plots import recall_vs_n_figure
+    from tests.analysis.synthetic import study
+
+    table, _, _ = study(sizes=SIZES, methods=("optical", "pooled"))
+    legend = _legend(recall_vs_n_figure(table, LEVEL))
+    optical, pooled = legend["optical: mean over seeds"], legend["pooled: mean over seeds"]
+    assert optical.get_color() != pooled.get_color() and optical.get_marker() != pooled.get_marker()
+    # One untrained student for both methods: one N = 0 line, not one per method.
+    assert "N = 0 (untrained: every method)" in legend
+    assert not any(label.endswith(": N = 0") for label in legend)
+    zero = table.loc[table["size"] == 0, "recall_at_50"].iloc[0]
+    assert legend["N = 0 (untrained: every method)"].get_ydata()[0] == pytest.approx(zero)
+
+
+def test_plot_draws_each_methods_own_zero_shot_where_they_differ() -> None:
+    from swimscale.analysis.report._plots import recall_vs_n_figure
+
+    table = _random_table()  # N = 0 drawn at random per method
+    legend = _legend(recall_vs_n_figure(table, LEVEL))
+    assert {"optical: N = 0", "finetune: N = 0"} <= set(legend)
+    assert "N = 0 (untrained: every method)" not in legend

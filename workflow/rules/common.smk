@@ -153,6 +153,34 @@ def validate_benchmarks(language):
     }
 
 
+def table_reports():
+    """{language: its validate report} of the languages with runs in the tables: the correlate rule
+    reads their overlap counts and data warnings into recall.tsv and summary.md. With `partial:
+    true`, only the reports that exist (a language whose pool failed has zero-shot runs but no
+    report, and the summary says so)."""
+    reports = {
+        point["language"]: validation_report(point["language"])
+        for point in sweep_points()
+    }
+    if config["partial"]:
+        return {lang: path for lang, path in reports.items() if Path(path).exists()}
+    return reports
+
+
+def table_collections():
+    """{benchmark: the manifest of the collection it searches}, for each test and dev benchmark of
+    the languages with runs in the tables (the correlate rule reports what was dropped from
+    them)."""
+    manifests = {
+        name: collection_manifest(collection_of(name))
+        for language in table_reports()
+        for name in evaluated_on(language)
+    }
+    if config["partial"]:
+        return {name: path for name, path in manifests.items() if Path(path).exists()}
+    return manifests
+
+
 def final_outputs():
     return [
         f"{RESULTS}/tables/recall.tsv",

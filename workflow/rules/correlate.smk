@@ -20,6 +20,8 @@ rule correlate:
         train_logs=[
             point["train_log"] for point in sweep_points() if point["train_log"]
         ],
+        reports=sorted(table_reports().values()),
+        collections=sorted(set(table_collections().values())),
         runs=sorted({point["run_file"] for point in sweep_points()}),
         qrels=sorted({point["qrels_file"] for point in sweep_points()}),
         tiers=lambda wildcards: [str(p) for p in TIERS_CANDIDATES if p.is_file()][:1],
@@ -173,6 +175,9 @@ rule correlate:
     threads: 1
     params:
         points=sweep_points(),
+        reports=table_reports(),
+        collections=table_collections(),
+        budget=config["train"]["budget"],
         analysis=config["analysis"],
     script:
         "../scripts/correlate.py"

@@ -9,13 +9,17 @@ from the schema). See docs/analysis.md.
 Modules, in the order they import each other (one way, no cycles): ``_schema`` (columns, names) →
 ``_rowstats`` (row-wise kernels) → ``_statistics`` (the statistics table) → ``_groups`` → ``_bootstrap``
 → ``_correlation``, ``_by_size``, ``_curves``, ``_pooled`` → ``report`` (format, tables, plots,
-summary) → ``_pipeline``; ``_table`` (the recall table and run files) and ``_settings`` beside them.
+summary) → ``_pipeline``; ``_table`` (the recall table and run files), ``_runs`` (the workflow's
+records of each run: metrics, training log, validate report) and ``_settings`` beside them.
 """
 
 from swimscale.analysis._literature import LITERATURE_COLUMNS, read_literature
 from swimscale.analysis._pipeline import analyse, output_paths, run
 from swimscale.analysis._ranks import first_relevant_log2_rank
+from swimscale.analysis._runs import sweep_records
 from swimscale.analysis._schema import (
+    DATA_COLUMNS,
+    DETAIL_COLUMNS,
     GROUP_COLUMNS,
     KEY_COLUMNS,
     MAIN_METRIC,
@@ -24,6 +28,7 @@ from swimscale.analysis._schema import (
     OUTPUTS,
     RECALL_COLUMNS,
     REQUIRED_COLUMNS,
+    TRAINING_COLUMNS,
 )
 from swimscale.analysis._settings import Settings
 from swimscale.analysis._statistics import CORRELATION_COLUMNS, STATISTICS, Statistic
@@ -32,6 +37,8 @@ from swimscale.errors import InputError
 
 __all__ = [
     "CORRELATION_COLUMNS",
+    "DATA_COLUMNS",
+    "DETAIL_COLUMNS",
     "GROUP_COLUMNS",
     "InputError",
     "KEY_COLUMNS",
@@ -43,6 +50,7 @@ __all__ = [
     "RECALL_COLUMNS",
     "REQUIRED_COLUMNS",
     "STATISTICS",
+    "TRAINING_COLUMNS",
     "Settings",
     "Statistic",
     "analyse",
@@ -53,5 +61,6 @@ __all__ = [
     "read_literature",
     "read_recall_table",
     "run",
+    "sweep_records",
     "write_tsv",
 ]

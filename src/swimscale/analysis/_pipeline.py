@@ -94,7 +94,7 @@ def write_outputs(
         plots.plot_literature(
             results["literature"], results["by_size"], [paths["literature_plot"], paths["literature_plot_svg"]], level
         )
-    Path(paths["summary"]).write_text(summary.summary_markdown(results, settings), encoding="utf-8")
+    Path(paths["summary"]).write_text(summary.summary_markdown(results, settings, recall), encoding="utf-8")
 
 
 def _steps(recall: pd.DataFrame) -> tuple[int, int] | None:

@@ -21,6 +21,47 @@ RECALL_COLUMNS = [
     "run_file",
     "qrels_file",
 ]
+# What the workflow's stages recorded about a run, after the columns above (docs/analysis.md, "Data"):
+# its training (train_log.json; docs/training.md) ...
+TRAINING_COLUMNS = [
+    "budget",
+    "max_steps",
+    "steps_at_best",
+    "stopped_by",
+    "cap_bound",
+    "dev_recall_at_best",
+    "examples_at_best",
+]
+# ... and its language's data (the validate stage's report): the overlap screen of the pool against the
+# row's benchmark (and the records it left out over all benchmarks), the benchmark's corpus, and the
+# warnings of the benchmark and of the language's dev benchmark (small corpus, bad judgements dropped).
+DATA_COLUMNS = [
+    "overlap_mode",
+    "overlap_relevant",
+    "overlap_other",
+    "overlap_dropped",
+    "corpus_documents",
+    "data_warnings",
+]
+DETAIL_COLUMNS = [*TRAINING_COLUMNS, *DATA_COLUMNS]
+# Optional columns by kind, as read_recall_table checks them (empty or nan: not recorded).
+COUNT_COLUMNS = [
+    "n_queries",
+    "steps",
+    "examples_seen",
+    "max_steps",
+    "steps_at_best",
+    "examples_at_best",
+    "overlap_relevant",
+    "overlap_other",
+    "overlap_dropped",
+    "corpus_documents",
+]
+NUMBER_COLUMNS = ["train_seconds", "dev_recall_at_best"]
+FLAG_COLUMNS = ["cap_bound"]
+TEXT_COLUMNS = ["budget", "stopped_by", "overlap_mode", "data_warnings"]
+# Separates the warnings in a data_warnings cell.
+WARNING_SEPARATOR = " | "
 # What any table must have for `correlate`; every other column adds what it enables (see docs/analysis.md).
 REQUIRED_COLUMNS = [*KEY_COLUMNS, "recall_at_50"]
 # The study's metric (the learning curve, the pooled slopes and the summary's answer) comes first.

@@ -17,7 +17,18 @@ import pandas as pd
 
 from swimscale._types import StrPath
 from swimscale.analysis._ranks import first_relevant_log2_rank
-from swimscale.analysis._schema import KEY_COLUMNS, RANK_METRIC, RECALL_COLUMNS, REQUIRED_COLUMNS, TABLE_METRICS
+from swimscale.analysis._schema import (
+    COUNT_COLUMNS,
+    DETAIL_COLUMNS,
+    FLAG_COLUMNS,
+    KEY_COLUMNS,
+    NUMBER_COLUMNS,
+    RANK_METRIC,
+    RECALL_COLUMNS,
+    REQUIRED_COLUMNS,
+    TABLE_METRICS,
+    TEXT_COLUMNS,
+)
 from swimscale.errors import InputError
 from swimscale.retrieval import evaluate, read_qrels, read_run
 
@@ -25,11 +36,21 @@ from swimscale.retrieval import evaluate, read_qrels, read_run
 MEAN_TOLERANCE = 1e-5
 
 
+def recall_columns(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The table's columns: :data:`RECALL_COLUMNS`, with the :data:`DETAIL_COLUMNS` that the records
+    carry (training budget, data checks) before the file columns."""
+    details = [c for c in DETAIL_COLUMNS if any(c in record for record in records)]
+    files = ["run_file", "qrels_file"]
+    return [*(c for c in RECALL_COLUMNS if c not in files), *details, *files]
+
+
 def build_recall_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per evaluate-stage record, columns :data:`RECALL_COLUMNS` (the workflow's table), sorted by key."""
+    """One row per evaluate-stage record, sorted by key: columns :data:`RECALL_COLUMNS`, and each of
+    :data:`DETAIL_COLUMNS` that the records carry (every record then needs it)."""
+    columns = recall_columns(records)
     seen: dict[tuple[Any, ...], int] = {}
     for i, record in enumerate(records):
-        missing = [c for c in RECALL_COLUMNS if c not in record]
+        missing = [c for c in columns if c not in record]
         if missing:
             raise ValueError(f"record {i} lacks key(s) {', '.join(missing)}")
         key = tuple(record[c] for c in KEY_COLUMNS)
@@ -37,7 +58,7 @@ def build_recall_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             named = ", ".join(f"{c}={v!r}" for c, v in zip(KEY_COLUMNS, key))
             raise ValueError(f"records {seen[key]} and {i} share the key ({named})")
         seen[key] = i
-    table = pd.DataFrame([{c: r[c] for c in RECALL_COLUMNS} for r in records], columns=RECALL_COLUMNS)
+    table = pd.DataFrame([{c: r[c] for c in columns} for r in records], columns=columns)
     return table.sort_values(KEY_COLUMNS, ignore_index=True)
 
 
@@ -80,6 +101,39 @@ def _check_texts(table: pd.DataFrame, path: Path, columns: Sequence[str]) -> Non
             raise _bad(path, label, column, "empty")
 
 
+def _optional_numbers(table: pd.DataFrame, path: Path, column: str, integer: bool) -> pd.Series:
+    """A column that may be empty or nan (not recorded) but otherwise holds numbers ≥ 0 (integers for counts)."""
+    text = table[column].str.strip()
+    values = pd.to_numeric(text, errors="coerce")
+    recorded = ~text.str.lower().isin(["", "nan"])
+    for label in table.index[recorded & values.isna()]:
+        raise _bad(path, label, column, f"{table.at[label, column]!r} is not a number")
+    for label in table.index[recorded & (values < 0)]:
+        raise _bad(path, label, column, f"{table.at[label, column]!r} is negative")
+    if integer:
+        for label in table.index[recorded & (values != values.round())]:
+            raise _bad(path, label, column, f"{table.at[label, column]!r} is not an integer")
+    return values.astype(float)
+
+
+def _flags(table: pd.DataFrame, path: Path, column: str) -> pd.Series:
+    """A true/false column (any case); empty or nan: not recorded (False)."""
+    text = table[column].str.strip().str.lower()
+    for label in table.index[~text.isin(["true", "false", "", "nan"])]:
+        raise _bad(path, label, column, f"{table.at[label, column]!r} is not true or false")
+    return text == "true"
+
+
+def _read_details(table: pd.DataFrame, path: Path) -> None:
+    """The optional columns, checked by kind (:data:`COUNT_COLUMNS`, ...), converted in place."""
+    for column in (c for c in COUNT_COLUMNS + NUMBER_COLUMNS if c in table.columns):
+        table[column] = _optional_numbers(table, path, column, integer=column in COUNT_COLUMNS)
+    for column in (c for c in FLAG_COLUMNS if c in table.columns):
+        table[column] = _flags(table, path, column)
+    for column in (c for c in TEXT_COLUMNS if c in table.columns):
+        table[column] = table[column].str.strip().replace("nan", "")
+
+
 def _check_unique(table: pd.DataFrame, path: Path) -> None:
     duplicated = table[table.duplicated(KEY_COLUMNS, keep=False)]
     if len(duplicated):
@@ -115,9 +169,7 @@ def read_recall_table(path: StrPath) -> pd.DataFrame:
     for column in [*TABLE_METRICS, RANK_METRIC]:
         if column in table.columns:
             table[column] = _metric_values(table, path, column)
-    for column in ("n_queries", "steps", "examples_seen", "train_seconds"):
-        if column in table.columns:
-            table[column] = pd.to_numeric(table[column], errors="coerce")
+    _read_details(table, path)
     _check_unique(table, path)
     return table.sort_values(KEY_COLUMNS, ignore_index=True)
 

@@ -2,8 +2,8 @@
 
 Imports the analysis's vocabulary, the curve model and the literature series, never the pipeline:
 ``_format`` (numbers) → ``_present`` (tables as strings), ``_tables`` (Markdown, LaTeX), ``_plots``,
-``_claims`` (every claim from an interval or a model comparison) → ``_beside`` (the literature) →
-``_summary``.
+``_claims`` (every claim from an interval or a model comparison), ``_notes`` (warnings, data checks and
+training budgets from the recall table's optional columns) → ``_beside`` (the literature) → ``_summary``.
 """
 
 from swimscale.analysis.report._plots import plot_literature, plot_recall_vs_n, plot_slope_forest

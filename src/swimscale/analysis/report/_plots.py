@@ -23,6 +23,8 @@ from swimscale.analysis._curve_model import curve
 from swimscale.analysis._literature import series_of
 from swimscale.analysis._schema import GROUP_COLUMNS, MAIN_METRIC, METRIC_LABELS, level_words
 
+METHOD_MARKERS = ("o", "s", "^", "D", "v", "P")
+
 
 def _save(fig: Figure, paths: Sequence[StrPath]) -> None:
     for path in paths:
@@ -43,32 +45,48 @@ def _means_without_ci(recall: pd.DataFrame, metric: str) -> pd.DataFrame:
     return stats
 
 
+def _zero_line(ax, zero: pd.DataFrame, color: str, label: str, with_ci: bool) -> None:
+    """The untrained student's level (N = 0): a dashed line, with its CI as a shaded strip."""
+    if not len(zero) or math.isnan(zero["mean"].iloc[0]):
+        return
+    ax.axhline(zero["mean"].iloc[0], color=color, linestyle="--", linewidth=1, label=label)
+    lo, hi = zero["ci_low"].iloc[0], zero["ci_high"].iloc[0]
+    if with_ci and not (math.isnan(lo) or math.isnan(hi)):
+        ax.axhspan(lo, hi, color=color, alpha=0.08, linewidth=0)
+
+
 def _panel_group(ax, recall_group, own: pd.DataFrame, fit: pd.DataFrame | None, style: dict[str, Any]) -> None:
     """One benchmark × method in a language's panel: runs, mean with band, N = 0 line, fitted curve."""
-    color, name, metric = style["color"], style["name"], style["metric"]
+    color, name, metric, marker = style["color"], style["name"], style["metric"], style["marker"]
     trained = recall_group[recall_group["size"] > 0]
     if len(trained):
-        ax.plot(trained["size"], trained[metric], "o", color=color, alpha=0.35, markersize=3.5)
+        ax.plot(trained["size"], trained[metric], marker, linestyle="none", color=color, alpha=0.35, markersize=3.5)
     line = own[own["size"] > 0]
     if len(line):
-        ax.plot(line["size"], line["mean"], "-o", color=color, label=f"{name}: mean over seeds")
+        ax.plot(line["size"], line["mean"], "-", marker=marker, color=color, label=f"{name}: mean over seeds")
         ok = line["ci_low"].notna() & line["ci_high"].notna()
         if ok.any():
             ax.fill_between(
                 line.loc[ok, "size"], line.loc[ok, "ci_low"], line.loc[ok, "ci_high"],
                 color=color, alpha=0.18, linewidth=0, label=f"{name}: {style['band']}",
             )
-    zero = own[own["size"] == 0]
-    if len(zero) and not math.isnan(zero["mean"].iloc[0]):
-        ax.axhline(zero["mean"].iloc[0], color=color, linestyle="--", linewidth=1, label=f"{name}: N = 0")
-        lo, hi = zero["ci_low"].iloc[0], zero["ci_high"].iloc[0]
-        if style["with_ci"] and not (math.isnan(lo) or math.isnan(hi)):
-            ax.axhspan(lo, hi, color=color, alpha=0.08, linewidth=0)
+    if style["own_zero"]:
+        _zero_line(ax, own[own["size"] == 0], color, f"{name}: N = 0", style["with_ci"])
     sizes = style["sizes"]
     if fit is not None and sizes and len(fit) and np.isfinite(fit[["r0", "r_inf", "n0", "alpha"]].to_numpy(dtype=float)).all():
         f = fit.iloc[0]
         grid = np.geomspace(min(sizes) / 1.5, max(sizes) * 1.5, 200)
         ax.plot(grid, curve(grid, f.r0, f.r_inf, f.n0, f.alpha), ":", color=color, label=f"{name}: fitted curve")
+
+
+def _shared_zero(summary: pd.DataFrame, language: str, benchmark: str, methods: Sequence[str]) -> pd.DataFrame | None:
+    """The N = 0 row that several methods of a benchmark share (the same untrained student), else None."""
+    zero = summary[(summary["language"].astype(str) == language) & (summary["benchmark"] == benchmark)
+                   & (summary["size"] == 0) & summary["method"].isin(methods)]
+    if len(methods) < 2 or len(zero) != len(methods):
+        return None
+    values = zero[["mean", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    return zero.iloc[:1] if np.allclose(values, values[0], rtol=0, atol=1e-12, equal_nan=True) else None
 
 
 def _own(table: pd.DataFrame, language: str, benchmark: str, method: str) -> pd.DataFrame:
@@ -111,12 +129,25 @@ def plot_recall_vs_n(
     by_size: pd.DataFrame | None = None,
     curves: pd.DataFrame | None = None,
 ) -> None:
-    """``metric`` against N (log x), one panel per language, one line per benchmark × method.
+    """:func:`recall_vs_n_figure`, saved to each of ``paths``."""
+    _save(recall_vs_n_figure(recall, level, metric, by_size, curves), paths)
+
+
+def recall_vs_n_figure(
+    recall: pd.DataFrame,
+    level: float,
+    metric: str = MAIN_METRIC,
+    by_size: pd.DataFrame | None = None,
+    curves: pd.DataFrame | None = None,
+) -> Figure:
+    """``metric`` against N (log x), one panel per language, one line per benchmark × method (its own
+    colour; each method its own marker in every panel).
 
     Each run is a small dot; the line is the mean over seeds with its band: the bootstrap CI at
     ``level`` from ``by_size`` (see :func:`swimscale.analysis._by_size.by_size_table`), or mean ± SD
     over seeds without it. N = 0 (the untrained student) is the dashed horizontal line with its CI as a
-    shaded strip. A reliable learning curve from ``curves`` (:func:`swimscale.analysis._curves.learning_curves`)
+    shaded strip, drawn once in grey where every method of a benchmark has the same one. A reliable
+    learning curve from ``curves`` (:func:`swimscale.analysis._curves.learning_curves`)
     is drawn dotted.
     """
     band = f"{level_words(level)} bootstrap CI" if by_size is not None else "± SD over seeds"
@@ -127,10 +158,18 @@ def plot_recall_vs_n(
     fig = Figure(figsize=(4.8 * ncols + 2.2, 3.8 * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     sizes = sorted(recall.loc[recall["size"] > 0, "size"].unique())
+    # A method keeps its marker in every panel (told apart without colour too).
+    markers = {m: METHOD_MARKERS[i % len(METHOD_MARKERS)] for i, m in enumerate(sorted(recall["method"].unique()))}
     for ax, language in zip(axes, languages):
         data = recall[recall["language"].astype(str) == language]
         # Name the benchmark only where a language has several, to keep the legend short.
         several_benchmarks = data["benchmark"].nunique() > 1
+        shared = {}
+        for benchmark, rows in data.groupby("benchmark", sort=True):
+            shared[benchmark] = _shared_zero(summary, language, benchmark, sorted(rows["method"].unique()))
+            if shared[benchmark] is not None:
+                label = f"{benchmark}: N = 0 (every method)" if several_benchmarks else "N = 0 (untrained: every method)"
+                _zero_line(ax, shared[benchmark], "0.35", label, by_size is not None)
         for i, ((_, benchmark, method), group) in enumerate(data.groupby(GROUP_COLUMNS, sort=True)):
             own = _own(summary, language, benchmark, method).sort_values("size")
             fit = None if curves is None else _own(curves, language, benchmark, method)
@@ -138,6 +177,7 @@ def plot_recall_vs_n(
             style = {
                 "color": f"C{i % 10}", "name": f"{benchmark}/{method}" if several_benchmarks else method,
                 "metric": metric, "band": band, "with_ci": by_size is not None, "sizes": sizes,
+                "marker": markers[method], "own_zero": shared[benchmark] is None,
             }
             _panel_group(ax, group, own, fit, style)
         _size_axis(ax, sizes, language, METRIC_LABELS.get(metric, metric))
@@ -145,7 +185,7 @@ def plot_recall_vs_n(
         ax.set_visible(False)
     _shared_legend(axes, ncols)
     fig.tight_layout()
-    _save(fig, paths)
+    return fig
 
 
 def plot_slope_forest(slopes: pd.DataFrame, paths: Sequence[StrPath], level: float) -> None:

@@ -2,7 +2,8 @@
 
 Every claim (a gain over zero-shot, a trend, a plateau) comes from :mod:`swimscale.analysis.report._claims`,
 i.e. from an interval or a model comparison; every number is a table's, formatted as in the Markdown
-tables.
+tables. What the recall table records about how the runs were made (warnings first, the data checks,
+the training budget and where its cap bound) comes from :mod:`swimscale.analysis.report._notes`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from swimscale.analysis._statistics import STATISTICS, TREND
 from swimscale.analysis.report._beside import literature_section
 from swimscale.analysis.report._claims import gain_claim, plateau_claim, trend_claim
 from swimscale.analysis.report._format import finite, fmt_corr, fmt_metric, fmt_slope, metric_label, p_text, with_ci
+from swimscale.analysis.report._notes import budget_bullet, data_lines, warning_lines
 
 
 def _levels_bullet(key: tuple[str, str, str], sizes: pd.DataFrame, main: Any, label: str, level: str) -> str:
@@ -68,8 +70,9 @@ def _secondary_bullet(others: pd.DataFrame) -> str:
     return "No trend of the secondary metrics is reported either." if len(others) else ""
 
 
-def _group_paragraph(key: tuple[str, str, str], tables: Mapping[str, pd.DataFrame], level: str) -> str:
-    """A heading and bullets: the answer first, then the numbers behind it."""
+def _group_paragraph(key: tuple[str, str, str], tables: Mapping[str, pd.DataFrame], level: str,
+                     recall: pd.DataFrame | None) -> str:
+    """A heading and bullets: the answer first, then the numbers behind it, then how the students were trained."""
     language, benchmark, method = key
 
     def own(table: pd.DataFrame) -> pd.DataFrame:
@@ -88,6 +91,8 @@ def _group_paragraph(key: tuple[str, str, str], tables: Mapping[str, pd.DataFram
     if len(fit):
         answer.append(plateau_claim(fit.iloc[0], label))
     bullets = ["**Answer:** " + " ".join(a for a in answer if a), _levels_bullet(key, sizes, main_row, label, level)]
+    if recall is not None:
+        bullets.append(budget_bullet(own(recall)))
     if main_row is not None:
         bullets.append(_statistics_bullet(main_row, label))
     bullets.append(_secondary_bullet(corr[corr["metric"] != MAIN_METRIC]))
@@ -157,9 +162,26 @@ def _introduction(settings: Mapping[str, Any], level: str) -> list[str]:
     ]
 
 
+def _methods_lines(keys: list[tuple[str, str, str]], by_size: pd.DataFrame) -> list[str]:
+    """With several methods: that each has its own section, and whether they share N = 0."""
+    methods = list(dict.fromkeys(key[2] for key in keys))
+    if len(methods) < 2:
+        return []
+    zero = by_size[(by_size["size"] == 0) & (by_size["metric"] == MAIN_METRIC)]
+    shared = zero.groupby(["language", "benchmark"])["mean"].nunique(dropna=False).le(1).all() if len(zero) else False
+    if shared:
+        zero_words = ("N = 0 is the same untrained student for every method, so their zero-shot levels are the same; "
+                      "each section compares its method with it, not the methods with each other.")
+    else:
+        zero_words = "Each method has its own N = 0 level; each section compares its method with its own."
+    return [f"{len(methods)} methods, one section each: {series(methods)}. {zero_words}", ""]
+
+
 FILES = [
     "## Files",
     "",
+    "- `tables/recall.tsv`: one row per run: its metrics, training budget (`steps`, `steps_at_best`, `cap_bound`, …) "
+    "and data checks (`overlap_*`, `corpus_documents`, `data_warnings`) where recorded",
     "- `tables/correlation.{tsv,md,tex}`: ρ, r, τ and slope per doubling with intervals, per language × metric",
     "- `tables/recall_by_size.{tsv,md,tex}`: mean per N with CIs, gain over N = 0 with paired CIs",
     "- `tables/learning_curves.{tsv,md,tex}`: model comparison; R∞, N90, N(target) with CIs",
@@ -170,23 +192,28 @@ FILES = [
 ]
 
 
-def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str, Any]) -> str:
-    """The whole ``summary.md`` from the tables of :func:`swimscale.analysis.analyse` and the quoted
-    settings of :func:`swimscale.analysis._pipeline.write_outputs`."""
+def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str, Any],
+                     recall: pd.DataFrame | None = None) -> str:
+    """The whole ``summary.md`` from the tables of :func:`swimscale.analysis.analyse`, the quoted
+    settings of :func:`swimscale.analysis._pipeline.write_outputs` and the recall table (its warnings
+    first, its data checks and training budgets: :mod:`swimscale.analysis.report._notes`)."""
     level = level_words(settings["level"])
     correlation, by_size, slopes = results["correlation"], results["by_size"], results["slopes"]
-    lines = _introduction(settings, level) + ["## Per language", ""]
+    notes = recall if recall is not None else pd.DataFrame(columns=["language", "benchmark", "method", "size", "seed"])
+    intro = _introduction(settings, level)
+    lines = [*intro[:2], *warning_lines(notes), *intro[2:], *data_lines(notes), "## Per language", ""]
     source = correlation if len(correlation) else by_size
     keys = list(dict.fromkeys((r.language, r.benchmark, r.method) for r in source.itertuples()))
     if not keys:
         lines += ["The recall table has no runs.", ""]
+    lines += _methods_lines(keys, by_size)
     for key in keys:
-        lines += [_group_paragraph(key, results, level), ""]
+        lines += [_group_paragraph(key, results, level, recall), ""]
     lines += ["## Pooled over languages", ""]
-    methods = list(dict.fromkeys(slopes["method"])) if len(slopes) else []
-    if not methods:
+    pooled_methods = list(dict.fromkeys(slopes["method"])) if len(slopes) else []
+    if not pooled_methods:
         lines += ["No pooled slope: no runs.", ""]
-    for method in methods:
+    for method in pooled_methods:
         lines += [_pooled_paragraph(method, slopes), ""]
     if "literature" in results:
         lines += literature_section(results["literature"], by_size, settings, level)

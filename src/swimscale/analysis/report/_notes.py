@@ -1,0 +1,136 @@
+"""What ``summary.md`` says about how the numbers were made, from the recall table's optional columns
+(:data:`swimscale.analysis.DETAIL_COLUMNS`; a table without them gets none of these lines):
+
+* **warnings**, in the summary's first lines: the validate stage's warnings of a benchmark (a corpus
+  of ≤ 50 documents, where Recall@50 is 1 by construction) and the queries or judgements dropped when
+  it was prepared (``data_warnings``), and test-relevant passages left in training (``overlap: report``);
+* **data**: per language × benchmark, the queries, the corpus and the overlap screen of the pool;
+* **budget**: per language × benchmark × method, how the students were trained and, for every size
+  where a ``converged`` run reached its cap ``max_steps`` before its patience ran out (``cap_bound``),
+  which seeds and where their best student was: there the curve underestimates that N.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from swimscale.analysis._schema import WARNING_SEPARATOR, series
+from swimscale.analysis.report._format import finite
+
+CAP_UNDERESTIMATES = "the curve underestimates"
+WARNINGS_HEAD = "**Warnings** (read these before the numbers):"
+
+
+def _count(v: Any) -> int | None:
+    return int(float(v)) if finite(v) else None
+
+
+def _sizes_words(sizes) -> str:
+    return "N = " + series([f"{int(n):,}" for n in sizes])
+
+
+def _first(rows: pd.DataFrame, column: str) -> Any:
+    return rows[column].iloc[0] if column in rows.columns and len(rows) else None
+
+
+def warning_lines(recall: pd.DataFrame) -> list[str]:
+    """The summary's warnings (with a heading and a blank line after), or [] when there are none."""
+    warnings: dict[str, None] = {}  # ordered, each once
+    if "data_warnings" in recall.columns:
+        for language, texts in recall.groupby("language", sort=True)["data_warnings"]:
+            for text in texts:
+                for warning in str(text).split(WARNING_SEPARATOR) if isinstance(text, str) and text else []:
+                    warnings[f"{language}: {warning}"] = None
+    if {"overlap_mode", "overlap_relevant"} <= set(recall.columns):
+        kept = recall[(recall["overlap_mode"] == "report") & (pd.to_numeric(recall["overlap_relevant"]) > 0)]
+        for (language, benchmark), rows in kept.groupby(["language", "benchmark"], sort=True):
+            n = _count(_first(rows, "overlap_relevant"))
+            warnings[
+                f"{language}: {n:,} pool passage(s) that are relevant documents of {benchmark}'s queries stayed in "
+                f"training (`overlap: report`): the scores on {benchmark} may be inflated"
+            ] = None
+    if not warnings:
+        return []
+    return [WARNINGS_HEAD, "", *(f"- {w}." if not w.endswith(".") else f"- {w}" for w in warnings), ""]
+
+
+def _overlap_words(language: str, benchmark: str, rows: pd.DataFrame) -> str:
+    mode = _first(rows, "overlap_mode")
+    relevant, other = _count(_first(rows, "overlap_relevant")), _count(_first(rows, "overlap_other"))
+    if not mode or relevant is None or other is None:
+        return ""
+    screen = f"the overlap screen of the {language} pool (`overlap: {mode}`)"
+    if relevant == other == 0:
+        text = f"{screen} found no pool passage among {benchmark}'s documents"
+    else:
+        fate = {"drop": "left out of training", "report": "kept in training, counted", "stop": "`stop` halts on any"}
+        text = (
+            f"{screen} found {relevant:,} pool passage(s) that are relevant documents of {benchmark}'s queries "
+            f"({fate.get(mode, mode)}) and {other:,} that are other documents of its corpus (kept: they answer no query)"
+        )
+    dropped = _count(_first(rows, "overlap_dropped"))
+    if dropped is not None:
+        text += (f"; {dropped:,} pool record(s) in all were left out of training for matching a relevant document of "
+                 "the language's test or dev benchmarks")
+    return text
+
+
+def data_lines(recall: pd.DataFrame) -> list[str]:
+    """The "Data" section: per language × benchmark, its queries, corpus and overlap screen ([] without those columns)."""
+    if not {"corpus_documents", "overlap_mode"} & set(recall.columns):
+        return []
+    lines = ["## Data", ""]
+    for (language, benchmark), rows in recall.groupby(["language", "benchmark"], sort=True):
+        parts = []
+        queries, documents = _count(_first(rows, "n_queries")), _count(_first(rows, "corpus_documents"))
+        if queries is not None and documents is not None:
+            parts.append(f"{queries:,} test queries over {documents:,} documents")
+        overlap = _overlap_words(language, benchmark, rows)
+        parts += [overlap] if overlap else []
+        if parts:
+            lines.append(f"- {language} ({benchmark}): " + "; ".join(parts) + ".")
+    return lines + [""] if len(lines) > 2 else []
+
+
+def _cap_words(size: int, rows: pd.DataFrame) -> str:
+    def where(r) -> str:
+        best, cap = (_count(getattr(r, c, None)) for c in ("steps_at_best", "max_steps"))
+        return f" (best at {best:,} of {cap:,} updates)" if best is not None and cap is not None else ""
+
+    seeds = [f"{int(r.seed)}{where(r)}" for r in rows.itertuples()]
+    return f"N = {size:,}: seed{'s' if len(seeds) > 1 else ''} {series(seeds)}"
+
+
+def budget_bullet(rows: pd.DataFrame) -> str:
+    """How a group's students were trained and, for a converged budget, where the cap bound ("" without
+    `budget` or `cap_bound`)."""
+    trained = rows[rows["size"] > 0]
+    if not len(trained) or not {"budget", "cap_bound"} & set(rows.columns):
+        return ""
+    budgets = sorted(set(trained["budget"].astype(str)) - {""}) if "budget" in rows.columns else []
+    caps = sorted({_count(v) for v in trained.get("max_steps", pd.Series(dtype=float)) if finite(v)})
+    cap = f"cap {series([f'{c:,}' for c in caps])} updates" if caps else "cap not recorded"
+    if budgets == ["fixed"]:
+        return f"Training budget: fixed ({cap.removeprefix('cap ')} at every N, the last student kept: compute-matched)."
+    if len(budgets) > 1 or budgets not in ([], ["converged"]):
+        return f"Training budget: {series(budgets)}."
+    if budgets:
+        text = f"Training budget: converged (the best student on dev Recall@50 kept, the untrained one included; {cap})"
+    else:
+        text = f"Training budget: not recorded ({cap})"
+    if "steps_at_best" in trained.columns and trained["steps_at_best"].notna().any():
+        low, high = (_count(f(trained["steps_at_best"].dropna())) for f in (min, max))
+        text += f"; best students at {low:,}{'' if low == high else f' to {high:,}'} updates (`steps_at_best`)"
+    if "cap_bound" not in trained.columns:
+        return text + "."
+    bound = trained[trained["cap_bound"].astype(bool)].sort_values(["size", "seed"])
+    if not len(bound):
+        return text + ". No run reached its cap: every one stopped on its patience."
+    sizes = list(dict.fromkeys(int(n) for n in bound["size"]))
+    listed = "; ".join(_cap_words(n, bound[bound["size"] == n]) for n in sizes)
+    return (
+        f"{text}. The cap bound at {listed}: these runs reached the cap before their patience ran out, so their best "
+        f"student may lie beyond it and {CAP_UNDERESTIMATES} {_sizes_words(sizes)}."
+    )
