@@ -45,6 +45,7 @@ def test_tiny_run_produces_tables_runs_and_plot(tiny_run):
     for row in (r for r in rows if r["size"] != "0"):
         log = json.loads((results / "train/ny" / row["method"] / "seed0" / f"n{row['size']}" / "train_log.json").read_text())
         assert int(row["steps"]) == log["steps"]
+        assert (row["budget"], int(row["steps_at_best"])) == (log["budget"], log["steps_at_best"])
         assert log["budget"] == "converged" and log["dev_curve"][0][0] == 0 and log["steps"] <= 4
         assert log["dev_recall_at_best"] == max(recall for _, recall in log["dev_curve"])  # never below step 0's
         assert log["examples_per_second"] > 0 and log["prefix_depth"] == 5
