@@ -9,7 +9,6 @@ Run it alone with `pytest tests/workflow/test_rehearsal.py` (a few minutes on 2 
 import csv
 import json
 import time
-from pathlib import Path
 
 import pytest
 import yaml
