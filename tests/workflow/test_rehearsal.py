@@ -1,5 +1,5 @@
 """The rehearsal of the full study (issue #11 item 7; docs/rehearsal.md): config/full_study.yaml's
-structure — three languages from three SWIM-IR sources, the four arms, two seeds, the converged budget
+structure — three languages from three SWIM-IR sources, two of the four arms, two seeds, the converged budget
 on dev splits, collections shared across benchmarks and languages, the overlap screen — run end to end
 through `correlate` on small inputs laid out exactly as each real source (tests/workflow/rehearsal_sources.py),
 with a tiny random BERT teacher. Offline: Hugging Face and ir_datasets find only the staged files.
@@ -19,7 +19,7 @@ from tests.workflow import rehearsal_sources as sources
 from tests.workflow.test_full_study import FULL, job_stats
 
 LANGUAGES = ["bn", "yo", "bho"]
-METHODS = ["optical", "optical_pooled", "pooled", "contrastive"]
+METHODS = ["optical", "contrastive"]
 SEEDS = [0, 1]
 SIZES = {"bn": [0, 8], "yo": [0, 8], "bho": [0, 5800]}
 # What each language is reported on (role test) and chooses its students on (role dev).
@@ -47,7 +47,8 @@ def test_the_rehearsal_has_the_full_studys_structure():
     the rehearsal does not follow fails here, not silently."""
     full, rehearsal = yaml.safe_load(FULL.read_text()), sources.template()
     assert rehearsal["languages"] == LANGUAGES and set(LANGUAGES) <= set(full["languages"])
-    assert rehearsal["methods"] == full["methods"] == METHODS and rehearsal["seeds"] == SEEDS
+    # Two of the four arms (the template says why), in the full study's order; two seeds.
+    assert rehearsal["methods"] == METHODS == [m for m in full["methods"] if m in METHODS] and rehearsal["seeds"] == SEEDS
     assert set(rehearsal["train"]) == set(full["train"]) and rehearsal["train"]["budget"] == full["train"]["budget"]
     for key in ("trainable_layers", "freeze_embeddings", "teacher_tokens", "dropout", "eps", "tau", "lr"):
         assert rehearsal["train"][key] == full["train"][key], key
@@ -73,7 +74,7 @@ def rehearsal(tmp_path_factory, snakemake):
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("IR_DATASETS_HOME", raising=False)  # ir_datasets reads <data_dir>/ir_datasets
         start = time.monotonic()
-        result = snakemake(workdir, "--replace-workflow-config", config=config, cores=2, env=OFFLINE, timeout=1200)
+        result = snakemake(workdir, "--replace-workflow-config", config=config, cores=2, env=OFFLINE, timeout=1800)
         seconds = time.monotonic() - start
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     print(f"rehearsal: {seconds:.0f} s on 2 cores")  # reported, never asserted (no wall-clock assertions)
@@ -200,7 +201,7 @@ def test_recall_table_has_every_language_benchmark_method_size_and_seed(rehearsa
     keys = sorted((r["language"], r["benchmark"], r["method"], int(r["size"]), int(r["seed"])) for r in rows)
     assert keys == sorted((code, bench, method, size, seed) for code in LANGUAGES for bench in TESTS[code]
                           for method in METHODS for size in SIZES[code] for seed in SEEDS)
-    assert len(rows) == 80
+    assert len(rows) == 40
     for row in rows:
         assert 0.0 <= float(row["recall_at_50"]) <= 1.0 and int(row["n_queries"]) > 0
         assert (workdir / row["run_file"]).is_file()
