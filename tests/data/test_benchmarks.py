@@ -209,14 +209,16 @@ def test_trec_files(tmp_path):
         prepare(tmp_path, "t", {**bench, "corpus": str(tmp_path / "none.jsonl")}, tmp_path)
 
 
-def clirmatrix_home(home, splits=("test1",)):
+def clirmatrix_home(home, splits=("test1",), query_languages=("yo",), n_docs=40):
     """ir_datasets' CLIRMatrix files where its downloader caches them: the download index
-    (`clirmatrix_downloads.json.gz`), the English documents (TSV) and one query file per split (JSONL
-    with src_id, src_query, tgt_results) — so its own loaders run and nothing is fetched."""
+    (`clirmatrix_downloads.json.gz`), the English documents (TSV, `n_docs` of them, ids 1000, 1001, ...)
+    and one query file per query language and split (JSONL with src_id, src_query, tgt_results) — so
+    its own loaders run and nothing is fetched. Each language's queries judge their own documents."""
     base = home / "clirmatrix"
     base.mkdir(parents=True)
-    queries = {f"queries/yo_en/{split}": {"url": f"https://unreachable.invalid/yo_en.{split}.jsonl.gz",
-                                          "cache_path": f"bi139-base/yo_en.{split}.jsonl.gz"} for split in splits}
+    queries = {f"queries/{lang}_en/{split}": {"url": f"https://unreachable.invalid/{lang}_en.{split}.jsonl.gz",
+                                              "cache_path": f"bi139-base/{lang}_en.{split}.jsonl.gz"}
+               for lang in query_languages for split in splits}
     index = {
         "clirmatrix_docs": {"docs/en": {"url": "https://unreachable.invalid/en.tsv.gz", "cache_path": "docs/en.tsv.gz"}},
         "clirmatrix_bi139_base": queries,
@@ -225,16 +227,17 @@ def clirmatrix_home(home, splits=("test1",)):
         json.dump(index, handle)
     (base / "docs").mkdir()
     with gzip.open(base / "docs" / "en.tsv.gz", "wt", encoding="utf-8") as handle:
-        for i in range(40):
+        for i in range(n_docs):
             handle.write(f"{1000 + i}\tEnglish Wikipedia passage {i} .\n")
     (base / "bi139-base").mkdir()
-    for offset, split in enumerate(splits):
-        with gzip.open(base / "bi139-base" / f"yo_en.{split}.jsonl.gz", "wt", encoding="utf-8") as handle:
-            for q in range(3):
-                d = 1000 + 3 * offset + q
-                results = [[str(d), 6], [str(d + 10), 2], [str(d + 20), 0]]
-                handle.write(json.dumps({"src_id": f"yo{offset}{q}", "src_query": f"ìbéèrè {offset} {q}",
-                                         "tgt_results": results}, ensure_ascii=False) + "\n")
+    for shift, lang in enumerate(query_languages):
+        for offset, split in enumerate(splits):
+            with gzip.open(base / "bi139-base" / f"{lang}_en.{split}.jsonl.gz", "wt", encoding="utf-8") as handle:
+                for q in range(3):
+                    d = 1000 + 3 * (offset + len(splits) * shift) + q
+                    results = [[str(d), 6], [str(d + 10), 2], [str(d + 20), 0]]
+                    handle.write(json.dumps({"src_id": f"{lang}{offset}{q}", "src_query": f"ìbéèrè {offset} {q}",
+                                             "tgt_results": results}, ensure_ascii=False) + "\n")
 
 
 IR_DATASETS_JOBS = (

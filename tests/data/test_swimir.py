@@ -13,7 +13,7 @@ from swimscale.config import defaults
 from swimscale.data import _sampling as sampling
 from swimscale.data import _swimir as swimir
 
-NAMES = {"yo": "Yoruba", "sw": "Swahili", "bho": "Bhojpuri"}
+NAMES = {"yo": "Yoruba", "sw": "Swahili", "bho": "Bhojpuri", "bn": "Bengali"}
 
 
 def records(code, n, start=0):
