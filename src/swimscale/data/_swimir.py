@@ -37,6 +37,7 @@ from swimscale.data._records import (
     record_problem,
     write_manifest,
 )
+from swimscale.data._seen import SeenIds
 from swimscale.errors import DataMissingError, InputError
 
 CROSS_LINGUAL = "nthakur/swim-ir-cross-lingual"
@@ -316,7 +317,7 @@ def write_records(rows, code: str, pool: dict, out_path: Path) -> PoolTally:
     """Writes the good records to `out_path` in our pool form; a bad one stops (on_bad_record: stop) or
     is counted and left out (skip)."""
     tally = PoolTally()
-    seen: dict = {}
+    seen = SeenIds()
     with open(out_path, "w", encoding="utf-8") as out:
         for where, record, error in rows:
             tally.read += 1
