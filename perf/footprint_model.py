@@ -145,7 +145,7 @@ def precompute_copies(measurements: list[dict]) -> dict | None:
         for job in m["jobs"]:
             if job["rule"] == "train" and job["complete"]:
                 modes.setdefault(job["wildcards"]["size"], {})[job.get("tag") or "on_the_fly"] = job
-        for size, pair in modes.items():
+        for size, pair in sorted(modes.items(), key=lambda item: -int(item[0])):  # the largest N: the clearest
             if len(pair) == 2:
                 n = int(size)
                 extra = pair["precompute"]["peak_rss_mib"] - pair["on_the_fly"]["peak_rss_mib"]

@@ -247,8 +247,10 @@ def measure(pool_size: int, root: Path, keep: bool, corpus_cap: int, modes_at: i
     if modes_at in scale["sizes"]:
         target = f"results/train/{LANGUAGE}/optical/seed0/n{modes_at}/train_log.json"
         config = study_config(work, scale["sizes"], inputs, "precompute")
-        run["precompute"] = run_workflow(work, config, work / "probe-precompute.jsonl", "--forcerun", "train", target)
-        jobs += read_jobs(work / "probe-precompute.jsonl", "precompute")
+        # The target before --forcerun, which takes every word after it.
+        run["precompute"] = run_workflow(work, config, work / "probe-precompute.jsonl", target, "--forcerun", "train")
+        jobs += [job for job in read_jobs(work / "probe-precompute.jsonl", "precompute")
+                 if job["rule"] == "train" and job["wildcards"]["size"] == str(modes_at)]
     result = {**scale, "synthesis_seconds": inputs["synthesis_seconds"], "passage_tokens": inputs["passage_tokens"],
               **run, "jobs": jobs,
               "disk_mib": {"input_snapshot": folder_mib(inputs["snapshot"]), "input_benchmarks": folder_mib(work / "input" / "benchmark"),
@@ -299,6 +301,8 @@ def table(measurements: list[dict]) -> str:
     lines = [f"{'job':32}" + "".join(f" | {f'pool {s:,}':^30}" for s in scales),
              f"{'':32}" + "".join(f" | {'RSS MiB':>9} {'out MiB':>9} {'wall s':>8}" for _ in scales)]
     for label in sorted(rows):
+        if label.endswith(" precompute") and not label.startswith("train "):
+            continue  # an earlier version re-ran the whole workflow with precompute: only train differs
         cells = "".join(f" | {rows[label][s]['peak_rss_mib']:>9} {rows[label][s]['output_mib']:>9.2f} {rows[label][s]['seconds']:>7}"
                         + ("!" if not rows[label][s]["complete"] else " ")
                         if s in rows[label] else f" | {'':>28}" for s in scales)
