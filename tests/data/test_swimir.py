@@ -250,3 +250,4 @@ def test_streamed_sample_equals_the_in_memory_one(tmp_path):
     large, _ = data.sample_pool(pool, 50, 3)
     assert [r["_id"] for r in small] == [r["_id"] for r in large[:17]]  # still nested
     assert data.sample_pool(pool, 0, 0) == ([], 200)
+

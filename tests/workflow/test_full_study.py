@@ -63,6 +63,26 @@ def test_full_study_dag_builds_offline_with_one_encoding_per_collection(tmp_path
     print(f"full-study dry run: {seconds:.1f} s, {stats['total']} jobs")
 
 
+def test_full_study_declares_students_temporary_and_keeps_logs_and_runs(tmp_path, snakemake):
+    """Snakemake's own summary of the full-study DAG (built offline, nothing run): every student is a
+    temp() output, deleted once its searches have run; training logs and run files are kept."""
+    result = snakemake(tmp_path, "--summary", config=FULL, cores=1, env={"HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "1"},
+                       timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = [line.split("\t") for line in result.stdout.splitlines() if "\t" in line]
+    header = lines[0]
+    assert header[:2] == ["output_file", "date"] and "status" in header
+    status = {row[0]: row[header.index("status")] for row in lines[1:]}
+    students = [path for path in status if path.endswith("/student.safetensors")]
+    config = yaml.safe_load(FULL.read_text())
+    trained = sum(len([n for n in (config["pools"][c].get("sizes") or config["sizes"]) if n > 0]) for c in config["languages"])
+    assert len(students) == trained * len(config["seeds"]) * len(config["methods"])
+    assert {status[path] for path in students} == {"removed temp file"}
+    kept = [path for path in status if path.endswith(("/train_log.json", ".trec"))]
+    assert kept and {status[path] for path in kept} == {"missing"}  # not temporary: never removed
+    assert not (tmp_path / "results").exists()
+
+
 def test_full_study_config_and_languages_table_agree():
     config = yaml.safe_load(FULL.read_text())
     with open(ROOT / "config" / "languages.tsv") as handle:

@@ -82,7 +82,7 @@ def test_slurm_profile_dry_run_gives_each_rule_its_resources(dry_run):
     encodes = job_resources(output, "encode_corpus")  # the test and the dev collection
     assert len(encodes) == 2 and all((e["gpu"], e["mem_mb"]) == ("1", "32000") for e in encodes)
     (validate,) = job_resources(output, "validate")
-    assert validate["mem_mb"] == "4000" and "gpu" not in validate  # default-resources
+    assert validate["mem_mb"] == "2000" and "gpu" not in validate  # the rule's own (docs/full_study.md)
 
 
 def test_local_profile_dry_run(dry_run):

@@ -173,6 +173,9 @@ rule correlate:
     conda:
         "../../envs/analysis.yaml"
     threads: 1
+    resources:
+        mem_mb=4000,
+        disk_mb=500,
     params:
         points=sweep_points(),
         reports=table_reports(),

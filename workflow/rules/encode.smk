@@ -13,7 +13,7 @@ rule encode_corpus:
         TORCH_ENV
     threads: 2
     # gpu=1: without a usable CUDA device the job stops and says why, unless allow_cpu is set.
-    # Memory and disk: mDPR on a 200k-passage corpus needs ~3.6 GB and ~0.6 GB (docs/footprint.md).
+    # Memory and disk: mDPR on a 200k-passage corpus needs ~3.7 GB and ~0.6 GB (docs/full_study.md).
     resources:
         gpu=1,
         mem_mb=6000,

@@ -11,7 +11,7 @@ rule index:
         TORCH_ENV
     threads: 1
     # The embeddings twice (array and FAISS's copy): ~1.5 GB and ~0.6 GB on disk for 200k x 768
-    # (docs/footprint.md).
+    # (docs/full_study.md).
     resources:
         mem_mb=3000,
         disk_mb=2000,

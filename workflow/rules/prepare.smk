@@ -51,7 +51,8 @@ rule prepare_pool:
         "../../envs/data.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=3000,
+        disk_mb=4000,
     params:
         pool=lambda wc: config["pools"][wc.language],
         # Every size is checked against the pool here, before any sampling or training.
@@ -78,6 +79,7 @@ rule prepare_collection:
     threads: 1
     resources:
         mem_mb=8000,
+        disk_mb=2000,
     params:
         # Every benchmark of the config that searches the collection (validated entries).
         members=lambda wc: members_of(wc.collection),
@@ -104,7 +106,8 @@ rule prepare_benchmark:
         "../../envs/data.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
+        disk_mb=500,
     params:
         settings=lambda wc: config["benchmarks"][wc.benchmark],
         data_dir=DATA_DIR,

@@ -21,6 +21,7 @@ rule search_zero_shot:
     threads: 1
     resources:
         mem_mb=4000,
+        disk_mb=100,
     params:
         **SEARCH_PARAMS,
         tag="zero_shot",
@@ -46,6 +47,7 @@ rule search_student:
     threads: 1
     resources:
         mem_mb=4000,
+        disk_mb=100,
     params:
         **SEARCH_PARAMS,
         tag=lambda wc: f"{wc.method}_seed{wc.seed}_n{wc.size}",

@@ -11,6 +11,9 @@ rule subsample:
     conda:
         "../../envs/data.yaml"
     threads: 1
+    resources:
+        mem_mb=1500,
+        disk_mb=500,
     params:
         # With cap_sizes a size above the pool trains on the whole pool (recorded in the log).
         cap=lambda wc: config["pools"][wc.language]["cap_sizes"],

@@ -20,6 +20,7 @@ rule query_states:
     threads: 1
     resources:
         mem_mb=4000,
+        disk_mb=1000,
     params:
         teacher=config["teacher"]["model"],
         trainable_layers=config["train"]["trainable_layers"],
@@ -53,7 +54,8 @@ rule train:
     # dropout draws) and adds memory: the answer to running out of GPU or host memory.
     resources:
         gpu=1,
-        mem_mb=lambda wc, attempt: 6000 * attempt,
+        mem_mb=lambda wc, attempt: 8000 * attempt,
+        disk_mb=8000,
         micro_batch=lambda wc, attempt: max(
             1, config["train"]["batch_size"] // 2 ** (attempt - 1)
         ),

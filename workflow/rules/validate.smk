@@ -31,6 +31,9 @@ rule validate:
     conda:
         "../../envs/data.yaml"
     threads: 1
+    resources:
+        mem_mb=2000,
+        disk_mb=2000,
     params:
         sizes=lambda wc: trained_sizes(wc.language),
         cap_sizes=lambda wc: config["pools"][wc.language]["cap_sizes"],

@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from swimscale.data._seen import SeenIds
 from swimscale.errors import InputError
 
 POOL_FIELDS = ("_id", "lang", "code", "query", "title", "text")
@@ -128,7 +129,7 @@ def sha256_of(path: Path) -> str:
 
 
 def record_problem(
-    record, code: str | None = None, language_name: str | None = None, seen: dict | None = None, where=None
+    record, code: str | None = None, language_name: str | None = None, seen: SeenIds | dict | None = None, where=None
 ) -> tuple[str, str] | None:
     """(reason kind, message) for a pool record that must not be used, None for a good one.
 
@@ -229,8 +230,8 @@ def iter_jsonl_lines(path: Path):
 
 def iter_pool(path: Path, code: str | None = None):
     """Streams and validates a pool JSONL: any bad record raises ValueError with file, line and reason.
-    Memory holds the _ids only (for the duplicate check), not the records."""
-    seen: dict = {}
+    Memory holds a digest of each _id (for the duplicate check, :class:`SeenIds`), not the records."""
+    seen = SeenIds()
     for line_no, record, error in iter_jsonl_lines(path):
         where = f"{path}: line {line_no}"
         if error is not None:
