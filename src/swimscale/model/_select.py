@@ -100,12 +100,13 @@ class Selection:
 
     def stop(self, step: int) -> str | None:
         """Why the run stops after `step` updates ('patience' or 'cap'; 'fixed' at the end of a fixed
-        budget), or None."""
-        if step >= self.max_steps:
-            return "fixed" if self.budget == "fixed" else "cap"
+        budget), or None. Patience that runs out at the cap itself is 'patience': the run is not
+        cap-bound."""
         if (self.budget == "converged" and step >= self.min_steps
                 and self.evaluations_since_best() >= self.patience):
             return "patience"
+        if step >= self.max_steps:
+            return "fixed" if self.budget == "fixed" else "cap"
         return None
 
     def state(self) -> dict:
