@@ -176,7 +176,7 @@ def known_dev(n_documents: int = 60) -> DevSet:
     """Every query's embedding is e0 and document j scores 1 − j/100 against it: document j is at rank
     j + 1. q50 judges the 50th document relevant, q51 the 51st, q2 the 1st and the 56th, q0 nothing."""
     dim = n_documents + 1
-    corpus = np.zeros((n_documents, dim), dtype=np.float32)
+    corpus = np.zeros((n_documents, dim))  # float64: the dev set stores float32, as the queries are
     scores = 1 - np.arange(n_documents) / 100
     corpus[:, 0], corpus[np.arange(n_documents), 1 + np.arange(n_documents)] = scores, np.sqrt(1 - scores**2)
     docids = [f"d{j}" for j in range(n_documents)]
