@@ -18,7 +18,7 @@ from swimscale.analysis._correlation import NO_QUERY_CI
 from swimscale.analysis._groups import QUERIES_AND_SEEDS, SEEDS_ONLY, groups_of
 
 # Recall@50 per (size, seed); None: the run has no value.
-VALUES = {0: [0.20, 0.20, 0.20], 10: [0.25, 0.31, None], 100: [0.40, 0.46, 0.43], 1000: [None, None, None]}
+VALUES = {0: [0.20, 0.20, 0.20], 1: [0.25, 0.31, None], 100: [0.40, 0.46, 0.43], 1000: [None, None, None]}
 
 
 def table(values=VALUES, metrics=("recall_at_50",)) -> pd.DataFrame:
@@ -38,7 +38,7 @@ def by_size(recall, reps=None, metrics=("recall_at_50",), level=0.9, per_query=N
 def test_means_sds_and_gains_over_zero_shot_without_replicates():
     got = by_size(table())
     zero = statistics.mean(VALUES[0])
-    for size in (10, 100):
+    for size in (1, 100):
         present = [v for v in VALUES[size] if v is not None]
         row = got.loc[size]
         assert row.n_seeds == len(present)
@@ -49,7 +49,7 @@ def test_means_sds_and_gains_over_zero_shot_without_replicates():
     assert got.loc[0, "mean"] == pytest.approx(0.2) and math.isnan(got.loc[0, "gain"])  # no gain of N = 0 over itself
     # A size without any value: no mean, no SD, no gain (not a gain of -R0).
     assert got.loc[1000, "n_seeds"] == 0 and got.loc[[1000], ["mean", "sd", "gain"]].isna().all(axis=None)
-    assert list(got.index) == [0, 10, 100, 1000] and set(got["resampled"]) == {SEEDS_ONLY}
+    assert list(got.index) == [0, 1, 100, 1000] and set(got["resampled"]) == {SEEDS_ONLY}
     assert (got["metric"] == "recall_at_50").all() and (got["language"] == "ny").all()
 
 
@@ -61,7 +61,7 @@ def test_one_value_has_no_sd_and_a_gain_needs_n0():
 
 
 def replicates(n_boot=400, seed=0) -> Replicates:
-    """Replicate means per size (0, 10, 100, 1000) whose zero-shot part varies a lot from replicate to
+    """Replicate means per size (0, 1, 100, 1000) whose zero-shot part varies a lot from replicate to
     replicate, and each trained size moves with it: the gain is the same in every replicate."""
     rng = np.random.default_rng(seed)
     zero = rng.uniform(0.0, 0.4, n_boot)
@@ -72,14 +72,14 @@ def replicates(n_boot=400, seed=0) -> Replicates:
 def test_cis_are_percentile_intervals_and_the_gain_ci_is_paired():
     reps = replicates()
     got = by_size(table(), reps, level=0.8)
-    for i, size in enumerate((10, 100)):
+    for i, size in enumerate((1, 100)):
         row = got.loc[size]
         column = reps.size_mean["recall_at_50"][:, i + 1]
         assert (row.ci_low, row.ci_high) == tuple(pytest.approx(q) for q in np.quantile(column, [0.1, 0.9]))
         paired = column - reps.size_mean["recall_at_50"][:, 0]
         assert (row.gain_ci_low, row.gain_ci_high) == tuple(pytest.approx(q) for q in np.quantile(paired, [0.1, 0.9]))
     # Paired: each replicate's own zero-shot is subtracted, so the zero-shot spread (±0.2) cancels.
-    assert got.loc[10, "gain_ci_low"] == pytest.approx(0.05) and got.loc[10, "gain_ci_high"] == pytest.approx(0.05)
+    assert got.loc[1, "gain_ci_low"] == pytest.approx(0.05) and got.loc[1, "gain_ci_high"] == pytest.approx(0.05)
     assert got.loc[100, "gain_ci_high"] - got.loc[100, "gain_ci_low"] < 0.05 < got.loc[100, "ci_high"] - got.loc[100, "ci_low"]
     # The gain itself is the table's, not the replicates' (which say 0.2 for N = 100).
     assert got.loc[100, "gain"] == pytest.approx(statistics.mean(VALUES[100]) - 0.2, abs=1e-15)
@@ -99,22 +99,26 @@ def test_zero_shot_has_a_ci_only_with_run_files():
 
 
 def test_one_trained_seed_has_no_ci_but_its_gain():
-    recall = table({0: [0.2], 10: [0.3], 100: [0.5]})
+    recall = table({0: [0.2], 1: [0.3], 100: [0.5]})
     got = by_size(recall, replicates(n_boot=50, seed=1))
-    for size in (10, 100):
+    for size in (1, 100):
         assert got.loc[size, "note"] == "one seed: no seed-cluster bootstrap CI"
         assert got.loc[[size], ["ci_low", "ci_high", "gain_ci_low", "gain_ci_high"]].isna().all(axis=None)
     assert got.loc[100, "gain"] == pytest.approx(0.3)
+    assert got.loc[0, "note"] == NO_QUERY_CI  # N = 0 is one model whatever the seeds: its own reason
+    # Two seeds are enough for a seed-cluster CI.
+    got = by_size(table({0: [0.2, 0.2], 1: [0.3, 0.35], 100: [0.5, 0.4]}), replicates(n_boot=50, seed=1))
+    assert got.loc[[1, 100], ["ci_low", "ci_high", "gain_ci_low", "gain_ci_high"]].notna().all(axis=None)
 
 
 def test_undefined_replicates_are_left_out_or_void_the_ci_with_a_note():
     reps = replicates(n_boot=100)
-    reps.size_mean["recall_at_50"][:3, 1] = np.nan  # 3 % of N = 10's replicates: left out
+    reps.size_mean["recall_at_50"][:3, 1] = np.nan  # 3 % of N = 1's replicates: left out
     reps.size_mean["recall_at_50"][:10, 2] = np.nan  # 10 %: no CI
     got = by_size(table(), reps)
     kept = reps.size_mean["recall_at_50"][3:, 1]
-    assert got.loc[10, "ci_low"] == pytest.approx(np.quantile(kept, 0.05))
-    assert got.loc[10, "note"] == ("mean undefined in 3 of 100 resamples, which the CI leaves out; "
+    assert got.loc[1, "ci_low"] == pytest.approx(np.quantile(kept, 0.05))
+    assert got.loc[1, "note"] == ("mean undefined in 3 of 100 resamples, which the CI leaves out; "
                                    "gain undefined in 3 of 100 resamples, which the CI leaves out")
     assert got.loc[[100], ["ci_low", "ci_high", "gain_ci_low", "gain_ci_high"]].isna().all(axis=None)
     assert got.loc[100, "note"].startswith("mean undefined in 10 of 100 resamples (constant resampled data): no CI; gain")
@@ -124,11 +128,11 @@ def test_metrics_without_replicates_or_column_and_several_groups():
     recall = pd.concat([table(metrics=("recall_at_50", "ndcg_at_10")),
                         table(metrics=("recall_at_50", "ndcg_at_10")).assign(language="zu")])
     groups = groups_of(recall)
-    got = by_size_table(groups, [replicates(), None], ["ndcg_at_10", "recall_at_50", "mrr_at_10"], 0.9)
+    got = by_size_table(groups, [replicates(), None], ["ndcg_at_10", "mrr_at_10", "recall_at_50"], 0.9)
     assert list(got["metric"].unique()) == ["ndcg_at_10", "recall_at_50"]  # the given order; no mrr column
     assert list(got["language"].unique()) == ["ny", "zu"] and len(got) == 2 * 2 * 4
     ny_ndcg = got[(got["language"] == "ny") & (got["metric"] == "ndcg_at_10")]
     assert ny_ndcg["ci_low"].isna().all() and (ny_ndcg["note"] == "").all()  # no replicates of that metric
     ny_recall = got[(got["language"] == "ny") & (got["metric"] == "recall_at_50")].set_index("size")
-    assert np.isfinite(ny_recall.loc[10, "ci_low"])
+    assert np.isfinite(ny_recall.loc[1, "ci_low"])
     assert got[got["language"] == "zu"]["ci_low"].isna().all()  # no replicates for that group
