@@ -144,3 +144,14 @@ def test_a_margin_of_exactly_two_is_support():
     assert margin == 2.0 and by_formula == pytest.approx(2.0, abs=1e-12) and preferred == LOG_LINEAR
     _, preferred, margin = compare_models({**sse, LOG_LINEAR: 0.7079}, 15)
     assert margin < 2.0 and preferred == UNDECIDED
+
+
+def test_starts_on_or_beyond_the_bounds_are_moved_inside():
+    """A start on a bound or outside the bounds is moved just inside them (curve_fit refuses infeasible
+    starts), so it still finds the fit."""
+    y = noisy(4)
+    default = fit(SIZES, y, R0)
+    lower, upper = fit_bounds(SIZES)
+    for start in (lower, upper, [-1.0, lower[1] - 2, lower[2] - 2], [2.0, upper[1] + 2, upper[2] + 2]):
+        got = fit(SIZES, y, R0, starts=[start])
+        assert got is not None and got.sse == pytest.approx(default.sse, rel=1e-6), start
