@@ -9,7 +9,7 @@ mutation/equivalent.toml), which survived and the wall time of its run. The last
     mutation score: K killed of M (P %)
 
 where M leaves the listed equivalent mutants out. Exit status 1 when P is below the target of
-modules.toml. ``--only`` runs some modules (a glob over their paths); ``--report`` re-reads the last
+modules.toml. ``--only`` runs some modules (globs over their paths); ``--report`` re-reads the last
 results of every module (after editing equivalent.toml) without running anything; ``--stubs`` also
 prints each unexplained survivor as an equivalent.toml entry whose reason is still to be written.
 
@@ -56,9 +56,10 @@ class Plan:
     target: float
 
     @classmethod
-    def read(cls, path: Path = MODULES, only: str | None = None) -> Plan:
+    def read(cls, path: Path = MODULES, only: list[str] | None = None) -> Plan:
         spec = tomllib.loads(path.read_text())
-        modules = {m: tests for m, tests in spec["modules"].items() if only is None or fnmatch.fnmatch(m, only)}
+        modules = {m: tests for m, tests in spec["modules"].items()
+                   if only is None or any(fnmatch.fnmatch(m, pattern) for pattern in only)}
         if not modules:
             raise SystemExit(f"{path}: no module matches {only!r}")
         return cls(modules, spec.get("slow", {}).get("deselect", []), float(spec["target_percent"]))
@@ -333,7 +334,8 @@ def check_planted(workdir: Path, path: Path = PLANTED) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", help="a glob over the module paths of modules.toml, e.g. 'analysis/*'")
+    parser.add_argument("--only", nargs="+", metavar="GLOB",
+                        help="globs over the module paths of modules.toml, e.g. 'analysis/*' 'model/_ot.py'")
     parser.add_argument("--workdir", type=Path,
                         help=f"scratch copies (default {WORKDIR}, one folder per module; or {PLANTED_WORKDIR})")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
