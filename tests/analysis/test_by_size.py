@@ -51,6 +51,7 @@ def test_means_sds_and_gains_over_zero_shot_without_replicates():
     assert got.loc[1000, "n_seeds"] == 0 and got.loc[[1000], ["mean", "sd", "gain"]].isna().all(axis=None)
     assert list(got.index) == [0, 1, 100, 1000] and set(got["resampled"]) == {SEEDS_ONLY}
     assert (got["metric"] == "recall_at_50").all() and (got["language"] == "ny").all()
+    assert (got["benchmark"] == "b").all() and (got["method"] == "optical").all()
 
 
 def test_one_value_has_no_sd_and_a_gain_needs_n0():

@@ -119,6 +119,10 @@ def test_a_refusal_names_the_first_five_wrong_queries_in_order(tmp_path):
     write_run(path, {q: docs[:4] for q, docs in run.items()}, "t")
     with pytest.raises(InputError, match=r"20 judged queries .* \('q0': 4, 'q1': 4, 'q10': 4, 'q11': 4, 'q12': 4, \.\.\.\);"):
         check_run(path, judged, k=10, n_documents=500)
+    six = [f"q{i}" for i in range(6)]  # one more than is shown
+    with pytest.raises(InputError, match=r"6 judged queries .* \('q0': 4, 'q1': 4, 'q2': 4, 'q3': 4, 'q4': 4, \.\.\.\); "
+                                         r"the file is cut short or from another search: delete it and run the search again$"):
+        check_run(path, six, k=10, n_documents=500)
 
 
 def test_a_one_document_collection_is_whole_with_one_document_and_none_is_an_error(tmp_path):
