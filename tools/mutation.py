@@ -44,6 +44,7 @@ PACKAGE = "src/swimscale"
 COPIED = ("src", "tests", "workflow", "config", "pyproject.toml")
 # mutmut's verdicts that count as detected; every other one (survived, no tests, ...) is a survivor.
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
+NOT_RUN = "not checked"  # a mutant a stopped run did not reach: neither killed nor a survivor
 WALL_TIME = "wall_seconds"  # in a module's scratch copy: how long its mutmut run took
 
 
@@ -177,11 +178,15 @@ class ModuleResult:
     @property
     def survivors(self) -> list[Mutant]:
         explained = {id(m) for m, _ in self.equivalent}
-        return [m for m in self.mutants if m.status not in DETECTED and id(m) not in explained]
+        return [m for m in self.mutants if m.status not in DETECTED | {NOT_RUN} and id(m) not in explained]
+
+    @property
+    def not_run(self) -> int:
+        return sum(m.status == NOT_RUN for m in self.mutants)
 
     @property
     def counted(self) -> int:
-        return len(self.mutants) - len(self.equivalent)
+        return len(self.mutants) - len(self.equivalent) - self.not_run
 
 
 def changed_lines(diff: str) -> tuple[str, str]:
@@ -212,7 +217,7 @@ def read_results(base: Path, plan: Plan) -> tuple[list[ModuleResult], list[str]]
         result = ModuleResult(module, seconds=float(wall.read_text()) if wall.exists() else float("nan"))
         for name, code in sorted(codes.items()):
             mutant = Mutant(name, status_by_exit_code[code])
-            if mutant.status not in DETECTED:
+            if mutant.status not in DETECTED | {NOT_RUN}:
                 mutant.was, mutant.now = changed_lines(get_diff_for_mutant(name, path=Path(PACKAGE) / module))
             result.mutants.append(mutant)
         results.append(result)
@@ -258,14 +263,14 @@ def report(results: list[ModuleResult], stale: list[str], target: float, missing
         print(f"no results for {', '.join(missing)}")
         return False
     width = max(len(r.module) for r in results)
-    print(f"\n{'module':<{width}}  mutants  killed  equivalent  survived    score  minutes")
+    print(f"\n{'module':<{width}}  mutants  killed  equivalent  survived  not run    score  minutes")
     for r in results:
         score = 100 * r.killed / r.counted if r.counted else 100.0
         print(f"{r.module:<{width}}  {len(r.mutants):7d}  {r.killed:6d}  {len(r.equivalent):10d}  "
-              f"{len(r.survivors):8d}  {score:5.1f} %  {r.seconds / 60:7.1f}")
+              f"{len(r.survivors):8d}  {r.not_run:7d}  {score:5.1f} %  {r.seconds / 60:7.1f}")
     print(f"{'all':<{width}}  {sum(len(r.mutants) for r in results):7d}  {sum(r.killed for r in results):6d}  "
           f"{sum(len(r.equivalent) for r in results):10d}  {sum(len(r.survivors) for r in results):8d}  "
-          f"{'':7s}  {sum(r.seconds for r in results) / 60:7.1f}")
+          f"{sum(r.not_run for r in results):7d}  {'':7s}  {sum(r.seconds for r in results if r.seconds == r.seconds) / 60:7.1f}")
     survivors = [(r.module, m) for r in results for m in r.survivors]
     if survivors:
         print(f"\nSurvivors ({len(survivors)}; not listed as equivalent in {EQUIVALENT.relative_to(ROOT)}):")
@@ -280,11 +285,13 @@ def report(results: list[ModuleResult], stale: list[str], target: float, missing
     equivalent = sum(len(r.equivalent) for r in results)
     print(f"\n{equivalent} equivalent mutants left out of the count (each with its reason in "
           f"{EQUIVALENT.relative_to(ROOT)}); target {target:g} %")
-    if missing:
-        print(f"INCOMPLETE: no results for {', '.join(missing)} (run `python tools/mutation.py --only <module>`); "
-              "the score below leaves them out")
+    stopped = [r.module for r in results if r.not_run]
+    if missing or stopped:
+        print(f"INCOMPLETE: no results for {', '.join(missing) or 'none'}; stopped before every mutant ran: "
+              f"{', '.join(stopped) or 'none'} (run `python tools/mutation.py --only <module>`); the score below "
+              "leaves out what did not run")
     print(f"mutation score: {killed} killed of {counted} ({percent:.1f} %)")
-    return percent >= target and not missing
+    return percent >= target and not missing and not stopped
 
 
 # --------------------------------------------------------------------------- planted bugs
