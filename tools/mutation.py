@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -270,7 +271,7 @@ def report(results: list[ModuleResult], stale: list[str], target: float, missing
               f"{len(r.survivors):8d}  {r.not_run:7d}  {score:5.1f} %  {r.seconds / 60:7.1f}")
     print(f"{'all':<{width}}  {sum(len(r.mutants) for r in results):7d}  {sum(r.killed for r in results):6d}  "
           f"{sum(len(r.equivalent) for r in results):10d}  {sum(len(r.survivors) for r in results):8d}  "
-          f"{sum(r.not_run for r in results):7d}  {'':7s}  {sum(r.seconds for r in results if r.seconds == r.seconds) / 60:7.1f}")
+          f"{sum(r.not_run for r in results):7d}  {'':7s}  {sum(r.seconds for r in results if math.isfinite(r.seconds)) / 60:7.1f}")
     survivors = [(r.module, m) for r in results for m in r.survivors]
     if survivors:
         print(f"\nSurvivors ({len(survivors)}; not listed as equivalent in {EQUIVALENT.relative_to(ROOT)}):")
