@@ -137,3 +137,9 @@ def test_metrics_without_replicates_or_column_and_several_groups():
     ny_recall = got[(got["language"] == "ny") & (got["metric"] == "recall_at_50")].set_index("size")
     assert np.isfinite(ny_recall.loc[1, "ci_low"])
     assert got[got["language"] == "zu"]["ci_low"].isna().all()  # no replicates for that group
+
+
+def test_no_group_gives_an_empty_table_with_every_column():
+    from swimscale.analysis._schema import BY_SIZE_COLUMNS
+
+    assert list(by_size_table([], [], ["recall_at_50"], 0.9).columns) == BY_SIZE_COLUMNS
