@@ -1,16 +1,17 @@
 """Mutation testing of the numerical core: ``make mutation`` (docs/testing.md).
 
-Reads mutation/modules.toml (the modules and the fast unit tests that guard each), copies the checkout
-into a scratch directory, runs mutmut there on those modules with those tests, and reports per module
-the mutants, how many the tests killed, how many are equivalent (listed with their reason in
-mutation/equivalent.toml) and which survived. The last line is
+Reads mutation/modules.toml (the modules and the fast unit tests that guard each) and runs mutmut on
+one module at a time, each in its own scratch copy of the checkout with only that module's tests (a
+run that is stopped keeps the modules it finished; `--only` reruns some). It reports per module the
+mutants, how many the tests killed, how many are equivalent (listed with their reason in
+mutation/equivalent.toml), which survived and the wall time of its run. The last line is
 
     mutation score: K killed of M (P %)
 
 where M leaves the listed equivalent mutants out. Exit status 1 when P is below the target of
-modules.toml. ``--only`` runs some modules (a glob over their paths); ``--report`` re-reads the last
-run's results (after editing equivalent.toml) without running anything; ``--stubs`` also prints each
-unexplained survivor as an equivalent.toml entry whose reason is still to be written.
+modules.toml. ``--only`` runs some modules (globs over their paths); ``--report`` re-reads the last
+results of every module (after editing equivalent.toml) without running anything; ``--stubs`` also
+prints each unexplained survivor as an equivalent.toml entry whose reason is still to be written.
 
 ``--planted`` (``make planted-bugs``) checks the bugs of mutation/planted_bugs.toml instead: each is put
 back, one at a time, into a scratch copy, and the tests named for it must fail there (and pass without
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = ROOT / "mutation" / "modules.toml"
 EQUIVALENT = ROOT / "mutation" / "equivalent.toml"
 PLANTED = ROOT / "mutation" / "planted_bugs.toml"
-WORKDIR = ROOT / "mutation" / ".work"  # scratch copies (git-ignored)
+WORKDIR = ROOT / "mutation" / ".work"  # scratch copies, one per module (git-ignored)
 PLANTED_WORKDIR = ROOT / "mutation" / ".planted"
 PACKAGE = "src/swimscale"
 # What the tests need of the checkout: the package, the tests, the schema (src/swimscale/config links
@@ -43,6 +45,8 @@ PACKAGE = "src/swimscale"
 COPIED = ("src", "tests", "workflow", "config", "pyproject.toml")
 # mutmut's verdicts that count as detected; every other one (survived, no tests, ...) is a survivor.
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
+NOT_RUN = "not checked"  # a mutant a stopped run did not reach: neither killed nor a survivor
+WALL_TIME = "wall_seconds"  # in a module's scratch copy: how long its mutmut run took
 
 
 @dataclass(frozen=True)
@@ -54,15 +58,20 @@ class Plan:
     target: float
 
     @classmethod
-    def read(cls, path: Path = MODULES, only: str | None = None) -> Plan:
+    def read(cls, path: Path = MODULES, only: list[str] | None = None) -> Plan:
         spec = tomllib.loads(path.read_text())
-        modules = {m: tests for m, tests in spec["modules"].items() if only is None or fnmatch.fnmatch(m, only)}
+        modules = {m: tests for m, tests in spec["modules"].items()
+                   if only is None or any(fnmatch.fnmatch(m, pattern) for pattern in only)}
         if not modules:
             raise SystemExit(f"{path}: no module matches {only!r}")
         return cls(modules, spec.get("slow", {}).get("deselect", []), float(spec["target_percent"]))
 
     def tests(self) -> list[str]:
         return sorted({f"tests/{test}" for tests in self.modules.values() for test in tests})
+
+    def alone(self, module: str) -> Plan:
+        """The plan of one of its modules, with that module's tests only."""
+        return Plan({module: self.modules[module]}, self.deselect, self.target)
 
     def mutmut_section(self) -> str:
         """The [tool.mutmut] table of the scratch copy's pyproject.toml."""
@@ -113,7 +122,31 @@ def run_mutmut(workdir: Path, max_children: int) -> int:
     """mutmut in the scratch copy (it puts its mutated package first on the path itself)."""
     mutmut = Path(sys.executable).parent / "mutmut"
     command = [str(mutmut), "run", "--max-children", str(max_children)]
-    return subprocess.run(command, cwd=workdir, env=test_environment()).returncode
+    return subprocess.run(command, check=False, cwd=workdir, env=test_environment()).returncode
+
+
+def module_workdir(base: Path, module: str) -> Path:
+    """The scratch copy of one module's run: model/_ot.py -> <base>/model__ot."""
+    return base / module.removesuffix(".py").replace("/", "_")
+
+
+def run_modules(base: Path, plan: Plan, max_children: int) -> int:
+    """mutmut on each module of `plan` in turn, each in a fresh scratch copy with its own tests; each
+    run's wall time is kept with its results. mutmut's exit status on the first failure, else 0."""
+    for module in plan.modules:
+        alone, workdir = plan.alone(module), module_workdir(base, module)
+        print(f"\n==== {module}: {len(alone.tests())} test files/ids, {max_children} mutants at once", flush=True)
+        start = time.monotonic()
+        copy_checkout(workdir)
+        add_mutmut_settings(workdir, alone)
+        code = run_mutmut(workdir, max_children)
+        seconds = time.monotonic() - start
+        if code != 0:
+            print(f"mutmut failed on {module} (exit status {code}) after {seconds / 60:.1f} min", file=sys.stderr)
+            return code
+        (workdir / WALL_TIME).write_text(f"{seconds:.0f}\n")
+        print(f"==== {module}: {seconds / 60:.1f} min", flush=True)
+    return 0
 
 
 # --------------------------------------------------------------------------- results
@@ -137,6 +170,7 @@ class ModuleResult:
     module: str
     mutants: list[Mutant] = field(default_factory=list)
     equivalent: list[tuple[Mutant, str]] = field(default_factory=list)
+    seconds: float = float("nan")  # wall time of the module's mutmut run
 
     @property
     def killed(self) -> int:
@@ -145,11 +179,15 @@ class ModuleResult:
     @property
     def survivors(self) -> list[Mutant]:
         explained = {id(m) for m, _ in self.equivalent}
-        return [m for m in self.mutants if m.status not in DETECTED and id(m) not in explained]
+        return [m for m in self.mutants if m.status not in DETECTED | {NOT_RUN} and id(m) not in explained]
+
+    @property
+    def not_run(self) -> int:
+        return sum(m.status == NOT_RUN for m in self.mutants)
 
     @property
     def counted(self) -> int:
-        return len(self.mutants) - len(self.equivalent)
+        return len(self.mutants) - len(self.equivalent) - self.not_run
 
 
 def changed_lines(diff: str) -> tuple[str, str]:
@@ -160,27 +198,31 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return " / ".join(removed), " / ".join(added)
 
 
-def read_results(workdir: Path, plan: Plan) -> list[ModuleResult]:
-    """Every mutant's verdict, and the diff of each one that was not detected (mutmut's own readers;
-    imported here because mutmut reads its settings from the current directory when imported)."""
-    os.chdir(workdir)
+def read_results(base: Path, plan: Plan) -> tuple[list[ModuleResult], list[str]]:
+    """Every mutant's verdict, and the diff of each one that was not detected, from each module's
+    scratch copy (mutmut's own readers, which read paths relative to the current directory); and the
+    modules without results."""
     from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.stats import status_by_exit_code
 
-    results = []
+    results, missing = [], []
     for module in plan.modules:
-        meta = Path("mutants") / PACKAGE / f"{module}.meta"
+        workdir = module_workdir(base, module)
+        meta = workdir / "mutants" / PACKAGE / f"{module}.meta"
         if not meta.exists():
-            raise SystemExit(f"{workdir / meta}: no results (did the mutmut run fail? see its output above)")
+            missing.append(module)
+            continue
+        os.chdir(workdir)
         codes = json.loads(meta.read_text())["exit_code_by_key"]
-        result = ModuleResult(module)
+        wall = workdir / WALL_TIME
+        result = ModuleResult(module, seconds=float(wall.read_text()) if wall.exists() else float("nan"))
         for name, code in sorted(codes.items()):
             mutant = Mutant(name, status_by_exit_code[code])
-            if mutant.status not in DETECTED:
+            if mutant.status not in DETECTED | {NOT_RUN}:
                 mutant.was, mutant.now = changed_lines(get_diff_for_mutant(name, path=Path(PACKAGE) / module))
             result.mutants.append(mutant)
         results.append(result)
-    return results
+    return results, missing
 
 
 def explain(results: list[ModuleResult], path: Path = EQUIVALENT) -> list[str]:
@@ -215,14 +257,21 @@ def stub(module: str, mutant: Mutant) -> str:
     return "[[equivalent]]\n" + "\n".join(lines) + '\nreason = "TODO: why no input can tell it apart"\n'
 
 
-def report(results: list[ModuleResult], stale: list[str], target: float) -> bool:
-    """Prints the per-module table, the survivors and the score line; True if the target is met."""
+def report(results: list[ModuleResult], stale: list[str], target: float, missing: list[str]) -> bool:
+    """Prints the per-module table, the survivors and the score line; True if the target is met by
+    every module of the plan."""
+    if not results:
+        print(f"no results for {', '.join(missing)}")
+        return False
     width = max(len(r.module) for r in results)
-    print(f"\n{'module':<{width}}  mutants  killed  equivalent  survived  score")
+    print(f"\n{'module':<{width}}  mutants  killed  equivalent  survived  not run    score  minutes")
     for r in results:
         score = 100 * r.killed / r.counted if r.counted else 100.0
         print(f"{r.module:<{width}}  {len(r.mutants):7d}  {r.killed:6d}  {len(r.equivalent):10d}  "
-              f"{len(r.survivors):8d}  {score:5.1f} %")
+              f"{len(r.survivors):8d}  {r.not_run:7d}  {score:5.1f} %  {r.seconds / 60:7.1f}")
+    print(f"{'all':<{width}}  {sum(len(r.mutants) for r in results):7d}  {sum(r.killed for r in results):6d}  "
+          f"{sum(len(r.equivalent) for r in results):10d}  {sum(len(r.survivors) for r in results):8d}  "
+          f"{sum(r.not_run for r in results):7d}  {'':7s}  {sum(r.seconds for r in results if math.isfinite(r.seconds)) / 60:7.1f}")
     survivors = [(r.module, m) for r in results for m in r.survivors]
     if survivors:
         print(f"\nSurvivors ({len(survivors)}; not listed as equivalent in {EQUIVALENT.relative_to(ROOT)}):")
@@ -237,8 +286,13 @@ def report(results: list[ModuleResult], stale: list[str], target: float) -> bool
     equivalent = sum(len(r.equivalent) for r in results)
     print(f"\n{equivalent} equivalent mutants left out of the count (each with its reason in "
           f"{EQUIVALENT.relative_to(ROOT)}); target {target:g} %")
+    stopped = [r.module for r in results if r.not_run]
+    if missing or stopped:
+        print(f"INCOMPLETE: no results for {', '.join(missing) or 'none'}; stopped before every mutant ran: "
+              f"{', '.join(stopped) or 'none'} (run `python tools/mutation.py --only <module>`); the score below "
+              "leaves out what did not run")
     print(f"mutation score: {killed} killed of {counted} ({percent:.1f} %)")
-    return percent >= target
+    return percent >= target and not missing and not stopped
 
 
 # --------------------------------------------------------------------------- planted bugs
@@ -259,7 +313,8 @@ def put_back(workdir: Path, bug: dict) -> bool:
 def run_tests(workdir: Path, tests: list[str]) -> int:
     """pytest's exit status on `tests` in the scratch copy: 0 passed, 1 some failed, 2-5 did not run."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
-    result = subprocess.run(command, cwd=workdir, env=test_environment(workdir / "src"), capture_output=True)
+    result = subprocess.run(command, check=False, cwd=workdir, env=test_environment(workdir / "src"),
+                            capture_output=True)
     return result.returncode
 
 
@@ -287,8 +342,10 @@ def check_planted(workdir: Path, path: Path = PLANTED) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", help="a glob over the module paths of modules.toml, e.g. 'analysis/*'")
-    parser.add_argument("--workdir", type=Path, help=f"scratch copy (default {WORKDIR}, or {PLANTED_WORKDIR})")
+    parser.add_argument("--only", nargs="+", metavar="GLOB",
+                        help="globs over the module paths of modules.toml, e.g. 'analysis/*' 'model/_ot.py'")
+    parser.add_argument("--workdir", type=Path,
+                        help=f"scratch copies (default {WORKDIR}, one folder per module; or {PLANTED_WORKDIR})")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
     parser.add_argument("--report", action="store_true", help="only report the last run's results")
     parser.add_argument("--stubs", action="store_true", help="print equivalent.toml stubs of the survivors")
@@ -300,20 +357,18 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan.read(only=args.only)
     if not args.report:
         start = time.monotonic()
-        copy_checkout(workdir)
-        add_mutmut_settings(workdir, plan)
-        code = run_mutmut(workdir, args.max_children)
-        minutes = (time.monotonic() - start) / 60
+        code = run_modules(workdir, plan, args.max_children)
         if code != 0:
-            print(f"mutmut failed (exit status {code}) after {minutes:.1f} min", file=sys.stderr)
             return code
-        print(f"\nmutmut ran {len(plan.modules)} modules with {len(plan.tests())} test files/ids in {minutes:.1f} min "
-              f"({args.max_children} at once)")
-    results = read_results(workdir, plan)
+        print(f"\nmutmut ran {len(plan.modules)} modules in {(time.monotonic() - start) / 60:.1f} min "
+              f"({args.max_children} mutants at once)")
+        # The score is always that of every listed module: a partial run reports the others' last results.
+        plan = Plan.read()
+    results, missing = read_results(workdir, plan)
     stale = explain(results)
     if args.stubs:
         print("\n".join(stub(r.module, m) for r in results for m in r.survivors))
-    return 0 if report(results, stale, plan.target) else 1
+    return 0 if report(results, stale, plan.target, missing) else 1
 
 
 if __name__ == "__main__":

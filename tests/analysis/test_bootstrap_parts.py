@@ -121,3 +121,9 @@ def test_chunking_bounds_memory_by_the_group_s_size(monkeypatch):
     reps = bootstrap_group(group, ["recall_at_50"], 7, n_keep=3)
     assert reps.size_mean["recall_at_50"].shape == (7, 4) and reps.seed_draws.shape == (3, 3)
     assert np.isfinite(reps.size_mean["recall_at_50"]).all()
+
+
+def test_draws_reach_every_query_and_every_seed():
+    (query_idx, seed_idx), = list(bootstrap.draw(np.random.default_rng(0), 400, 7, 3, 1000))
+    assert query_idx.shape == (400, 7) and seed_idx.shape == (400, 3)
+    assert set(query_idx.ravel()) == set(range(7)) and set(seed_idx.ravel()) == set(range(3))

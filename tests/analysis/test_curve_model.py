@@ -133,3 +133,25 @@ def test_n_for_target_at_its_boundaries():
     assert isinstance(inside, float) and curve(inside, 0.05, 0.35, 100.0, 0.8) == pytest.approx(0.2)
     many = n_for_target(np.array([0.05, 0.2]), 0.35, 100.0, 0.8, 0.2)
     assert many.shape == (2,) and many[1] == 0.0
+
+
+def test_a_margin_of_exactly_two_is_support():
+    """Burnham & Anderson: an AICc difference of 2 or more supports the better model; under 2 it does not.
+    The line's SSE below makes the difference exactly 2.0 in floating point."""
+    sse = {FLAT: 1.0, LOG_LINEAR: 0.7078985082774902, SATURATING: math.nan}
+    by_formula = (15 * math.log(1.0 / 15) + 4 + 12 / 12) - (15 * math.log(sse[LOG_LINEAR] / 15) + 6 + 24 / 11)
+    _, preferred, margin = compare_models(sse, 15)
+    assert margin == 2.0 and by_formula == pytest.approx(2.0, abs=1e-12) and preferred == LOG_LINEAR
+    _, preferred, margin = compare_models({**sse, LOG_LINEAR: 0.7079}, 15)
+    assert margin < 2.0 and preferred == UNDECIDED
+
+
+def test_starts_on_or_beyond_the_bounds_are_moved_inside():
+    """A start on a bound or outside the bounds is moved just inside them (curve_fit refuses infeasible
+    starts), so it still finds the fit."""
+    y = noisy(4)
+    default = fit(SIZES, y, R0)
+    lower, upper = fit_bounds(SIZES)
+    for start in (lower, upper, [-1.0, lower[1] - 2, lower[2] - 2], [2.0, upper[1] + 2, upper[2] + 2]):
+        got = fit(SIZES, y, R0, starts=[start])
+        assert got is not None and got.sse == pytest.approx(default.sse, rel=1e-6), start

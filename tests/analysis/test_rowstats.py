@@ -11,6 +11,9 @@ import warnings
 import numpy as np
 import pytest
 
+from scipy import stats
+
+from swimscale.analysis import _rowstats as rowstats
 from swimscale.analysis._statistics import STATISTICS
 
 X6 = np.log10([32.0, 64.0, 128.0, 256.0, 512.0, 1024.0])
@@ -95,3 +98,30 @@ def test_correlations_of_exact_lines_stay_within_one():
         for name in CORRELATIONS:
             r = BY_NAME[name].kernel(x, slope * x + 1.0)
             assert np.abs(r).max() <= 1.0 and np.allclose(r, sign, atol=1e-12), name
+
+
+def test_rows_constant_on_their_valid_points_are_undefined_despite_rounding_noise():
+    """Centring [0.1, 0.1, 0.1] leaves rounding noise (their mean is 0.10000000000000002), so only the
+    constancy test tells a constant row from a varying one; a gap elsewhere in the row, or other rows
+    of the array, must not hide it."""
+    x = np.array([[1.0, 2.0, 3.0, np.nan], [1.0, 2.0, 3.0, 4.0], [0.1, 0.1, 0.1, np.nan]])
+    y = np.array([[0.1, 0.1, 0.1, 5.0], [0.3, 0.1, 0.4, 0.2], [1.0, 2.0, 4.0, 3.0]])
+    r = rowstats.pearson(x, y)
+    assert np.isnan(r[0]) and np.isnan(r[2]) and r[1] == pytest.approx(stats.pearsonr(x[1], y[1])[0])
+    b = rowstats.slope(x, y)
+    assert b[0] == pytest.approx(0.0, abs=1e-12) and np.isnan(b[2])
+    assert b[1] == pytest.approx(stats.linregress(x[1], y[1]).slope)
+
+
+def test_extreme_rows_give_scipys_values_without_warnings():
+    """Deviations of 1e-100 square to 1e-200 and their product underflows to 0: Pearson r is still
+    scipy's 1.0, and nothing warns (thousands of bootstrap rows would each print one)."""
+    x = np.array([[1e-100, 2e-100, 3e-100], [2.0, 2.0, 2.0], [np.nan, np.nan, np.nan]])
+    y = np.array([[1e-100, 2e-100, 3e-100], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r, b = rowstats.pearson(x, y), rowstats.slope(x, y)
+        rho, tau = rowstats.spearman(x, y), rowstats.kendall(x, y)
+    assert r[0] == pytest.approx(stats.pearsonr(x[0], y[0])[0]) == pytest.approx(1.0)
+    assert np.isnan(r[1:]).all() and np.isnan(b[1:]).all() and np.isnan(rho[1:]).all() and np.isnan(tau[1:]).all()
+    assert (rho[0], tau[0]) == (pytest.approx(1.0), pytest.approx(1.0)) and b[0] == pytest.approx(1.0)

@@ -109,3 +109,11 @@ def test_a_cut_interval_keeps_the_query_note_too():
     replicates[:5, 0] = np.nan  # 25 % undefined
     got = seed_t_interval(np.array([0.95, 0.5, 0.99]), replicates, 0.95, bounded=True)
     assert got.note == f"statistic undefined in 5 of 20 query resamples: the shared query part is not estimated; {CUT}"
+
+
+@pytest.mark.parametrize("value", [1.0, -1.0])
+def test_seeds_all_at_plus_or_minus_one_are_not_cut(value):
+    """Every seed's trend perfectly monotone (ρ = ±1, as with few sizes): the interval is the point ±1,
+    which reaches no further than ±1, so nothing was cut and the note must not say so."""
+    got = seed_t_interval(np.full(3, value), None, 0.95, bounded=True)
+    assert (got.ci_low, got.ci_high, got.note) == (value, value, "")

@@ -128,3 +128,33 @@ def test_training_batch_splits_into_micro_batches(batch_and_student):
     chunks = batch.split(3)
     assert [c.ids for c in chunks] == [["d", "b", "a"], ["c"]]
     assert all(c.teacher is batch.teacher for c in chunks)
+    assert all(c.device == batch.device for c in chunks) and [len(c) for c in chunks] == [3, 1]
+
+
+class RecordingTeacher:
+    """The batch's teacher view, noting the device each of its tensors is asked for (and building them
+    with the CPU as the default device: the teacher's own code is not under test here)."""
+
+    def __init__(self, view):
+        self.view, self.devices = view, []
+
+    def __getattr__(self, name):
+        def fetch(records, dev):
+            self.devices.append((name, dev))
+            with torch.device("cpu"):
+                return getattr(self.view, name)(records, dev)
+
+        return fetch
+
+
+def test_every_loss_works_on_the_batchs_device_not_the_default_one(batch_and_student):
+    """Each loss asks the teacher for its tensors on the batch's device and creates none on the default
+    device (here 'meta', where any tensor made without a device would land and fail)."""
+    batch, student = batch_and_student
+    for name, cls in METHODS.items():
+        expected, _ = cls.from_config(config(), "semi_relaxed")(student, batch)
+        teacher = RecordingTeacher(batch.teacher)
+        with torch.device("meta"):
+            loss, _ = cls.from_config(config(), "semi_relaxed")(student, TrainingBatch(batch.records, teacher, "cpu"))
+        assert loss.device.type == "cpu" and loss.item() == pytest.approx(expected.item(), rel=1e-6), name
+        assert teacher.devices and all(dev == "cpu" for _, dev in teacher.devices), name

@@ -1,10 +1,23 @@
 """Dev selection: the budget rule on given dev curves, and the dev Recall@50 against the search path."""
 
+import types
+
 import numpy as np
 import pytest
 import torch
 
-from swimscale.model import DevSet, Selection, StudentModel, encode_query_states, encode_texts, load_encoder, state_settings
+from swimscale.errors import InputError
+from swimscale.model import (
+    DevSet,
+    QueryStates,
+    Selection,
+    StudentModel,
+    TextQueries,
+    encode_query_states,
+    encode_texts,
+    load_encoder,
+    state_settings,
+)
 from swimscale.retrieval import build_flat_ip, recall_at_k, search
 from tests.model.bible import TEACHER, dev_parts
 
@@ -80,6 +93,136 @@ def test_dev_recall_equals_recall_at_50_of_the_search_path():
     assert 0 < recall < 1  # the corpus is large enough for Recall@50 to miss
     with pytest.raises(ValueError, match="12 embeddings but 96 docids"):
         DevSet(queries, corpus[:12], docids, qrels)
+
+
+# --------------------------------------------------------------------------- the rule at its edges
+
+
+def test_due_is_step_0_the_grid_and_the_cap_and_nothing_without_a_dev_set():
+    selection = Selection("converged", max_steps=25, min_steps=0, eval_every=10, patience=3)
+    assert [s for s in range(0, 40) if selection.due(s)] == [0, 10, 20, 25, 30]
+    silent = Selection("fixed", max_steps=25, min_steps=0, eval_every=10, patience=3, evaluates=False)
+    assert not any(silent.due(s) for s in range(0, 40))
+
+
+def test_patience_may_end_the_run_exactly_at_min_steps():
+    curve = {0: 0.5, 10: 0.4, 20: 0.4, 30: 0.4, 40: 0.4}
+    selection, step, stopped = run_rule(curve, min_steps=30, patience=3)
+    assert (step, stopped, selection.best_step) == (30, "patience", 0)
+    selection, step, stopped = run_rule(curve, min_steps=31, patience=3, max_steps=40)
+    assert (step, stopped) == (31, "patience")  # patience ran out at 30: the run stops once min_steps is reached
+
+
+def test_the_curve_keeps_six_decimals_and_the_best_its_exact_value():
+    selection = Selection("converged", max_steps=10, min_steps=0, eval_every=5, patience=2)
+    assert selection.record(0, 0.12345649) and not selection.record(5, 0.1234564)
+    assert selection.record(10, 0.12345651)  # higher, though both round to 0.123457 in the curve
+    assert selection.curve == [[0, 0.123456], [5, 0.123456], [10, 0.123457]]
+    assert (selection.best_step, selection.best_recall) == (10, 0.12345651)
+    assert selection.evaluations_since_best() == 0
+
+
+def test_summaries_of_a_converged_and_a_fixed_run():
+    converged, step, stopped = run_rule({0: 0.2, 10: 0.3123456789, 20: 0.1, 30: 0.1}, patience=2, max_steps=30)
+    assert converged.summary(step, stopped) == {
+        "budget": "converged", "steps": 30, "steps_at_best": 10, "dev_recall_at_best": 0.312346,
+        "dev_curve": [[0, 0.2], [10, 0.312346], [20, 0.1], [30, 0.1]], "stopped_by": "patience", "cap_bound": False,
+    }
+    fixed, step, stopped = run_rule({0: 0.2, 10: 0.3, 20: 0.1, 30: 0.1}, budget="fixed", max_steps=30)
+    assert fixed.summary(step, stopped) == {
+        "budget": "fixed", "steps": 30, "steps_at_best": 30, "dev_recall_at_best": None,
+        "dev_curve": [[0, 0.2], [10, 0.3], [20, 0.1], [30, 0.1]], "stopped_by": "fixed", "cap_bound": None,
+    }
+    # A converged run that was never evaluated has no best to report.
+    unevaluated = Selection("converged", max_steps=30, min_steps=0, eval_every=10, patience=2)
+    assert unevaluated.summary(30, "cap")["dev_recall_at_best"] is None
+
+
+def test_a_resumed_rule_continues_as_if_never_stopped():
+    curve = {0: 0.2, 10: 0.3, 20: 0.25, 30: 0.35, 40: 0.3, 50: 0.3, 60: 0.3, 70: 0.5}
+    whole, whole_step, whole_stop = run_rule(curve, patience=3)
+    first = Selection("converged", 100, 0, 10, 3)
+    for step in (0, 10, 20, 30):
+        first.record(step, curve[step])
+    resumed = Selection("converged", 100, 0, 10, 3)
+    resumed.load_state(first.state())
+    step, stopped = 30, None
+    while stopped is None:
+        step += 1
+        if resumed.due(step):
+            resumed.record(step, curve[step])
+        stopped = resumed.stop(step)
+    assert (step, stopped) == (whole_step, whole_stop) == (60, "patience")
+    assert resumed.state() == whole.state() == {"curve": [[s, curve[s]] for s in range(0, 61, 10)], "best_step": 30,
+                                                "best_recall": 0.35}
+
+
+# --------------------------------------------------------------------------- dev recall on known rankings
+
+
+class Identity:
+    """A stand-in student whose sentence embedding of a query is the mean of its cached states."""
+
+    cached, device = True, "cpu"
+
+    def eval(self):
+        return self
+
+    def forward(self, batch):
+        return batch["hidden"]
+
+
+def known_dev(n_documents: int = 60) -> DevSet:
+    """Every query's embedding is e0 and document j scores 1 − j/100 against it: document j is at rank
+    j + 1. q50 judges the 50th document relevant, q51 the 51st, q2 the 1st and the 56th, q0 nothing."""
+    dim = n_documents + 1
+    corpus = np.zeros((n_documents, dim))  # float64: the dev set stores float32, as the queries are
+    scores = 1 - np.arange(n_documents) / 100
+    corpus[:, 0], corpus[np.arange(n_documents), 1 + np.arange(n_documents)] = scores, np.sqrt(1 - scores**2)
+    docids = [f"d{j}" for j in range(n_documents)]
+    qids = ["q50", "q51", "q2", "q0"]
+    # Two tokens per query: 3·e0 (not unit: the ranking must not care), which cls pooling reads alone,
+    # and 5·e_n, the direction of the last document's own part, which mean pooling adds.
+    states = torch.zeros(2 * len(qids), dim)
+    states[0::2, 0], states[1::2, n_documents] = 3.0, 5.0
+    special = torch.zeros(2 * len(qids), dtype=torch.bool)
+    offsets = torch.arange(0, 2 * len(qids) + 1, 2)
+    settings = {"teacher": "t", "prefix_depth": 6, "max_length": 8}
+    qrels = {"q50": {"d49": 1, "d3": 0}, "q51": {"d50": 2}, "q2": {"d0": 1, "d55": 1}, "q0": {"d1": 0}}
+    return DevSet({q: f"text of {q}" for q in qids}, corpus, docids, qrels,
+                  QueryStates(qids, states, offsets, special, settings))
+
+
+def test_dev_recall_is_the_mean_recall_at_50_of_the_judged_queries():
+    dev = known_dev()
+    recall = dev.recall(Identity(), dev.states, batch_size=3, pooling="cls")
+    assert recall == pytest.approx((1 + 0 + 0.5) / 3, abs=1e-12)  # q0 judges nothing relevant: not counted
+    # With mean pooling the last document comes first and every other one moves down one rank: q50's
+    # document to rank 51, q2's first to rank 2.
+    assert dev.recall(Identity(), dev.states, batch_size=3, pooling="mean") == pytest.approx(0.5 / 3, abs=1e-12)
+
+
+def test_dev_recall_on_a_collection_smaller_than_50_and_without_judged_queries():
+    dev = known_dev(n_documents=20)
+    dev.qrels = {"q2": {"d0": 1, "d19": 1}, "q51": {"d5": 1}}
+    assert dev.recall(Identity(), dev.states, batch_size=2, pooling="cls") == pytest.approx(1.0)
+    dev.qrels = {"q2": {"d0": 0}}
+    with pytest.raises(ValueError, match="^the dev qrels judge no query relevant to anything$"):
+        dev.recall(Identity(), dev.states, batch_size=2, pooling="cls")
+
+
+def test_dev_inputs_are_the_checked_states_of_a_cached_student_or_token_ids():
+    dev = known_dev()
+    settings = dict(dev.states.settings)
+    assert dev.inputs(Identity(), tokenizer=None, settings=settings) is dev.states
+    with pytest.raises(InputError, match="query states: computed with"):
+        dev.inputs(Identity(), tokenizer=None, settings={**settings, "prefix_depth": 5})
+    with pytest.raises(ValueError, match="^a student with a frozen prefix reads the dev queries' cached states; none given$"):
+        DevSet(dev.queries, dev.corpus, dev.docids, dev.qrels).inputs(Identity(), None, settings)
+    whole = types.SimpleNamespace(cached=False)
+    tokenizer = object()
+    inputs = dev.inputs(whole, tokenizer, settings)
+    assert inputs == TextQueries(tokenizer, 8, dev.queries)
 
 
 def test_patience_running_out_exactly_at_the_cap_is_not_cap_bound():

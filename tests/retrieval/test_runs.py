@@ -107,3 +107,29 @@ def test_a_sigkilled_write_leaves_the_previous_file_and_the_next_write_cleans_up
     write_run(path, exact_run(k=10), "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.trec"]
     assert path.read_text().split("\n", 1)[0].endswith(" new")
+
+
+def test_a_refusal_names_the_first_five_wrong_queries_in_order(tmp_path):
+    path = tmp_path / "r.trec"
+    run = exact_run(k=10)
+    write_run(path, {q: docs for q, docs in run.items() if q not in {"q11", "q12", "q13", "q14", "q15"}}, "t")
+    judged = [f"q{i}" for i in range(20)][::-1]  # any order; repeats count once
+    with pytest.raises(InputError, match=r"5 judged queries .* \('q11': 0, 'q12': 0, 'q13': 0, 'q14': 0, 'q15': 0\);"):
+        check_run(path, judged + ["q11"], k=10, n_documents=500)
+    write_run(path, {q: docs[:4] for q, docs in run.items()}, "t")
+    with pytest.raises(InputError, match=r"20 judged queries .* \('q0': 4, 'q1': 4, 'q10': 4, 'q11': 4, 'q12': 4, \.\.\.\);"):
+        check_run(path, judged, k=10, n_documents=500)
+    six = [f"q{i}" for i in range(6)]  # one more than is shown
+    with pytest.raises(InputError, match=r"6 judged queries .* \('q0': 4, 'q1': 4, 'q2': 4, 'q3': 4, 'q4': 4, \.\.\.\); "
+                                         r"the file is cut short or from another search: delete it and run the search again$"):
+        check_run(path, six, k=10, n_documents=500)
+
+
+def test_a_one_document_collection_is_whole_with_one_document_and_none_is_an_error(tmp_path):
+    path = tmp_path / "r.trec"
+    write_run(path, exact_run(n_queries=3, n_documents=1, k=10), "t")
+    assert check_run(path, ["q0", "q2"], k=10, n_documents=1) == read_run(path)
+    with pytest.raises(ValueError, match="n_documents must be >= 1, got 0"):
+        check_run(path, ["q0"], k=10, n_documents=0)
+    with pytest.raises(ValueError, match="cutoff k must be >= 1, got 0"):
+        check_run(path, ["q0"], k=0, n_documents=1)

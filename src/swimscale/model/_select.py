@@ -100,8 +100,8 @@ class Selection:
 
     def stop(self, step: int) -> str | None:
         """Why the run stops after `step` updates ('patience' or 'cap'; 'fixed' at the end of a fixed
-        budget), or None."""
-        # Patience first: a run whose patience ran out exactly at the cap was not bound by it.
+        budget), or None. Patience that runs out at the cap itself is 'patience': the run is not
+        cap-bound."""
         if (self.budget == "converged" and step >= self.min_steps
                 and self.evaluations_since_best() >= self.patience):
             return "patience"
