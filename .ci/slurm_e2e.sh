@@ -226,12 +226,13 @@ assert "Trying to restart job" in log, "no retry"
 assert "resumed from checkpoint" in train_log.read_text() and "at step 2 " in train_log.read_text(), train_log
 assert not checkpoint.exists()  # discarded once the student was saved
 # The profile's set-threads and set-resources reached sbatch: the student group asked for the CI
-# overlay's 2 CPUs and no GPU (train: gpu=0); every job completed but the failed attempt.
+# overlay's 2 CPUs and no GPU (train: gpu=0); every job completed but the failed attempt (which squeue
+# may no longer list: it keeps finished jobs for MinJobAge, 300 s).
 jobs = [line.split("|") for line in Path(sys.argv[3]).read_text().splitlines() if line.strip()]
 student = [j for j in jobs if j[0].startswith("rule_student_ny_seed0")]
 assert student and all(j[1] == "2" and j[3] in ("N/A", "") for j in student), student
-assert [j[4] for j in student].count("FAILED") == 1, student
-assert all(j[4] == "COMPLETED" for j in jobs if j not in student), jobs
+assert [j[4] for j in student].count("COMPLETED") == 1, student
+assert all(j[4] == "COMPLETED" or (j in student and j[4] == "FAILED") for j in jobs), jobs
 print(f"slurm_e2e: recall.tsv rows {got}; {len(submitted)} SLURM submissions "
       f"({planned['submissions']} planned + 1 retry); {sorted(logged)}")
 EOF
