@@ -7,11 +7,15 @@ Reports (one JSON, plus a readable table on stdout):
 - corpus encoding passages/s (``encode_texts``, as the encode rule runs it) with the real
   all-MiniLM-L6-v2 weights and with a randomly initialised BERT of mDPR's shape (mDPR's settings:
   [CLS], raw inner product, max length 256); synthetic passages of ~95 words, queries of ~10;
-- training examples/s of the mDPR-shaped student (``train_student``, OPTICAL, semi-relaxed transport,
-  max length 128) at two batch sizes, and the peak GPU memory of each;
+- training examples/s of the full mDPR-shaped model (``train_student`` with the full study's ``train``
+  section, every layer trained, a ``fixed`` budget of a few updates, OPTICAL, semi-relaxed transport,
+  queries at max length 128, English counterparts at the teacher's 256) at two batch sizes, and the
+  peak GPU memory of each;
 - bf16 autocast (what training uses on CUDA) against fp32: cosine of the pooled embeddings and the loss
   difference, on both models;
-- the transport's share of a training step (its forward and backward, timed inside a real step);
+- the transport's share of a training step (its forward and backward, timed on the step's own
+  batch), and beside it the teacher's forward that ``teacher_tokens: on_the_fly`` (the ``auto``
+  choice on CUDA) adds to each step;
 - the out-of-memory retry path: a memory cap (``torch.cuda.set_per_process_memory_fraction``) between
   the peaks of the full batch and of a quarter batch, then the train rule's retry — attempt a runs with
   micro-batch ``batch_size // 2**(a-1)`` (its ``micro_batch`` resource), catching
@@ -41,6 +45,7 @@ import time
 from pathlib import Path
 
 import torch
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,6 +55,11 @@ from synthetic import MDPR_SHAPE, TINY_SHAPE, TextMaker, pool_records, random_be
 from swimscale.config import defaults  # noqa: E402
 from swimscale.model import (  # noqa: E402
     METHODS,
+    StudentEncoder,
+    StudentModel,
+    StudentOutputs,
+    TeacherEncoder,
+    TextQueries,
     TrainConfig,
     TrainingBatch,
     build_teacher_cache,
@@ -59,7 +69,9 @@ from swimscale.model import (  # noqa: E402
     train_student,
 )
 from swimscale.model import _device  # noqa: E402
-from swimscale.model._student import StudentEncoder, autocast_for  # noqa: E402
+from swimscale.model._queries import autocast_for  # noqa: E402
+
+STUDY = Path(__file__).resolve().parents[1] / "config" / "full_study.yaml"
 
 SIZES = {
     "gpu": dict(encode_n=8192, encode_batch=256, batch_sizes=(32, 64), steps=20, warmup=3, agree_n=64,
@@ -69,7 +81,7 @@ SIZES = {
 }
 MDPR = dict(pooling="cls", normalize=False, max_length=256)  # as Pyserini runs mDPR
 MINILM = dict(pooling="mean", normalize=True, max_length=128)  # the demo teacher's settings
-TRAIN_MAX_LENGTH = 128  # the full study's train.max_length
+TRAIN_MAX_LENGTH = 128  # the full study's train.max_length (queries)
 
 
 def sync(dev: torch.device) -> None:
@@ -103,11 +115,20 @@ def environment(dev: torch.device) -> dict:
     return info
 
 
-def train_config(batch_size: int, steps: int, pooling: str) -> TrainConfig:
-    """The schema's training defaults at the full study's max length, for exactly `steps` updates."""
-    settings = {**defaults("train"), "batch_size": batch_size, "max_length": TRAIN_MAX_LENGTH, "epochs": 1,
-                "min_steps": steps, "max_steps": steps}
-    return TrainConfig.from_config(settings, pooling=pooling, seed=0)
+def train_config(batch_size: int, steps: int, teacher: dict) -> TrainConfig:
+    """The full study's ``train`` section (over the schema's defaults) for exactly `steps` updates of
+    the full model (every layer trains: nothing is cached) with the teacher's pooling and max length."""
+    study = yaml.safe_load(STUDY.read_text(encoding="utf-8"))["train"]
+    settings = {**defaults("train"), **study, "budget": "fixed", "max_steps": steps, "min_steps": 0,
+                "batch_size": batch_size, "max_length": TRAIN_MAX_LENGTH, "trainable_layers": None,
+                "freeze_embeddings": False}
+    return TrainConfig.from_config(settings, pooling=teacher["pooling"], teacher_max_length=teacher["max_length"],
+                                   seed=0)
+
+
+def train(spec: str, records: list[dict], cfg: TrainConfig, encode_batch: int, **kwargs) -> dict:
+    """`train_student` as the train rule calls it (OPTICAL, no dev set under the fixed budget); its log."""
+    return train_student(records, spec, cfg, "optical", encode_batch_size=encode_batch, **kwargs)[1]
 
 
 def encode_rate(name: str, spec: str, texts: list[str], settings: dict, batch: int, dev: torch.device,
@@ -138,27 +159,46 @@ def encode_rate(name: str, spec: str, texts: list[str], settings: dict, batch: i
     return row, embeddings
 
 
-def train_rate(name: str, spec: str, records: list[dict], cache, batch: int, sizes: dict, dev) -> dict:
-    """Examples/s of `train_student` after a warm-up run, and the peak memory of the measured run."""
-    train_student(records, spec, cache, train_config(batch, sizes["warmup"], "cls"))
+def train_rate(name: str, spec: str, records: list[dict], batch: int, sizes: dict, dev) -> dict:
+    """Examples/s of `train_student` after a warm-up run (updates only: the set-up, which loads the
+    models and, with a precomputed teacher, encodes the counterparts, is left out), and the peak memory
+    of the measured run (set-up included)."""
+    train(spec, records, train_config(batch, sizes["warmup"], MDPR), sizes["encode_batch"])
     reset_peak(dev)
-    _, log = train_student(records, spec, cache, train_config(batch, sizes["steps"], "cls"))
+    log = train(spec, records, train_config(batch, sizes["steps"], MDPR), sizes["encode_batch"])
     return {"model": name, "batch_size": batch, "steps": log["steps"], "max_length": TRAIN_MAX_LENGTH,
+            "teacher_tokens": log["teacher_tokens"], "trained_parameters": log["trained_parameters"],
             "examples_per_s": round(log["examples_seen"] / log["train_seconds"], 1), "peak_mib": peak_mib(dev),
-            "device": log["device"]}
+            "setup_s": log["setup_seconds"], "device": log["device"]}
 
 
-def bf16_agreement(name: str, spec: str, records: list[dict], cache, pooling: str, dev: torch.device) -> dict:
-    """The student's forward in bf16 autocast against fp32 on the same batch (eval mode: no dropout)."""
-    tokenizer, model = load_encoder(spec, dev)
-    cfg = train_config(len(records), 1, pooling)
+def student_step_parts(spec: str, records: list[dict], teacher: dict, encode_batch: int, dev: torch.device,
+                       autocast=contextlib.nullcontext) -> tuple[StudentModel, StudentEncoder, object, TrainingBatch]:
+    """What a training step of the full model on `records` is made of, as ``train_student`` builds it:
+    the student (a copy of the teacher, every layer trained), its forward, the OPTICAL loss and the
+    batch with the teacher's view of it precomputed (so the loss's time is the transport's own)."""
+    tokenizer, teacher_model = load_encoder(spec, dev)
+    cfg = train_config(len(records), 1, teacher)
+    student = StudentModel(load_encoder(spec, dev)[1])
+    queries = TextQueries(tokenizer, TRAIN_MAX_LENGTH, {r["_id"]: r["query"] for r in records})
+    view = build_teacher_cache(TeacherEncoder(tokenizer, teacher_model, teacher["max_length"], teacher["pooling"]),
+                               records, encode_batch, passages=False)
     loss_fn = METHODS["optical"].from_config(cfg, "semi_relaxed")
-    batch = TrainingBatch(records, cache, dev)
+    forward = StudentEncoder(student, queries, teacher["pooling"], autocast)
+    return student, forward, loss_fn, TrainingBatch(records, view, dev)
+
+
+def bf16_agreement(name: str, spec: str, records: list[dict], teacher: dict, encode_batch: int,
+                   dev: torch.device) -> dict:
+    """The student's forward in bf16 autocast against fp32 on the same batch (eval mode: no dropout);
+    the teacher's side is fp32 in both, as in training (autocast wraps the student's forward only)."""
+    student, forward, loss_fn, batch = student_step_parts(spec, records, teacher, encode_batch, dev)
+    student.eval()
     results = {}
     with torch.no_grad():
         for precision, autocast in (("fp32", contextlib.nullcontext),
                                     ("bf16", lambda: torch.autocast(dev.type, dtype=torch.bfloat16))):
-            outputs = StudentEncoder(tokenizer, model, TRAIN_MAX_LENGTH, pooling, dev, autocast)(records)
+            outputs = StudentEncoder(student, forward.inputs, forward.pooling, autocast)(records)
             results[precision] = (outputs.pooled, loss_fn(outputs, batch)[0].item())
     cosine = torch.nn.functional.cosine_similarity(results["fp32"][0], results["bf16"][0], dim=-1)
     loss32, loss16 = results["fp32"][1], results["bf16"][1]
@@ -175,35 +215,38 @@ def timed(dev: torch.device, work) -> float:
     return time.perf_counter() - start
 
 
-def transport_share(spec: str, records: list[dict], cache, sizes: dict, dev: torch.device) -> dict:
-    """Median over repeats of a whole training step (forward, loss, backward, AdamW) and, on the same
-    batch, of the loss's own forward and backward from detached student outputs (the transport and the
-    pooled term, which is negligible beside it)."""
-    tokenizer, model = load_encoder(spec, dev)
-    model.train()
-    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-5)
-    cfg = train_config(len(records), 1, "cls")
-    loss_fn = METHODS["optical"].from_config(cfg, "semi_relaxed")
-    student = StudentEncoder(tokenizer, model, TRAIN_MAX_LENGTH, "cls", dev, autocast_for(dev))
-    batch = TrainingBatch(records, cache, dev)
+def transport_share(spec: str, records: list[dict], sizes: dict, dev: torch.device) -> dict:
+    """Median over repeats of a whole training step as ``train_student`` takes it (bf16 student forward
+    on CUDA, OPTICAL loss, backward, gradient clip, fused AdamW) with the teacher precomputed and, on
+    the same batch, of the loss's own forward and backward from detached student outputs (the
+    transport); and of the teacher's forward over the batch's counterparts, which ``on_the_fly`` adds."""
+    student, forward, loss_fn, batch = student_step_parts(spec, records, MDPR, sizes["encode_batch"], dev,
+                                                          autocast_for(dev))
+    student.train()
+    optimiser = torch.optim.AdamW(student.parameters(), lr=1e-5, fused=True)
 
     def step():
         optimiser.zero_grad(set_to_none=True)
-        loss_fn(student(records), batch)[0].backward()
+        loss_fn(forward(records), batch)[0].backward()
+        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
         optimiser.step()
 
     def transport():
-        outputs = student(records)
-        leaf = type(outputs)(outputs.tokens.detach().requires_grad_(), outputs.transport_mask,
-                             outputs.pooled.detach().requires_grad_())
+        outputs = forward(records)
+        leaf = StudentOutputs(outputs.tokens.detach().requires_grad_(), outputs.transport_mask,
+                              outputs.pooled.detach().requires_grad_())
         return lambda: loss_fn(leaf, batch)[0].backward()
 
+    tokenizer, teacher_model = load_encoder(spec, dev)
+    teacher = TeacherEncoder(tokenizer, teacher_model, MDPR["max_length"], MDPR["pooling"])
     step()  # warm-up
     steps = [timed(dev, step) for _ in range(sizes["repeats"])]
     transports = [timed(dev, transport()) for _ in range(sizes["repeats"])]
+    teachers = [timed(dev, lambda: teacher([r["text"] for r in records], dev)) for _ in range(sizes["repeats"])]
     step_s, transport_s = statistics.median(steps), statistics.median(transports)
     return {"batch_size": len(records), "step_ms": round(step_s * 1000, 2),
-            "transport_ms": round(transport_s * 1000, 2), "share": round(transport_s / step_s, 4)}
+            "transport_ms": round(transport_s * 1000, 2), "share": round(transport_s / step_s, 4),
+            "teacher_on_the_fly_ms": round(statistics.median(teachers) * 1000, 2)}
 
 
 def micro_batch(batch_size: int, attempt: int) -> int:
@@ -238,7 +281,8 @@ def memory_cap(dev: torch.device, cap_mib: float, simulated_max_micro: int | Non
         StudentEncoder.__call__ = real_call
 
 
-def retry_until_it_fits(spec: str, records: list[dict], cache, cfg: TrainConfig, folder: Path) -> list[dict]:
+def retry_until_it_fits(spec: str, records: list[dict], cfg: TrainConfig, encode_batch: int,
+                        folder: Path) -> list[dict]:
     """Attempts as Snakemake's --retries makes them: each a fresh train_student with the halved
     micro-batch, resuming from the run's checkpoint (as train.py does), until one finishes."""
     attempts = []
@@ -246,8 +290,8 @@ def retry_until_it_fits(spec: str, records: list[dict], cache, cfg: TrainConfig,
         micro = micro_batch(cfg.batch_size, attempt)
         gc.collect()
         try:
-            _, log = train_student(records, spec, cache, cfg, checkpoint=folder / "checkpoint.pt", checkpoint_every=1,
-                                   micro_batch_size=micro)
+            log = train(spec, records, cfg, encode_batch, checkpoint=folder / "checkpoint.pt", checkpoint_every=1,
+                        micro_batch_size=micro)
         except torch.cuda.OutOfMemoryError:
             attempts.append({"attempt": attempt, "micro_batch": micro, "result": "out of memory"})
             continue
@@ -257,23 +301,23 @@ def retry_until_it_fits(spec: str, records: list[dict], cache, cfg: TrainConfig,
     return attempts
 
 
-def oom_retry(spec: str, records: list[dict], cache, sizes: dict, dev: torch.device) -> dict:
+def oom_retry(spec: str, records: list[dict], sizes: dict, dev: torch.device) -> dict:
     """Peaks of one step at the full batch and at a quarter micro-batch, a cap halfway between, and
     the retry path under it. The finished attempt's losses are compared with the uncapped run's
     (gradient accumulation keeps the update; dropout draws differ, so they agree closely, not exactly)."""
     batch = sizes["oom_batch"]
-    cfg = train_config(batch, 2, "cls")
+    cfg = train_config(batch, 2, MDPR)
     peaks, losses = {}, {}
     for micro in (batch, batch // 4):
         reset_peak(dev)
-        _, log = train_student(records, spec, cache, cfg, micro_batch_size=micro)
+        log = train(spec, records, cfg, sizes["encode_batch"], micro_batch_size=micro)
         peaks[micro] = torch.cuda.max_memory_reserved() / 2**20 if dev.type == "cuda" else 0.0
         losses[micro] = log["loss"]
     reference = losses[batch]
     cap = (peaks[batch] + peaks[batch // 4]) / 2
     with tempfile.TemporaryDirectory() as folder, memory_cap(dev, cap, batch // 4):
         reset_peak(dev)
-        attempts = retry_until_it_fits(spec, records, cache, cfg, Path(folder))
+        attempts = retry_until_it_fits(spec, records, cfg, sizes["encode_batch"], Path(folder))
     finished = attempts[-1] if attempts[-1]["result"] == "finished" else None
     return {"batch_size": batch, "peak_reserved_mib": {str(k): round(v, 1) for k, v in peaks.items()},
             "cap_mib": round(cap, 1), "simulated": dev.type != "cuda", "attempts": attempts,
@@ -306,20 +350,14 @@ def run(mode: str, minilm: str, dev: torch.device, work: Path) -> dict:
     report["encode"] = [minilm_row, mdpr_row, bf16_row]
     n_train = max(sizes["batch_sizes"]) * max(sizes["steps"], sizes["warmup"])
     records = pool_records(maker, max(n_train, sizes["oom_batch"]))
-    cache = build_teacher_cache(*load_encoder(mdpr, dev), records, TRAIN_MAX_LENGTH, sizes["encode_batch"],
-                                pooling="cls")
-    report["train"] = [train_rate(mdpr_name, mdpr, records, cache, b, sizes, dev) for b in sizes["batch_sizes"]]
+    report["train"] = [train_rate(mdpr_name, mdpr, records, b, sizes, dev) for b in sizes["batch_sizes"]]
     few = records[: sizes["agree_n"]]
-    minilm_cache = build_teacher_cache(*load_encoder(minilm, dev), few, TRAIN_MAX_LENGTH, sizes["encode_batch"],
-                                       pooling="mean")
-    report["bf16_vs_fp32"] = [bf16_agreement("all-MiniLM-L6-v2", minilm, few, minilm_cache, "mean", dev),
-                              bf16_agreement(mdpr_name, mdpr, few, cache, "cls", dev)]
+    report["bf16_vs_fp32"] = [bf16_agreement("all-MiniLM-L6-v2", minilm, few, MINILM, sizes["encode_batch"], dev),
+                              bf16_agreement(mdpr_name, mdpr, few, MDPR, sizes["encode_batch"], dev)]
     report["transport_share"] = {"model": mdpr_name, **transport_share(
-        mdpr, records[: sizes["batch_sizes"][0]], cache, sizes, dev)}
+        mdpr, records[: sizes["batch_sizes"][0]], sizes, dev)}
     long_queries = [{**r, "query": r["text"]} for r in records[: sizes["oom_batch"]]]  # long: big activations
-    long_cache = build_teacher_cache(*load_encoder(mdpr, dev), long_queries, TRAIN_MAX_LENGTH,
-                                     sizes["encode_batch"], pooling="cls")
-    report["oom_retry"] = {"model": mdpr_name, **oom_retry(mdpr, long_queries, long_cache, sizes, dev)}
+    report["oom_retry"] = {"model": mdpr_name, **oom_retry(mdpr, long_queries, sizes, dev)}
     return report
 
 
@@ -335,15 +373,16 @@ def table(report: dict) -> str:
               f"{e['passages_per_s']:>12} {e['peak_mib']:>10}"
               + (f"  cos to fp32 >= {e['cosine_min_to_fp32']}" if "cosine_min_to_fp32" in e else "")
               for e in report["encode"]]
-    lines += ["", f"{'train (OPTICAL, max length 128)':52} {'examples/s':>12} {'peak MiB':>10}"]
+    lines += ["", f"{'train (full model, OPTICAL, max length 128)':52} {'examples/s':>12} {'peak MiB':>10}"]
     lines += [f"{t['model'] + ', batch ' + str(t['batch_size']):52} {t['examples_per_s']:>12} {t['peak_mib']:>10}"
               for t in report["train"]]
     lines += ["", f"{'bf16 vs fp32 (student forward)':52} {'cos min':>10} {'cos mean':>10} {'loss rel diff':>14}"]
     lines += [f"{a['model']:52} {a['cosine_min']:>10} {a['cosine_mean']:>10} {a['loss_rel_diff']:>14}"
               for a in report["bf16_vs_fp32"]]
     share, oom = report["transport_share"], report["oom_retry"]
-    lines += ["", f"transport share of a step (batch {share['batch_size']}): {share['share']:.1%} "
-              f"({share['transport_ms']} of {share['step_ms']} ms)",
+    lines += ["", (f"transport share of a step (batch {share['batch_size']}): {share['share']:.1%} "
+                   f"({share['transport_ms']} of {share['step_ms']} ms); the teacher on the fly adds "
+                   f"{share['teacher_on_the_fly_ms']} ms"),
               f"OOM retry (batch {oom['batch_size']}, cap {oom['cap_mib']} MiB"
               + (", simulated on CPU" if oom["simulated"] else "") + "): "
               + "; ".join(f"attempt {a['attempt']} micro {a['micro_batch']}: {a['result']}" for a in oom["attempts"])

@@ -30,10 +30,13 @@ def test_dry_run_reports_every_figure_and_retries_with_halved_micro_batches(tmp_
 
     assert [t["batch_size"] for t in report["train"]] == [2, 4]
     assert all(t["examples_per_s"] > 0 and t["steps"] == 2 for t in report["train"])
+    # The full model trains (every parameter but the pooler) with the teacher precomputed, as `auto` picks on CPU.
+    assert {t["teacher_tokens"] for t in report["train"]} == {"precompute"}
+    assert len({t["trained_parameters"] for t in report["train"]}) == 1 and report["train"][0]["trained_parameters"] > 0
     for agreement in report["bf16_vs_fp32"]:
         assert 0.99 < agreement["cosine_min"] <= 1.0 and agreement["loss_rel_diff"] < 0.01
         assert agreement["loss_fp32"] != 0
-    assert 0 < report["transport_share"]["share"] < 1
+    assert 0 < report["transport_share"]["share"] < 1 and report["transport_share"]["teacher_on_the_fly_ms"] > 0
 
     oom = report["oom_retry"]
     assert oom["simulated"] and oom["exercised"]
@@ -41,6 +44,19 @@ def test_dry_run_reports_every_figure_and_retries_with_halved_micro_batches(tmp_
         (8, "out of memory"), (4, "out of memory"), (2, "finished")]
     assert oom["finished_at_micro_batch"] == 2 and len(oom["attempts"][-1]["loss"]) == 2
     assert "OOM retry (batch 8" in result.stdout and "attempt 3 micro 2: finished" in result.stdout
+
+
+def test_training_settings_are_the_full_studys_for_the_full_model_and_a_fixed_number_of_updates():
+    sys.path.insert(0, str(ROOT / "perf"))
+    import yaml
+    from gpu_check import MDPR, STUDY, train_config
+
+    cfg = train_config(32, 7, MDPR)
+    study = yaml.safe_load(STUDY.read_text())
+    assert (cfg.budget, cfg.max_steps, cfg.min_steps, cfg.batch_size) == ("fixed", 7, 0, 32)
+    assert cfg.trainable_layers is None and cfg.freeze_embeddings is False
+    assert (cfg.pooling, cfg.teacher_max_length) == (study["teacher"]["pooling"], study["teacher"]["max_length"])
+    assert (cfg.lr, cfg.eps, cfg.tau, cfg.max_length) == tuple(study["train"][k] for k in ("lr", "eps", "tau", "max_length"))
 
 
 def test_micro_batch_halves_per_attempt_as_the_train_rule_does():

@@ -4,6 +4,7 @@ languages is encoded once, and missing data stops a job with what to download, n
 
 import csv
 import json
+import math
 import re
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 
 from swimscale import data
 from swimscale.data import _swimir as swimir
+from tests.workflow.test_slurm import cluster_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = ROOT / "config" / "full_study.yaml"
@@ -81,6 +83,28 @@ def test_full_study_declares_students_temporary_and_keeps_logs_and_runs(tmp_path
     kept = [path for path in status if path.endswith(("/train_log.json", ".trec"))]
     assert kept and {status[path] for path in kept} == {"missing"}  # not temporary: never removed
     assert not (tmp_path / "results").exists()
+
+
+def test_full_study_cluster_submissions_are_at_most_a_fifth_of_the_ungrouped_count(tmp_path, monkeypatch):
+    """The SLURM profile's groups, counted by tools/cluster_jobs.py on the full study's dry run: at most
+    632 submissions (issue 11: a fifth of the 3,162 jobs submitted one by one before)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the Hub teacher need not be staged for a dry run
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    start = time.monotonic()
+    counts = cluster_jobs().main(["--configfile", str(FULL), "--replace-workflow-config", "--directory", str(tmp_path)])
+    seconds = time.monotonic() - start
+    config = yaml.safe_load(FULL.read_text())
+    sizes = {c: [n for n in (config["pools"][c].get("sizes") or config["sizes"]) if n > 0] for c in config["languages"]}
+    trainings = sum(map(len, sizes.values())) * len(config["seeds"]) * len(config["methods"])
+    assert counts.jobs_in_groups["train"] == trainings and "train" not in counts.ungrouped
+    # `per_size` sizes of one language and seed per student submission: their samples, trainings, searches.
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    per_size = profile["group-components"]["student_{language}_seed{seed}"]
+    students = sum(math.ceil(len(s) / per_size) for s in sizes.values()) * len(config["seeds"])
+    assert counts.group_kinds["search_student+subsample+train"] == students
+    assert counts.submissions <= min(632, counts.total_jobs / 5)
+    print(f"full-study submissions: {counts.submissions} for {counts.total_jobs} jobs "
+          f"({counts.group_jobs} group jobs, {counts.ungrouped_jobs} ungrouped); dry run {seconds:.1f} s")
 
 
 def test_full_study_config_and_languages_table_agree():
