@@ -59,7 +59,8 @@ def study(tmp_path):
     release.mkdir(parents=True)
     (release / "train.jsonl").write_text('{"_id": "1"}\n')
     trec = {key: tmp_path / f"{key}.txt" for key in ("queries", "corpus", "qrels")}
-    for path in trec.values():
+    trec_dev = {key: tmp_path / f"dev-{key}.txt" for key in ("queries", "corpus", "qrels")}
+    for path in [*trec.values(), *trec_dev.values()]:
         path.write_text("x\n")
     config = {
         "languages": ["ny", "sw", "yo", "bn"],
@@ -81,6 +82,7 @@ def study(tmp_path):
             "clirmatrix-sw-dev": {"source": "ir_datasets", "language": "sw", "id": "clirmatrix/en/bi139-base/sw/dev",
                                   "role": "dev"},
             "local-yo": {"source": "trec", "language": "yo", **{k: str(p) for k, p in trec.items()}},
+            "local-yo-dev": {"source": "trec", "language": "yo", "role": "dev", **{k: str(p) for k, p in trec_dev.items()}},
         },
     }
     return validated(config)
@@ -211,4 +213,5 @@ def test_a_benchmark_shared_through_pools_gives_its_languages_a_benchmark(tmp_pa
     config = study(tmp_path)
     _add_language_without_benchmark(config)
     config["benchmarks"]["clirmatrix-sw"]["pools"] = ["sw", "fi"]
+    config["benchmarks"]["clirmatrix-sw-dev"]["pools"] = ["sw", "fi"]  # and its dev split chooses their students
     check_config(config)
