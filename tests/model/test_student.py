@@ -110,3 +110,36 @@ def test_student_file_holds_the_trained_parameters_only(tmp_path, teacher):
     with pytest.raises(InputError, match="frozen prefix of 5 layers.*give 4"):
         load_student(TEACHER, tmp_path / "student.safetensors", torch.device("cpu"), trainable_layers=2,
                      freeze_embeddings=True)
+
+
+def test_a_float16_student_file_is_half_the_size_and_loads_to_the_rounded_weights(tmp_path, teacher):
+    """student_dtype: float16 stores every trained parameter in half precision (half the bytes); the
+    loaded student holds exactly those values in float32, and its query embeddings stay those of the
+    float32 student to within half precision's rounding."""
+    tokenizer, _ = teacher
+    _, model = load_encoder(TEACHER, torch.device("cpu"))
+    student = StudentModel(model, 1, True)
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(0.01)
+    full, half = tmp_path / "full.safetensors", tmp_path / "half.safetensors"
+    save_student(student, full)
+    save_student(student, half, "float16")
+    with safe_open(str(half), framework="pt") as handle:
+        assert {handle.get_tensor(name).dtype for name in handle.keys()} == {torch.float16}
+        assert sorted(handle.keys()) == sorted(student.trained)
+    assert 0.49 < half.stat().st_size / full.stat().st_size < 0.51
+    split = dict(trainable_layers=1, freeze_embeddings=True)
+    _, from_full = load_student(TEACHER, full, torch.device("cpu"), **split)
+    _, from_half = load_student(TEACHER, half, torch.device("cpu"), **split)
+    for name, value in student.trainable_state().items():
+        loaded = dict(from_half.model.named_parameters())[name]
+        assert loaded.dtype == torch.float32 and torch.equal(loaded, value.to(torch.float16).to(torch.float32))
+    queries, _, _, _ = dev_parts()
+    ids = list(queries)[:16]
+    states = encode_query_states(tokenizer, from_full, ids, [queries[q] for q in ids], 64, 8,
+                                 state_settings(TEACHER, from_full, 64))  # the frozen prefix: the same for both
+    a = encode_queries(from_full, states, ids, 8, "mean")
+    b = encode_queries(from_half, states, ids, 8, "mean")
+    cosine = (a * b).sum(axis=1)  # both L2-normalised
+    assert cosine.min() > 0.9999 and not np.array_equal(a, b)

@@ -63,7 +63,7 @@ with job_log(snakemake.log[0]):
             f"out of GPU memory at micro-batch {snakemake.resources.micro_batch}; "
             "run again with --retries 1 (or more): each retry halves it and resumes from the checkpoint"
         ) from None
-    save_student(student, Path(snakemake.output.student))
+    save_student(student, Path(snakemake.output.student), snakemake.config["student_dtype"])
     Path(snakemake.output.train_log).write_text(json.dumps(log, indent=1) + "\n")
     Checkpoints(checkpoint, 0, "").discard()  # the finished student supersedes it (and any partial file)
     print(

@@ -125,11 +125,18 @@ def _layers(model: torch.nn.Module) -> torch.nn.ModuleList:
     return encoder.layer
 
 
-def save_student(student: StudentModel, path: Path) -> None:
-    """The trained parameters only (safetensors, float32), with the prefix depth they were trained on;
-    the rest of the student is the teacher's."""
+STUDENT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
+
+
+def save_student(student: StudentModel, path: Path, dtype: str | None = None) -> None:
+    """The trained parameters only (safetensors), with the prefix depth they were trained on; the rest
+    of the student is the teacher's. `dtype` (the config's ``student_dtype``): how they are stored,
+    ``float16`` for half the disk (None: as trained, float32). :func:`load_student` reads either back
+    into the model's float32 parameters."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {name: value.contiguous().cpu() for name, value in student.trainable_state().items()}
+    cast = STUDENT_DTYPES[dtype] if dtype is not None else None
+    state = {name: (value.to(cast) if cast is not None else value).contiguous().cpu()
+             for name, value in student.trainable_state().items()}
     save_file(state, str(path), metadata={"prefix_depth": json.dumps(student.prefix_depth)})
 
 
