@@ -159,6 +159,7 @@ def small_study(tmp_path):
         "sizes": [0, 2],
         "seeds": [0, 1],
         "teacher": {"name": "minilm-l6", "model": "bundled:all-MiniLM-L6-v2"},
+        "train": {"budget": "fixed"},  # no dev benchmarks here: the study's shape, not its selection
         "data_dir": str(tmp_path / "data"),
         "pools": {
             "yo": {"source": "swimir_hf", "dataset": str(hub_snapshot(tmp_path / "hub", "yo", 5)),
