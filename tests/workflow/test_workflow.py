@@ -184,12 +184,29 @@ def yo_lines(n=70):
     ]
 
 
+TREC_FILES = {"queries": "queries.tsv", "corpus": "corpus.jsonl", "qrels": "qrels.txt"}
+
+
+def write_trec(folder, queries, documents, qid_prefix, docid_prefix):
+    """A local TREC-style benchmark in `folder`: query i is judged relevant to document i."""
+    import json
+
+    folder.mkdir()
+    (folder / "queries.tsv").write_text("".join(f"{qid_prefix}{i}\t{q}\n" for i, q in enumerate(queries)), encoding="utf-8")
+    (folder / "corpus.jsonl").write_text("".join(
+        json.dumps({"docid": f"{docid_prefix}{i}", "title": "", "text": text}) + "\n" for i, text in enumerate(documents)))
+    (folder / "qrels.txt").write_text("".join(f"{qid_prefix}{i} 0 {docid_prefix}{i} 1\n" for i in range(len(queries))))
+    return folder
+
+
+def trec_paths(folder):
+    return {name: str(folder / file) for name, file in TREC_FILES.items()}
+
+
 @pytest.fixture(scope="module")
 def two_languages(tmp_path_factory, snakemake, tiny_config_path):
     """The tiny config plus a second language, yo: SWIM-IR release files (line 3 broken) and a local
     TREC-style benchmark, run from scratch with --keep-going. ny must finish whatever yo does."""
-    import json
-
     import yaml
 
     root = tmp_path_factory.mktemp("two_languages")
@@ -198,27 +215,16 @@ def two_languages(tmp_path_factory, snakemake, tiny_config_path):
     pool_file.parent.mkdir(parents=True)
     lines = yo_lines()
     pool_file.write_text("\n".join(lines[:2] + ['{"_id": "yo-2", "query": '] + lines[3:]) + "\n", encoding="utf-8")
-    bench = root / "yo-bench"
-    bench.mkdir()
-    (bench / "queries.tsv").write_text("".join(f"q{i}\tìbéèrè {i} nípa ọ̀rọ̀\n" for i in range(8)), encoding="utf-8")
-    (bench / "corpus.jsonl").write_text("".join(
-        json.dumps({"docid": f"d{i}", "title": "", "text": f"English passage number {i} about topic {i % 7}."}) + "\n"
-        for i in range(120)))
-    (bench / "qrels.txt").write_text("".join(f"q{i} 0 d{i} 1\n" for i in range(8)))
-    dev = root / "yo-dev"  # the converged budget chooses yo's students on a dev benchmark of their own
-    dev.mkdir()
-    (dev / "queries.tsv").write_text("".join(f"v{i}\tìbéèrè kejì {i}\n" for i in range(6)), encoding="utf-8")
-    (dev / "corpus.jsonl").write_text("".join(
-        json.dumps({"docid": f"e{i}", "title": "", "text": f"Another English passage {i} on theme {i % 5}."}) + "\n"
-        for i in range(60)))
-    (dev / "qrels.txt").write_text("".join(f"v{i} 0 e{i} 1\n" for i in range(6)))
+    bench = write_trec(root / "yo-bench", [f"ìbéèrè {i} nípa ọ̀rọ̀" for i in range(8)],
+                       [f"English passage number {i} about topic {i % 7}." for i in range(120)], "q", "d")
+    # The converged budget chooses yo's students on a dev benchmark of their own.
+    dev = write_trec(root / "yo-dev", [f"ìbéèrè kejì {i}" for i in range(6)],
+                     [f"Another English passage {i} on theme {i % 5}." for i in range(60)], "v", "e")
     config = yaml.safe_load(tiny_config_path.read_text())
     config["languages"] = ["ny", "yo"]
     config["pools"]["yo"] = {"source": "swimir_local", "path": str(release), "language_name": "Yoruba", "sizes": [0, 16]}
-    config["benchmarks"]["yo-local"] = {"source": "trec", "language": "yo", **{
-        name: str(bench / file) for name, file in (("queries", "queries.tsv"), ("corpus", "corpus.jsonl"), ("qrels", "qrels.txt"))}}
-    config["benchmarks"]["yo-local-dev"] = {"source": "trec", "language": "yo", "role": "dev", **{
-        name: str(dev / file) for name, file in (("queries", "queries.tsv"), ("corpus", "corpus.jsonl"), ("qrels", "qrels.txt"))}}
+    config["benchmarks"]["yo-local"] = {"source": "trec", "language": "yo", **trec_paths(bench)}
+    config["benchmarks"]["yo-local-dev"] = {"source": "trec", "language": "yo", "role": "dev", **trec_paths(dev)}
     config_file = root / "two_languages.yaml"
     config_file.write_text(yaml.safe_dump(config, allow_unicode=True))
     workdir = root / "work"
