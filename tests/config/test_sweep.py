@@ -60,17 +60,22 @@ def test_points_cover_the_sweep_and_share_the_zero_shot_run(two_languages):
     assert len(points) == 24 + 16
     assert len({(p["language"], p["benchmark"], p["method"], p["size"], p["seed"]) for p in points}) == len(points)
     zero = [p for p in points if p["language"] == "ny" and p["benchmark"] == "yo-shared" and p["size"] == 0]
-    assert {p["run_file"] for p in zero} == {"results/search/yo-shared/ny/zero_shot.trec"}  # once for all
+    assert {p["run_file"] for p in zero} == {"results/search/ny/zero_shot/yo-shared.trec"}  # once for all
     assert all(p["train_log"] is None for p in zero)
     (trained,) = [p for p in points if (p["language"], p["benchmark"], p["method"], p["size"], p["seed"])
                   == ("yo", "yo-local", "contrastive", 16, 1)]
     assert trained == {
         "language": "yo", "benchmark": "yo-local", "method": "contrastive", "size": 16, "seed": 1,
-        "run_file": "results/search/yo-local/yo/contrastive/seed1/n16.trec",
+        "run_file": "results/search/yo/contrastive/seed1/n16/yo-local.trec",
         "qrels_file": "results/prepare/benchmarks/yo-local/qrels.txt",
-        "metrics_file": "results/evaluate/yo-local/yo/contrastive/seed1/n16.json",
+        "metrics_file": "results/evaluate/yo/contrastive/seed1/n16/yo-local.json",
         "train_log": "results/train/yo/contrastive/seed1/n16/train_log.json",
+        # what the rules ask for: the training job's two folders (one file per test benchmark) and log
+        "outputs": ["results/search/yo/contrastive/seed1/n16", "results/evaluate/yo/contrastive/seed1/n16",
+                    "results/train/yo/contrastive/seed1/n16/train_log.json"],
     }
+    assert {tuple(p["outputs"]) for p in zero} == {("results/search/ny/zero_shot/yo-shared.trec",
+                                                    "results/evaluate/ny/zero_shot/yo-shared.json")}
 
 
 def test_partial_tables_take_what_finished_and_list_the_rest(two_languages, tmp_path, monkeypatch):

@@ -30,14 +30,14 @@ def test_every_rule_imports_only_what_its_env_declares(jobs):
 
 def test_the_scan_names_rule_module_and_env_when_an_env_loses_a_dependency(jobs):
     """faiss-cpu taken out of both torch envs: the rules that search or build an index fail, each with
-    its env and the chain through which it reaches `import faiss`; the training rules, which never
-    call the search functions, do not."""
+    its env and the chain through which it reaches `import faiss` (train searches its student once
+    trained); the rules that never call the search functions (query_states, subsample) do not."""
     spec = copy.deepcopy(read_spec())
     for env in ("torch", "torch-cu12"):
         spec["envs"][env]["packages"].remove("faiss-cpu")
     problems = env_imports.check_jobs(jobs, spec)
     failing = {re.match(r"rule (\S+) \(env (\S+)\)", p).groups() for p in problems}
-    rules = ("index", "search_student", "search_zero_shot")
+    rules = ("index", "search_zero_shot", "train")
     assert failing == {(rule, env) for rule in rules for env in ("torch", "torch-cu12")}, problems
     assert all("imports faiss (faiss-cpu)" in p and "src/swimscale/retrieval/_index.py" in p
                for p in problems), problems
@@ -68,7 +68,7 @@ def test_torch_cuda_selects_the_torch_env():
     for choice, env in ((12, "torch-cu12.yaml"), (13, "torch.yaml")):
         by_rule = {job.rule: job.env for job in env_imports.workflow_jobs({"torch_cuda": choice})}
         assert by_rule["train"] == ROOT / "envs" / env
-        assert by_rule["search_student"] == ROOT / "envs" / env
+        assert by_rule["search_zero_shot"] == ROOT / "envs" / env
         assert by_rule["subsample"] == ROOT / "envs" / "data.yaml"
 
 

@@ -68,7 +68,7 @@ def test_slurm_profile_keys():
     assert settings["executor"] == "slurm"
     assert settings["retries"] >= 1 and settings["latency-wait"] >= 30
     assert settings["rerun-incomplete"] is True and settings["keep-going"] is True
-    for rule in ("train", "query_states", "encode_corpus", "search_zero_shot", "search_student"):
+    for rule in ("train", "query_states", "encode_corpus", "search_zero_shot"):
         assert settings["set-threads"][rule] >= 1
     for rule in ("train", "encode_corpus"):
         assert settings["set-resources"][rule]["gpu"] == 1
@@ -82,8 +82,9 @@ def test_slurm_profile_keys():
 def test_slurm_profile_groups_short_jobs_with_their_training_and_batches_the_rest():
     settings = yaml.safe_load(SLURM.read_text())
     groups = settings["groups"]
-    # A sample, the students trained on it and their searches travel together, per language and seed.
-    assert groups["subsample"] == groups["train"] == groups["search_student"] == STUDENT
+    # A sample and the students trained on it (each searched in its training job) travel together, per
+    # language and seed.
+    assert groups["subsample"] == groups["train"] == STUDENT
     assert {groups[r] for r in ("prepare_pool", "prepare_benchmark", "validate", "query_states")} == {"data"}
     assert groups["encode_corpus"] == groups["index"] == "collection"
     assert set(settings["group-components"]) <= set(groups.values())
@@ -115,12 +116,13 @@ def test_slurm_profile_dry_run_plans_six_submissions_for_the_tiny_study(dry_run)
     # The language's data (prepare_bible, validate, the two benchmarks' query states), the test
     # collection's encoding with its index and the dev collection's encoding (dev recall is computed in
     # the training job), the zero-shot search, and one student group holding both sizes (32, 64): their
-    # samples, the 4 methods' students and their searches; correlate alone; `all`, missing_runs local.
+    # samples and the 4 methods' students, each searched in its training job; correlate alone; `all`,
+    # missing_runs local.
     assert counts.group_kinds == {"prepare_bible+query_states+validate": 1, "encode_corpus+index": 1,
-                                  "encode_corpus": 1, "search_zero_shot": 1, "search_student+subsample+train": 1}
-    assert counts.jobs_in_groups["train"] == counts.jobs_in_groups["search_student"] == 8
+                                  "encode_corpus": 1, "search_zero_shot": 1, "subsample+train": 1}
+    assert counts.jobs_in_groups["train"] == 8 and counts.jobs_in_groups["subsample"] == 2
     assert counts.ungrouped == {"correlate": 1} and counts.local == {"all": 1, "missing_runs": 1}
-    assert (counts.submissions, counts.total_jobs) == (6, 29)
+    assert (counts.submissions, counts.total_jobs) == (6, 21)
 
 
 def test_local_profile_dry_run(dry_run):
@@ -149,7 +151,7 @@ def test_per_language_target_runs_the_language_up_to_its_evaluation(dry_run):
     output = dry_run("all_ny")
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output.split("Job stats:")[1].split("Reasons")[0], flags=re.M))
     # Four arms x two sizes: eight students, each searched and evaluated in one job, and the zero-shot run.
-    assert (jobs["train"], jobs["search_student"], jobs["search_zero_shot"]) == ("8", "8", "1")
+    assert (jobs["train"], jobs["search_zero_shot"]) == ("8", "1") and "search_student" not in jobs
     assert "correlate" not in jobs and "evaluate" not in jobs
 
 

@@ -139,7 +139,7 @@ def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path, sna
     run_dir = "results/train/ny/optical/seed0/n64"
     for sub in ("prepare", "validate", "subsample", "encode", "index", "query_states"):  # the tiny run's inputs
         shutil.copytree(tiny_run / "results" / sub, tmp_path / "results" / sub)
-    target = "results/evaluate/bible-ny-en/ny/optical/seed0/n64.json"
+    target = "results/evaluate/ny/optical/seed0/n64"  # the job's metrics folder: it trains, then searches
     checkpoint = tmp_path / run_dir / "checkpoint.pt"
     with open(tmp_path / "first.log", "w") as out:
         first = subprocess.Popen(snakemake.command(tmp_path, target), stdout=out, stderr=subprocess.STDOUT)
@@ -166,7 +166,7 @@ def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path, sna
     assert resumed["resumed_from_step"] >= 1
     for key in ("loss", "dev_curve", "steps", "steps_at_best", "stopped_by"):
         assert resumed[key] == reference[key], key
-    run_file = "results/search/bible-ny-en/ny/optical/seed0/n64.trec"
+    run_file = "results/search/ny/optical/seed0/n64/bible-ny-en.trec"
     assert (tmp_path / run_file).read_bytes() == (tiny_run / run_file).read_bytes()
 
 
@@ -239,10 +239,10 @@ def read_tsv(path):
 
 
 # ny's run files and metrics (training logs hold wall times, so they are compared without them).
-NY_FILES = ("search/bible-ny-en/ny/optical/seed0/n32.trec",
-            "search/bible-ny-en/ny/zero_shot.trec", "search/bible-ny-en/ny/optical/seed0/n64.trec",
-            "evaluate/bible-ny-en/ny/zero_shot.json", "evaluate/bible-ny-en/ny/optical/seed0/n32.json",
-            "evaluate/bible-ny-en/ny/optical/seed0/n64.json")
+NY_FILES = ("search/ny/optical/seed0/n32/bible-ny-en.trec",
+            "search/ny/zero_shot/bible-ny-en.trec", "search/ny/optical/seed0/n64/bible-ny-en.trec",
+            "evaluate/ny/zero_shot/bible-ny-en.json", "evaluate/ny/optical/seed0/n32/bible-ny-en.json",
+            "evaluate/ny/optical/seed0/n64/bible-ny-en.json")
 
 
 @pytest.mark.e2e
@@ -254,7 +254,7 @@ def test_keep_going_one_language_fails_the_other_finishes(two_languages):
     results = workdir / "results"
     for name in NY_FILES:
         assert (results / name).exists(), name
-    assert (results / "evaluate/yo-local/yo/zero_shot.json").exists()  # yo's benchmark was fine
+    assert (results / "evaluate/yo/zero_shot/yo-local.json").exists()  # yo's benchmark was fine
     assert not (results / "prepare/pools/yo.jsonl").exists() and not (results / "train/yo").exists()
     assert not (results / "tables" / "recall.tsv").exists()  # the complete tables need every run
 
@@ -276,7 +276,7 @@ def test_partial_builds_the_tables_of_what_finished_and_lists_the_rest(two_langu
         ("ny", "0"), ("ny", "32"), ("ny", "64"), ("yo", "0")]
     (missing,) = [m for m in read_tsv(workdir / "results" / "tables" / "missing.tsv") if m["method"] == "optical"]
     assert (missing["language"], missing["benchmark"], missing["size"], missing["seed"]) == ("yo", "yo-local", "16", "0")
-    assert missing["missing"] == "results/evaluate/yo-local/yo/optical/seed0/n16.json"
+    assert missing["missing"] == "results/evaluate/yo/optical/seed0/n16/yo-local.json"
     assert (workdir / "results" / "plots" / "recall_vs_n.png").exists()
 
 

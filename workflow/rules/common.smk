@@ -101,10 +101,10 @@ sweep_points = SWEEP.table_points
 missing_points = SWEEP.missing_points
 
 
-def teacher_model_files(wildcards):
-    """The files of a local teacher model directory (none for a Hub id or `bundled:`): every rule that
-    loads the model declares them, so new weights re-run what the model computed."""
-    return model_files(config["teacher"]["model"])
+# The files of a local teacher model directory (none for a Hub id or `bundled:`): every rule that loads
+# the model declares them, so new weights re-run what the model computed. A list, not an input function:
+# the full study's DAG has thousands of jobs, and each input function costs each of them time.
+TEACHER_FILES = model_files(config["teacher"]["model"])
 
 
 def prepared_pool(language):
@@ -220,9 +220,9 @@ def benchmark_queries(benchmark):
     return files
 
 
-def dev_inputs(wildcards):
+def dev_files(language):
     """The language's dev benchmark as training reads it (none: a fixed budget without dev curve)."""
-    dev = dev_benchmarks_of(wildcards.language)
+    dev = dev_benchmarks_of(language)
     if not dev:
         return {}
     (name,) = dev  # the config check allows one
@@ -236,25 +236,55 @@ def dev_inputs(wildcards):
 
 
 def student_file(path):
-    """A student is deleted once its searches have run, unless keep_students."""
+    """A student is deleted once its job has searched with it, unless keep_students."""
     return path if config["keep_students"] else temp(path)
 
 
-def search_inputs(wildcards):
-    collection = collection_of(wildcards.benchmark)
+def search_files(benchmark):
+    """What searching a benchmark reads: its queries and judgements (and their prefix states), and its
+    collection's index and docids."""
+    collection = collection_of(benchmark)
     return {
-        **benchmark_queries(wildcards.benchmark),
+        **benchmark_queries(benchmark),
         "index": f"{RESULTS}/index/{TEACHER}/{collection}/flat_ip.faiss",
-        "docids": collection_encoding(wildcards.benchmark)["docids"],
+        "docids": collection_encoding(benchmark)["docids"],
     }
 
 
-SEARCH_PARAMS = dict(
+def search_inputs(wildcards):
+    return search_files(wildcards.benchmark)
+
+
+def train_inputs(wildcards):
+    """What a training job reads besides its sample: its language's dev benchmark (dev_*) and, as
+    `tests`, every file its searches read (those of each test benchmark of its language).
+    """
+    tests = {
+        path
+        for name in test_benchmarks_of(wildcards.language)
+        for path in search_files(name).values()
+    }
+    return {**dev_files(wildcards.language), "tests": sorted(tests)}
+
+
+def student_tests(wildcards):
+    """{test benchmark: what its search reads and the run and metrics files it writes} of a training
+    job: inside its two output folders, at the paths of the sweep's points (swimscale.config.Sweep).
+    """
+    folders = SWEEP.student_dirs(
+        wildcards.language, wildcards.method, wildcards.seed, wildcards.size
+    )
+    return {
+        name: {**search_files(name), **SWEEP.evaluation_files(*folders, name)}
+        for name in test_benchmarks_of(wildcards.language)
+    }
+
+
+# How students' queries are encoded and searched (swimscale.model.SearchSettings).
+SEARCH_SETTINGS = dict(
     teacher=config["teacher"]["model"],
     pooling=config["teacher"]["pooling"],
     normalize=config["teacher"]["normalize"],
-    trainable_layers=config["train"]["trainable_layers"],
-    freeze_embeddings=config["train"]["freeze_embeddings"],
     max_length=config["train"]["max_length"],
     batch_size=config["teacher"]["batch_size"],
     k=config["search"]["k"],

@@ -16,13 +16,12 @@ LITERATURE_CANDIDATES = [
 
 rule correlate:
     input:
-        metrics=[point["metrics_file"] for point in sweep_points()],
-        train_logs=[
-            point["train_log"] for point in sweep_points() if point["train_log"]
-        ],
+        # Each point's run, metrics and training log, as the jobs that made them output them.
+        evaluations=sorted(
+            {path for point in sweep_points() for path in point["outputs"]}
+        ),
         reports=sorted(table_reports().values()),
         collections=sorted(set(table_collections().values())),
-        runs=sorted({point["run_file"] for point in sweep_points()}),
         qrels=sorted({point["qrels_file"] for point in sweep_points()}),
         tiers=lambda wildcards: [str(p) for p in TIERS_CANDIDATES if p.is_file()][:1],
         literature=lambda wildcards: [

@@ -1,7 +1,7 @@
 rule encode_corpus:
     input:
         corpus=lambda wc: collection_files(wc.collection)["corpus"],
-        model=teacher_model_files,
+        model=TEACHER_FILES,
     output:
         embeddings=f"{RESULTS}/encode/{TEACHER}/{{collection}}/corpus.npy",
         docids=f"{RESULTS}/encode/{TEACHER}/{{collection}}/docids.txt",

@@ -8,8 +8,9 @@ for _code in config["languages"]:
         input:
             sorted(
                 {
-                    point["metrics_file"]
+                    path
                     for point in all_sweep_points()
                     if point["language"] == _code
+                    for path in point["outputs"]
                 }
             ),

@@ -1,5 +1,7 @@
-# Training (one job per language x method x seed x N) and the frozen-prefix states of the benchmarks'
-# queries. With train.trainable_layers or train.freeze_embeddings the student's embeddings (and lower
+# Training (one job per language x method x seed x N), which then searches and evaluates its student on
+# each test benchmark of its language (one run and metrics file per benchmark in its two output
+# folders: a student costs one job, not one per benchmark), and the frozen-prefix states of the
+# benchmarks' queries. With train.trainable_layers or train.freeze_embeddings the student's embeddings (and lower
 # layers) are the teacher's, so their output for a query never changes: `query_states` computes it once
 # per benchmark, and every student's dev evaluation and search reads it (swimscale.model.QueryStates).
 # Their inputs: common.smk (training and search inputs).
@@ -8,7 +10,7 @@
 rule query_states:
     input:
         queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
-        model=teacher_model_files,
+        model=TEACHER_FILES,
     output:
         query_states_file("{benchmark}"),
     log:
@@ -33,14 +35,20 @@ rule query_states:
 
 rule train:
     input:
-        unpack(dev_inputs),
+        unpack(train_inputs),
         sample=f"{RESULTS}/subsample/{{language}}/seed{{seed}}/n{{size}}.jsonl",
-        model=teacher_model_files,
+        model=TEACHER_FILES,
     output:
         student=student_file(
             f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors"
         ),
         train_log=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/train_log.json",
+        runs=directory(
+            f"{RESULTS}/search/{{language}}/{{method}}/seed{{seed}}/n{{size}}"
+        ),
+        metrics=directory(
+            f"{RESULTS}/evaluate/{{language}}/{{method}}/seed{{seed}}/n{{size}}"
+        ),
     log:
         f"{RESULTS}/logs/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
     benchmark:
@@ -66,7 +74,9 @@ rule train:
         teacher_max_length=config["teacher"]["max_length"],
         encode_batch_size=config["teacher"]["batch_size"],
         train=config["train"],
-        checkpoint=lambda wc: f"{RESULTS}/train/{wc.language}/{wc.method}/seed{wc.seed}/n{wc.size}/checkpoint.pt",
+        checkpoint=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/checkpoint.pt",
         checkpoint_every=config["checkpoint_every"],
+        search=SEARCH_SETTINGS,
+        tests=student_tests,
     script:
         "../scripts/train.py"

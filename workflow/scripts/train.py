@@ -7,12 +7,17 @@ import torch
 from swimscale.data import read_pool, read_queries
 from swimscale.jobs import job_log
 from swimscale.model import (
+    BenchmarkFiles,
     Checkpoints,
     DevSet,
     QueryStates,
+    SearchSettings,
     TrainConfig,
+    as_stored,
+    load_tokenizer,
     require_device,
     save_student,
+    search_benchmark,
     set_threads,
     train_student,
 )
@@ -63,10 +68,20 @@ with job_log(snakemake.log[0]):
             f"out of GPU memory at micro-batch {snakemake.resources.micro_batch}; "
             "run again with --retries 1 (or more): each retry halves it and resumes from the checkpoint"
         ) from None
-    save_student(student, Path(snakemake.output.student), snakemake.config["student_dtype"])
+    dtype = snakemake.config["student_dtype"]
+    save_student(student, Path(snakemake.output.student), dtype)
     Path(snakemake.output.train_log).write_text(json.dumps(log, indent=1) + "\n")
-    Checkpoints(checkpoint, 0, "").discard()  # the finished student supersedes it (and any partial file)
     print(
         f"{log['steps']} updates ({log['stopped_by']}), best at {log['steps_at_best']}, "
         f"{log['examples_per_second']} examples/s"
     )
+    # The student as its file holds it, searched on every test benchmark of its language here rather than
+    # in a job per benchmark (which would start Python and load the model again).
+    student = as_stored(student, dtype)
+    settings = SearchSettings.from_params(snakemake.params.search)
+    tokenizer = load_tokenizer(settings.teacher)
+    tag = f"{snakemake.wildcards.method}_seed{snakemake.wildcards.seed}_n{snakemake.wildcards.size}"
+    for name, paths in snakemake.params.tests.items():
+        summary = search_benchmark(student, tokenizer, BenchmarkFiles.from_paths(paths), settings, tag)
+        print(f"{name}: {summary['n_queries']} queries searched: {summary}")
+    Checkpoints(checkpoint, 0, "").discard()  # the finished job supersedes it (and any partial file)

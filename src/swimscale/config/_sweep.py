@@ -5,8 +5,8 @@ collections each prepare rule makes.
 
 workflow/rules/common.smk builds one :class:`Sweep` when the DAG is built and its input functions call
 it; nothing here reads data or imports anything beyond the standard library and the source registries.
-The result paths below are the outputs of the rules `search_*`, `evaluate` and `train`
-(workflow/rules/); the end-to-end tests run both.
+The result paths below are the outputs of the rules `train` (which also searches and evaluates its
+student on each test benchmark) and `search_zero_shot` (workflow/rules/); the end-to-end tests run both.
 """
 
 from __future__ import annotations
@@ -156,26 +156,44 @@ class Sweep:
         ]
 
     def point(self, code: str, bench: str, method: str, size: int, seed: int) -> dict:
-        """One reported point (`bench` a test benchmark) and its files."""
-        results = self.results
+        """One reported point (`bench` a test benchmark), its files, and `outputs`: what the job that makes
+        them outputs, which is what rules downstream ask for (a trained student's runs and metrics sit in
+        its training job's two folders, one file per test benchmark; the untrained student's are files)."""
         if size == 0:
             # The untrained student is the same for every method and seed: run once.
-            run = f"{results}/search/{bench}/{code}/zero_shot.trec"
+            search, evaluate = self.zero_shot_dirs(code)
             train_log = None
         else:
-            run = f"{results}/search/{bench}/{code}/{method}/seed{seed}/n{size}.trec"
-            train_log = f"{results}/train/{code}/{method}/seed{seed}/n{size}/train_log.json"
+            search, evaluate = self.student_dirs(code, method, seed, size)
+            train_log = f"{self.results}/train/{code}/{method}/seed{seed}/n{size}/train_log.json"
+        files = self.evaluation_files(search, evaluate, bench)
         return dict(
             language=code,
             benchmark=bench,
             method=method,
             size=size,
             seed=seed,
-            run_file=run,
+            run_file=files["run"],
             qrels_file=self.benchmark_files(bench)["qrels"],
-            metrics_file=run.replace(f"{results}/search/", f"{results}/evaluate/", 1).replace(".trec", ".json"),
+            metrics_file=files["metrics"],
             train_log=train_log,
+            outputs=[files["run"], files["metrics"]] if size == 0 else [search, evaluate, train_log],
         )
+
+    def zero_shot_dirs(self, code: str) -> tuple[str, str]:
+        """The folders of the untrained student's runs and metrics (one file per test benchmark)."""
+        return f"{self.results}/search/{code}/zero_shot", f"{self.results}/evaluate/{code}/zero_shot"
+
+    def student_dirs(self, code: str, method: str, seed: int | str, size: int | str) -> tuple[str, str]:
+        """The folders of one trained student's runs and metrics: its training job's outputs."""
+        tail = f"{code}/{method}/seed{seed}/n{size}"
+        return f"{self.results}/search/{tail}", f"{self.results}/evaluate/{tail}"
+
+    @staticmethod
+    def evaluation_files(search: str, evaluate: str, bench: str) -> dict[str, str]:
+        """A student's files for one test benchmark: its TREC run, mean metrics and per-query metrics."""
+        return {"run": f"{search}/{bench}.trec", "metrics": f"{evaluate}/{bench}.json",
+                "per_query": f"{evaluate}/{bench}.per_query.tsv"}
 
     @staticmethod
     def point_files(point: dict) -> list[str]:

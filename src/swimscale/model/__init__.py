@@ -14,13 +14,16 @@
   (:class:`TeacherOnTheFly`);
 - the student (:class:`StudentModel`: which layers train, the frozen prefix), its queries as token ids
   (:class:`TextQueries`) or cached prefix states (:class:`QueryStates`, :func:`encode_query_states`),
-  their embeddings (:func:`encode_queries`), its file (:func:`save_student`, :func:`load_student`);
+  their embeddings (:func:`encode_queries`), its file (:func:`save_student`, :func:`load_student`,
+  :func:`as_stored`);
+- a student's evaluation on a test benchmark: :func:`search_benchmark` (encode, exact search, run file,
+  metrics) with :class:`SearchSettings` and :class:`BenchmarkFiles`;
 - training: :func:`train_student` with :class:`TrainConfig` (built from the config's ``train``
   section: :meth:`TrainConfig.from_config`; cross-key checks: ``swimscale.config._train``), dev selection
   (:class:`DevSet`, :class:`Selection`).
 
 Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot``, ``_config`` → ``losses``,
-``_teacher``, ``_student`` → ``_queries`` → ``_select``, ``_checkpoint`` → ``_train``.
+``_teacher``, ``_student`` → ``_queries`` → ``_select``, ``_search``, ``_checkpoint`` → ``_train``.
 
 Needs torch (the ``torch`` conda environment).
 """
@@ -37,6 +40,7 @@ from swimscale.model._encode import (
     encode_texts,
     format_passage,
     load_encoder,
+    load_tokenizer,
     mean_pool,
     pool,
     read_passages,
@@ -61,8 +65,9 @@ from swimscale.model._queries import (
     query_inputs,
     state_settings,
 )
+from swimscale.model._search import BenchmarkFiles, SearchSettings, search_benchmark
 from swimscale.model._select import DEV_CUTOFF, DevSet, Selection
-from swimscale.model._student import StudentModel, load_student, save_student
+from swimscale.model._student import StudentModel, as_stored, load_student, save_student
 from swimscale.model._teacher import (
     TeacherCache,
     TeacherEncoder,
@@ -90,6 +95,7 @@ __all__ = [
     "DEV_CUTOFF",
     "METHODS",
     "POOLINGS",
+    "BenchmarkFiles",
     "Checkpoints",
     "ContrastiveLoss",
     "DevSet",
@@ -98,6 +104,7 @@ __all__ = [
     "OpticalPooledLoss",
     "PooledLoss",
     "QueryStates",
+    "SearchSettings",
     "Selection",
     "SinkhornInfo",
     "StudentEncoder",
@@ -111,6 +118,7 @@ __all__ = [
     "TrainConfig",
     "TrainingBatch",
     "TrainingLoss",
+    "as_stored",
     "batches_by_length",
     "build_teacher_cache",
     "check_passage_format",
@@ -124,6 +132,7 @@ __all__ = [
     "format_passage",
     "load_encoder",
     "load_student",
+    "load_tokenizer",
     "mean_pool",
     "optical_loss",
     "pool",
@@ -133,6 +142,7 @@ __all__ = [
     "resolve_model",
     "resolve_teacher_tokens",
     "save_student",
+    "search_benchmark",
     "semi_relaxed_sinkhorn",
     "set_threads",
     "sinkhorn",

@@ -12,6 +12,8 @@ vectors) and how a passage's title and text are joined (``teacher.passage_format
 
 from __future__ import annotations
 
+import contextlib
+
 import string
 from pathlib import Path
 
@@ -58,19 +60,32 @@ def resolve_model(spec: str) -> str:
 
 def load_encoder(spec: str, dev: torch.device | None = None):
     """(tokenizer, model) in eval mode. Offline and not cached, a Hub id fails with what to do."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
-    source = resolve_model(spec)
+    tokenizer = load_tokenizer(spec)
+    with _loading(spec):
+        model = AutoModel.from_pretrained(resolve_model(spec), use_safetensors=True, trust_remote_code=False)
+    model.to(dev or device()).eval()
+    return tokenizer, model
+
+
+def load_tokenizer(spec: str):
+    """The tokenizer of a model spec alone (what a student already in memory needs to read text)."""
+    from transformers import AutoTokenizer
+
+    with _loading(spec):
+        return AutoTokenizer.from_pretrained(resolve_model(spec), trust_remote_code=False)
+
+
+@contextlib.contextmanager
+def _loading(spec: str):
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
-        model = AutoModel.from_pretrained(source, use_safetensors=True, trust_remote_code=False)
+        yield
     except OSError as err:
         raise OSError(
             f"could not load model '{spec}': {err}\nWithout internet, download it elsewhere with "
             f"`huggingface-cli download {spec} --local-dir <dir>` and set the model to that <dir>."
         ) from None
-    model.to(dev or device()).eval()
-    return tokenizer, model
 
 
 def batches_by_length(texts: list[str], batch_size: int):

@@ -140,6 +140,17 @@ def save_student(student: StudentModel, path: Path, dtype: str | None = None) ->
     save_file(state, str(path), metadata={"prefix_depth": json.dumps(student.prefix_depth)})
 
 
+def as_stored(student: StudentModel, dtype: str | None = None) -> StudentModel:
+    """The student exactly as :func:`save_student` with `dtype` stores it and :func:`load_student` reads it
+    back (its trained parameters rounded through `dtype`, in place; float32 and None leave them as they
+    are), in eval mode: what the training job searches with, so that its runs are those of the file."""
+    if dtype is not None and STUDENT_DTYPES[dtype] != torch.float32:
+        cast = STUDENT_DTYPES[dtype]
+        student.load_trainable_state({name: value.to(cast) for name, value in student.trainable_state().items()})
+    student.eval()
+    return student
+
+
 def load_student(teacher_spec: str, weights: Path | None, dev=None, *, trainable_layers: int | None = None,
                  freeze_embeddings: bool = False) -> tuple[object, StudentModel]:
     """(tokenizer, student in eval mode): the teacher's encoder split as the config says, with a student
