@@ -9,13 +9,16 @@ library's own update (``swimscale.model._train._Training.step``: forward, loss, 
   dropout, with frozen word embeddings, and only the top layer on cached lower-layer states (the demo):
   the median update time, its FLOPs (counted by ``torch.utils.flop_counter`` on one real update, forward
   and backward, on the padded batch as it runs), achieved GFLOP/s and share of the matmul peak,
-  examples/s, and tokens/s (real tokens, padding excluded) — the figure to read on CUDA;
+  examples/s, tokens/s (real tokens, padding excluded) — the figure to read on CUDA — and the share of
+  the padded batch that is real tokens (FLOPs on padding count as executed, so read GFLOP/s beside it);
 - teacher tokens: CPU seconds per record of precomputing (once per run) against the per-update cost of
   computing them on the fly (``train.teacher_tokens``).
 
     python perf/speed_train.py [--threads 2] [--steps 8] [--batch-size 16] [--max-length 96] [--json out.json]
 
-On a shared machine the figures are upper bounds on time (lower bounds on GFLOP/s): run it alone.
+`--threads 1` is how the workflow trains here (train.smk: `threads: 1`, two jobs at once on two cores);
+the matmul peak is then one thread's. On a shared machine the figures are upper bounds on time (lower
+bounds on GFLOP/s): run it alone.
 """
 
 from __future__ import annotations
@@ -88,10 +91,13 @@ def step_figures(records: list[dict], overrides: dict, args) -> dict:
     with counter:
         run.step()
     flops = counter.get_total_flops()
-    times, tokens = [], []
+    times, tokens, padded = [], [], []
     for _ in range(args.steps):
         batch = [run.records[i] for i in run.stream.pending[: run.batch_size]]
-        tokens.append(sum(run.encoder.inputs.length(r["_id"]) for r in batch) if len(batch) == run.batch_size else None)
+        # The batch as the student reads it (token ids or prefix states): its real and padded tokens.
+        mask = run.encoder.inputs.batch([r["_id"] for r in batch], "cpu")["attention_mask"]
+        tokens.append(int(mask.sum()) if len(batch) == run.batch_size else None)
+        padded.append(mask.numel() if len(batch) == run.batch_size else None)
         synchronise()
         start = time.perf_counter()
         run.step()
@@ -99,8 +105,10 @@ def step_figures(records: list[dict], overrides: dict, args) -> dict:
         times.append(time.perf_counter() - start)
     seconds = statistics.median(times)
     real_tokens = statistics.median([t for t in tokens if t is not None] or [0])
+    full = [(t, p) for t, p in zip(tokens, padded) if t is not None]
     return {"seconds": seconds, "gflop": flops / 1e9, "gflops": flops / seconds / 1e9,
             "examples_per_second": run.batch_size / seconds, "tokens_per_second": real_tokens / seconds,
+            "real_token_share": sum(t for t, _ in full) / max(1, sum(p for _, p in full)),
             "trained_parameters": run.log["trained_parameters"]}
 
 
@@ -141,12 +149,14 @@ def main():
           f"({args.batch_size * 64}×384 by 384×1536): {shaped:.0f} GFLOP/s")
     figures = {"device": str(device()), "threads": args.threads, "matmul_gflops": peak, "ffn_gemm_gflops": shaped,
                "variants": {}}
-    print(f"{'student':<52} {'update':>8} {'GFLOP':>6} {'GFLOP/s':>8} {'of peak':>8} {'ex/s':>6} {'tokens/s':>9}")
+    print(f"{'student':<52} {'update':>8} {'GFLOP':>6} {'GFLOP/s':>8} {'of peak':>8} {'ex/s':>6} {'tokens/s':>9} "
+          f"{'real':>5}")
     for name, overrides in VARIANTS.items():
         result = step_figures(records, overrides, args)
         figures["variants"][name] = {**result, "share_of_peak": result["gflops"] / peak}
         print(f"{name:<52} {result['seconds'] * 1000:>6.0f}ms {result['gflop']:>6.1f} {result['gflops']:>8.1f} "
-              f"{result['gflops'] / peak:>8.0%} {result['examples_per_second']:>6.1f} {result['tokens_per_second']:>9.0f}")
+              f"{result['gflops'] / peak:>8.0%} {result['examples_per_second']:>6.1f} {result['tokens_per_second']:>9.0f} "
+              f"{result['real_token_share']:>5.0%}")
     costs = teacher_token_costs(records, args.batch_size)
     figures["teacher_tokens"] = costs
     print(f"teacher tokens: precompute {costs['precompute_cpu_seconds_per_record'] * 1000:.1f} CPU ms per record "

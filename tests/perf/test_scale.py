@@ -93,7 +93,7 @@ def measured(pool, corpus, rss, precompute_extra=None):
     jobs += [job("prepare_benchmark", rss=rss("prepare_benchmark", pool, 0, corpus), benchmark=b) for b in ("x", "x-dev")]
     for n in sizes[1:]:
         jobs += [job(rule, n, rss(rule, pool, n, corpus), {"a.jsonl": n / 1000, "train_log.json": 0.02})
-                 for rule in ("subsample", "train", "search_student")]
+                 for rule in ("subsample", "train")]
     if precompute_extra is not None:
         jobs.append(job("train", sizes[-1], rss("train", pool, sizes[-1], corpus) + precompute_extra, tag="precompute"))
     return {"pool": pool, "sizes": sizes, "corpus": corpus, "passage_tokens": 98.0, "jobs": jobs,

@@ -62,7 +62,7 @@ rule train:
     # dropout draws) and adds memory: the answer to running out of GPU or host memory.
     resources:
         gpu=1,
-        mem_mb=lambda wc, attempt: 8000 * attempt,
+        mem_mb=lambda wc, attempt: 9000 * attempt,
         disk_mb=8000,
         micro_batch=lambda wc, attempt: max(
             1, config["train"]["batch_size"] // 2 ** (attempt - 1)

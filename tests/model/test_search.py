@@ -1,0 +1,128 @@
+"""A student's evaluation on a test benchmark (swimscale.model.search_benchmark), as the training job and
+search_zero_shot run it, and the student it searches with (as_stored: the student its file holds)."""
+
+import json
+
+import numpy as np
+import pytest
+import pytrec_eval
+import torch
+
+from swimscale.model import (
+    BenchmarkFiles,
+    SearchSettings,
+    StudentModel,
+    as_stored,
+    encode_query_states,
+    encode_texts,
+    load_encoder,
+    load_student,
+    save_student,
+    search_benchmark,
+    state_settings,
+)
+from swimscale.retrieval import build_flat_ip, save_index
+from tests.model.bible import TEACHER, dev_parts
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    torch.set_num_threads(1)
+    return load_encoder(TEACHER, torch.device("cpu"))
+
+
+def perturbed_student(trainable_layers=1):
+    _, model = load_encoder(TEACHER, torch.device("cpu"))
+    student = StudentModel(model, trainable_layers, trainable_layers is not None)
+    with torch.no_grad():
+        for p in student.parameters():
+            if p.requires_grad:
+                p.add_(torch.randn_like(p) * 1e-3)
+    return student
+
+
+@pytest.mark.parametrize("dtype", [None, "float32", "float16"])
+def test_as_stored_is_the_student_its_file_holds(tmp_path, dtype):
+    """The training job searches with the student in memory: it must be exactly what load_student reads
+    back from the file save_student wrote (float16: the rounded parameters), in eval mode."""
+    student = perturbed_student()
+    before = student.trainable_state()
+    path = tmp_path / "student.safetensors"
+    save_student(student, path, dtype)
+    student.model.train()
+    stored = as_stored(student, dtype)
+    _, loaded = load_student(TEACHER, path, torch.device("cpu"), trainable_layers=1, freeze_embeddings=True)
+    assert stored is student and not stored.model.training
+    loaded_parameters = dict(loaded.model.named_parameters())
+    for name, value in stored.trainable_state().items():
+        assert value.dtype == torch.float32 and torch.equal(value, loaded_parameters[name]), name
+    changed = any(not torch.equal(before[name], value) for name, value in stored.trainable_state().items())
+    assert changed == (dtype == "float16")  # rounded only when the file is half precision
+
+
+@pytest.fixture(scope="module")
+def benchmark(tmp_path_factory, teacher):
+    """A small benchmark laid out as the workflow prepares it: queries.tsv, qrels.txt, the collection's
+    index and docids (teacher embeddings, L2-normalised)."""
+    tokenizer, model = teacher
+    queries, documents, docids, qrels = dev_parts(12)
+    queries = {qid: queries[qid] for qid in qrels}
+    root = tmp_path_factory.mktemp("bench")
+    (root / "queries.tsv").write_text("".join(f"{q}\t{t}\n" for q, t in queries.items()), encoding="utf-8")
+    (root / "qrels.txt").write_text("".join(f"{q} 0 {d} {r}\n" for q, judged in qrels.items()
+                                            for d, r in judged.items()))
+    (root / "docids.txt").write_text("\n".join(docids) + "\n")
+    save_index(build_flat_ip(encode_texts(tokenizer, model, documents, 16, 64, "mean")), root / "flat_ip.faiss")
+    return root, queries, qrels, docids
+
+
+def files(root, out, states=None):
+    return BenchmarkFiles.from_paths({"queries": root / "queries.tsv", "qrels": root / "qrels.txt",
+                                      "index": root / "flat_ip.faiss", "docids": root / "docids.txt",
+                                      "run": out / "search" / "b.trec", "metrics": out / "evaluate" / "b.json",
+                                      "per_query": out / "evaluate" / "b.per_query.tsv", "states": states})
+
+
+SETTINGS = SearchSettings(teacher=TEACHER, pooling="mean", normalize=True, max_length=64, batch_size=8, k=20)
+
+
+def test_search_benchmark_writes_a_whole_run_and_trec_evals_metrics(tmp_path, benchmark):
+    root, queries, qrels, docids = benchmark
+    tokenizer, student = load_student(TEACHER, None, torch.device("cpu"))
+    summary = search_benchmark(student, tokenizer, files(root, tmp_path), SETTINGS, tag="zero_shot")
+    lines = (tmp_path / "search" / "b.trec").read_text().splitlines()
+    assert len(lines) == len(queries) * SETTINGS.k and all(line.split()[5] == "zero_shot" for line in lines)
+    run = {}
+    for line in lines:
+        qid, _, docid, _, score, _ = line.split()
+        run.setdefault(qid, {})[docid] = float(score)
+    assert set(run) == set(queries) and all(set(ranked) <= set(docids) for ranked in run.values())
+    reference = pytrec_eval.RelevanceEvaluator(qrels, {"recall.50", "ndcg_cut.10"}).evaluate(run)
+    assert summary["n_queries"] == len(qrels)
+    assert summary["recall_at_50"] == pytest.approx(np.mean([r["recall_50"] for r in reference.values()]))
+    assert summary["ndcg_at_10"] == pytest.approx(np.mean([r["ndcg_cut_10"] for r in reference.values()]))
+    assert json.loads((tmp_path / "evaluate" / "b.json").read_text()) == summary
+    per_query = (tmp_path / "evaluate" / "b.per_query.tsv").read_text().splitlines()
+    assert per_query[0].startswith("qid\trecall_at_50") and len(per_query) == 1 + len(qrels)
+
+
+def test_a_cached_student_reads_its_queries_prefix_states_and_needs_them(tmp_path, benchmark, teacher):
+    """With a frozen prefix, the search reads the queries' cached states (and refuses to run without
+    them); its run is that of the same student reading the text (the states reproduce the prefix)."""
+    root, queries, _, _ = benchmark
+    tokenizer, _ = teacher
+    student = perturbed_student(trainable_layers=1)
+    ids = list(queries)
+    states = encode_query_states(tokenizer, student, ids, [queries[q] for q in ids], SETTINGS.max_length, 8,
+                                 state_settings(TEACHER, student, SETTINGS.max_length))
+    states.save(tmp_path / "states.safetensors")
+    with pytest.raises(ValueError, match="cached states"):
+        search_benchmark(student, tokenizer, files(root, tmp_path / "none"), SETTINGS, tag="t")
+    cached = search_benchmark(student, tokenizer, files(root, tmp_path / "a", tmp_path / "states.safetensors"),
+                              SETTINGS, tag="t")
+    whole = StudentModel(student.model, None, False)  # the same weights, read from the text
+    from_text = search_benchmark(whole, tokenizer, files(root, tmp_path / "b"), SETTINGS, tag="t")
+    assert cached == pytest.approx(from_text)
+    a = [line.split()[2] for line in (tmp_path / "a" / "search" / "b.trec").read_text().splitlines()]
+    b = [line.split()[2] for line in (tmp_path / "b" / "search" / "b.trec").read_text().splitlines()]
+    assert a == b
