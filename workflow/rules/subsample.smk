@@ -1,7 +1,7 @@
 rule subsample:
     input:
         # The validated pool: checked, and screened against the benchmarks' relevant documents.
-        pool=lambda wc: validated_pool(wc.language),
+        pool=validated_pool("{language}"),
     output:
         f"{RESULTS}/subsample/{{language}}/seed{{seed}}/n{{size}}.jsonl",
     log:
