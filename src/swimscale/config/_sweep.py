@@ -29,6 +29,10 @@ class Sweep:
         self.config = config
         self.results = config["results_dir"]
         self._collections: dict[str, list[str]] | None = None
+        # The config does not change while the DAG is built: what every job's input functions ask for
+        # again (thousands of times in the full study) is computed once.
+        self._evaluated_on: dict[str, list[str]] = {}
+        self._points: list[dict] | None = None
 
     # --- what each prepare rule makes ------------------------------------------------------------
 
@@ -118,7 +122,10 @@ class Sweep:
     def evaluated_on(self, code: str) -> list[str]:
         """Every benchmark a language's students are evaluated on, test and dev: those in its language,
         and those whose `pools` list names it (one corpus encoding per collection and teacher)."""
-        return [name for name, bench in self.config["benchmarks"].items() if code in (bench["pools"] or [bench["language"]])]
+        if code not in self._evaluated_on:
+            self._evaluated_on[code] = [name for name, bench in self.config["benchmarks"].items()
+                                        if code in (bench["pools"] or [bench["language"]])]
+        return list(self._evaluated_on[code])
 
     def test_benchmarks_of(self, code: str) -> list[str]:
         """The benchmarks a language's results are reported on (role test): the rows of recall.tsv."""
@@ -146,6 +153,11 @@ class Sweep:
     def points(self) -> list[dict]:
         """One dict per recall-table row (language, benchmark, method, size, seed) with the paths of its
         run, qrels, metrics and training log (None for N = 0), every point of the config."""
+        if self._points is None:
+            self._points = self._all_points()
+        return [dict(point) for point in self._points]
+
+    def _all_points(self) -> list[dict]:
         return [
             self.point(code, bench, method, size, seed)
             for code in self.config["languages"]
