@@ -11,10 +11,7 @@ rule encode_corpus:
         f"{RESULTS}/timings/encode/{TEACHER}/{{collection}}.tsv"
     conda:
         TORCH_ENV
-    # Half the cores: at the start of a run the other collection's encoding and the query states run
-    # beside it (on 2 cores two one-thread jobs took ~30 s less than one-by-one two-thread encodings; the
-    # embeddings are byte-identical). Profiles set their own.
-    threads: max(1, workflow.cores // 2)
+    threads: 2
     # gpu=1: without a usable CUDA device the job stops and says why, unless allow_cpu is set.
     # Memory and disk: mDPR on a 200k-passage corpus needs ~3.7 GB and ~0.6 GB (docs/full_study.md).
     resources:
