@@ -173,7 +173,6 @@ def memory(measurements: list[dict], study: dict) -> list[dict]:
         rows.append({"job": job, "drivers": drivers, "tiny_mib": None if tiny is None else round(tiny),
                      "mdpr_mib": None if tiny is None else round(tiny + extra), "model": model,
                      "how": how(fitted, **drivers)})
-        return tiny
 
     row("prepare_pool", "prepare_pool", pool=pool)
     row("validate", "validate", pool=pool, corpus=corpus)

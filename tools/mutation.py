@@ -46,6 +46,7 @@ COPIED = ("src", "tests", "workflow", "config", "pyproject.toml")
 # mutmut's verdicts that count as detected; every other one (survived, no tests, ...) is a survivor.
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
 NOT_RUN = "not checked"  # a mutant a stopped run did not reach: neither killed nor a survivor
+NOT_SURVIVED = DETECTED | {NOT_RUN}  # every status but a survivor's
 WALL_TIME = "wall_seconds"  # in a module's scratch copy: how long its mutmut run took
 
 
@@ -179,7 +180,7 @@ class ModuleResult:
     @property
     def survivors(self) -> list[Mutant]:
         explained = {id(m) for m, _ in self.equivalent}
-        return [m for m in self.mutants if m.status not in DETECTED | {NOT_RUN} and id(m) not in explained]
+        return [m for m in self.mutants if m.status not in NOT_SURVIVED and id(m) not in explained]
 
     @property
     def not_run(self) -> int:
@@ -218,7 +219,7 @@ def read_results(base: Path, plan: Plan) -> tuple[list[ModuleResult], list[str]]
         result = ModuleResult(module, seconds=float(wall.read_text()) if wall.exists() else float("nan"))
         for name, code in sorted(codes.items()):
             mutant = Mutant(name, status_by_exit_code[code])
-            if mutant.status not in DETECTED | {NOT_RUN}:
+            if mutant.status not in NOT_SURVIVED:
                 mutant.was, mutant.now = changed_lines(get_diff_for_mutant(name, path=Path(PACKAGE) / module))
             result.mutants.append(mutant)
         results.append(result)

@@ -12,6 +12,9 @@ LITERATURE_CANDIDATES = [
     Path("config/literature.tsv"),
     Path(workflow.basedir) / "config" / "literature.tsv",
 ]
+# Each walks every point of the sweep (and, with `partial: true`, checks files): computed once.
+TABLE_REPORTS = table_reports()
+TABLE_COLLECTIONS = table_collections()
 
 
 rule correlate:
@@ -20,8 +23,8 @@ rule correlate:
         evaluations=sorted(
             {path for point in sweep_points() for path in point["outputs"]}
         ),
-        reports=sorted(table_reports().values()),
-        collections=sorted(set(table_collections().values())),
+        reports=sorted(TABLE_REPORTS.values()),
+        collections=sorted(set(TABLE_COLLECTIONS.values())),
         qrels=sorted({point["qrels_file"] for point in sweep_points()}),
         tiers=lambda wildcards: [str(p) for p in TIERS_CANDIDATES if p.is_file()][:1],
         literature=lambda wildcards: [
@@ -177,8 +180,8 @@ rule correlate:
         disk_mb=500,
     params:
         points=sweep_points(),
-        reports=table_reports(),
-        collections=table_collections(),
+        reports=TABLE_REPORTS,
+        collections=TABLE_COLLECTIONS,
         budget=config["train"]["budget"],
         analysis=config["analysis"],
     script:

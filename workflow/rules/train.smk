@@ -2,7 +2,8 @@
 # each test benchmark of its language (one run and metrics file per benchmark in its two output
 # folders: a student costs one job, not one per benchmark), and the frozen-prefix states of the
 # benchmarks' queries. The job's searches are part of it: a test benchmark added to a trained language
-# re-runs its training jobs (params `tests` changed; the students are temporary). With train.trainable_layers or train.freeze_embeddings the student's embeddings (and lower
+# re-runs its training jobs (params `tests` changed; the students are temporary).
+# With train.trainable_layers or train.freeze_embeddings the student's embeddings (and lower
 # layers) are the teacher's, so their output for a query never changes: `query_states` computes it once
 # per benchmark, and every student's dev evaluation and search reads it (swimscale.model.QueryStates).
 # Their inputs: common.smk (training and search inputs).

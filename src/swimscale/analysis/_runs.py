@@ -155,12 +155,17 @@ def sweep_records(points: Sequence[Mapping[str, Any]], reports: Mapping[str, Str
         if point["train_log"]:
             logs_of.setdefault(point["language"], []).append(logs[point["train_log"]])
     untrained = {language: untrained_dev_recall(logs_of.get(language, [])) for language in report_of}
+    # The data columns depend on the language and benchmark only: once per pair, not per run.
+    data_of = {
+        (language, bench): (data_columns(report_of[language], reports[language], bench, collection_of)
+                            if language in report_of else unchecked_columns())
+        for language, bench in {(p["language"], p["benchmark"]) for p in points}
+    }
     records = []
     for point in points:
         language = point["language"]
-        log = logs.get(point["train_log"]) if point["train_log"] else None
-        data = (data_columns(report_of[language], reports[language], point["benchmark"], collection_of)
-                if language in report_of else unchecked_columns())
+        log = logs.get(point["train_log"])
+        data = data_of[(language, point["benchmark"])]
         records.append({
             **{key: point[key] for key in POINT_KEYS},
             **read_json(point["metrics_file"], "metrics file"),

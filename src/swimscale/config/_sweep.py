@@ -155,7 +155,7 @@ class Sweep:
         run, qrels, metrics and training log (None for N = 0), every point of the config."""
         if self._points is None:
             self._points = self._all_points()
-        return [dict(point) for point in self._points]
+        return list(self._points)  # no caller changes a point (missing_points builds new dicts)
 
     def _all_points(self) -> list[dict]:
         return [

@@ -13,7 +13,6 @@ vectors) and how a passage's title and text are joined (``teacher.passage_format
 from __future__ import annotations
 
 import contextlib
-
 import string
 from pathlib import Path
 
