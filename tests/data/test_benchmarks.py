@@ -203,7 +203,7 @@ def test_trec_files(tmp_path):
     # Two documents: Recall@50 is 1 whatever the run, and both manifests say so.
     assert collection["warnings"] == manifest["warnings"] == data.small_corpus_warnings(2) != []
     Path(bench["qrels"]).write_text("q1 0 d1 1\nq2 d2 3\n")
-    with pytest.raises(ValueError, match=rf"{bench['qrels']}: line 2: expected 'qid 0 docid relevance'"):
+    with pytest.raises(ValueError, match=rf"{bench['qrels']}: line 2: expected 4 fields \(qid 0 docid relevance\), got 3"):
         prepare(tmp_path, "t", bench, tmp_path)
     with pytest.raises(data.DataMissingError, match="benchmarks.t.corpus"):
         prepare(tmp_path, "t", {**bench, "corpus": str(tmp_path / "none.jsonl")}, tmp_path)

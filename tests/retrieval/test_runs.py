@@ -69,19 +69,19 @@ def test_unjudged_queries_are_not_required_and_longer_rows_are_refused(tmp_path)
 
 
 def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
-    import swimscale.retrieval._metrics as metrics
+    import swimscale.formats._trec_run as trec_run
 
     path = tmp_path / "r.trec"
     write_run(path, exact_run(k=10), "old")
     before = path.read_text()
 
-    real = metrics._write_lines
+    real = trec_run._write_lines
 
-    def dies_half_way(target, results, tag):
-        real(target, dict(list(results.items())[:3]), tag)
+    def dies_half_way(handle, results, tag):
+        real(handle, dict(list(results.items())[:3]), tag)
         raise OSError("disk full")
 
-    monkeypatch.setattr(metrics, "_write_lines", dies_half_way)
+    monkeypatch.setattr(trec_run, "_write_lines", dies_half_way)
     with pytest.raises(OSError, match="disk full"):
         write_run(path, exact_run(k=10), "new")
     assert path.read_text() == before
@@ -96,14 +96,14 @@ def test_a_sigkilled_write_leaves_the_previous_file_and_the_next_write_cleans_up
     before = path.read_text()
     child = textwrap.dedent(f"""
         import os, signal
-        import swimscale.retrieval._metrics as metrics
-        metrics.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
-        metrics.write_run({str(path)!r}, {{"q0": [("d2", 0.5)]}}, "new")
+        from swimscale.retrieval import write_run
+        os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+        write_run({str(path)!r}, {{"q0": [("d2", 0.5)]}}, "new")
     """)
     result = subprocess.run([sys.executable, "-c", child], env={"PYTHONPATH": str(ROOT / "src")}, timeout=120)
     assert result.returncode == -signal.SIGKILL
     assert path.read_text() == before
-    assert (tmp_path / "r.trec.tmp").exists()
+    assert (tmp_path / "r.trec.partial").exists()
     write_run(path, exact_run(k=10), "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.trec"]
     assert path.read_text().split("\n", 1)[0].endswith(" new")

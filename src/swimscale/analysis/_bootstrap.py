@@ -30,12 +30,11 @@ import numpy as np
 
 from swimscale.analysis._groups import Group
 from swimscale.analysis._statistics import STATISTICS
+from swimscale.formats import MAX_UNDEFINED_SHARE  # a statistic undefined in more of the replicates gets no CI
 
 # Replicate means are rounded so that equal metric values tie exactly whatever the summation order
 # (a recall of 36/500 computed two ways may differ in the last bit, and ranks must not see that).
 ROUND_DECIMALS = 12
-# A statistic undefined in more than this share of the replicates gets no CI.
-MAX_UNDEFINED_SHARE = 0.05
 # Work per bootstrap chunk (floats), which bounds memory whatever the number of queries.
 _CHUNK_FLOATS = 4_000_000
 

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-# Query replicates in which a seed's statistic is undefined are left out; beyond this share, V_shared
-# is not estimated (and the note says so).
-MAX_UNDEFINED_SHARE = 0.05
+# Query replicates in which a seed's statistic is undefined are left out; beyond MAX_UNDEFINED_SHARE of
+# them, V_shared is not estimated (and the note says so).
+from swimscale.formats import MAX_UNDEFINED_SHARE
+
 CUT = "interval cut at ±1 (the t interval reaches past it: too few seeds to bound it)"
 
 

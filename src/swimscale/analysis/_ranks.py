@@ -24,9 +24,7 @@ import numpy as np
 import pandas as pd
 
 from swimscale.analysis._schema import RANK_METRIC
-
-Run = dict[str, dict[str, float]]
-Qrels = dict[str, dict[str, int]]
+from swimscale.formats import Qrels, Run
 
 
 def run_depth(run: Run) -> int:

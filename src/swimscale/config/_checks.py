@@ -18,12 +18,10 @@ from swimscale.data import POOL_SOURCES, check_bible_settings
 from swimscale.data.benchmarks import SOURCES as BENCHMARK_SOURCES
 from swimscale.data.benchmarks import collection_of, collection_settings
 from swimscale.errors import InputError
+from swimscale.formats import LANGUAGE_CODE
 
-# Language codes and benchmark/teacher names become directory names: nothing that could leave the
-# results directory ('..', '/') or hide a file ('.x').
-CODE = re.compile(r"^[a-z]{2,3}$")
-
-
+# Language codes (swimscale.formats.LANGUAGE_CODE) and benchmark/teacher names become directory names:
+# nothing that could leave the results directory ('..', '/') or hide a file ('.x').
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -149,7 +147,7 @@ def check_roles(config: dict) -> None:
 
 
 def check_code(code, key: str) -> None:
-    if not isinstance(code, str) or not CODE.match(code):
+    if not isinstance(code, str) or not LANGUAGE_CODE.match(code):
         raise InputError(
             f"config '{key}': '{code}' is not a language code (2 or 3 lower-case letters, e.g. 'ny'); "
             "codes name directories, so nothing else is allowed"

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from swimscale.data._records import iter_corpus, iter_pool, text_key
 from swimscale.errors import InputError
+from swimscale.formats import atomic_open
 
 
 def passage_keys(title: str, text: str) -> set[bytes]:
@@ -56,14 +56,13 @@ class OverlapIndex:
 
 def screen_pool(pool: Path, code: str, index: OverlapIndex, mode: str, out: Path, benchmarks: list[str]) -> dict:
     """Streams the pool (every record checked, as `read_pool` does) into `out`, leaving out records that
-    overlap a relevant document when `mode` is drop; returns the counts. `out` is written to a
-    temporary file and renamed, so a failed job leaves none."""
+    overlap a relevant document when `mode` is drop; returns the counts. `out` is written atomically
+    (:func:`swimscale.formats.atomic_open`), so a failed job leaves none."""
     counts = {name: {"relevant": 0, "other": 0} for name in benchmarks}
     read = kept = overlapping = 0
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
+        with atomic_open(out) as handle:
             for line_no, record in enumerate(iter_pool(pool, code), 1):
                 read += 1
                 found = index.matches(record)
@@ -81,11 +80,8 @@ def screen_pool(pool: Path, code: str, index: OverlapIndex, mode: str, out: Path
                         continue
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 kept += 1
-        os.replace(tmp, out)
     except ValueError as err:  # a bad pool record (file, line, reason)
         raise InputError(str(err)) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return {"mode": mode, "pool_records_read": read, "pool_records_kept": kept,
             "overlapping_relevant": overlapping, "dropped": read - kept, "benchmarks": counts}
 

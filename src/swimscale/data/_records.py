@@ -20,6 +20,7 @@ from pathlib import Path
 
 from swimscale.data._seen import SeenIds
 from swimscale.errors import InputError
+from swimscale.formats import ReadError, decoded_lines, numbered_lines
 
 POOL_FIELDS = ("_id", "lang", "code", "query", "title", "text")
 
@@ -185,47 +186,6 @@ def iter_jsonl_records(path: Path):
         if error is not None:
             raise ValueError(f"{path}: line {line_no}: {error}")
         yield line_no, record
-
-
-class ReadError(str):
-    """Why a line could not be read — its message, and its `kind`: `malformed_json` or `not_utf8`."""
-
-    kind: str
-
-    def __new__(cls, kind: str, message: str) -> "ReadError":
-        error = super().__new__(cls, message)
-        error.kind = kind
-        return error
-
-
-def utf8_error(raw: bytes, err: UnicodeDecodeError) -> ReadError:
-    """`not valid UTF-8` with the column (characters, 1-based) and the offending byte."""
-    column = len(raw[: err.start].decode("utf-8", errors="replace")) + 1
-    return ReadError("not_utf8", f"not valid UTF-8 at column {column} (byte 0x{raw[err.start]:02x})")
-
-
-def decoded_lines(path: Path):
-    """(line number, line or None, ReadError or None) for every non-blank line, decoded line by line, so
-    that bytes that are not UTF-8 are reported with their line and column (and can be skipped)."""
-    with open(path, "rb") as handle:
-        for line_no, raw in enumerate(handle, 1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                yield line_no, None, utf8_error(raw, err)
-                continue
-            if line.strip():
-                yield line_no, line, None
-
-
-def numbered_lines(path: Path):
-    """(line number, line) for every non-blank line of a UTF-8 text file, streamed; the numbers count
-    the blank lines too, so they are the file's own line numbers. Bytes that are not UTF-8 stop with
-    file, line and column (InputError)."""
-    for line_no, line, error in decoded_lines(path):
-        if error is not None:
-            raise InputError(f"{path}: line {line_no}: {error}")
-        yield line_no, line
 
 
 def iter_jsonl_lines(path: Path):

@@ -24,7 +24,6 @@ queries onto passages (semi-relaxed OT).
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from swimscale.data._records import (
 )
 from swimscale.data._seen import SeenIds
 from swimscale.errors import DataMissingError, InputError
+from swimscale.formats import atomic_path
 
 CROSS_LINGUAL = "nthakur/swim-ir-cross-lingual"
 INDIC = "nthakur/indic-swim-ir-cross-lingual"
@@ -280,24 +280,21 @@ def prepare_swimir_pool(code: str, pool: dict, pool_path: Path, manifest_path: P
 
     A bad record (malformed JSON, missing field, empty query/text, wrong code or lang, duplicate _id)
     stops with its file, line (or row) and reason; with on_bad_record = "skip" it is left out and
-    counted by reason in the manifest, with the first few locations. The pool is written to a temporary
-    file and renamed only when every check passed, so a failed job leaves no pool behind.
+    counted by reason in the manifest, with the first few locations. The pool is written atomically
+    (:func:`swimscale.formats.atomic_path`) and renamed only when every check passed, so a failed job leaves
+    no pool behind.
     """
     if pool["on_bad_record"] not in ("stop", "skip"):
         raise ValueError(f"config 'pools.{code}.on_bad_record': must be 'stop' or 'skip', got '{pool['on_bad_record']}'")
     description, rows = open_records(code, pool, data_dir)
     pool_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = pool_path.with_name(pool_path.name + ".tmp")
-    try:
-        tally = write_records(rows, code, pool, tmp)
+    with atomic_path(pool_path) as partial:
+        tally = write_records(rows, code, pool, partial)
         if tally.written == 0:
             raise ValueError(
                 f"{description}: no usable records for '{code}' ({tally.read} read, {sum(tally.skipped.values())} skipped)"
             )
         effective = check_sizes(code, sizes, tally.written, pool["cap_sizes"], description)
-        os.replace(tmp, pool_path)
-    finally:
-        tmp.unlink(missing_ok=True)
     inputs = checksums(user_files(code, pool, data_dir))
     return write_manifest(manifest_path, pool_manifest(code, pool, description, tally, effective, pool_path, inputs))
 

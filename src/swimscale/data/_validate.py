@@ -22,13 +22,13 @@ from swimscale.data._overlap import OverlapIndex, screen_pool
 from swimscale.data._records import (
     RECALL_DEPTH,
     iter_pool,
-    numbered_lines,
     read_corpus_ids,
     read_queries,
     sha256_of,
     small_corpus_warnings,
 )
 from swimscale.errors import InputError
+from swimscale.formats import iter_qrels, write_text_atomic
 
 # The reasons a query read from the source may be missing from the prepared benchmark (its manifest).
 QUERY_ACCOUNTS = ("queries", "queries_lost", "queries_without_relevant", "queries_not_sampled")
@@ -90,24 +90,17 @@ def check_benchmark(name: str, queries: Path, corpus: Path, qrels: Path) -> dict
 
 
 def check_qrels(qrels: Path, queries: Path, qids: set[str], corpus: Path, docids: set[str]):
-    """({qid: relevant documents}, judgements, relevant docids) of a qrels file whose every line judges a
-    query of `queries` and a document of `corpus` with an integer relevance."""
+    """({qid: relevant documents}, judgements, relevant docids) of a qrels file (read by
+    :func:`swimscale.formats.iter_qrels`'s rules) whose every line judges a query of `queries` and a
+    document of `corpus`."""
     relevant: dict[str, int] = {}
     relevant_docs: set[str] = set()
     judgements = 0
-    for line_no, line in numbered_lines(qrels):
-        parts = line.split()
-        if len(parts) != 4:
-            raise InputError(f"{qrels}: line {line_no}: expected 'qid 0 docid relevance', got {line.strip()!r}")
-        qid, _, docid, rel = parts
-        try:
-            rel_value = int(rel)
-        except ValueError:
-            raise InputError(f"{qrels}: line {line_no}: relevance {rel!r} is not an integer") from None
+    for qid, docid, rel_value, where in iter_qrels(qrels):
         if qid not in qids:
-            raise InputError(f"{qrels}: line {line_no}: query '{qid}' is not in {queries}")
+            raise InputError(f"{where}: query '{qid}' is not in {queries}")
         if docid not in docids:
-            raise InputError(f"{qrels}: line {line_no}: document '{docid}' is not in the corpus {corpus}")
+            raise InputError(f"{where}: document '{docid}' is not in the corpus {corpus}")
         judgements += 1
         if rel_value > 0:
             relevant[qid] = relevant.get(qid, 0) + 1
@@ -166,4 +159,4 @@ def check_language(code: str, pool: Path, out_pool: Path, sizes: list[int], benc
 
 def write_report(report: dict, path: Path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(report, indent=1) + "\n")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from swimscale.formats import atomic_path, partial_path
 from swimscale.model._config import TrainConfig
 
 
@@ -57,7 +58,7 @@ class Checkpoints:
     @property
     def partial(self) -> Path:
         """Where a checkpoint is written before it is renamed into place."""
-        return self.path.with_name(self.path.name + ".partial")
+        return partial_path(self.path)
 
     @property
     def bad(self) -> Path:
@@ -65,11 +66,11 @@ class Checkpoints:
         return self.path.with_name(self.path.name + ".bad")
 
     def save(self, state: dict) -> None:
-        """Atomic: a job killed while writing leaves the previous checkpoint intact (and a partial
-        file that the next start removes)."""
+        """Atomic (:func:`swimscale.formats.atomic_path`): a job killed while writing leaves the previous
+        checkpoint intact (and a partial file that the next start removes)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"fingerprint": self.key, **state}, self.partial)
-        os.replace(self.partial, self.path)
+        with atomic_path(self.path) as partial:
+            torch.save({"fingerprint": self.key, **state}, partial)
 
     def load(self) -> dict | None:
         """The run's last checkpoint; None when there is none, it belongs to another run, or it cannot

@@ -3,23 +3,15 @@ trec_eval's semantics (cross-checked against pytrec_eval), with TREC run and qre
 
 Scores are inner products in the teacher's space: cosines on L2-normalised embeddings, raw dot products
 otherwise (``teacher.normalize``; :func:`build_flat_ip`, :func:`search`). Run files are written
-atomically (:func:`write_run`) and checked whole before they are scored (:func:`check_run`).
+atomically (:func:`write_run`) and checked whole before they are scored (:func:`check_run`); the run and
+qrels readers and the writer are :mod:`swimscale.formats`', re-exported here.
 
 FAISS is imported only by the search functions: the analysis environment evaluates without it.
 """
 
+from swimscale.formats import read_qrels, read_run, write_run
 from swimscale.retrieval._index import build_flat_ip, check_same_space, load_index, save_index, search, unit_norm
-from swimscale.retrieval._metrics import (
-    EVAL_COLUMNS,
-    check_run,
-    evaluate,
-    mrr_at_k,
-    ndcg_at_k,
-    read_qrels,
-    read_run,
-    recall_at_k,
-    write_run,
-)
+from swimscale.retrieval._metrics import EVAL_COLUMNS, check_run, evaluate, mrr_at_k, ndcg_at_k, recall_at_k
 
 __all__ = [
     "EVAL_COLUMNS",

@@ -1,4 +1,4 @@
-"""IR metrics with trec_eval semantics, plus TREC run/qrels file I/O.
+"""IR metrics with trec_eval semantics, and the check that a run file is whole.
 
 Conventions shared by all metrics (cross-checked against pytrec_eval in the tests):
 
@@ -6,7 +6,8 @@ Conventions shared by all metrics (cross-checked against pytrec_eval in the test
 * a ranking orders documents by score descending, ties broken by docid in
   descending string order -- exactly what trec_eval does.  trec_eval keeps scores
   as 32-bit floats, so scores equal after rounding to float32 are ties too;
-* a malformed run or qrels file raises :class:`~swimscale.errors.InputError` naming its file and line;
+* a malformed run or qrels file raises :class:`~swimscale.errors.InputError` naming its file and line
+  (the readers and the writer are :mod:`swimscale.formats`', re-exported by :mod:`swimscale.retrieval`);
 * the evaluated query set is every qrels query with at least one relevant document.
   A judged query missing from the run scores 0.0 (pytrec_eval silently drops such
   queries, which would inflate a mean over queries); run queries absent from the
@@ -16,18 +17,14 @@ Conventions shared by all metrics (cross-checked against pytrec_eval in the test
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
 from swimscale._types import StrPath
 from swimscale.errors import InputError
-
-Run = dict[str, dict[str, float]]
-Qrels = dict[str, dict[str, int]]
+from swimscale.formats import Qrels, Run, read_run
 
 # A query's ranking (docids, best first) and its judgements.
 _Scorer = Callable[[list[str], Mapping[str, int]], float]
@@ -136,57 +133,7 @@ def evaluate(run: Run, qrels: Qrels) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EVAL_COLUMNS)
 
 
-# --------------------------------------------------------------------------- file I/O
-
-
-def _parse_lines(path: StrPath, n_fields: int, layout: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, fields) for non-blank lines, checking the field count."""
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != n_fields:
-                raise InputError(
-                    f"{path}: line {lineno}: expected {n_fields} fields ({layout}), got {len(fields)}"
-                )
-            yield lineno, fields
-
-
-def read_run(path: StrPath) -> Run:
-    """Read a TREC run file (``qid Q0 docid rank score tag``) into {qid: {docid: score}}."""
-    run: Run = {}
-    for lineno, (qid, _, docid, rank, score, _tag) in _parse_lines(path, 6, "qid Q0 docid rank score tag"):
-        try:
-            int(rank)
-        except ValueError:
-            raise InputError(f"{path}: line {lineno}: rank {rank!r} is not an integer") from None
-        try:
-            value = float(score)
-        except ValueError:
-            raise InputError(f"{path}: line {lineno}: score {score!r} is not a number") from None
-        if not math.isfinite(value):
-            raise InputError(f"{path}: line {lineno}: score {score!r} is not finite")
-        docs = run.setdefault(qid, {})
-        if docid in docs:  # trec_eval rejects these too
-            raise InputError(f"{path}: line {lineno}: duplicate document {docid!r} for query {qid!r}")
-        docs[docid] = value
-    return run
-
-
-def read_qrels(path: StrPath) -> Qrels:
-    """Read TREC qrels (``qid 0 docid rel``) into {qid: {docid: rel}}."""
-    qrels: Qrels = {}
-    for lineno, (qid, _, docid, rel) in _parse_lines(path, 4, "qid 0 docid relevance"):
-        try:
-            value = int(rel)
-        except ValueError:
-            raise InputError(f"{path}: line {lineno}: relevance {rel!r} is not an integer") from None
-        docs = qrels.setdefault(qid, {})
-        if docid in docs:
-            raise InputError(f"{path}: line {lineno}: duplicate judgement of {docid!r} for query {qid!r}")
-        docs[docid] = value
-    return qrels
+# --------------------------------------------------------------------------- run files
 
 
 def check_run(path: StrPath, queries: Iterable[str], k: int, n_documents: int) -> Run:
@@ -208,41 +155,3 @@ def check_run(path: StrPath, queries: Iterable[str], k: int, n_documents: int) -
             "search: delete it and run the search again"
         )
     return run
-
-
-def _temporary(path: Path) -> Path:
-    """Where a file is written before it is renamed into place (same folder: the rename is atomic)."""
-    return path.with_name(f"{path.name}.tmp")
-
-
-def write_run(path: StrPath, results: Mapping[str, Sequence[tuple[str, float]]], tag: str) -> None:
-    """Write a TREC run file; ranks count from 1 in the given order of each list.
-
-    trec_eval re-sorts by score, so each list should already be best first. The file is written to a
-    temporary name and renamed into place: a job killed while writing leaves no cut-short run file
-    (a later write replaces the temporary file it left).
-    """
-    for name, value in [("tag", tag), *(("query id", q) for q in results)]:
-        if not value or any(c.isspace() for c in value):
-            raise ValueError(f"{name} {value!r} must be non-empty and contain no whitespace")
-    path = Path(path)
-    temporary = _temporary(path)
-    try:
-        _write_lines(temporary, results, tag)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _write_lines(path: Path, results: Mapping[str, Sequence[tuple[str, float]]], tag: str) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for qid, ranked in results.items():
-            for rank, (docid, score) in enumerate(ranked, start=1):
-                if not docid or any(c.isspace() for c in docid):
-                    raise ValueError(
-                        f"docid {docid!r} of query {qid!r} must be non-empty and contain no whitespace"
-                    )
-                # repr() round-trips the float exactly, so reading back gives the same ranking.
-                fh.write(f"{qid} Q0 {docid} {rank} {float(score)!r} {tag}\n")
-        fh.flush()
-        os.fsync(fh.fileno())  # on disk before the rename makes it the run file

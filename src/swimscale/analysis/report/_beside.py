@@ -6,7 +6,6 @@ Generated from the literature table (:mod:`swimscale.analysis._literature`) and 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,9 +13,7 @@ import pandas as pd
 
 from swimscale.analysis._schema import MAIN_METRIC, series
 from swimscale.analysis.report._format import finite, fmt_n, metric_label
-
-_CODE = re.compile(r"^[a-z]{2,3}$")
-
+from swimscale.formats import LANGUAGE_CODE
 
 def _points(rows: pd.DataFrame) -> str:
     return series([f"{v:g} at N = {n:,.0f}" for n, v in zip(rows["n"], rows["value"])])
@@ -75,7 +72,7 @@ def _measured(by_size: pd.DataFrame, level: str) -> list[str]:
 
 def _not_comparable(literature: pd.DataFrame, settings: Mapping[str, Any]) -> list[str]:
     points = literature[literature["n"].notna()]
-    pooled = sorted({s for s, lang in zip(points["setting"], points["language"]) if not _CODE.match(str(lang))})
+    pooled = sorted({s for s, lang in zip(points["setting"], points["language"]) if not LANGUAGE_CODE.match(str(lang))})
     joint = sorted({s for s, note in zip(points["setting"], points["note"]) if "together" in str(note)})
     compute = sorted({part.strip() for note in literature["note"] for part in str(note).split(";") if "steps" in part})
     steps = settings.get("steps")

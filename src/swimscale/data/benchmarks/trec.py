@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from swimscale.data._records import numbered_lines
 from swimscale.data.benchmarks._write import Documents, Streams, jsonl_objects
 from swimscale.errors import DataMissingError
+from swimscale.formats import iter_qrels, numbered_lines
 
 FILES = ("queries", "corpus", "qrels")  # config keys naming the three input files
 
@@ -22,14 +22,6 @@ def read_queries_tsv(path: Path):
         if len(parts) != 2:
             raise ValueError(f"{path}: line {line_no}: expected 'qid<TAB>text'")
         yield parts[0], parts[1], f"{path}: line {line_no}"
-
-
-def read_qrels_file(path: Path):
-    for line_no, line in numbered_lines(path):
-        parts = line.split()
-        if len(parts) != 4 or not parts[3].lstrip("-").isdigit():
-            raise ValueError(f"{path}: line {line_no}: expected 'qid 0 docid relevance'")
-        yield parts[0], parts[2], int(parts[3]), f"{path}: line {line_no}"
 
 
 def source_paths(name: str, bench: dict, keys: tuple[str, ...]) -> dict[str, Path]:
@@ -52,9 +44,12 @@ def collection_files(bench: dict, data_dir) -> list[Path]:
 
 
 def read(name: str, bench: dict, data_dir) -> Streams:
-    """The queries TSV and the qrels. (`data_dir` is unused: the files are where the config says.)"""
+    """The queries TSV and the qrels. (`data_dir` is unused: the files are where the config says.) The
+    qrels are read by :func:`swimscale.formats.iter_qrels`'s rules, except that a pair judged twice is
+    passed on: the benchmark's `on_bad_judgement` stops on it or drops and counts it."""
     paths = source_paths(name, bench, ("queries", "qrels"))
-    return Streams(read_queries_tsv(paths["queries"]), read_qrels_file(paths["qrels"]), inputs=paths,
+    qrels = iter_qrels(paths["qrels"], duplicates=True)
+    return Streams(read_queries_tsv(paths["queries"]), qrels, inputs=paths,
                    info={f"{k}_file": str(p) for k, p in paths.items()})
 
 

@@ -13,7 +13,6 @@ languages only; that `test/<lang>.jsonl` exists for ar, fi, ko, ru and hi is not
 
 from __future__ import annotations
 
-import os
 import shutil
 import tarfile
 import urllib.request
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from swimscale.data.benchmarks._write import Documents, Streams, file_lock, jsonl_objects
 from swimscale.errors import DataMissingError, InputError
+from swimscale.formats import atomic_open
 
 TASK = "retrieval_cross_lang"
 # The languages of the cross-language retrieval task (google-research/xtreme-up, evaluation/constants.py).
@@ -60,14 +60,11 @@ def fetch(data_dir: Path, url: str) -> Path:
         if found is not None:
             return found
         archive = target / Path(url).name
-        partial = archive.with_name(archive.name + ".part")
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
+        try:  # atomic: a download cut short leaves no archive (and no partial file)
+            with urllib.request.urlopen(url, timeout=60) as response, atomic_open(archive, "wb") as out:
                 shutil.copyfileobj(response, out, 1 << 20)
         except OSError as err:
-            partial.unlink(missing_ok=True)
             raise DataMissingError(f"could not download {url} ({err})") from None
-        os.replace(partial, archive)
         with tarfile.open(archive) as tar:
             # Only the retrieval task (the other tasks are most of the archive); "data" refuses unsafe paths.
             members = [m for m in tar.getmembers() if TASK in Path(m.name).parts]
