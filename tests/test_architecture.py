@@ -1,6 +1,8 @@
 """The package's architecture, checked: the data side and the config never import torch (the process
 that builds the DAG does not have it), imports flow one way (no cycle between modules or between
-subpackages), and the modules and functions of the data side stay small."""
+subpackages), `swimscale.formats` is the ground floor (standard library only, importing no other
+subpackage, so every subpackage may import it), and the modules and functions of the data side and of
+the formats stay small."""
 
 import ast
 import json
@@ -16,7 +18,12 @@ SRC = ROOT / "src"
 PACKAGE = SRC / "swimscale"
 
 # What the DAG-building process imports (workflow/rules/common.smk) and what data jobs import.
-LIGHT = ["swimscale.config", "swimscale.data", "swimscale.data.benchmarks", "swimscale.jobs", "swimscale.errors"]
+LIGHT = ["swimscale.config", "swimscale.data", "swimscale.data.benchmarks", "swimscale.jobs", "swimscale.errors",
+         "swimscale.formats"]
+# The ground floor: file formats, the atomic write, shared limits. It may import these top-level modules
+# of swimscale (which import nothing of it) and the standard library, nothing else.
+GROUND = "swimscale.formats"
+GROUND_MAY_IMPORT = {"swimscale.errors", "swimscale._types"}
 HEAVY = {"torch", "transformers", "faiss", "numpy", "scipy", "pandas", "datasets", "pyarrow", "ir_datasets", "ot"}
 
 
@@ -117,10 +124,47 @@ def test_no_import_cycle_between_subpackages():
         graph[subpackage(module)].update(subpackage(t) for t in targets if subpackage(t) != subpackage(module))
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
     assert not graph["swimscale.data"] & {"swimscale.model", "swimscale.retrieval", "swimscale.analysis"}
+    assert graph[GROUND] <= GROUND_MAY_IMPORT, sorted(graph[GROUND] - GROUND_MAY_IMPORT)
+    assert not any(graph[name] for name in GROUND_MAY_IMPORT), {name: graph[name] for name in GROUND_MAY_IMPORT}
+
+
+def imported_top_level_names(path: Path) -> set[str]:
+    """The first component of every module an import statement of `path` names (relative imports
+    as 'swimscale')."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add("swimscale" if node.level else (node.module or "").split(".")[0])
+    return names
+
+
+def test_the_ground_floor_imports_the_standard_library_and_nothing_of_the_other_subpackages():
+    """Every import statement of swimscale.formats (lazy ones too) names the standard library, the
+    formats themselves or swimscale.errors / swimscale._types: every subpackage can import it, the DAG
+    process and the analysis environment included."""
+    graph = import_graph()
+    sources = sorted((PACKAGE / "formats").rglob("*.py"))
+    assert len(sources) >= 5  # the package is there and is split into modules
+    for path in sources:
+        outside = imported_top_level_names(path) - set(sys.stdlib_module_names) - {"swimscale", "__future__"}
+        assert not outside, f"{path}: imports {sorted(outside)}"
+        module = module_name(path)
+        wrong = {t for t in graph[module] if subpackage(t) != GROUND} - GROUND_MAY_IMPORT
+        assert not wrong, f"{path}: imports {sorted(wrong)}"
+
+
+def test_every_subpackage_may_use_the_ground_floor():
+    """The layering test above is not vacuous: the other subpackages do import the formats."""
+    users = {subpackage(m) for m, targets in import_graph().items() if GROUND in {subpackage(t) for t in targets}}
+    assert {"swimscale.config", "swimscale.data", "swimscale.model", "swimscale.retrieval",
+            "swimscale.analysis"} <= users - {GROUND}, sorted(users)
 
 
 # The parts of the package this rule is checked on here; the others are checked where they are split.
-SMALL = [PACKAGE / "config", PACKAGE / "data", PACKAGE / "jobs.py", PACKAGE / "errors.py", PACKAGE / "_types.py"]
+SMALL = [PACKAGE / "config", PACKAGE / "data", PACKAGE / "formats", PACKAGE / "jobs.py", PACKAGE / "errors.py",
+         PACKAGE / "_types.py"]
 
 
 def small_sources():

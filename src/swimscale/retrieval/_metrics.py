@@ -24,7 +24,11 @@ import pandas as pd
 
 from swimscale._types import StrPath
 from swimscale.errors import InputError
-from swimscale.formats import Qrels, Run, read_run
+from swimscale.formats import Qrels, Run, read_qrels, read_run, write_run
+
+# The run and qrels readers and the writer are swimscale.formats'; importing them from here still works.
+__all__ = ["EVAL_COLUMNS", "Qrels", "Run", "check_run", "evaluate", "mrr_at_k", "ndcg_at_k", "read_qrels",
+           "read_run", "recall_at_k", "write_run"]
 
 # A query's ranking (docids, best first) and its judgements.
 _Scorer = Callable[[list[str], Mapping[str, int]], float]
