@@ -59,7 +59,10 @@ def atomic_path(path: StrPath) -> Iterator[Path]:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    _fsync(target.parent)
+    try:
+        _fsync(target.parent)
+    except OSError:  # some file systems (FUSE, a few network ones) refuse to sync a folder: the file is in place
+        pass
 
 
 @contextmanager
