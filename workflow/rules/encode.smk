@@ -3,7 +3,7 @@ rule encode_corpus:
         corpus=lambda wc: LAYOUT.collection_files(wc.collection)["corpus"],
         model=TEACHER_FILES,
     output:
-        **LAYOUT.encoding("{collection}"),
+        **LAYOUT.encoding("{collection}"),  # embeddings, docids
     log:
         LAYOUT.logs.encode_corpus("{collection}"),
     benchmark:

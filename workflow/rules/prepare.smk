@@ -66,7 +66,7 @@ rule prepare_collection:
     input:
         user_files=lambda wc: collection_user_files(wc.collection),
     output:
-        **LAYOUT.collection_files("{collection}"),
+        **LAYOUT.collection_files("{collection}"),  # corpus
         manifest=LAYOUT.collection_manifest("{collection}"),
     log:
         LAYOUT.logs.prepare_collection("{collection}"),
@@ -93,7 +93,7 @@ rule prepare_benchmark:
         corpus=lambda wc: LAYOUT.collection_files(collection_of(wc.benchmark))["corpus"],
         user_files=lambda wc: benchmark_user_files(wc.benchmark),
     output:
-        **LAYOUT.benchmark_files("{benchmark}"),
+        **LAYOUT.benchmark_files("{benchmark}"),  # queries, qrels
         manifest=LAYOUT.benchmark_manifest("{benchmark}"),
     log:
         LAYOUT.logs.prepare_benchmark("{benchmark}"),

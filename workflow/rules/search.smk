@@ -10,7 +10,7 @@ rule search_zero_shot:
         unpack(search_inputs),
         model=TEACHER_FILES,
     output:
-        **LAYOUT.zero_shot_files("{language}", "{benchmark}"),
+        **LAYOUT.zero_shot_files("{language}", "{benchmark}"),  # run, metrics, per_query
     log:
         LAYOUT.logs.search_zero_shot("{language}", "{benchmark}"),
     benchmark:
