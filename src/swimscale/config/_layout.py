@@ -18,25 +18,27 @@ The tree (``<results>`` is ``results_dir``; ``<stage>/<job>`` below ``logs/`` an
 same for every rule, see :class:`JobFiles`)::
 
     <results>/
-      prepare/pools/<language>.jsonl                      prepare_bible, prepare_pool
+      prepare/pools/<language>.jsonl                           prepare_bible, prepare_pool
       prepare/benchmarks/<benchmark>/{queries.tsv,qrels.txt}   prepare_bible, prepare_benchmark
-      prepare/collections/<collection>/corpus.jsonl       prepare_bible, prepare_collection
+      prepare/collections/<collection>/corpus.jsonl            prepare_bible, prepare_collection
       prepare/manifests/{pool-<language>,benchmark-<benchmark>,collection-<collection>}.json
-      validate/<language>/{pool.jsonl,report.json}        validate
-      subsample/<language>/seed<seed>/n<size>.jsonl       subsample
-      query_states/<teacher>/<benchmark>.safetensors      query_states
-      encode/<teacher>/<collection>/{corpus.npy,docids.txt}   encode_corpus
-      index/<teacher>/<collection>/flat_ip.faiss          index
+      validate/<language>/{pool.jsonl,report.json}             validate
+      subsample/<language>/seed<seed>/n<size>.jsonl            subsample
+      query_states/<teacher>/<benchmark>.safetensors           query_states
+      encode/<teacher>/<collection>/{corpus.npy,docids.txt}    encode_corpus
+      index/<teacher>/<collection>/flat_ip.faiss               index
       train/<language>/<method>/seed<seed>/n<size>/{student.safetensors,train_log.json,checkpoint.pt}
-      search/<language>/<method>/seed<seed>/n<size>/<benchmark>.trec         train (one folder per student)
+      search/<language>/<method>/seed<seed>/n<size>/<benchmark>.trec           train: runs folder
       evaluate/<language>/<method>/seed<seed>/n<size>/<benchmark>{.json,.per_query.tsv}
-      search/<language>/zero_shot/<benchmark>.trec        search_zero_shot (N = 0)
+      search/<language>/zero_shot/<benchmark>.trec             search_zero_shot (N = 0)
       evaluate/<language>/zero_shot/<benchmark>{.json,.per_query.tsv}
-      tables/{recall,correlation,recall_by_size,learning_curves,slopes,literature}.*, tables/missing.tsv
-      plots/{recall_vs_n,slope_forest,literature}.{png,svg}
-      summary.md                                          correlate (tables, plots, summary); missing_runs
-      logs/<stage>/<job>.log                              every rule's log
-      timings/<stage>/<job>.tsv                           every rule's `benchmark:` file
+      tables/recall.tsv                                        correlate (and the rest of tables/,
+      tables/{correlation,recall_by_size,learning_curves,slopes,literature}.{tsv,md,tex}
+      plots/{recall_vs_n,slope_forest,literature}.{png,svg}    plots/ and summary.md)
+      summary.md
+      tables/missing.tsv                                       missing_runs
+      logs/<stage>/<job>.log                                   every rule's log
+      timings/<stage>/<job>.tsv                                every rule's `benchmark:` file
 
 Standard library only: the process that builds the DAG imports it.
 """
