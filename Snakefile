@@ -19,4 +19,4 @@ include: "workflow/rules/correlate.smk"
 rule all:
     default_target: True
     input:
-        final_outputs(),
+        LAYOUT.final_outputs(),

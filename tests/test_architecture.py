@@ -5,9 +5,12 @@ subpackage, so every subpackage may import it), and the modules and functions of
 the formats stay small."""
 
 import ast
+import io
 import json
+import re
 import subprocess
 import sys
+import tokenize
 from collections import defaultdict
 from pathlib import Path
 
@@ -181,3 +184,106 @@ def test_modules_and_functions_are_small(path):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             length = node.end_lineno - node.lineno + 1
             assert length <= 60, f"{path}:{node.lineno} {node.name} has {length} lines"
+
+
+# --- one layout: every path under results/ is spelt in swimscale.config._layout -------------------------
+# Elsewhere (the rules, the Snakefile, the job scripts, the package) a string literal that spells a path
+# template of results/ is a second spelling that can drift from the layout. A literal is a path template
+# when, read with its interpolations as {}, it has no whitespace (prose has: messages, docstrings) and
+# - it interpolates the results folder or the teacher's name ({RESULTS}, {self.results}, {results_dir}), or
+# - it has a placeholder, a "/" and a piece of the layout: a stage folder (train/, search/, ...), a seed{}
+#   or n{} segment, zero_shot, or a result file's suffix (.trec, .safetensors, .json, .tsv, ...), or
+# - it is a literal path under results/;
+# and a literal joined onto the results folder (Path(config["results_dir"]) / "x", RESULTS + "/x",
+# os.path.join(RESULTS, "x")) is one too. Comments are not literals.
+LAYOUT_MODULE = PACKAGE / "config" / "_layout.py"
+RESULTS_NAMES = r"(?:RESULTS|TEACHER|results_dir|self\.results|results|config\[[\"']results_dir[\"']\])"
+PLACEHOLDER = re.compile(r"\{+([^{}]*)\}+")
+RESULTS_PLACEHOLDER = re.compile(rf"^\s*{RESULTS_NAMES}\s*(?:[!:].*)?$")
+STAGES = ("prepare", "validate", "subsample", "query_states", "encode", "index", "train", "search", "evaluate",
+          "tables", "plots", "logs", "timings")
+LAYOUT_PIECES = re.compile(r"(?:^|/)(?:" + "|".join(STAGES) + r")/|/seed\{\}|/n\{\}|zero_shot|"
+                           r"\.(?:trec|safetensors|faiss|npy|pt|json|jsonl|tsv|txt|log|md|png|svg|tex)$")
+JOINED = re.compile(rf"(?:{RESULTS_NAMES}[\"'\]]*\)*\s*[/+]\s*|os\.path\.join\(\s*[^,()]*{RESULTS_NAMES}[^,()]*,\s*)$")
+QUOTE = re.compile(r"[a-zA-Z]*('''|\"\"\"|'|\")")
+
+
+def template_sources() -> list[Path]:
+    rules = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
+    scripts = sorted((ROOT / "workflow" / "scripts").glob("*.py"))
+    package = [path for path in sorted(PACKAGE.rglob("*.py")) if path != LAYOUT_MODULE]
+    return [ROOT / "Snakefile", *rules, *scripts, *package]
+
+
+def string_literals(text: str):
+    """(line, the code before it on its line, source of the literal) of every string literal of Python or
+    Snakemake source (Snakemake's keywords tokenize as names); an f-string is one literal."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    fstring = None
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        kind = tokenize.tok_name[token.type]
+        if kind == "FSTRING_START":  # Python >= 3.12 splits an f-string into tokens
+            fstring = token.start
+        elif kind == "FSTRING_END" or (token.type == tokenize.STRING and fstring is None):
+            (row, col), (end_row, end_col) = fstring or token.start, token.end
+            fstring = None
+            yield row, lines[row - 1][:col], text[starts[row - 1] + col:starts[end_row - 1] + end_col]
+
+
+def is_path_template(before: str, literal: str) -> bool:
+    quote = QUOTE.match(literal)
+    body = literal[quote.end():len(literal) - len(quote.group(1))]
+    if JOINED.search(before):
+        return True
+    plain = PLACEHOLDER.sub("{}", body)
+    if re.search(r"\s", plain):
+        return False  # prose
+    if any(RESULTS_PLACEHOLDER.match(expr) for expr in PLACEHOLDER.findall(body)) or plain.startswith("results/"):
+        return True
+    return "{}" in plain and "/" in plain and bool(LAYOUT_PIECES.search(plain))
+
+
+def path_templates(text: str) -> list[tuple[int, str]]:
+    return [(line, literal) for line, before, literal in string_literals(text) if is_path_template(before, literal)]
+
+
+def test_path_template_check_catches_templates_and_not_prose():
+    caught = [
+        'x = f"{RESULTS}/train/{{language}}/{{method}}/train_log.json"',
+        'log = f"{RESULTS}/logs/x.log"',
+        'path = f"{self.results}/search/{code}/zero_shot"',
+        'run = f"{search}/{bench}.trec"',
+        'metrics = f"{evaluate}/{bench}.json"',
+        'sample = f"{base}/{code}/seed{seed}/n{size}.jsonl"',
+        'student = f"{base}/student.safetensors"',
+        'table = "results/tables/recall.tsv"',
+        'out = Path(config["results_dir"]) / "tables"',
+        'out = RESULTS + "/tables/recall.tsv"',
+        'out = os.path.join(RESULTS, "tables", "recall.tsv")',
+        'rule x:\n    output:\n        f"{RESULTS}/index/{TEACHER}/{{collection}}/flat_ip.faiss",',
+    ]
+    passed = [
+        'raise InputError(f"config: no {TASK}/index.jsonl under {bench}")',  # a message
+        'tag = f"{method}_seed{seed}_n{size}"',  # a run's tag, not a path
+        'found = root.glob(f"*/{TASK}")',  # a source's own files
+        'hub = f"nthakur/{snapshot.name}"',
+        'def f():\n    """The log, results/train/<lang>/seed<s>/n<N>/train_log.json."""',
+        'sample = LAYOUT.sample("{language}", "{seed}", "{size}")',  # wildcards handed to the layout
+        'name = "bible-{language}-en"',
+        'x = 1  # f"{RESULTS}/train/x.json" in a comment',
+        'script = "../scripts/train.py"',
+    ]
+    assert [snippet for snippet in caught if not path_templates(snippet + "\n")] == []
+    assert [snippet for snippet in passed if path_templates(snippet + "\n")] == []
+
+
+def test_no_path_template_outside_the_layout():
+    """No rule, job script or module but swimscale.config._layout spells a path template of results/."""
+    found = [f"{path.relative_to(ROOT)}:{line}: {literal}"
+             for path in template_sources() for line, literal in path_templates(path.read_text())]
+    assert len(template_sources()) > 40  # the files are there
+    assert not found, "path templates outside swimscale.config.Layout:\n" + "\n".join(found)
+    assert len(path_templates(LAYOUT_MODULE.read_text())) > 20  # the layout's own are seen

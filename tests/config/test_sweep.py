@@ -46,11 +46,13 @@ def test_collections_and_the_files_rules_ask_for(two_languages):
     assert sweep.collections() == {"bible-ny-en": ["bible-ny-en"], "bible-ny-en-dev": ["bible-ny-en-dev"],
                                    "yo-local": ["yo-local"], "yo-docs": ["yo-shared"]}
     assert sweep.collection_of("yo-shared") == "yo-docs" and sweep.collection_of("bible-ny-en-dev") == "bible-ny-en-dev"
-    assert sweep.benchmark_files("bible-ny-en-dev") == {"queries": "results/prepare/benchmarks/bible-ny-en-dev/queries.tsv",
-                                                        "qrels": "results/prepare/benchmarks/bible-ny-en-dev/qrels.txt"}
-    assert sweep.collection_files("yo-docs") == {"corpus": "results/prepare/collections/yo-docs/corpus.jsonl"}
-    assert sweep.benchmark_manifest("yo-local") == "results/prepare/manifests/benchmark-yo-local.json"
-    assert sweep.collection_manifest("yo-docs") == "results/prepare/manifests/collection-yo-docs.json"
+    layout = sweep.layout  # the config's results_dir and teacher
+    assert (layout.results, layout.teacher) == ("results", "minilm-l6")
+    assert layout.benchmark_files("bible-ny-en-dev") == {"queries": "results/prepare/benchmarks/bible-ny-en-dev/queries.tsv",
+                                                         "qrels": "results/prepare/benchmarks/bible-ny-en-dev/qrels.txt"}
+    assert layout.collection_files("yo-docs") == {"corpus": "results/prepare/collections/yo-docs/corpus.jsonl"}
+    assert layout.benchmark_manifest("yo-local") == "results/prepare/manifests/benchmark-yo-local.json"
+    assert layout.collection_manifest("yo-docs") == "results/prepare/manifests/collection-yo-docs.json"
     assert list(sweep.members_of("yo-docs")) == ["yo-shared"]
 
 

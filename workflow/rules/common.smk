@@ -1,7 +1,9 @@
-# Paths, wildcard constraints and input functions shared by the rule files. The logic lives in the
-# tested package (standard library only on this side, imported from this checkout: the process that
-# builds the DAG has neither torch nor, with --use-conda, the installed package):
-# swimscale.jobs (the jobs' environment), swimscale.config (checks, the sweep), swimscale.data (sources).
+# Wildcard constraints and input functions shared by the rule files. The logic lives in the tested
+# package (standard library only on this side, imported from this checkout: the process that builds
+# the DAG has neither torch nor, with --use-conda, the installed package): swimscale.jobs (the jobs'
+# environment), swimscale.config (checks, the sweep, the layout of results/), swimscale.data (sources).
+# Every path is LAYOUT's (swimscale.config.Layout): the rules pass it wildcard strings ("{language}")
+# and the input functions concrete values.
 import re
 import sys
 from pathlib import Path
@@ -46,10 +48,9 @@ set_job_environment(Path(workflow.basedir) / "src", conda=USE_CONDA)
 # and benchmark source requires, keys naming other entries (swimscale.config.check_config).
 check_config(config)
 
-RESULTS = config["results_dir"]
-TEACHER = config["teacher"]["name"]
 DATA_DIR = config["data_dir"]
 SWEEP = Sweep(config)
+LAYOUT = SWEEP.layout
 
 
 wildcard_constraints:
@@ -78,13 +79,8 @@ benchmarks_of = SWEEP.benchmarks_of
 test_benchmarks_of = SWEEP.test_benchmarks_of
 dev_benchmarks_of = SWEEP.dev_benchmarks_of
 evaluated_on = SWEEP.evaluated_on
-# A benchmark's prepared files {queries, qrels} and manifest; the collection it searches, that
-# collection's files {corpus} and manifest, and its member benchmarks {name: entry}.
-benchmark_files = SWEEP.benchmark_files
-benchmark_manifest = SWEEP.benchmark_manifest
+# The collection a benchmark searches, and a collection's member benchmarks {name: entry}.
 collection_of = SWEEP.collection_of
-collection_files = SWEEP.collection_files
-collection_manifest = SWEEP.collection_manifest
 members_of = SWEEP.members_of
 # The user's files a prepare job reads (a release, a snapshot, TREC files), declared as its inputs so
 # that an edit re-runs exactly what depends on it.
@@ -107,37 +103,21 @@ missing_points = SWEEP.missing_points
 TEACHER_FILES = model_files(config["teacher"]["model"])
 
 
-def prepared_pool(language):
-    """A language's pool as its source gave it (prepare stage)."""
-    return f"{RESULTS}/prepare/pools/{language}.jsonl"
-
-
-def validated_pool(language):
-    """A language's pool after the validate stage's checks and overlap screen: what training samples."""
-    return f"{RESULTS}/validate/{language}/pool.jsonl"
-
-
-def validation_report(language):
-    """The validate stage's report of a language (counts, benchmark checks, overlap counts)."""
-    return f"{RESULTS}/validate/{language}/report.json"
-
-
 def benchmark_inputs(name):
     """Everything a benchmark's users read: its queries and qrels, and its collection's corpus."""
     return {
-        **benchmark_files(name),
-        "corpus": collection_files(collection_of(name))["corpus"],
+        **LAYOUT.benchmark_files(name),
+        **LAYOUT.collection_files(collection_of(name)),
     }
 
 
 def bible_held_out(name):
     """The outputs of one held-out Bible split: benchmark files, collection corpus, two manifests."""
     return {
-        "queries": benchmark_files(name)["queries"],
-        "qrels": benchmark_files(name)["qrels"],
-        "manifest": benchmark_manifest(name),
-        "corpus": collection_files(name)["corpus"],
-        "collection_manifest": collection_manifest(name),
+        **LAYOUT.benchmark_files(name),
+        "manifest": LAYOUT.benchmark_manifest(name),
+        **LAYOUT.collection_files(name),
+        "collection_manifest": LAYOUT.collection_manifest(name),
     }
 
 
@@ -146,7 +126,7 @@ def validate_benchmarks(language):
     return {
         name: {
             **benchmark_inputs(name),
-            "manifest": benchmark_manifest(name),
+            "manifest": LAYOUT.benchmark_manifest(name),
             "role": config["benchmarks"][name]["role"],
         }
         for name in evaluated_on(language)
@@ -159,7 +139,7 @@ def table_reports():
     true`, only the reports that exist (a language whose pool failed has zero-shot runs but no
     report, and the summary says so)."""
     reports = {
-        point["language"]: validation_report(point["language"])
+        point["language"]: LAYOUT.validation_report(point["language"])
         for point in sweep_points()
     }
     if config["partial"]:
@@ -172,22 +152,13 @@ def table_collections():
     the languages with runs in the tables (the correlate rule reports what was dropped from
     them)."""
     manifests = {
-        name: collection_manifest(collection_of(name))
+        name: LAYOUT.collection_manifest(collection_of(name))
         for language in table_reports()
         for name in evaluated_on(language)
     }
     if config["partial"]:
         return {name: path for name, path in manifests.items() if Path(path).exists()}
     return manifests
-
-
-def final_outputs():
-    return [
-        f"{RESULTS}/tables/recall.tsv",
-        f"{RESULTS}/tables/correlation.tsv",
-        f"{RESULTS}/plots/recall_vs_n.png",
-        f"{RESULTS}/tables/missing.tsv",
-    ]
 
 
 # --- training and search inputs (train.smk, search.smk) -----------------------------------------------
@@ -199,24 +170,16 @@ CACHED_STATES = (
 )
 
 
-def query_states_file(benchmark):
-    return f"{RESULTS}/query_states/{TEACHER}/{benchmark}.safetensors"
-
-
 def collection_encoding(benchmark):
     """The teacher's embeddings and docids of the collection a benchmark searches (encode stage)."""
-    collection = collection_of(benchmark)
-    return {
-        "embeddings": f"{RESULTS}/encode/{TEACHER}/{collection}/corpus.npy",
-        "docids": f"{RESULTS}/encode/{TEACHER}/{collection}/docids.txt",
-    }
+    return LAYOUT.encoding(collection_of(benchmark))
 
 
 def benchmark_queries(benchmark):
     """What a student reads of a benchmark: its queries and judgements, and their prefix states."""
-    files = dict(benchmark_files(benchmark))
+    files = LAYOUT.benchmark_files(benchmark)
     if CACHED_STATES:
-        files["states"] = query_states_file(benchmark)
+        files["states"] = LAYOUT.query_states(benchmark)
     return files
 
 
@@ -246,8 +209,8 @@ def search_files(benchmark):
     collection = collection_of(benchmark)
     return {
         **benchmark_queries(benchmark),
-        "index": f"{RESULTS}/index/{TEACHER}/{collection}/flat_ip.faiss",
-        "docids": collection_encoding(benchmark)["docids"],
+        "index": LAYOUT.index(collection),
+        "docids": LAYOUT.encoding(collection)["docids"],
     }
 
 
@@ -271,11 +234,11 @@ def student_tests(wildcards):
     """{test benchmark: what its search reads and the run and metrics files it writes} of a training
     job: inside its two output folders, at the paths of the sweep's points (swimscale.config.Sweep).
     """
-    folders = SWEEP.student_dirs(
+    folders = LAYOUT.student_dirs(
         wildcards.language, wildcards.method, wildcards.seed, wildcards.size
     )
     return {
-        name: {**search_files(name), **SWEEP.evaluation_files(*folders, name)}
+        name: {**search_files(name), **LAYOUT.evaluation_files(*folders, name)}
         for name in test_benchmarks_of(wildcards.language)
     }
 

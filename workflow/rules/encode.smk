@@ -1,14 +1,13 @@
 rule encode_corpus:
     input:
-        corpus=lambda wc: collection_files(wc.collection)["corpus"],
+        corpus=lambda wc: LAYOUT.collection_files(wc.collection)["corpus"],
         model=TEACHER_FILES,
     output:
-        embeddings=f"{RESULTS}/encode/{TEACHER}/{{collection}}/corpus.npy",
-        docids=f"{RESULTS}/encode/{TEACHER}/{{collection}}/docids.txt",
+        **LAYOUT.encoding("{collection}"),  # embeddings, docids
     log:
-        f"{RESULTS}/logs/encode/{TEACHER}/{{collection}}.log",
+        LAYOUT.logs.encode_corpus("{collection}"),
     benchmark:
-        f"{RESULTS}/timings/encode/{TEACHER}/{{collection}}.tsv"
+        LAYOUT.timings.encode_corpus("{collection}")
     conda:
         TORCH_ENV
     threads: 2

@@ -1,12 +1,12 @@
 rule index:
     input:
-        embeddings=f"{RESULTS}/encode/{TEACHER}/{{collection}}/corpus.npy",
+        embeddings=LAYOUT.encoding("{collection}")["embeddings"],
     output:
-        f"{RESULTS}/index/{TEACHER}/{{collection}}/flat_ip.faiss",
+        LAYOUT.index("{collection}"),
     log:
-        f"{RESULTS}/logs/index/{TEACHER}/{{collection}}.log",
+        LAYOUT.logs.index("{collection}"),
     benchmark:
-        f"{RESULTS}/timings/index/{TEACHER}/{{collection}}.tsv"
+        LAYOUT.timings.index("{collection}")
     conda:
         TORCH_ENV
     threads: 1

@@ -16,12 +16,12 @@ rule prepare_bible:
             f"dev_{role}": path
             for role, path in bible_held_out("bible-{language}-en-dev").items()
         },
-        pool=f"{RESULTS}/prepare/pools/{{language}}.jsonl",
-        pool_manifest=f"{RESULTS}/prepare/manifests/pool-{{language}}.json",
+        pool=LAYOUT.pool("{language}"),
+        pool_manifest=LAYOUT.pool_manifest("{language}"),
     log:
-        f"{RESULTS}/logs/prepare/bible-{{language}}.log",
+        LAYOUT.logs.prepare_bible("{language}"),
     benchmark:
-        f"{RESULTS}/timings/prepare/bible-{{language}}.tsv"
+        LAYOUT.timings.prepare_bible("{language}")
     wildcard_constraints:
         language=one_of(pools_prepared_by("prepare_bible")),
     conda:
@@ -39,12 +39,12 @@ rule prepare_pool:
         # The user's files the pool is read from (a release, a pre-staged snapshot): an edit re-runs it.
         user_files=lambda wc: pool_user_files(wc.language),
     output:
-        pool=f"{RESULTS}/prepare/pools/{{language}}.jsonl",
-        manifest=f"{RESULTS}/prepare/manifests/pool-{{language}}.json",
+        pool=LAYOUT.pool("{language}"),
+        manifest=LAYOUT.pool_manifest("{language}"),
     log:
-        f"{RESULTS}/logs/prepare/pool-{{language}}.log",
+        LAYOUT.logs.prepare_pool("{language}"),
     benchmark:
-        f"{RESULTS}/timings/prepare/pool-{{language}}.tsv"
+        LAYOUT.timings.prepare_pool("{language}")
     wildcard_constraints:
         language=one_of(pools_prepared_by("prepare_pool")),
     conda:
@@ -66,12 +66,12 @@ rule prepare_collection:
     input:
         user_files=lambda wc: collection_user_files(wc.collection),
     output:
-        corpus=f"{RESULTS}/prepare/collections/{{collection}}/corpus.jsonl",
-        manifest=f"{RESULTS}/prepare/manifests/collection-{{collection}}.json",
+        **LAYOUT.collection_files("{collection}"),  # corpus
+        manifest=LAYOUT.collection_manifest("{collection}"),
     log:
-        f"{RESULTS}/logs/prepare/collection-{{collection}}.log",
+        LAYOUT.logs.prepare_collection("{collection}"),
     benchmark:
-        f"{RESULTS}/timings/prepare/collection-{{collection}}.tsv"
+        LAYOUT.timings.prepare_collection("{collection}")
     wildcard_constraints:
         collection=one_of(collections_prepared_by("prepare_collection")),
     conda:
@@ -90,16 +90,15 @@ rule prepare_collection:
 
 rule prepare_benchmark:
     input:
-        corpus=lambda wc: collection_files(collection_of(wc.benchmark))["corpus"],
+        corpus=lambda wc: LAYOUT.collection_files(collection_of(wc.benchmark))["corpus"],
         user_files=lambda wc: benchmark_user_files(wc.benchmark),
     output:
-        queries=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/queries.tsv",
-        qrels=f"{RESULTS}/prepare/benchmarks/{{benchmark}}/qrels.txt",
-        manifest=f"{RESULTS}/prepare/manifests/benchmark-{{benchmark}}.json",
+        **LAYOUT.benchmark_files("{benchmark}"),  # queries, qrels
+        manifest=LAYOUT.benchmark_manifest("{benchmark}"),
     log:
-        f"{RESULTS}/logs/prepare/benchmark-{{benchmark}}.log",
+        LAYOUT.logs.prepare_benchmark("{benchmark}"),
     benchmark:
-        f"{RESULTS}/timings/prepare/benchmark-{{benchmark}}.tsv"
+        LAYOUT.timings.prepare_benchmark("{benchmark}")
     wildcard_constraints:
         benchmark=one_of(benchmarks_prepared_by("prepare_benchmark")),
     conda:

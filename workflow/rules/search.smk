@@ -10,13 +10,11 @@ rule search_zero_shot:
         unpack(search_inputs),
         model=TEACHER_FILES,
     output:
-        run=f"{RESULTS}/search/{{language}}/zero_shot/{{benchmark}}.trec",
-        metrics=f"{RESULTS}/evaluate/{{language}}/zero_shot/{{benchmark}}.json",
-        per_query=f"{RESULTS}/evaluate/{{language}}/zero_shot/{{benchmark}}.per_query.tsv",
+        **LAYOUT.zero_shot_files("{language}", "{benchmark}"),  # run, metrics, per_query
     log:
-        f"{RESULTS}/logs/search/{{language}}/zero_shot/{{benchmark}}.log",
+        LAYOUT.logs.search_zero_shot("{language}", "{benchmark}"),
     benchmark:
-        f"{RESULTS}/timings/search/{{language}}/zero_shot/{{benchmark}}.tsv"
+        LAYOUT.timings.search_zero_shot("{language}", "{benchmark}")
     conda:
         TORCH_ENV
     threads: 1

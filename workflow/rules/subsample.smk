@@ -1,13 +1,13 @@
 rule subsample:
     input:
         # The validated pool: checked, and screened against the benchmarks' relevant documents.
-        pool=validated_pool("{language}"),
+        pool=LAYOUT.validated_pool("{language}"),
     output:
-        f"{RESULTS}/subsample/{{language}}/seed{{seed}}/n{{size}}.jsonl",
+        LAYOUT.sample("{language}", "{seed}", "{size}"),
     log:
-        f"{RESULTS}/logs/subsample/{{language}}/seed{{seed}}/n{{size}}.log",
+        LAYOUT.logs.subsample("{language}", "{seed}", "{size}"),
     benchmark:
-        f"{RESULTS}/timings/subsample/{{language}}/seed{{seed}}/n{{size}}.tsv"
+        LAYOUT.timings.subsample("{language}", "{seed}", "{size}")
     conda:
         "../../envs/data.yaml"
     threads: 1

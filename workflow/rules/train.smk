@@ -8,17 +8,20 @@
 # per benchmark, and every student's dev evaluation and search reads it (swimscale.model.QueryStates).
 # Their inputs: common.smk (training and search inputs).
 
+# The wildcards that name a trained student, in the order of the Layout methods' arguments.
+STUDENT = ("{language}", "{method}", "{seed}", "{size}")
+
 
 rule query_states:
     input:
-        queries=lambda wc: benchmark_files(wc.benchmark)["queries"],
+        queries=lambda wc: LAYOUT.benchmark_files(wc.benchmark)["queries"],
         model=TEACHER_FILES,
     output:
-        query_states_file("{benchmark}"),
+        LAYOUT.query_states("{benchmark}"),
     log:
-        f"{RESULTS}/logs/query_states/{TEACHER}/{{benchmark}}.log",
+        LAYOUT.logs.query_states("{benchmark}"),
     benchmark:
-        f"{RESULTS}/timings/query_states/{TEACHER}/{{benchmark}}.tsv"
+        LAYOUT.timings.query_states("{benchmark}")
     conda:
         TORCH_ENV
     threads: 1
@@ -38,23 +41,17 @@ rule query_states:
 rule train:
     input:
         unpack(train_inputs),
-        sample=f"{RESULTS}/subsample/{{language}}/seed{{seed}}/n{{size}}.jsonl",
+        sample=LAYOUT.sample("{language}", "{seed}", "{size}"),
         model=TEACHER_FILES,
     output:
-        student=student_file(
-            f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/student.safetensors"
-        ),
-        train_log=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/train_log.json",
-        runs=directory(
-            f"{RESULTS}/search/{{language}}/{{method}}/seed{{seed}}/n{{size}}"
-        ),
-        metrics=directory(
-            f"{RESULTS}/evaluate/{{language}}/{{method}}/seed{{seed}}/n{{size}}"
-        ),
+        student=student_file(LAYOUT.student(*STUDENT)),
+        train_log=LAYOUT.train_log(*STUDENT),
+        runs=directory(LAYOUT.runs_dir(*STUDENT)),
+        metrics=directory(LAYOUT.metrics_dir(*STUDENT)),
     log:
-        f"{RESULTS}/logs/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.log",
+        LAYOUT.logs.train(*STUDENT),
     benchmark:
-        f"{RESULTS}/timings/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}.tsv"
+        LAYOUT.timings.train(*STUDENT)
     conda:
         TORCH_ENV
     # One thread: two single-threaded jobs use two cores better than one job on both (small GEMMs).
@@ -76,7 +73,7 @@ rule train:
         teacher_max_length=config["teacher"]["max_length"],
         encode_batch_size=config["teacher"]["batch_size"],
         train=config["train"],
-        checkpoint=f"{RESULTS}/train/{{language}}/{{method}}/seed{{seed}}/n{{size}}/checkpoint.pt",
+        checkpoint=LAYOUT.checkpoint(*STUDENT),
         checkpoint_every=config["checkpoint_every"],
         search=SEARCH_SETTINGS,
         tests=student_tests,

@@ -11,7 +11,7 @@ localrules:
 
 rule validate:
     input:
-        pool=lambda wc: prepared_pool(wc.language),
+        pool=lambda wc: LAYOUT.pool(wc.language),
         benchmarks=lambda wc: sorted(
             {
                 path
@@ -21,12 +21,12 @@ rule validate:
             }
         ),
     output:
-        pool=f"{RESULTS}/validate/{{language}}/pool.jsonl",
-        report=f"{RESULTS}/validate/{{language}}/report.json",
+        pool=LAYOUT.validated_pool("{language}"),
+        report=LAYOUT.validation_report("{language}"),
     log:
-        f"{RESULTS}/logs/validate/{{language}}.log",
+        LAYOUT.logs.validate("{language}"),
     benchmark:
-        f"{RESULTS}/timings/validate/{{language}}.tsv"
+        LAYOUT.timings.validate("{language}")
     priority: 100  # before the language's other jobs that are ready at the same time
     conda:
         "../../envs/data.yaml"
@@ -46,13 +46,13 @@ rule validate:
 # The runs of the sweep that are not in the tables: none unless `partial: true` (see sweep_points).
 rule missing_runs:
     input:
-        f"{RESULTS}/tables/recall.tsv",
+        LAYOUT.table("recall"),
     output:
-        f"{RESULTS}/tables/missing.tsv",
+        LAYOUT.table("missing"),
     log:
-        f"{RESULTS}/logs/correlate/missing_runs.log",
+        LAYOUT.logs.missing_runs(),
     benchmark:
-        f"{RESULTS}/timings/correlate/missing_runs.tsv"
+        LAYOUT.timings.missing_runs()
     conda:
         "../../envs/data.yaml"
     threads: 1

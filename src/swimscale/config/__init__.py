@@ -17,6 +17,7 @@ from swimscale.config._checks import (
     check_name,
     model_files,
 )
+from swimscale.config._layout import Layout
 from swimscale.config._schema import SCHEMA_PATH, check_schema, defaults, load_schema, validated
 from swimscale.config._sweep import Sweep
 from swimscale.errors import InputError
@@ -24,6 +25,7 @@ from swimscale.errors import InputError
 __all__ = [
     "SCHEMA_PATH",
     "InputError",
+    "Layout",
     "Sweep",
     "check_code",
     "check_config",

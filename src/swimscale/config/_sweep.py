@@ -5,14 +5,16 @@ collections each prepare rule makes.
 
 workflow/rules/common.smk builds one :class:`Sweep` when the DAG is built and its input functions call
 it; nothing here reads data or imports anything beyond the standard library and the source registries.
-The result paths below are the outputs of the rules `train` (which also searches and evaluates its
-student on each test benchmark) and `search_zero_shot` (workflow/rules/); the end-to-end tests run both.
+Every path comes from the config's :class:`swimscale.config.Layout` (`Sweep.layout`): a point's files
+are the outputs of the rules `train` (which also searches and evaluates its student on each test
+benchmark) and `search_zero_shot` (workflow/rules/); the end-to-end tests run both.
 """
 
 from __future__ import annotations
 
 import os
 
+from swimscale.config._layout import Layout
 from swimscale.data import POOL_SOURCES
 from swimscale.data.benchmarks import SOURCES as BENCHMARK_SOURCES
 from swimscale.data.benchmarks import collection_of
@@ -27,7 +29,7 @@ class Sweep:
 
     def __init__(self, config: dict):
         self.config = config
-        self.results = config["results_dir"]
+        self.layout = Layout.from_config(config)
         self._collections: dict[str, list[str]] | None = None
         # The config does not change while the DAG is built: what every job's input functions ask for
         # again (thousands of times in the full study) is computed once.
@@ -76,21 +78,6 @@ class Sweep:
     def members_of(self, collection: str) -> dict[str, dict]:
         """{name: validated entry} of the benchmarks that search `collection`."""
         return {name: self.config["benchmarks"][name] for name in self.collections()[collection]}
-
-    def benchmark_files(self, name: str) -> dict[str, str]:
-        """A prepared benchmark's files: {"queries": queries.tsv, "qrels": qrels.txt}."""
-        base = f"{self.results}/prepare/benchmarks/{name}"
-        return {"queries": f"{base}/queries.tsv", "qrels": f"{base}/qrels.txt"}
-
-    def benchmark_manifest(self, name: str) -> str:
-        return f"{self.results}/prepare/manifests/benchmark-{name}.json"
-
-    def collection_files(self, collection: str) -> dict[str, str]:
-        """A prepared collection's files: {"corpus": corpus.jsonl}."""
-        return {"corpus": f"{self.results}/prepare/collections/{collection}/corpus.jsonl"}
-
-    def collection_manifest(self, collection: str) -> str:
-        return f"{self.results}/prepare/manifests/collection-{collection}.json"
 
     # --- the user's files each prepare job reads (declared as its inputs) --------------------------
 
@@ -171,14 +158,15 @@ class Sweep:
         """One reported point (`bench` a test benchmark), its files, and `outputs`: what the job that makes
         them outputs, which is what rules downstream ask for (a trained student's runs and metrics sit in
         its training job's two folders, one file per test benchmark; the untrained student's are files)."""
+        layout = self.layout
         if size == 0:
             # The untrained student is the same for every method and seed: run once.
-            search, evaluate = self.zero_shot_dirs(code)
+            search, evaluate = layout.zero_shot_dirs(code)
             train_log = None
         else:
-            search, evaluate = self.student_dirs(code, method, seed, size)
-            train_log = f"{self.results}/train/{code}/{method}/seed{seed}/n{size}/train_log.json"
-        files = self.evaluation_files(search, evaluate, bench)
+            search, evaluate = layout.student_dirs(code, method, seed, size)
+            train_log = layout.train_log(code, method, seed, size)
+        files = layout.evaluation_files(search, evaluate, bench)
         return dict(
             language=code,
             benchmark=bench,
@@ -186,26 +174,11 @@ class Sweep:
             size=size,
             seed=seed,
             run_file=files["run"],
-            qrels_file=self.benchmark_files(bench)["qrels"],
+            qrels_file=layout.benchmark_files(bench)["qrels"],
             metrics_file=files["metrics"],
             train_log=train_log,
             outputs=[files["run"], files["metrics"]] if size == 0 else [search, evaluate, train_log],
         )
-
-    def zero_shot_dirs(self, code: str) -> tuple[str, str]:
-        """The folders of the untrained student's runs and metrics (one file per test benchmark)."""
-        return f"{self.results}/search/{code}/zero_shot", f"{self.results}/evaluate/{code}/zero_shot"
-
-    def student_dirs(self, code: str, method: str, seed: int | str, size: int | str) -> tuple[str, str]:
-        """The folders of one trained student's runs and metrics: its training job's outputs."""
-        tail = f"{code}/{method}/seed{seed}/n{size}"
-        return f"{self.results}/search/{tail}", f"{self.results}/evaluate/{tail}"
-
-    @staticmethod
-    def evaluation_files(search: str, evaluate: str, bench: str) -> dict[str, str]:
-        """A student's files for one test benchmark: its TREC run, mean metrics and per-query metrics."""
-        return {"run": f"{search}/{bench}.trec", "metrics": f"{evaluate}/{bench}.json",
-                "per_query": f"{evaluate}/{bench}.per_query.tsv"}
 
     @staticmethod
     def point_files(point: dict) -> list[str]:
