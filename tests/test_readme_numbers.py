@@ -153,7 +153,7 @@ def test_sentences_state_the_default_configs_numbers(path):
         found = stated(text, pattern)
         if required and path == README and not found:
             absent.append(pattern)
-        wrong += [f"{path.name}:{line}: /{pattern}/ states {number}, the config {expected}"
+        wrong += [f"{path.relative_to(ROOT)}:{line}: /{pattern}/ states {number}, the config {expected}"
                   for line, number in found if number != expected]
     assert not absent, f"README.md no longer states: {absent}"
     assert not wrong, "\n".join(wrong)
@@ -176,8 +176,9 @@ def test_the_time_target_is_the_one_config_yaml_states():
     assert budget, "config/config.yaml no longer states the demo's time budget"
     for path in (README, CONFIG_README):
         minutes = time_target(path.read_text(encoding="utf-8"))
-        assert minutes, f"{path.name} states no time target"
-        assert set(minutes) == {int(budget.group(1))}, f"{path.name} states {minutes} minutes"
+        name = path.relative_to(ROOT)
+        assert minutes, f"{name} states no time target"
+        assert set(minutes) == {int(budget.group(1))}, f"{name} states {minutes} minutes"
 
 
 # ---- config/README.md: defaults and the config's values ---------------------------------------------
