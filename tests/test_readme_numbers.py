@@ -114,7 +114,8 @@ def same(stated: Any, actual: Any) -> bool:
 
 def test_readme_table_of_the_default_config_is_config_yaml():
     rows = key_rows(README.read_text(encoding="utf-8"), "value")
-    assert README_KEYS <= {key for _, key, _ in rows}, f"README.md's default-config table lacks {README_KEYS - {k for _, k, _ in rows}}"
+    lacking = README_KEYS - {key for _, key, _ in rows}
+    assert not lacking, f"README.md's default-config table lacks {sorted(lacking)}"
     cfg = config()
     wrong = [f"README.md:{line}: {key} = {cell!r}, config/config.yaml: {config_values(cfg, key)}"
              for line, key, cell in rows if not all(same(cell_value(cell), v) for v in config_values(cfg, key))]
