@@ -4,6 +4,13 @@ CIs are percentile intervals of the query × seed bootstrap (:mod:`swimscale.ana
 only for a table without run files, which gives N = 0 no CI). The gain's CI is paired: each replicate's
 mean at N minus the same replicate's zero-shot mean (one query draw for both), so it is much narrower
 than the two CIs side by side suggest.
+
+``flag`` marks the rows to be read with care (:data:`swimscale.analysis._schema.FLAGS`): ``cap_bound``
+where a run of that size N > 0 reached its update cap (the recall table's ``cap_bound``: its best
+student may lie beyond the cap, so the mean underestimates N), ``fewer_seeds`` where a size N > 0 has
+fewer seeds with a value than the group's best-covered size N > 0 (its mean and CI rest on less), and
+``degenerate_ci`` where the CI has zero width (every resample gave the same mean: no spread to show,
+not certainty). The plot's marks and the summary's words about these points are read from this column.
 """
 
 from __future__ import annotations
@@ -17,7 +24,14 @@ import pandas as pd
 from swimscale.analysis._bootstrap import Replicates, ci
 from swimscale.analysis._correlation import NO_QUERY_CI
 from swimscale.analysis._groups import Group
-from swimscale.analysis._schema import BY_SIZE_COLUMNS, join_notes
+from swimscale.analysis._schema import (
+    BY_SIZE_COLUMNS,
+    CAP_BOUND,
+    DEGENERATE_CI,
+    FEWER_SEEDS,
+    FLAG_SEPARATOR,
+    join_notes,
+)
 
 
 def _size_row(group: Group, reps: Replicates | None, metric: str, i: int, zero: float, level: float) -> dict[str, Any]:
@@ -39,6 +53,7 @@ def _size_row(group: Group, reps: Replicates | None, metric: str, i: int, zero: 
         "gain_ci_low": math.nan,
         "gain_ci_high": math.nan,
         "note": "",
+        "flag": "",
     }
     if reps is None or not reps.has(metric):
         return row
@@ -58,10 +73,27 @@ def _size_row(group: Group, reps: Replicates | None, metric: str, i: int, zero: 
     return row
 
 
+def _flag(rows: list[dict[str, Any]], group: Group) -> None:
+    """Fill ``flag`` of one group × metric's rows (see the module's docstring)."""
+    trained = [r["n_seeds"] for r in rows if r["size"] > 0]
+    most = max(trained, default=0)
+    bound: set[int] = set()
+    if "cap_bound" in group.rows.columns:  # True only where recorded so (NaN, False: not cap-bound)
+        bound = {int(n) for n in group.rows.loc[group.rows["cap_bound"].eq(True), "size"] if n > 0}
+    for r in rows:
+        flags = [
+            CAP_BOUND if r["size"] in bound else "",
+            FEWER_SEEDS if r["size"] > 0 and r["n_seeds"] < most else "",
+            DEGENERATE_CI if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]) and r["ci_high"] <= r["ci_low"] else "",
+        ]
+        r["flag"] = FLAG_SEPARATOR.join(f for f in flags if f)
+
+
 def by_size_table(
     groups: Sequence[Group], replicates: Sequence[Replicates | None], metrics: Sequence[str], level: float
 ) -> pd.DataFrame:
-    """Mean of each metric per size over seeds, its sample SD and bootstrap CI, and the paired gain over N = 0."""
+    """Mean of each metric per size over seeds, its sample SD and bootstrap CI, the paired gain over N = 0,
+    and the row's ``flag``."""
     out = []
     for group, reps in zip(groups, replicates):
         for metric in metrics:
@@ -69,5 +101,7 @@ def by_size_table(
                 continue
             zero_values = group.rows.loc[group.rows["size"] == 0, metric].dropna()
             zero = float(zero_values.mean()) if len(zero_values) else math.nan
-            out += [_size_row(group, reps, metric, i, zero, level) for i in range(len(group.sizes))]
+            rows = [_size_row(group, reps, metric, i, zero, level) for i in range(len(group.sizes))]
+            _flag(rows, group)
+            out += rows
     return pd.DataFrame(out, columns=BY_SIZE_COLUMNS)
