@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from swimscale._types import StrPath
 from swimscale.analysis._literature import series_of
-from swimscale.analysis._schema import GROUP_COLUMNS, MAIN_METRIC, METRIC_LABELS, level_words, series
+from swimscale.analysis._schema import CAP_BOUND, GROUP_COLUMNS, MAIN_METRIC, METRIC_LABELS, flags_of, level_words, series
 from swimscale.analysis.report._labels import DOCUMENTS, language_words
 from swimscale.analysis.report._plots import flag_legend, flag_marks, save
 
@@ -32,7 +32,7 @@ def _forest_rows(slopes: pd.DataFrame, names: Mapping[str, str] | None) -> tuple
     for method, data in slopes.groupby("method", sort=True):
         for tier in sorted(data.loc[data["scope"] == "tier", "tier"].astype(str)):
             for r in data[(data["scope"] == "language") & (data["tier"].astype(str) == tier)].itertuples():
-                label = f"{method} · {language_words(r.language, names)}, {r.benchmark}"
+                label = f"{method} · {language_words(r.language, names)} · {r.benchmark}"
                 rows.append((label, r.slope, r.ci_low, r.ci_high, "language", r.note))
             t = data[(data["scope"] == "tier") & (data["tier"].astype(str) == tier)].iloc[0]
             rows.append((f"{method} · tier {tier} (pooled, {t.n_languages} lang.)", t.slope, t.ci_low, t.ci_high, "tier", t.note))
@@ -49,10 +49,12 @@ def _forest_rows(slopes: pd.DataFrame, names: Mapping[str, str] | None) -> tuple
 
 
 def _dropped_note(dropped: list[tuple[str, str]]) -> str:
-    """One note for the rows not drawn: their labels, then each distinct reason once."""
-    reasons = list(dict.fromkeys(str(note) for _, note in dropped if isinstance(note, str) and note))
-    text = f"{NOT_ESTIMABLE}: {series([label for label, _ in dropped])}"
-    return text + (f" ({'; '.join(reasons)})." if reasons else ".")
+    """One note for the rows not drawn: the rows that share a reason (the slopes table's note) together."""
+    by_reason: dict[str, list[str]] = {}
+    for label, note in dropped:
+        by_reason.setdefault(note if isinstance(note, str) else "", []).append(label)
+    parts = [series(labels) + (f" ({reason})" if reason else "") for reason, labels in by_reason.items()]
+    return f"{NOT_ESTIMABLE}: {'; '.join(parts)}."
 
 
 def slope_forest_figure(slopes: pd.DataFrame, level: float, names: Mapping[str, str] | None = None) -> Figure:
@@ -110,7 +112,9 @@ def _our_gains(ax, by_size: pd.DataFrame, names: Mapping[str, str] | None) -> se
         rows = rows.sort_values("size").assign(gain_points=lambda r: r["gain"] * 100)
         color = f"C{i % 10}"
         where = f"{language_words(language, names)} → {DOCUMENTS}, {benchmark}"
-        ax.plot(rows["size"], rows["gain_points"], "-o", color=color, label=f"this run: {where} ({method}), {label}")
+        filled = [i for i, cell in enumerate(rows.get("flag", [""] * len(rows))) if CAP_BOUND not in flags_of(cell)]
+        ax.plot(rows["size"], rows["gain_points"], "-o", markevery=filled, color=color,
+                label=f"this run: {where} ({method}), {label}")
         ok = rows["gain_ci_low"].notna() & rows["gain_ci_high"].notna()
         if ok.any():
             ax.fill_between(rows.loc[ok, "size"], rows.loc[ok, "gain_ci_low"] * 100, rows.loc[ok, "gain_ci_high"] * 100,
