@@ -53,7 +53,6 @@ def _size_row(group: Group, reps: Replicates | None, metric: str, i: int, zero: 
         "gain_ci_low": math.nan,
         "gain_ci_high": math.nan,
         "note": "",
-        "flag": "",
     }
     if reps is None or not reps.has(metric):
         return row
@@ -73,20 +72,22 @@ def _size_row(group: Group, reps: Replicates | None, metric: str, i: int, zero: 
     return row
 
 
-def _flag(rows: list[dict[str, Any]], group: Group) -> None:
-    """Fill ``flag`` of one group × metric's rows (see the module's docstring)."""
-    trained = [r["n_seeds"] for r in rows if r["size"] > 0]
-    most = max(trained, default=0)
-    bound: set[int] = set()
-    if "cap_bound" in group.rows.columns:  # True only where recorded so (NaN, False: not cap-bound)
-        bound = {int(n) for n in group.rows.loc[group.rows["cap_bound"].eq(True), "size"] if n > 0}
-    for r in rows:
-        flags = [
-            CAP_BOUND if r["size"] in bound else "",
-            FEWER_SEEDS if r["size"] > 0 and r["n_seeds"] < most else "",
-            DEGENERATE_CI if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]) and r["ci_high"] <= r["ci_low"] else "",
-        ]
-        r["flag"] = FLAG_SEPARATOR.join(f for f in flags if f)
+def _cap_bound_sizes(group: Group) -> set[int]:
+    """The sizes with a run whose ``cap_bound`` is true (not recorded, NaN or False: none)."""
+    if "cap_bound" not in group.rows.columns:
+        return set()
+    return {int(n) for n in group.rows.loc[group.rows["cap_bound"].eq(True), "size"]}
+
+
+def _flag(row: Any, bound: set[int], most: int) -> str:
+    """A row's ``flag`` (see the module's docstring); ``most``: the most seeds of its group's sizes N > 0.
+    A CI of NaN compares false: no CI is not a zero-width one."""
+    flags = [
+        CAP_BOUND if row.size in bound else "",
+        FEWER_SEEDS if row.size > 0 and row.n_seeds < most else "",
+        DEGENERATE_CI if row.ci_high <= row.ci_low else "",
+    ]
+    return FLAG_SEPARATOR.join(f for f in flags if f)
 
 
 def by_size_table(
@@ -94,14 +95,18 @@ def by_size_table(
 ) -> pd.DataFrame:
     """Mean of each metric per size over seeds, its sample SD and bootstrap CI, the paired gain over N = 0,
     and the row's ``flag``."""
-    out = []
+    out, context = [], []  # context: each row's (cap-bound sizes, most seeds at N > 0) for its flag
     for group, reps in zip(groups, replicates):
+        bound = _cap_bound_sizes(group)
         for metric in metrics:
             if metric not in group.rows.columns:
                 continue
             zero_values = group.rows.loc[group.rows["size"] == 0, metric].dropna()
             zero = float(zero_values.mean()) if len(zero_values) else math.nan
             rows = [_size_row(group, reps, metric, i, zero, level) for i in range(len(group.sizes))]
-            _flag(rows, group)
+            most = max((r["n_seeds"] for r in rows if r["size"] > 0), default=0)
             out += rows
-    return pd.DataFrame(out, columns=BY_SIZE_COLUMNS)
+            context += [(bound, most)] * len(rows)
+    table = pd.DataFrame(out, columns=BY_SIZE_COLUMNS)
+    table["flag"] = [_flag(row, *c) for row, c in zip(table.itertuples(), context)]
+    return table
