@@ -173,10 +173,10 @@ def test_plot_tells_methods_apart_and_draws_a_shared_zero_shot_once() -> None:
     optical, pooled = legend["optical: mean over seeds"], legend["pooled: mean over seeds"]
     assert optical.get_color() != pooled.get_color() and optical.get_marker() != pooled.get_marker()
     # One untrained student for both methods: one N = 0 line, not one per method.
-    assert "N = 0 (untrained: every method)" in legend
-    assert not any(label.endswith(": N = 0") for label in legend)
+    assert "untrained student, N = 0 (every method)" in legend
+    assert not any(label.endswith(": untrained student, N = 0") for label in legend)
     zero = table.loc[table["size"] == 0, "recall_at_50"].iloc[0]
-    assert legend["N = 0 (untrained: every method)"].get_ydata()[0] == pytest.approx(zero)
+    assert legend["untrained student, N = 0 (every method)"].get_ydata()[0] == pytest.approx(zero)
 
 
 def test_plot_draws_each_methods_own_zero_shot_where_they_differ() -> None:
@@ -184,5 +184,5 @@ def test_plot_draws_each_methods_own_zero_shot_where_they_differ() -> None:
 
     table = _random_table()  # N = 0 drawn at random per method
     legend = _legend(recall_vs_n_figure(table, LEVEL))
-    assert {"optical: N = 0", "finetune: N = 0"} <= set(legend)
-    assert "N = 0 (untrained: every method)" not in legend
+    assert {"optical: untrained student, N = 0", "finetune: untrained student, N = 0"} <= set(legend)
+    assert "untrained student, N = 0 (every method)" not in legend

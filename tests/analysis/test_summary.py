@@ -352,8 +352,16 @@ def test_every_detail_column_is_optional(tmp_path) -> None:
     for column in DETAIL_COLUMNS:
         text = summary_markdown(results, SETTINGS, recall.drop(columns=column))
         assert ("(best at 600 of 600 updates)" in text) == (column not in ("steps_at_best", "max_steps", "cap_bound")), column
-        assert (CAP_UNDERESTIMATES in text) == (column != "cap_bound"), column
+        # Which sizes were cap-bound is the by-size table's flag (these results were analysed with the
+        # column): without it in the recall table the summary still names N = 4,096, only not its seeds.
+        assert f"The cap bound at N = 4,096{'' if column == 'cap_bound' else ': seeds'}" in text, column
+        assert f"{CAP_UNDERESTIMATES} N = 4,096." in text, column
         assert ("stayed in training" in text) == (column not in ("overlap_mode", "overlap_relevant")), column
+    # Analysed without the column, no size is flagged and no cap sentence is written.
+    bare = recall.drop(columns=["run_file", "qrels_file", "cap_bound"])
+    unflagged = analyse(bare, None, {}, {"n_boot": 50, "n_boot_fit": 5})
+    assert (unflagged["by_size"]["flag"] == "").all()
+    assert CAP_UNDERESTIMATES not in summary_markdown(unflagged, SETTINGS, bare)
 
 
 def test_methods_with_their_own_zero_shot_are_not_said_to_share_it() -> None:

@@ -24,10 +24,12 @@ from swimscale.analysis._pooled import read_tiers, slopes_table
 from swimscale.analysis._schema import LITERATURE_OUTPUTS, METRICS, OUTPUTS
 from swimscale.analysis._settings import Settings
 from swimscale.analysis._table import load_per_query, with_rank_metric, write_tsv
+from swimscale.analysis.report import _forest as forest
 from swimscale.analysis.report import _plots as plots
 from swimscale.analysis.report import _present as present
 from swimscale.analysis.report import _summary as summary
 from swimscale.analysis.report import _tables as tables
+from swimscale.analysis.report._labels import read_language_names
 from swimscale.errors import InputError
 
 
@@ -74,8 +76,9 @@ def write_outputs(
 ) -> None:
     """Write every file of :data:`OUTPUTS` that ``paths`` names (``recall`` only if it is named).
 
-    ``settings``: the analysis settings as a dict, with ``n_boot_fit`` the refits done and
-    ``tiers_source`` / ``literature_source`` saying where the tiers and the literature came from.
+    ``settings``: the analysis settings as a dict, with ``n_boot_fit`` the refits done,
+    ``tiers_source`` / ``literature_source`` saying where the tiers and the literature came from, and
+    ``language_names`` (optional) the languages' names by code for the figures.
     """
     for path in paths.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -86,13 +89,16 @@ def write_outputs(
         if name in results and name in paths:
             write_tsv(results[name], paths[name])
             tables.write_table(presenter(results[name], level), paths[f"{name}_md"], paths[f"{name}_tex"], caption, label)
+    names = settings.get("language_names")  # code -> name, for the figures' titles
     plots.plot_recall_vs_n(
-        recall, [paths["plot"], paths["plot_svg"]], level, by_size=results["by_size"], curves=results["curves"]
+        recall, [paths["plot"], paths["plot_svg"]], level, by_size=results["by_size"], curves=results["curves"],
+        names=names,
     )
-    plots.plot_slope_forest(results["slopes"], [paths["forest"], paths["forest_svg"]], level)
+    forest.plot_slope_forest(results["slopes"], [paths["forest"], paths["forest_svg"]], level, names)
     if "literature" in results and "literature_plot" in paths:
-        plots.plot_literature(
-            results["literature"], results["by_size"], [paths["literature_plot"], paths["literature_plot_svg"]], level
+        forest.plot_literature(
+            results["literature"], results["by_size"], [paths["literature_plot"], paths["literature_plot_svg"]], level,
+            names,
         )
     Path(paths["summary"]).write_text(summary.summary_markdown(results, settings, recall), encoding="utf-8")
 
@@ -145,6 +151,7 @@ def run(
         "n_boot_fit": resolved.n_refits,
         "tiers_source": _source(tiers_path, "tiers") + ("" if tiers else ": every language in tier unknown"),
         "literature_source": _source(literature_path, "literature"),
+        "language_names": read_language_names(tiers_path),  # the tiers file's `name` column, if it has one
         "run_files": per_query is not None,
         "steps": _steps(recall),
     }

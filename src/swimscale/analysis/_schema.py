@@ -95,7 +95,15 @@ BY_SIZE_COLUMNS = [
     "gain_ci_low",
     "gain_ci_high",
     "note",
+    "flag",
 ]
+# The by-size table's ``flag``: what makes a point read with care, the one source of the plot's marks and
+# the summary's words about it. Comma-separated names, "" for none (see swimscale.analysis._by_size).
+CAP_BOUND = "cap_bound"  # a run of this size reached its update cap before its patience ran out
+FEWER_SEEDS = "fewer_seeds"  # fewer seeds with a value than the group's other sizes N > 0
+DEGENERATE_CI = "degenerate_ci"  # a CI of zero width (every resample gave the same mean)
+FLAGS = (CAP_BOUND, FEWER_SEEDS, DEGENERATE_CI)
+FLAG_SEPARATOR = ","
 CURVE_COLUMNS = [
     *GROUP_COLUMNS,
     "metric",
@@ -188,6 +196,11 @@ def series(items) -> str:
     """"a", "a and b", "a, b and c"."""
     items = list(items)
     return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def flags_of(cell) -> set[str]:
+    """The flags of a ``flag`` cell (empty, or nan as read back from a TSV: none)."""
+    return {f for f in cell.split(FLAG_SEPARATOR) if f} if isinstance(cell, str) else set()
 
 
 def join_notes(*notes: str) -> str:

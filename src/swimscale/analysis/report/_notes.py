@@ -6,8 +6,10 @@
   it was prepared (``data_warnings``), and test-relevant passages left in training (``overlap: report``);
 * **data**: per language × benchmark, the queries, the corpus and the overlap screen of the pool;
 * **budget**: per language × benchmark × method, how the students were trained and, for every size
-  where a ``converged`` run reached its cap ``max_steps`` before its patience ran out (``cap_bound``),
-  which seeds and where their best student was: there the curve underestimates that N.
+  where a ``converged`` run reached its cap ``max_steps`` before its patience ran out, which seeds and
+  where their best student was: there the curve underestimates that N. Which sizes those are is read
+  from the by-size table's ``flag`` (``cap_bound``), the column the plot's hollow markers are drawn
+  from, so the two cannot disagree; the seeds at such a size are the runs whose ``cap_bound`` is true.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from swimscale.analysis._schema import WARNING_SEPARATOR, series
+from swimscale.analysis._schema import CAP_BOUND, WARNING_SEPARATOR, series
 from swimscale.analysis.report._format import finite
+from swimscale.analysis.report._labels import flagged_sizes
 
 CAP_UNDERESTIMATES = "the curve underestimates"
 WARNINGS_HEAD = "**Warnings** (read these before the numbers):"
@@ -95,17 +98,21 @@ def data_lines(recall: pd.DataFrame) -> list[str]:
 
 
 def _cap_words(size: int, rows: pd.DataFrame) -> str:
+    """"N = 316: seeds 0 (best at 450 of 500 updates) and 2 (...)": the size's cap-bound runs, if recorded."""
     def where(r) -> str:
         best, cap = (_count(getattr(r, c, None)) for c in ("steps_at_best", "max_steps"))
         return f" (best at {best:,} of {cap:,} updates)" if best is not None and cap is not None else ""
 
-    seeds = [f"{int(r.seed)}{where(r)}" for r in rows.itertuples()]
-    return f"N = {size:,}: seed{'s' if len(seeds) > 1 else ''} {series(seeds)}"
+    if "cap_bound" not in rows.columns:
+        return f"N = {size:,}"
+    bound = rows[(rows["size"] == size) & rows["cap_bound"].eq(True)].sort_values("seed")
+    seeds = [f"{int(r.seed)}{where(r)}" for r in bound.itertuples()]
+    return f"N = {size:,}: seed{'s' if len(seeds) > 1 else ''} {series(seeds)}" if seeds else f"N = {size:,}"
 
 
-def budget_bullet(rows: pd.DataFrame) -> str:
-    """How a group's students were trained and, for a converged budget, where the cap bound ("" without
-    `budget` or `cap_bound`)."""
+def budget_bullet(rows: pd.DataFrame, sizes: pd.DataFrame) -> str:
+    """How a group's students were trained (its recall ``rows``) and, for a converged budget, where the
+    cap bound: the sizes its by-size rows ``sizes`` flag ``cap_bound`` ("" without `budget` or `cap_bound`)."""
     trained = rows[rows["size"] > 0]
     if not len(trained) or not {"budget", "cap_bound"} & set(rows.columns):
         return ""
@@ -123,14 +130,11 @@ def budget_bullet(rows: pd.DataFrame) -> str:
     if "steps_at_best" in trained.columns and trained["steps_at_best"].notna().any():
         low, high = (_count(f(trained["steps_at_best"].dropna())) for f in (min, max))
         text += f"; best students at {low:,}{'' if low == high else f' to {high:,}'} updates (`steps_at_best`)"
-    if "cap_bound" not in trained.columns:
-        return text + "."
-    bound = trained[trained["cap_bound"].astype(bool)].sort_values(["size", "seed"])
-    if not len(bound):
-        return text + ". No run reached its cap: every one stopped on its patience."
-    sizes = list(dict.fromkeys(int(n) for n in bound["size"]))
-    listed = "; ".join(_cap_words(n, bound[bound["size"] == n]) for n in sizes)
+    capped = flagged_sizes(sizes, CAP_BOUND)
+    if not capped:
+        return text + (". No run reached its cap: every one stopped on its patience." if "cap_bound" in trained.columns else ".")
+    listed = "; ".join(_cap_words(n, trained) for n in capped)
     return (
         f"{text}. The cap bound at {listed}: these runs reached the cap before their patience ran out, so their best "
-        f"student may lie beyond it and {CAP_UNDERESTIMATES} {_sizes_words(sizes)}."
+        f"student may lie beyond it and {CAP_UNDERESTIMATES} {_sizes_words(capped)}."
     )

@@ -29,6 +29,7 @@ from swimscale.analysis.report._format import (
     text_or_empty,
     with_ci,
 )
+from swimscale.analysis.report._labels import flag_words
 
 
 def _where(r: Any) -> dict[str, str]:
@@ -66,6 +67,7 @@ def present_by_size(table: pd.DataFrame, level: float) -> pd.DataFrame:
                 f"Gain over N = 0 {ci_header(level, paired=True)}": with_ci(r.gain, r.gain_ci_low, r.gain_ci_high, fmt_gain),
                 "SD over seeds": fmt(r.sd),
                 "Resampled": r.resampled,
+                "Flag": flag_words(getattr(r, "flag", "")),
                 "Note": text_or_empty(r.note),
             }
         )
@@ -164,7 +166,8 @@ def described(settings: Mapping[str, Any]) -> dict[str, tuple[Callable[[pd.DataF
         "by_size": (
             present_by_size,
             f"Mean of each metric over seeds per training-set size N, and the gain over N = 0; {level} percentile "
-            f"bootstrap CIs ({settings['n_boot']:,} resamples of {resampled}; the gain's CI is paired).",
+            f"bootstrap CIs ({settings['n_boot']:,} resamples of {resampled}; the gain's CI is paired). Flag: a size "
+            "where a run reached its update cap (cap-bound), with fewer seeds than the others, or a zero-width CI.",
             "tab:by-size",
         ),
         "curves": (

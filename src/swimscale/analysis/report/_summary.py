@@ -13,11 +13,20 @@ from typing import Any
 
 import pandas as pd
 
-from swimscale.analysis._schema import LOWER_IS_BETTER, MAIN_METRIC, MIN_TRAINED_SIZES, level_words, series
+from swimscale.analysis._schema import (
+    DEGENERATE_CI,
+    FEWER_SEEDS,
+    LOWER_IS_BETTER,
+    MAIN_METRIC,
+    MIN_TRAINED_SIZES,
+    level_words,
+    series,
+)
 from swimscale.analysis._statistics import STATISTICS, TREND
 from swimscale.analysis.report._beside import literature_section
 from swimscale.analysis.report._claims import gain_claim, plateau_claim, trend_claim
 from swimscale.analysis.report._format import finite, fmt_corr, fmt_metric, fmt_slope, metric_label, p_text, with_ci
+from swimscale.analysis.report._labels import flagged_sizes
 from swimscale.analysis.report._notes import budget_bullet, data_lines, warning_lines
 
 
@@ -37,6 +46,26 @@ def _levels_bullet(key: tuple[str, str, str], sizes: pd.DataFrame, main: Any, la
     queries = f"{int(main.n_queries)} queries" if main is not None and main.n_queries else "queries unknown"
     seeds = int(sizes.loc[sizes["size"] > 0, "n_seeds"].max()) if trained else int(sizes["n_seeds"].max())
     return f"For {language} ({benchmark}, {method}), {text} (mean over {seeds} seed(s) × {queries}; {level} CIs in brackets)."
+
+
+def _flags_bullet(sizes: pd.DataFrame) -> str:
+    """The sizes the by-size table flags for fewer seeds or a zero-width CI, as the plot marks them ("" for
+    none; a cap-bound size is said with the training budget)."""
+    said = []
+    fewer = flagged_sizes(sizes, FEWER_SEEDS)
+    if fewer:
+        counts = sizes.set_index("size")["n_seeds"]
+        most = int(counts[counts.index > 0].max())
+        listed = series([f"{n:,} ({int(counts[n])})" for n in fewer])
+        said.append(f"N = {listed} rest{'s' if len(fewer) == 1 else ''} on fewer seeds than the other sizes ({most})")
+    degenerate = flagged_sizes(sizes, DEGENERATE_CI)
+    if degenerate:
+        said.append(f"the CI at N = {series([f'{n:,}' for n in degenerate])} has zero width (every resample gave the "
+                    "same mean: no spread to show, not certainty)")
+    if not said:
+        return ""
+    text = "; ".join(said)
+    return f"Read with care (marked in the plot): {text}."
 
 
 def _statistics_bullet(r: Any, label: str) -> str:
@@ -91,8 +120,9 @@ def _group_paragraph(key: tuple[str, str, str], tables: Mapping[str, pd.DataFram
     if len(fit):
         answer.append(plateau_claim(fit.iloc[0], label))
     bullets = ["**Answer:** " + " ".join(a for a in answer if a), _levels_bullet(key, sizes, main_row, label, level)]
+    bullets.append(_flags_bullet(sizes))
     if recall is not None:
-        bullets.append(budget_bullet(own(recall)))
+        bullets.append(budget_bullet(own(recall), sizes))
     if main_row is not None:
         bullets.append(_statistics_bullet(main_row, label))
     bullets.append(_secondary_bullet(corr[corr["metric"] != MAIN_METRIC]))
@@ -183,7 +213,8 @@ FILES = [
     "- `tables/recall.tsv`: one row per run: its metrics, training budget (`steps`, `steps_at_best`, `cap_bound`, …) "
     "and data checks (`overlap_*`, `corpus_documents`, `data_warnings`) where recorded",
     "- `tables/correlation.{tsv,md,tex}`: ρ, r, τ and slope per doubling with intervals, per language × metric",
-    "- `tables/recall_by_size.{tsv,md,tex}`: mean per N with CIs, gain over N = 0 with paired CIs",
+    "- `tables/recall_by_size.{tsv,md,tex}`: mean per N with CIs, gain over N = 0 with paired CIs, and the `flag` of "
+    "a size to read with care (cap-bound, fewer seeds, zero-width CI), which the plots mark",
     "- `tables/learning_curves.{tsv,md,tex}`: model comparison; R∞, N90, N(target) with CIs",
     "- `tables/slopes.{tsv,md,tex}`: pooled slopes per tier on common ground and the tier-difference test",
     "- `tables/literature.{tsv,md,tex}`: the published points (with `--literature`)",
