@@ -171,7 +171,7 @@ def keyword_defaults(source: str, module: str):
                 args = child.args
                 positional = args.posonlyargs + args.args
                 pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
-                pairs += [(arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults) if default is not None]
+                pairs += [(arg, d) for arg, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
                 for arg, _ in pairs:
                     yield f"{module}:{name}:{arg.arg}", child.lineno
                 yield from visit(child, [*scope, child.name])

@@ -89,8 +89,8 @@ def test_dev_recall_equals_recall_at_50_of_the_search_path():
     recall = dev.recall(student, dev.inputs(student, tokenizer, state_settings(settings, train, student)))
     qids = list(queries)
     as_queries = dataclasses.replace(settings, max_length=64)
-    found = search(build_flat_ip(corpus, True), encode_texts(tokenizer, teacher, [queries[q] for q in qids], as_queries),
-                   qids, docids, 50)
+    embedded = encode_texts(tokenizer, teacher, [queries[q] for q in qids], as_queries)
+    found = search(build_flat_ip(corpus, True), embedded, qids, docids, 50)
     per_query = recall_at_k({q: dict(hits) for q, hits in found.items()}, qrels, 50)
     assert recall == pytest.approx(np.mean(list(per_query.values())), abs=1e-12)
     assert 0 < recall < 1  # the corpus is large enough for Recall@50 to miss

@@ -133,8 +133,8 @@ class _Training:
         self.device, self.cfg, self.records, self.dev = default_device(), cfg, records, dev
         torch.manual_seed(seed)
         tokenizer, teacher_model = encode.load_encoder(teacher_settings.model, self.device)
-        self.student = StudentModel(encode.load_encoder(teacher_settings.model, self.device)[1], cfg.trainable_layers,
-                                    cfg.freeze_embeddings, cfg.dropout)
+        self.student = StudentModel(encode.load_encoder(teacher_settings.model, self.device)[1],
+                                    cfg.trainable_layers, cfg.freeze_embeddings, cfg.dropout)
         self.loss = METHODS[method].from_config(cfg, transport_kind(records))
         self.teacher_tokens = resolve_teacher_tokens(cfg.teacher_tokens, self.device)
         teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings)
@@ -160,8 +160,9 @@ class _Training:
                                    evaluates=dev is not None)
         self.best: dict[str, torch.Tensor] | None = None
         self.done = 0
-        self.log = {"config": run_config(teacher_settings, cfg, seed), "method": method, "transport": self.loss.transport,
-                    "n_records": len(records), "batch_size": self.batch_size, "micro_batch_size": self.micro,
+        self.log = {"config": run_config(teacher_settings, cfg, seed), "method": method,
+                    "transport": self.loss.transport, "n_records": len(records), "batch_size": self.batch_size,
+                    "micro_batch_size": self.micro,
                     "teacher_tokens": self.teacher_tokens, "prefix_depth": self.student.prefix_depth,
                     "trained_parameters": sum(p.numel() for p in self.student.parameters()),
                     "dev_queries": len(dev.qids) if dev is not None else 0, "loss": [], "parts": [],
@@ -253,8 +254,8 @@ def train_student(
     `method` names the loss (:data:`METHODS`); `seed` is the run's (the model's initial draws and the
     data order). `dev`: the language's dev set (required by the ``converged`` budget).
     `checkpoint`/`checkpoint_every` (the config's ``checkpoint_every``): where and every how many
-    updates to checkpoint (0: never; a re-run resumes there). `micro_batch_size` splits each batch for gradient accumulation (a retry after running out of
-    GPU memory): the transport and pooled losses are means of per-pair terms, so the update is the same;
+    updates to checkpoint (0: never; a re-run resumes there). `micro_batch_size` splits each batch for
+    gradient accumulation (a retry after running out of GPU memory): the transport and pooled losses are means of per-pair terms, so the update is the same;
     the contrastive loss then sees fewer in-batch negatives.
     """
     run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size)
