@@ -64,7 +64,7 @@ rule train:
         mem_mb=lambda wc, attempt: 9000 * attempt,
         disk_mb=8000,
         micro_batch=lambda wc, attempt: max(
-            1, SETTINGS.train.batch_size // 2 ** (attempt - 1)
+            1, config["train"]["batch_size"] // 2 ** (attempt - 1)
         ),
     params:
         teacher=SETTINGS.teacher.to_params(),
