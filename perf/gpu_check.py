@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import MDPR_SHAPE, TINY_SHAPE, TextMaker, pool_records, random_bert, vocabulary  # noqa: E402
 
-from swimscale.config import defaults  # noqa: E402
+from swimscale.config import TeacherSettings, TrainSettings, defaults  # noqa: E402
 from swimscale.model import (  # noqa: E402
     METHODS,
     StudentEncoder,
@@ -60,7 +60,6 @@ from swimscale.model import (  # noqa: E402
     StudentOutputs,
     TeacherEncoder,
     TextQueries,
-    TrainConfig,
     TrainingBatch,
     build_teacher_cache,
     cuda_problem,
@@ -115,20 +114,27 @@ def environment(dev: torch.device) -> dict:
     return info
 
 
-def train_config(batch_size: int, steps: int, teacher: dict) -> TrainConfig:
+def train_config(batch_size: int, steps: int) -> TrainSettings:
     """The full study's ``train`` section (over the schema's defaults) for exactly `steps` updates of
-    the full model (every layer trains: nothing is cached) with the teacher's pooling and max length."""
+    the full model (every layer trains: nothing is cached)."""
     study = yaml.safe_load(STUDY.read_text(encoding="utf-8"))["train"]
     settings = {**defaults("train"), **study, "budget": "fixed", "max_steps": steps, "min_steps": 0,
                 "batch_size": batch_size, "max_length": TRAIN_MAX_LENGTH, "trainable_layers": None,
                 "freeze_embeddings": False}
-    return TrainConfig.from_config(settings, pooling=teacher["pooling"], teacher_max_length=teacher["max_length"],
-                                   seed=0)
+    return TrainSettings.from_section(settings)
 
 
-def train(spec: str, records: list[dict], cfg: TrainConfig, encode_batch: int, **kwargs) -> dict:
-    """`train_student` as the train rule calls it (OPTICAL, no dev set under the fixed budget); its log."""
-    return train_student(records, spec, cfg, "optical", encode_batch_size=encode_batch, **kwargs)[1]
+def teacher_settings(spec: str, teacher: dict, batch: int) -> TeacherSettings:
+    """The teacher `spec` encoding as `teacher` says (MDPR, MINILM) in batches of `batch`."""
+    return TeacherSettings.from_section({**defaults("teacher"), "name": "perf", "model": spec, **teacher,
+                                         "batch_size": batch})
+
+
+def train(spec: str, records: list[dict], cfg: TrainSettings, encode_batch: int, **kwargs) -> dict:
+    """`train_student` as the train rule calls it (OPTICAL, seed 0, no dev set under the fixed budget, the
+    mDPR teacher's settings); its log."""
+    kwargs = {"checkpoint_every": 0, **kwargs}
+    return train_student(records, teacher_settings(spec, MDPR, encode_batch), cfg, "optical", 0, **kwargs)[1]
 
 
 def encode_rate(name: str, spec: str, texts: list[str], settings: dict, batch: int, dev: torch.device,
@@ -141,8 +147,7 @@ def encode_rate(name: str, spec: str, texts: list[str], settings: dict, batch: i
 
     def encode(subset, desc):
         with autocast():
-            return encode_texts(tokenizer, model, subset, batch, settings["max_length"], desc=desc,
-                                pooling=settings["pooling"], normalize=settings["normalize"])
+            return encode_texts(tokenizer, model, subset, teacher_settings(spec, settings, batch), desc=desc)
 
     encode(texts[:batch], "warm-up")  # kernels, allocator
     reset_peak(dev)
@@ -163,9 +168,9 @@ def train_rate(name: str, spec: str, records: list[dict], batch: int, sizes: dic
     """Examples/s of `train_student` after a warm-up run (updates only: the set-up, which loads the
     models and, with a precomputed teacher, encodes the counterparts, is left out), and the peak memory
     of the measured run (set-up included)."""
-    train(spec, records, train_config(batch, sizes["warmup"], MDPR), sizes["encode_batch"])
+    train(spec, records, train_config(batch, sizes["warmup"]), sizes["encode_batch"])
     reset_peak(dev)
-    log = train(spec, records, train_config(batch, sizes["steps"], MDPR), sizes["encode_batch"])
+    log = train(spec, records, train_config(batch, sizes["steps"]), sizes["encode_batch"])
     return {"model": name, "batch_size": batch, "steps": log["steps"], "max_length": TRAIN_MAX_LENGTH,
             "teacher_tokens": log["teacher_tokens"], "trained_parameters": log["trained_parameters"],
             "examples_per_s": round(log["examples_seen"] / log["train_seconds"], 1), "peak_mib": peak_mib(dev),
@@ -178,11 +183,11 @@ def student_step_parts(spec: str, records: list[dict], teacher: dict, encode_bat
     the student (a copy of the teacher, every layer trained), its forward, the OPTICAL loss and the
     batch with the teacher's view of it precomputed (so the loss's time is the transport's own)."""
     tokenizer, teacher_model = load_encoder(spec, dev)
-    cfg = train_config(len(records), 1, teacher)
-    student = StudentModel(load_encoder(spec, dev)[1])
+    cfg = train_config(len(records), 1)
+    student = StudentModel(load_encoder(spec, dev)[1], None, False, None)  # every layer trains, its own dropout
     queries = TextQueries(tokenizer, TRAIN_MAX_LENGTH, {r["_id"]: r["query"] for r in records})
-    view = build_teacher_cache(TeacherEncoder(tokenizer, teacher_model, teacher["max_length"], teacher["pooling"]),
-                               records, encode_batch, passages=False)
+    view = build_teacher_cache(TeacherEncoder(tokenizer, teacher_model, teacher_settings(spec, teacher, encode_batch)),
+                               records, passages=False)
     loss_fn = METHODS["optical"].from_config(cfg, "semi_relaxed")
     forward = StudentEncoder(student, queries, teacher["pooling"], autocast)
     return student, forward, loss_fn, TrainingBatch(records, view, dev)
@@ -238,7 +243,7 @@ def transport_share(spec: str, records: list[dict], sizes: dict, dev: torch.devi
         return lambda: loss_fn(leaf, batch)[0].backward()
 
     tokenizer, teacher_model = load_encoder(spec, dev)
-    teacher = TeacherEncoder(tokenizer, teacher_model, MDPR["max_length"], MDPR["pooling"])
+    teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings(spec, MDPR, sizes["encode_batch"]))
     step()  # warm-up
     steps = [timed(dev, step) for _ in range(sizes["repeats"])]
     transports = [timed(dev, transport()) for _ in range(sizes["repeats"])]
@@ -281,7 +286,7 @@ def memory_cap(dev: torch.device, cap_mib: float, simulated_max_micro: int | Non
         StudentEncoder.__call__ = real_call
 
 
-def retry_until_it_fits(spec: str, records: list[dict], cfg: TrainConfig, encode_batch: int,
+def retry_until_it_fits(spec: str, records: list[dict], cfg: TrainSettings, encode_batch: int,
                         folder: Path) -> list[dict]:
     """Attempts as Snakemake's --retries makes them: each a fresh train_student with the halved
     micro-batch, resuming from the run's checkpoint (as train.py does), until one finishes."""
@@ -306,7 +311,7 @@ def oom_retry(spec: str, records: list[dict], sizes: dict, dev: torch.device) ->
     the retry path under it. The finished attempt's losses are compared with the uncapped run's
     (gradient accumulation keeps the update; dropout draws differ, so they agree closely, not exactly)."""
     batch = sizes["oom_batch"]
-    cfg = train_config(batch, 2, MDPR)
+    cfg = train_config(batch, 2)
     peaks, losses = {}, {}
     for micro in (batch, batch // 4):
         reset_peak(dev)

@@ -38,11 +38,13 @@ import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from swimscale import data  # noqa: E402
-from swimscale.config import defaults  # noqa: E402
-from swimscale.model import TeacherEncoder, TeacherOnTheFly, TrainConfig, build_teacher_cache, device, load_encoder  # noqa: E402
+from swimscale.config import TeacherSettings, TrainSettings, defaults  # noqa: E402
+from swimscale.model import TeacherEncoder, TeacherOnTheFly, build_teacher_cache, device, load_encoder  # noqa: E402
 from swimscale.model._train import _Training  # noqa: E402
 
-TEACHER = "bundled:all-MiniLM-L6-v2"
+# The demo teacher: documents (counterparts) up to 128 tokens, mean pooling, no-gradient passes of 64.
+TEACHER = TeacherSettings.from_section({**defaults("teacher"), "name": "minilm-l6", "model": "bundled:all-MiniLM-L6-v2",
+                                        "max_length": 128, "pooling": "mean", "batch_size": 64})
 VARIANTS = {
     "full fine-tuning, dropout 0.1 (the model's own)": {},
     "full, dropout 0": {"dropout": 0.0},
@@ -86,8 +88,8 @@ def step_figures(records: list[dict], overrides: dict, args) -> dict:
     settings = {**defaults("train"), "budget": "fixed", "max_steps": 10**6, "batch_size": args.batch_size,
                 "max_length": args.max_length, "group_by_length": args.group, "teacher_tokens": "precompute",
                 **overrides}
-    cfg = TrainConfig.from_config(settings, pooling="mean", teacher_max_length=128, seed=0)
-    run = _Training(records, TEACHER, cfg, "optical", None, 64, None)
+    cfg = TrainSettings.from_section(settings)
+    run = _Training(records, TEACHER, cfg, 0, "optical", None, None)
     run.step()  # warm-up
     counter = FlopCounterMode(display=False)
     with counter:
@@ -116,10 +118,10 @@ def step_figures(records: list[dict], overrides: dict, args) -> dict:
 
 def teacher_token_costs(records: list[dict], batch_size: int) -> dict:
     """CPU seconds per record of precomputing the teacher's view once, and per update on the fly."""
-    tokenizer, model = load_encoder(TEACHER)
-    teacher = TeacherEncoder(tokenizer, model, 128, "mean")
+    tokenizer, model = load_encoder(TEACHER.model)
+    teacher = TeacherEncoder(tokenizer, model, TEACHER)
     start = time.process_time()
-    build_teacher_cache(teacher, records, 64, passages=False)
+    build_teacher_cache(teacher, records, passages=False)
     precompute = (time.process_time() - start) / len(records)
     on_the_fly = TeacherOnTheFly(teacher)
     n_batches = max(1, len(records) // batch_size)

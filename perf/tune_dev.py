@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from swimscale.config import validated
+from swimscale.config import TeacherSettings, TrainSettings, validated
 from swimscale.data import read_queries, sample_pool
 from swimscale.jobs import set_job_environment
 from swimscale.retrieval import read_qrels
@@ -45,27 +45,26 @@ def parse_value(text: str):
     return yaml.safe_load(text)
 
 
-def dev_set(results: Path, teacher_name: str, dev: str, collection: str):
+def dev_set(results: Path, teacher: TeacherSettings, dev: str, collection: str):
     from swimscale.model import DevSet
 
-    encoded = results / "encode" / teacher_name / collection
+    encoded = results / "encode" / teacher.name / collection
     bench = results / "prepare" / "benchmarks" / dev
-    return DevSet(read_queries(bench / "queries.tsv"), np.load(encoded / "corpus.npy"),
-                  (encoded / "docids.txt").read_text(encoding="utf-8").split(), read_qrels(bench / "qrels.txt"))
+    docids = (encoded / "docids.txt").read_text(encoding="utf-8").split()
+    return DevSet(read_queries(bench / "queries.tsv"), np.load(encoded / "corpus.npy"), docids,
+                  read_qrels(bench / "qrels.txt"), teacher)
 
 
-def with_states(dev, teacher: str, cfg, batch_size: int):
+def with_states(dev, teacher: TeacherSettings, train: TrainSettings):
     """The dev set with its queries' prefix states for this split (what the query_states rule writes)."""
-    from swimscale.model import DevSet, encode_query_states, load_student, state_settings
+    from swimscale.model import DevSet, encode_query_states, load_student
 
-    tokenizer, student = load_student(teacher, None, trainable_layers=cfg.trainable_layers,
-                                      freeze_embeddings=cfg.freeze_embeddings)
+    tokenizer, student = load_student(teacher, train, None)
     if not student.cached:
         return dev
     qids = sorted(dev.queries)
-    states = encode_query_states(tokenizer, student, qids, [dev.queries[q] for q in qids], cfg.max_length,
-                                 batch_size, state_settings(teacher, student, cfg.max_length))
-    return DevSet(dev.queries, dev.corpus, dev.docids, dev.qrels, states)
+    states = encode_query_states(tokenizer, student, qids, [dev.queries[q] for q in qids], teacher, train)
+    return DevSet(dev.queries, dev.corpus, dev.docids, dev.qrels, teacher, states)
 
 
 def main():
@@ -87,29 +86,25 @@ def main():
     set_job_environment()
     import torch
 
-    from swimscale.model import TrainConfig, train_student
+    from swimscale.model import train_student
 
     torch.set_num_threads(args.threads)
     config = validated(yaml.safe_load(args.config.read_text()))
     if config["benchmarks"][args.dev]["role"] != "dev":
         raise SystemExit(f"{args.dev} is not a dev benchmark: settings are chosen on dev only")
     train = {**config["train"], **{k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}}
-    teacher = config["teacher"]
-    base = dev_set(args.results, teacher["name"], args.dev, args.collection or args.dev)
+    teacher = TeacherSettings.from_config(config)
+    base = dev_set(args.results, teacher, args.dev, args.collection or args.dev)
     pool = args.results / "validate" / args.language / "pool.jsonl"
     rows = []
     for layers, lr in itertools.product(args.trainable_layers, args.lr):
         settings = {**train, "trainable_layers": layers, "freeze_embeddings": True, "lr": lr}
-        probe = TrainConfig.from_config(settings, pooling=teacher["pooling"], teacher_max_length=teacher["max_length"],
-                                        seed=0)
-        dev = with_states(base, teacher["model"], probe, teacher["batch_size"])
+        cfg = TrainSettings.from_section(settings)
+        dev = with_states(base, teacher, cfg)
         for size, seed in itertools.product(args.sizes, args.seeds):
-            cfg = TrainConfig.from_config(settings, pooling=teacher["pooling"],
-                                          teacher_max_length=teacher["max_length"], seed=seed)
             records, _ = sample_pool(pool, size, seed, code=args.language)
             cpu, wall = cpu_seconds(), time.perf_counter()
-            _, log = train_student(records, teacher["model"], cfg, args.method, encode_batch_size=teacher["batch_size"],
-                                   dev=dev)
+            _, log = train_student(records, teacher, cfg, args.method, seed, dev=dev, checkpoint_every=0)
             row = {"trainable_layers": layers, "lr": lr, "size": size, "seed": seed,
                    "dev_recall_at_50": log["dev_recall_at_best"], "untrained": log["dev_curve"][0][1],
                    "steps_at_best": log["steps_at_best"], "steps": log["steps"], "stopped_by": log["stopped_by"],

@@ -287,3 +287,88 @@ def test_no_path_template_outside_the_layout():
     assert len(template_sources()) > 40  # the files are there
     assert not found, "path templates outside swimscale.config.Layout:\n" + "\n".join(found)
     assert len(path_templates(LAYOUT_MODULE.read_text())) > 20  # the layout's own are seen
+
+
+# --- The schema is the one home of every default ------------------------------------------------------
+# No function (or dataclass field) of the package gives a default to a parameter named like a setting
+# that the schema gives a default: such a default is a second home, which drifts from the schema's. The
+# settings reach library code as the typed objects of swimscale.config (TeacherSettings, TrainSettings,
+# SearchSettings), built once from the validated config.
+
+
+def schema_defaults(spec: dict) -> set[str]:
+    """The leaf keys of a schema (nested sections, `pools.<code>.*` and `benchmarks.<name>.*` included)
+    that have a default."""
+    properties = spec.get("properties")
+    if properties is None and isinstance(spec.get("additionalProperties"), dict):
+        properties = spec["additionalProperties"].get("properties")
+    keys = set()
+    for key, item in (properties or {}).items():
+        if "default" in item and "properties" not in item:
+            keys.add(key)
+        keys |= schema_defaults(item)
+    return keys
+
+
+def keyword_defaults(source: str, module: str):
+    """(`module:qualified name:parameter`, line) of every parameter default and dataclass-style field
+    default (`name: type = value` in a class body) of a module's source."""
+
+    def visit(node, scope):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = ".".join([*scope, child.name])
+                args = child.args
+                positional = args.posonlyargs + args.args
+                pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+                pairs += [(arg, d) for arg, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+                for arg, _ in pairs:
+                    yield f"{module}:{name}:{arg.arg}", child.lineno
+                yield from visit(child, [*scope, child.name])
+            elif isinstance(child, ast.ClassDef):
+                for statement in child.body:
+                    if (isinstance(statement, ast.AnnAssign) and statement.value is not None
+                            and isinstance(statement.target, ast.Name)):
+                        yield f"{module}:{'.'.join([*scope, child.name])}:{statement.target.id}", statement.lineno
+                yield from visit(child, [*scope, child.name])
+
+    yield from visit(ast.parse(source), [])
+
+
+# Parameters named like a setting that are not that setting (keep this list tiny; say why for each).
+NOT_THE_SETTING = {
+    # A data source's hook (a function) that names the collection of a benchmark entry whose
+    # `collection` is null: it computes the key's null case, it is not benchmarks.<name>.collection.
+    "swimscale.data._source:Source:collection",
+    # A data source's hook (a function) giving the threshold of an entry whose `min_relevance` is null.
+    "swimscale.data._source:Source:min_relevance",
+}
+# Restated defaults of the analysis settings (analysis.seed, analysis.n_boot), not yet moved: the
+# analysis has its own Settings object (swimscale.analysis._settings) and is the next part of this
+# work. Listed so that the test guards every other module now; an entry that no longer occurs fails.
+NOT_YET_MOVED = {
+    "swimscale.analysis._bootstrap:bootstrap_group:seed",
+    "swimscale.analysis._correlation:correlation_table:n_boot",
+    "swimscale.analysis._correlation:correlation_table:seed",
+}
+
+
+def test_keyword_defaults_finds_parameters_and_fields():
+    source = ("def f(a, pooling='mean', *, k=3, normalize):\n    def g(max_length=8): pass\n"
+              "class C:\n    lr: float = 1.0\n    def m(self, batch_size=2): pass\n")
+    found = {name for name, _ in keyword_defaults(source, "m")}
+    assert found == {"m:f:pooling", "m:f:k", "m:f.g:max_length", "m:C:lr", "m:C.m:batch_size"}
+
+
+def test_no_function_restates_a_default_of_the_schema():
+    from swimscale.config import load_schema
+
+    settings = schema_defaults(load_schema())
+    assert {"pooling", "normalize", "max_length", "batch_size", "passage_format", "k", "lr"} <= settings
+    found = {name: f"{path.relative_to(SRC)}:{line}" for path in sorted(PACKAGE.rglob("*.py"))
+             for name, line in keyword_defaults(path.read_text(), module_name(path))
+             if name.rsplit(":", 1)[1] in settings}
+    restated = {name: where for name, where in found.items() if name not in NOT_THE_SETTING | NOT_YET_MOVED}
+    assert not restated, f"keyword defaults of settings the schema owns (take the settings object instead): {restated}"
+    stale = (NOT_THE_SETTING | NOT_YET_MOVED) - set(found)
+    assert not stale, f"allow-listed defaults that no longer occur (remove them from the list): {sorted(stale)}"

@@ -8,8 +8,19 @@ import functools
 import numpy as np
 
 from swimscale import data
+from swimscale.config import TeacherSettings, TrainSettings, defaults
 
 TEACHER = "bundled:all-MiniLM-L6-v2"
+
+
+def teacher_settings(**overrides) -> TeacherSettings:
+    """The bundled MiniLM teacher with the schema's defaults, overridden by `overrides`."""
+    return TeacherSettings.from_section({**defaults("teacher"), "name": "minilm", "model": TEACHER, **overrides})
+
+
+def train_settings(**overrides) -> TrainSettings:
+    """The schema's ``train`` defaults, overridden by `overrides`."""
+    return TrainSettings.from_section({**defaults("train"), **overrides})
 
 
 @functools.cache

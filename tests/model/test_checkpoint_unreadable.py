@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from swimscale.config import defaults
-from swimscale.model import TrainConfig, train_student
+from swimscale.model import train_student
 from swimscale.model._checkpoint import Checkpoints
+from tests.model.bible import teacher_settings, train_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-TEACHER = "bundled:all-MiniLM-L6-v2"
 RECORDS = [
     {"_id": f"r{i}", "query": q, "text": t, "query_en": t}
     for i, (q, t) in enumerate([
@@ -87,15 +86,14 @@ def test_a_job_killed_while_checkpointing_leaves_the_last_checkpoint_and_the_nex
 
 def test_training_over_an_unreadable_checkpoint_starts_over_and_ends_as_an_uninterrupted_run(tmp_path):
     torch.set_num_threads(1)
-    settings = {**defaults("train"), "batch_size": 2, "max_length": 32, "budget": "fixed", "max_steps": 2,
-                "trainable_layers": 1, "freeze_embeddings": True, "dropout": 0.0}
-    cfg = TrainConfig.from_config(settings, pooling="mean", teacher_max_length=32, seed=1)
-    reference, reference_log = train_student(RECORDS, TEACHER, cfg, encode_batch_size=4)
+    cfg = train_settings(batch_size=2, max_length=32, budget="fixed", max_steps=2, trainable_layers=1,
+                         freeze_embeddings=True, dropout=0.0)
+    teacher = teacher_settings(max_length=32, batch_size=4)
+    reference, reference_log = train_student(RECORDS, teacher, cfg, "optical", 1, checkpoint_every=0)
     path = tmp_path / "checkpoint.pt"
     path.write_bytes(b"\x00not a checkpoint")
     with pytest.warns(UserWarning, match="cannot be read"):
-        student, log = train_student(RECORDS, TEACHER, cfg, encode_batch_size=4, checkpoint=path,
-                                     checkpoint_every=1)
+        student, log = train_student(RECORDS, teacher, cfg, "optical", 1, checkpoint=path, checkpoint_every=1)
     assert log["resumed_from_step"] == 0 and log["loss"] == reference_log["loss"]
     assert all(torch.equal(a, b) for a, b in zip(student.model.state_dict().values(), reference.model.state_dict().values()))
     assert (tmp_path / "checkpoint.pt.bad").read_bytes() == b"\x00not a checkpoint"

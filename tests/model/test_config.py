@@ -1,49 +1,16 @@
-"""The code's training settings agree with the config schema, the one home of their defaults, and the
-cross-key checks name their keys."""
-
-import dataclasses
+"""The training settings' cross-key checks name their keys, and the model's methods and poolings are the
+schema's (the settings objects themselves: tests/config/test_settings.py)."""
 
 import pytest
 
-from swimscale.config import defaults, load_schema, validated
+from swimscale.config import TrainSettings, defaults, load_schema, validated
 from swimscale.config._train import training_problems
 from swimscale.errors import InputError
-from swimscale.model import METHODS, POOLINGS, TrainConfig
-
-FROM_ELSEWHERE = ["pooling", "teacher_max_length", "seed"]
+from swimscale.model import METHODS, POOLINGS
 
 
 def build(**overrides):
-    return TrainConfig.from_config({**defaults("train"), **overrides}, pooling="mean", teacher_max_length=128, seed=0)
-
-
-def test_train_config_fields_are_the_schema_train_keys_plus_what_comes_from_elsewhere():
-    train = load_schema()["properties"]["train"]["properties"]
-    names = [f.name for f in dataclasses.fields(TrainConfig)]
-    assert sorted(names) == sorted([*train, *FROM_ELSEWHERE])
-    assert sorted(TrainConfig.train_keys()) == sorted(train)
-    assert all("default" in spec for spec in train.values())  # callers may build from the defaults alone
-
-
-def test_train_config_restates_no_default():
-    for f in dataclasses.fields(TrainConfig):
-        assert f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, f.name
-
-
-def test_train_config_from_the_schema_defaults():
-    cfg = TrainConfig.from_config(defaults("train"), pooling="cls", teacher_max_length=256, seed=4)
-    assert {key: getattr(cfg, key) for key in TrainConfig.train_keys()} == defaults("train")
-    assert (cfg.pooling, cfg.teacher_max_length, cfg.seed) == ("cls", 256, 4)
-    assert build(lr=3e-5).lr == 3e-5
-
-
-def test_train_config_names_missing_and_unknown_keys():
-    incomplete = {key: value for key, value in defaults("train").items() if key != "tau"}
-    with pytest.raises(InputError, match=r"missing keys \['tau'\], unknown keys \[\]"):
-        TrainConfig.from_config(incomplete, pooling="mean", teacher_max_length=128, seed=0)
-    with pytest.raises(InputError, match=r"missing keys \[\], unknown keys \['learning_rate'\]"):
-        TrainConfig.from_config({**defaults("train"), "learning_rate": 1}, pooling="mean", teacher_max_length=128,
-                                seed=0)
+    return TrainSettings.from_section({**defaults("train"), **overrides})
 
 
 @pytest.mark.parametrize(("bad", "fixed", "message"), [

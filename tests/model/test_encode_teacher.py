@@ -14,8 +14,7 @@ from swimscale.config import defaults, validated
 from swimscale.errors import InputError
 from swimscale.model import encode_texts, format_passage, load_encoder, read_passages
 from swimscale.retrieval import build_flat_ip, search
-
-TEACHER = "bundled:all-MiniLM-L6-v2"
+from tests.model.bible import TEACHER, teacher_settings
 PASSAGES = [
     "In the beginning God created the heaven and the earth.",
     "And God said, Let there be light: and there was light.",
@@ -41,7 +40,7 @@ def teacher():
 
 def encode(teacher, texts, normalize):
     tokenizer, model = teacher
-    return encode_texts(tokenizer, model, texts, batch_size=4, max_length=64, pooling="mean", normalize=normalize)
+    return encode_texts(tokenizer, model, texts, teacher_settings(batch_size=4, max_length=64, normalize=normalize))
 
 
 def ranked(results, qid):
@@ -57,8 +56,8 @@ def test_normalised_scores_are_cosines_and_raw_scores_are_raw_dot_products(teach
 
     docids, qids = [f"p{i}" for i in range(len(PASSAGES))], [f"q{i}" for i in range(len(QUERIES))]
     k = len(PASSAGES)
-    by_cosine = search(build_flat_ip(unit_p), unit_q, qids, docids, k)
-    by_dot = search(build_flat_ip(raw_p, normalize=False), raw_q, qids, docids, k)
+    by_cosine = search(build_flat_ip(unit_p, True), unit_q, qids, docids, k)
+    by_dot = search(build_flat_ip(raw_p, False), raw_q, qids, docids, k)
 
     cosine = (raw_q @ raw_p.T) / np.outer(np.linalg.norm(raw_q, axis=1), np.linalg.norm(raw_p, axis=1))
     dot = raw_q @ raw_p.T

@@ -6,7 +6,6 @@ import pytest
 import torch
 from scipy.special import log_softmax
 
-from swimscale.config import defaults
 from swimscale.model import (
     METHODS,
     ContrastiveLoss,
@@ -15,10 +14,10 @@ from swimscale.model import (
     PooledLoss,
     StudentOutputs,
     TeacherCache,
-    TrainConfig,
     TrainingBatch,
     TrainingLoss,
 )
+from tests.model.bible import train_settings
 
 D = 8
 IDS = ["a", "b", "c", "d"]
@@ -46,7 +45,7 @@ def cosine(x, y):
 
 
 def config(**overrides):
-    return TrainConfig.from_config({**defaults("train"), **overrides}, pooling="mean", teacher_max_length=64, seed=0)
+    return train_settings(**overrides)
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_loss_matches_pot_inner_product():
     s_mask[1, 4:] = 0
     t_mask[2, 3:] = 0
     t_mask[3, 0] = 0  # a masked special token at the front
-    loss = optical_loss(student, teacher, s_mask, t_mask, eps=0.1, n_iters=2000)
+    loss = optical_loss(student, teacher, s_mask, t_mask, eps=0.1, n_iters=2000, tau=None)
     cost = cosine_cost(student, teacher)
     expected = []
     for i in range(4):
@@ -90,7 +90,7 @@ def test_student_gradient_is_finite_with_padding():
     teacher = torch.randn(2, 4, 8, dtype=torch.float64)
     s_mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.float64)
     t_mask = torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1]], dtype=torch.float64)
-    optical_loss(student, teacher, s_mask, t_mask, 0.1, 50).backward()
+    optical_loss(student, teacher, s_mask, t_mask, 0.1, 50, None).backward()
     assert torch.isfinite(student.grad).all()
     assert student.grad[0, 3:].abs().max() == 0  # padded tokens receive no gradient
 
@@ -133,7 +133,7 @@ def test_semi_relaxed_loss_matches_pot_and_relaxation_lowers_it():
     s_mask, t_mask = torch.ones(3, 5, dtype=torch.float64), torch.ones(3, 12, dtype=torch.float64)
     t_mask[1, 7:] = 0
     relaxed = optical_loss(student, teacher, s_mask, t_mask, eps=0.1, n_iters=5000, tau=0.1, tol=1e-14)
-    balanced = optical_loss(student, teacher, s_mask, t_mask, eps=0.1, n_iters=5000, tol=1e-14)
+    balanced = optical_loss(student, teacher, s_mask, t_mask, eps=0.1, n_iters=5000, tau=None, tol=1e-14)
     cost = cosine_cost(student, teacher)
     expected = []
     for i in range(3):

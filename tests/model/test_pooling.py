@@ -13,8 +13,10 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
 from swimscale.model import encode_texts, load_encoder, pool, resolve_model
+from tests.model.bible import TEACHER, teacher_settings
 
-TEACHER = "bundled:all-MiniLM-L6-v2"
+MEAN = teacher_settings(batch_size=3, max_length=128, pooling="mean")
+CLS = teacher_settings(batch_size=3, max_length=128, pooling="cls")
 TEXTS = [
     "Jesus wept.",
     "In the beginning God created the heaven and the earth.",
@@ -38,19 +40,19 @@ def path():
 
 def test_mean_pooling_is_sentence_transformers_embedding(teacher, path):
     tokenizer, model = teacher
-    ours = encode_texts(tokenizer, model, TEXTS, 3, 128, pooling="mean")
+    ours = encode_texts(tokenizer, model, TEXTS, MEAN)
     reference = SentenceTransformer(path, device="cpu").encode(TEXTS, batch_size=3, normalize_embeddings=True)
     assert np.abs(ours - reference).max() <= 1e-5
 
 
 def test_cls_pooling_is_sentence_transformers_cls_pipeline(teacher, path):
     tokenizer, model = teacher
-    ours = encode_texts(tokenizer, model, TEXTS, 3, 128, pooling="cls")
+    ours = encode_texts(tokenizer, model, TEXTS, CLS)
     transformer = Transformer(path, max_seq_length=128)
     cls = Pooling(transformer.get_embedding_dimension(), pooling_mode="cls")
     reference = SentenceTransformer(modules=[transformer, cls, Normalize()], device="cpu").encode(TEXTS, batch_size=3)
     assert np.abs(ours - reference).max() <= 1e-5
-    assert np.abs(ours - encode_texts(tokenizer, model, TEXTS, 3, 128, pooling="mean")).max() > 0.05
+    assert np.abs(ours - encode_texts(tokenizer, model, TEXTS, MEAN)).max() > 0.05
 
 
 def test_unknown_pooling_is_refused(teacher):

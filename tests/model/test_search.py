@@ -1,6 +1,7 @@
 """A student's evaluation on a test benchmark (swimscale.model.search_benchmark), as the training job and
 search_zero_shot run it, and the student it searches with (as_stored: the student its file holds)."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -8,9 +9,9 @@ import pytest
 import pytrec_eval
 import torch
 
+from swimscale.config import SearchSettings, Settings
 from swimscale.model import (
     BenchmarkFiles,
-    SearchSettings,
     StudentModel,
     as_stored,
     encode_query_states,
@@ -19,10 +20,13 @@ from swimscale.model import (
     load_student,
     save_student,
     search_benchmark,
-    state_settings,
 )
 from swimscale.retrieval import build_flat_ip, save_index
-from tests.model.bible import TEACHER, dev_parts
+from tests.model.bible import TEACHER, dev_parts, teacher_settings, train_settings
+
+# The study's settings as the search reads them: queries up to 64 tokens encoded in batches of 8, k = 20.
+SETTINGS = Settings(teacher_settings(max_length=64, batch_size=8), train_settings(max_length=64), SearchSettings(k=20))
+SPLIT = dataclasses.replace(SETTINGS.train, trainable_layers=1, freeze_embeddings=True)  # a frozen prefix
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +37,7 @@ def teacher():
 
 def perturbed_student(trainable_layers=1):
     _, model = load_encoder(TEACHER, torch.device("cpu"))
-    student = StudentModel(model, trainable_layers, trainable_layers is not None)
+    student = StudentModel(model, trainable_layers, trainable_layers is not None, None)
     with torch.no_grad():
         for p in student.parameters():
             if p.requires_grad:
@@ -51,7 +55,7 @@ def test_as_stored_is_the_student_its_file_holds(tmp_path, dtype):
     save_student(student, path, dtype)
     student.model.train()
     stored = as_stored(student, dtype)
-    _, loaded = load_student(TEACHER, path, torch.device("cpu"), trainable_layers=1, freeze_embeddings=True)
+    _, loaded = load_student(SETTINGS.teacher, SPLIT, path, torch.device("cpu"))
     assert stored is student and not stored.model.training
     loaded_parameters = dict(loaded.model.named_parameters())
     for name, value in stored.trainable_state().items():
@@ -72,7 +76,8 @@ def benchmark(tmp_path_factory, teacher):
     (root / "qrels.txt").write_text("".join(f"{q} 0 {d} {r}\n" for q, judged in qrels.items()
                                             for d, r in judged.items()))
     (root / "docids.txt").write_text("\n".join(docids) + "\n")
-    save_index(build_flat_ip(encode_texts(tokenizer, model, documents, 16, 64, "mean")), root / "flat_ip.faiss")
+    corpus = encode_texts(tokenizer, model, documents, dataclasses.replace(SETTINGS.teacher, batch_size=16))
+    save_index(build_flat_ip(corpus, True), root / "flat_ip.faiss")
     return root, queries, qrels, docids
 
 
@@ -83,15 +88,12 @@ def files(root, out, states=None):
                                       "per_query": out / "evaluate" / "b.per_query.tsv", "states": states})
 
 
-SETTINGS = SearchSettings(teacher=TEACHER, pooling="mean", normalize=True, max_length=64, batch_size=8, k=20)
-
-
 def test_search_benchmark_writes_a_whole_run_and_trec_evals_metrics(tmp_path, benchmark):
     root, queries, qrels, docids = benchmark
-    tokenizer, student = load_student(TEACHER, None, torch.device("cpu"))
+    tokenizer, student = load_student(SETTINGS.teacher, SETTINGS.train, None, torch.device("cpu"))
     summary = search_benchmark(student, tokenizer, files(root, tmp_path), SETTINGS, tag="zero_shot")
     lines = (tmp_path / "search" / "b.trec").read_text().splitlines()
-    assert len(lines) == len(queries) * SETTINGS.k and all(line.split()[5] == "zero_shot" for line in lines)
+    assert len(lines) == len(queries) * SETTINGS.search.k and all(line.split()[5] == "zero_shot" for line in lines)
     run = {}
     for line in lines:
         qid, _, docid, _, score, _ = line.split()
@@ -113,14 +115,13 @@ def test_a_cached_student_reads_its_queries_prefix_states_and_needs_them(tmp_pat
     tokenizer, _ = teacher
     student = perturbed_student(trainable_layers=1)
     ids = list(queries)
-    states = encode_query_states(tokenizer, student, ids, [queries[q] for q in ids], SETTINGS.max_length, 8,
-                                 state_settings(TEACHER, student, SETTINGS.max_length))
+    states = encode_query_states(tokenizer, student, ids, [queries[q] for q in ids], SETTINGS.teacher, SETTINGS.train)
     states.save(tmp_path / "states.safetensors")
     with pytest.raises(ValueError, match="cached states"):
         search_benchmark(student, tokenizer, files(root, tmp_path / "none"), SETTINGS, tag="t")
     cached = search_benchmark(student, tokenizer, files(root, tmp_path / "a", tmp_path / "states.safetensors"),
                               SETTINGS, tag="t")
-    whole = StudentModel(student.model, None, False)  # the same weights, read from the text
+    whole = StudentModel(student.model, None, False, None)  # the same weights, read from the text
     from_text = search_benchmark(whole, tokenizer, files(root, tmp_path / "b"), SETTINGS, tag="t")
     assert cached == pytest.approx(from_text)
     a = [line.split()[2] for line in (tmp_path / "a" / "search" / "b.trec").read_text().splitlines()]

@@ -1,5 +1,6 @@
 """Dev selection: the budget rule on given dev curves, and the dev Recall@50 against the search path."""
 
+import dataclasses
 import types
 
 import numpy as np
@@ -19,7 +20,7 @@ from swimscale.model import (
     state_settings,
 )
 from swimscale.retrieval import build_flat_ip, recall_at_k, search
-from tests.model.bible import TEACHER, dev_parts
+from tests.model.bible import TEACHER, dev_parts, teacher_settings, train_settings
 
 
 def run_rule(curve: dict[int, float], budget="converged", max_steps=100, min_steps=0, eval_every=10, patience=3):
@@ -79,20 +80,22 @@ def test_dev_recall_equals_recall_at_50_of_the_search_path():
     torch.set_num_threads(1)
     tokenizer, teacher = load_encoder(TEACHER, torch.device("cpu"))
     queries, texts, docids, qrels = dev_parts()
-    corpus = encode_texts(tokenizer, teacher, texts, 16, 128)
-    student = StudentModel(load_encoder(TEACHER, torch.device("cpu"))[1], 1, True)
-    states = encode_query_states(tokenizer, student, list(queries), list(queries.values()), 64, 8,
-                                 state_settings(TEACHER, student, 64))
-    dev = DevSet(queries, corpus, docids, qrels, states)
-    recall = dev.recall(student, dev.inputs(student, tokenizer, state_settings(TEACHER, student, 64)), 8, "mean")
+    settings = teacher_settings(batch_size=8)  # documents up to 128 tokens, the schema's default
+    corpus = encode_texts(tokenizer, teacher, texts, dataclasses.replace(settings, batch_size=16))
+    student = StudentModel(load_encoder(TEACHER, torch.device("cpu"))[1], 1, True, None)
+    train = train_settings(max_length=64)
+    states = encode_query_states(tokenizer, student, list(queries), list(queries.values()), settings, train)
+    dev = DevSet(queries, corpus, docids, qrels, settings, states)
+    recall = dev.recall(student, dev.inputs(student, tokenizer, state_settings(settings, train, student)))
     qids = list(queries)
-    found = search(build_flat_ip(corpus), encode_texts(tokenizer, teacher, [queries[q] for q in qids], 8, 64), qids,
-                   docids, 50)
+    as_queries = dataclasses.replace(settings, max_length=64)
+    embedded = encode_texts(tokenizer, teacher, [queries[q] for q in qids], as_queries)
+    found = search(build_flat_ip(corpus, True), embedded, qids, docids, 50)
     per_query = recall_at_k({q: dict(hits) for q, hits in found.items()}, qrels, 50)
     assert recall == pytest.approx(np.mean(list(per_query.values())), abs=1e-12)
     assert 0 < recall < 1  # the corpus is large enough for Recall@50 to miss
     with pytest.raises(ValueError, match="12 embeddings but 96 docids"):
-        DevSet(queries, corpus[:12], docids, qrels)
+        DevSet(queries, corpus[:12], docids, qrels, settings)
 
 
 # --------------------------------------------------------------------------- the rule at its edges
@@ -172,6 +175,9 @@ class Identity:
         return batch["hidden"]
 
 
+CLS = teacher_settings(pooling="cls", batch_size=3)  # the known dev set's queries read by their first token
+
+
 def known_dev(n_documents: int = 60) -> DevSet:
     """Every query's embedding is e0 and document j scores 1 − j/100 against it: document j is at rank
     j + 1. q50 judges the 50th document relevant, q51 the 51st, q2 the 1st and the 56th, q0 nothing."""
@@ -189,26 +195,28 @@ def known_dev(n_documents: int = 60) -> DevSet:
     offsets = torch.arange(0, 2 * len(qids) + 1, 2)
     settings = {"teacher": "t", "prefix_depth": 6, "max_length": 8}
     qrels = {"q50": {"d49": 1, "d3": 0}, "q51": {"d50": 2}, "q2": {"d0": 1, "d55": 1}, "q0": {"d1": 0}}
-    return DevSet({q: f"text of {q}" for q in qids}, corpus, docids, qrels,
+    return DevSet({q: f"text of {q}" for q in qids}, corpus, docids, qrels, teacher_settings(batch_size=3),
                   QueryStates(qids, states, offsets, special, settings))
 
 
 def test_dev_recall_is_the_mean_recall_at_50_of_the_judged_queries():
     dev = known_dev()
-    recall = dev.recall(Identity(), dev.states, batch_size=3, pooling="cls")
+    recall = dataclasses.replace(dev, teacher=CLS).recall(Identity(), dev.states)
     assert recall == pytest.approx((1 + 0 + 0.5) / 3, abs=1e-12)  # q0 judges nothing relevant: not counted
     # With mean pooling the last document comes first and every other one moves down one rank: q50's
     # document to rank 51, q2's first to rank 2.
-    assert dev.recall(Identity(), dev.states, batch_size=3, pooling="mean") == pytest.approx(0.5 / 3, abs=1e-12)
+    assert dev.teacher.pooling == "mean"
+    assert dev.recall(Identity(), dev.states) == pytest.approx(0.5 / 3, abs=1e-12)
 
 
 def test_dev_recall_on_a_collection_smaller_than_50_and_without_judged_queries():
     dev = known_dev(n_documents=20)
+    dev.teacher = dataclasses.replace(CLS, batch_size=2)
     dev.qrels = {"q2": {"d0": 1, "d19": 1}, "q51": {"d5": 1}}
-    assert dev.recall(Identity(), dev.states, batch_size=2, pooling="cls") == pytest.approx(1.0)
+    assert dev.recall(Identity(), dev.states) == pytest.approx(1.0)
     dev.qrels = {"q2": {"d0": 0}}
     with pytest.raises(ValueError, match="^the dev qrels judge no query relevant to anything$"):
-        dev.recall(Identity(), dev.states, batch_size=2, pooling="cls")
+        dev.recall(Identity(), dev.states)
 
 
 def test_dev_inputs_are_the_checked_states_of_a_cached_student_or_token_ids():
@@ -218,7 +226,7 @@ def test_dev_inputs_are_the_checked_states_of_a_cached_student_or_token_ids():
     with pytest.raises(InputError, match="query states: computed with"):
         dev.inputs(Identity(), tokenizer=None, settings={**settings, "prefix_depth": 5})
     with pytest.raises(ValueError, match="^a student with a frozen prefix reads the dev queries' cached states; none given$"):
-        DevSet(dev.queries, dev.corpus, dev.docids, dev.qrels).inputs(Identity(), None, settings)
+        DevSet(dev.queries, dev.corpus, dev.docids, dev.qrels, dev.teacher).inputs(Identity(), None, settings)
     whole = types.SimpleNamespace(cached=False)
     tokenizer = object()
     inputs = dev.inputs(whole, tokenizer, settings)

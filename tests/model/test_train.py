@@ -7,7 +7,6 @@ import json
 import pytest
 import torch
 
-from swimscale.config import defaults
 from swimscale.model import (
     DevSet,
     OpticalLoss,
@@ -15,7 +14,6 @@ from swimscale.model import (
     StudentModel,
     TeacherEncoder,
     TextQueries,
-    TrainConfig,
     TrainingBatch,
     build_teacher_cache,
     encode_query_states,
@@ -28,21 +26,27 @@ from swimscale.model import (
     transport_kind,
 )
 from swimscale.model._train import BatchStream, accumulate_gradients
-from tests.model.bible import TEACHER, dev_parts, records
+from tests.model.bible import dev_parts, records, teacher_settings, train_settings
 
 CHEAP = {"trainable_layers": 1, "freeze_embeddings": True, "dropout": 0.0}
+# The teacher as these runs read it: counterparts up to 64 tokens, no-gradient passes in batches of 8.
+TEACHER = teacher_settings(max_length=64, batch_size=8)
 
 
-def train_config(seed=0, **overrides):
-    """The schema's training defaults with `overrides`, as a run with mean pooling builds them."""
-    settings = {**defaults("train"), "batch_size": 4, "max_length": 64, **overrides}
-    return TrainConfig.from_config(settings, pooling="mean", teacher_max_length=64, seed=seed)
+def train_config(**overrides):
+    """The schema's training defaults with `overrides`."""
+    return train_settings(**{"batch_size": 4, "max_length": 64, **overrides})
+
+
+def train(pairs, cfg, method="optical", seed=0, teacher=TEACHER, **kwargs):
+    """train_student with the run's seed, without checkpoints unless `kwargs` say so."""
+    return train_student(pairs, teacher, cfg, method, seed, **{"checkpoint_every": 0, **kwargs})
 
 
 @pytest.fixture(scope="module")
 def teacher():
     torch.set_num_threads(1)
-    return load_encoder(TEACHER, torch.device("cpu"))
+    return load_encoder(TEACHER.model, torch.device("cpu"))
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +54,14 @@ def dev(teacher):
     """The dev set with the cached prefix states of a top-1-layer student."""
     tokenizer, model = teacher
     queries, texts, docids, qrels = dev_parts()
-    student = StudentModel(load_encoder(TEACHER, torch.device("cpu"))[1], 1, True)
-    states = encode_query_states(tokenizer, student, list(queries), list(queries.values()), 64, 8,
-                                 state_settings(TEACHER, student, 64))
-    return DevSet(queries, encode_texts(tokenizer, model, texts, 16, 64), docids, qrels, states)
+    student = StudentModel(load_encoder(TEACHER.model, torch.device("cpu"))[1], 1, True, None)
+    states = encode_query_states(tokenizer, student, list(queries), list(queries.values()), TEACHER, train_config())
+    corpus = encode_texts(tokenizer, model, texts, dataclasses.replace(TEACHER, batch_size=16))
+    return DevSet(queries, corpus, docids, qrels, TEACHER, states)
 
 
 def dev_recall(student, dev, tokenizer):
-    return dev.recall(student, dev.inputs(student, tokenizer, state_settings(TEACHER, student, 64)), 8, "mean")
+    return dev.recall(student, dev.inputs(student, tokenizer, state_settings(TEACHER, train_config(), student)))
 
 
 def same_weights(m1, m2):
@@ -66,21 +70,21 @@ def same_weights(m1, m2):
 
 def test_fixed_budget_is_deterministic_moves_towards_the_teacher_and_logs_its_run(tmp_path, teacher):
     tokenizer, model = teacher
-    cfg = train_config(budget="fixed", max_steps=4, lr=1e-4, seed=3)
-    first, log = train_student(records(5), TEACHER, cfg, encode_batch_size=8)
-    second, _ = train_student(records(5), TEACHER, cfg, encode_batch_size=8)
+    cfg = train_config(budget="fixed", max_steps=4, lr=1e-4)
+    first, log = train(records(5), cfg, seed=3)
+    second, _ = train(records(5), cfg, seed=3)
     assert (log["steps"], log["steps_at_best"], log["examples_seen"], len(log["loss"])) == (4, 4, 16, 4)
     assert (log["budget"], log["stopped_by"], log["cap_bound"], log["dev_curve"]) == ("fixed", "fixed", None, [])
     assert log["loss"][-1] < log["loss"][0] and log["examples_per_second"] > 0 and log["device"] == "cpu"
     assert same_weights(first.model, second.model)
     assert not torch.equal(first.model.embeddings.word_embeddings.weight, model.embeddings.word_embeddings.weight)
     save_student(first, tmp_path / "student.safetensors")
-    _, reloaded = load_student(TEACHER, tmp_path / "student.safetensors", torch.device("cpu"))
+    _, reloaded = load_student(TEACHER, cfg, tmp_path / "student.safetensors", torch.device("cpu"))
     assert same_weights(first.model, reloaded.model)
     json.dumps(log)  # the log is JSON-serialisable
     # The budget is the same for every N: 4 updates whether the sample holds 3 pairs or 40.
-    _, small = train_student(records(3), TEACHER, dataclasses.replace(cfg, **CHEAP), encode_batch_size=8)
-    _, large = train_student(records(40), TEACHER, dataclasses.replace(cfg, **CHEAP), encode_batch_size=8)
+    _, small = train(records(3), dataclasses.replace(cfg, **CHEAP), seed=3)
+    _, large = train(records(40), dataclasses.replace(cfg, **CHEAP), seed=3)
     assert small["steps"] == large["steps"] == 4 and (small["batch_size"], large["batch_size"]) == (3, 4)
 
 
@@ -89,8 +93,8 @@ def test_converged_budget_never_keeps_a_student_worse_on_dev_than_the_untrained_
     """Whatever training does to dev Recall@50 — destroy the model (lr 0.5), help or hurt — the kept
     student is the best dev point of the run, step 0 (the untrained student) included."""
     tokenizer, model = teacher
-    cfg = train_config(budget="converged", max_steps=12, eval_every=3, patience=2, lr=lr, seed=seed, **CHEAP)
-    student, log = train_student(records(40), TEACHER, cfg, encode_batch_size=8, dev=dev)
+    cfg = train_config(budget="converged", max_steps=12, eval_every=3, patience=2, lr=lr, **CHEAP)
+    student, log = train(records(40), cfg, seed=seed, dev=dev)
     curve = dict(log["dev_curve"])
     untrained = curve[0]
     kept = dev_recall(student, dev, tokenizer)
@@ -104,9 +108,9 @@ def test_converged_budget_never_keeps_a_student_worse_on_dev_than_the_untrained_
 
 def test_killed_run_resumes_from_checkpoint_to_the_same_student_and_dev_curve(tmp_path, teacher, dev, monkeypatch):
     # Dropout on: the resumed run must restore the RNG as well.
-    cfg = train_config(budget="converged", max_steps=7, eval_every=2, patience=10, lr=1e-3, seed=5, dropout=0.1,
+    cfg = train_config(budget="converged", max_steps=7, eval_every=2, patience=10, lr=1e-3, dropout=0.1,
                        trainable_layers=1, freeze_embeddings=True)
-    reference, reference_log = train_student(records(10), TEACHER, cfg, encode_batch_size=8, dev=dev)
+    reference, reference_log = train(records(10), cfg, seed=5, dev=dev)
     assert reference_log["stopped_by"] == "cap" and reference_log["cap_bound"] is True
 
     # Die inside update 5, after the checkpoint written at update 4 (as a SIGKILL would, mid-update).
@@ -122,35 +126,33 @@ def test_killed_run_resumes_from_checkpoint_to_the_same_student_and_dev_curve(tm
     checkpoint = tmp_path / "checkpoint.pt"
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", dying_clip)
     with pytest.raises(KeyboardInterrupt):
-        train_student(records(10), TEACHER, cfg, encode_batch_size=8, dev=dev, checkpoint=checkpoint,
-                      checkpoint_every=2)
+        train(records(10), cfg, seed=5, dev=dev, checkpoint=checkpoint, checkpoint_every=2)
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", real_clip)
     assert checkpoint.exists()
 
-    resumed, log = train_student(records(10), TEACHER, cfg, encode_batch_size=8, dev=dev, checkpoint=checkpoint,
-                                 checkpoint_every=2)
+    resumed, log = train(records(10), cfg, seed=5, dev=dev, checkpoint=checkpoint, checkpoint_every=2)
     assert log["resumed_from_step"] == 4
     for key in ("loss", "dev_curve", "steps", "steps_at_best", "stopped_by", "examples_seen"):
         assert log[key] == reference_log[key], key
     assert same_weights(resumed.model, reference.model)
     # A checkpoint of another configuration is ignored, not resumed from.
-    _, other_log = train_student(records(10), TEACHER, dataclasses.replace(cfg, seed=6), encode_batch_size=8, dev=dev,
-                                 checkpoint=checkpoint, checkpoint_every=0)
+    _, other_log = train(records(10), cfg, seed=6, dev=dev, checkpoint=checkpoint)
     assert other_log["resumed_from_step"] == 0
 
 
 @pytest.mark.parametrize("method", ["optical_pooled", "contrastive"])
 def test_teacher_tokens_precomputed_or_on_the_fly_train_the_same_student(teacher, method):
-    cfg = train_config(budget="fixed", max_steps=3, lr=1e-3, seed=2, **CHEAP)
-    ahead, ahead_log = train_student(records(8), TEACHER, dataclasses.replace(cfg, teacher_tokens="precompute"), method,
-                                     encode_batch_size=3)
-    fly, fly_log = train_student(records(8), TEACHER, dataclasses.replace(cfg, teacher_tokens="on_the_fly"), method,
-                                 encode_batch_size=3)
+    cfg = train_config(budget="fixed", max_steps=3, lr=1e-3, **CHEAP)
+    small_batches = dataclasses.replace(TEACHER, batch_size=3)
+    ahead, ahead_log = train(records(8), dataclasses.replace(cfg, teacher_tokens="precompute"), method, seed=2,
+                             teacher=small_batches)
+    fly, fly_log = train(records(8), dataclasses.replace(cfg, teacher_tokens="on_the_fly"), method, seed=2,
+                         teacher=small_batches)
     assert (ahead_log["teacher_tokens"], fly_log["teacher_tokens"]) == ("precompute", "on_the_fly")
     assert ahead_log["loss"] == pytest.approx(fly_log["loss"], abs=1e-5)
     # The updates agree up to rounding (padding differs between the two ways): Adam's normalised steps
     # let rounding move near-zero gradients, so compare the whole update, not each entry.
-    _, untrained = load_student(TEACHER, None, torch.device("cpu"), trainable_layers=1, freeze_embeddings=True)
+    _, untrained = load_student(TEACHER, cfg, None, torch.device("cpu"))
     moved = torch.cat([(a - u).flatten() for a, u in zip(ahead.parameters(), untrained.parameters())])
     apart = torch.cat([(a - b).flatten() for a, b in zip(ahead.parameters(), fly.parameters())])
     assert apart.norm() < 0.02 * moved.norm()
@@ -158,11 +160,11 @@ def test_teacher_tokens_precomputed_or_on_the_fly_train_the_same_student(teacher
 
 def test_micro_batches_accumulate_the_full_batch_gradient(teacher):
     tokenizer, _ = teacher
-    _, model = load_encoder(TEACHER, torch.device("cpu"))
-    student = StudentModel(model, dropout=0.0)  # no dropout: the two gradients must agree up to rounding
+    _, model = load_encoder(TEACHER.model, torch.device("cpu"))
+    student = StudentModel(model, None, False, 0.0)  # no dropout: the two gradients must agree up to rounding
     pairs = records(5)
     cfg = train_config()
-    cache = build_teacher_cache(TeacherEncoder(tokenizer, model, 64, "mean"), pairs, 5)
+    cache = build_teacher_cache(TeacherEncoder(tokenizer, model, dataclasses.replace(TEACHER, batch_size=5)), pairs)
     encoder = StudentEncoder(student, TextQueries(tokenizer, 64, {r["_id"]: r["query"] for r in pairs}), "mean")
     loss_fn = OpticalLoss.from_config(cfg, "balanced")
 
@@ -182,24 +184,24 @@ def test_micro_batches_accumulate_the_full_batch_gradient(teacher):
 
 @pytest.mark.parametrize("method", ["optical", "optical_pooled", "pooled", "contrastive"])
 def test_every_method_trains_towards_its_objective(teacher, method):
-    cfg = train_config(budget="fixed", max_steps=4, batch_size=5, lr=1e-3, seed=1, **CHEAP)
-    _, log = train_student(records(5), TEACHER, cfg, method, encode_batch_size=8)
+    cfg = train_config(budget="fixed", max_steps=4, batch_size=5, lr=1e-3, **CHEAP)
+    _, log = train(records(5), cfg, method, seed=1)
     assert log["method"] == method and log["steps"] == 4 and log["loss"][-1] < log["loss"][0]
     expected = {"optical": {"ot_loss"}, "optical_pooled": {"ot_loss", "pooled_loss"}, "pooled": {"pooled_loss"},
                 "contrastive": {"contrastive_loss"}}[method]
     assert set(log["parts"][0]) == expected
     with pytest.raises(ValueError, match="unknown method 'dpr'"):
-        train_student(records(5), TEACHER, cfg, "dpr", encode_batch_size=8)
+        train(records(5), cfg, "dpr", seed=1)
     with pytest.raises(ValueError, match="converged.*selects on a dev set"):
-        train_student(records(5), TEACHER, dataclasses.replace(cfg, budget="converged"), method, encode_batch_size=8)
+        train(records(5), dataclasses.replace(cfg, budget="converged"), method, seed=1)
 
 
 def test_semi_relaxed_training_on_passages(teacher):
     passages = [{**r, "text": r["text"] + " And it was so, and the evening and the morning were the day."}
                 for r in records(5, translations=False)]
     assert transport_kind(passages) == "semi_relaxed"
-    cfg = train_config(budget="fixed", max_steps=2, batch_size=5, seed=0, **CHEAP)
-    _, log = train_student(passages, TEACHER, cfg, encode_batch_size=8)
+    cfg = train_config(budget="fixed", max_steps=2, batch_size=5, **CHEAP)
+    _, log = train(passages, cfg)
     assert log["transport"] == "semi_relaxed" and all(p["ot_loss"] > 0 for p in log["parts"])
     with pytest.raises(ValueError, match="1 of 5 records have 'query_en'"):
         transport_kind(records(1) + passages[1:])

@@ -10,10 +10,13 @@ Both run the bundled MiniLM teacher on five Bible verses for a step or a few.
 import pytest
 import torch
 
-from swimscale.config import defaults
-from swimscale.model import TeacherEncoder, TrainConfig, build_teacher_cache, load_encoder, train_student
+import dataclasses
 
-TEACHER = "bundled:all-MiniLM-L6-v2"
+from swimscale.model import TeacherEncoder, build_teacher_cache, load_encoder, train_student
+from tests.model.bible import TEACHER, teacher_settings, train_settings
+
+# The teacher as these runs read it: counterparts up to 32 tokens, no-gradient passes in batches of 5.
+SETTINGS = teacher_settings(max_length=32, batch_size=5)
 VERSES = [
     ("Pachiyambi Mulungu adalenga kumwamba ndi dziko lapansi.", "In the beginning God created the heaven and the earth."),
     ("Ndipo anati Mulungu, Kuyere; ndipo kunayera.", "And God said, Let there be light: and there was light."),
@@ -26,10 +29,9 @@ PASSAGES = [{"_id": f"r{i}", "query": q, "text": t + TAIL} for i, (q, t) in enum
 TRANSLATIONS = [{**r, "query_en": r["text"]} for r in PASSAGES]  # the same English tokens, balanced
 
 
-def train_config(seed=0, **overrides):
+def train_config(**overrides):
     """A fixed budget of `max_steps` updates (no dev set), dropout off, the schema's other defaults."""
-    settings = {**defaults("train"), "max_length": 32, "budget": "fixed", "dropout": 0.0, **overrides}
-    return TrainConfig.from_config(settings, pooling="mean", teacher_max_length=32, seed=seed)
+    return train_settings(**{"max_length": 32, "budget": "fixed", "dropout": 0.0, **overrides})
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +43,15 @@ def teacher():
 def first_transport_cost(records, tau):
     """The transport cost of the first update (before any step: the student is the teacher)."""
     cfg = train_config(batch_size=5, max_steps=1, eps=0.1, sinkhorn_iters=500, tau=tau)
-    _, log = train_student(records, TEACHER, cfg, "optical", encode_batch_size=5)
+    _, log = train_student(records, SETTINGS, cfg, "optical", 0, checkpoint_every=0)
     return log["transport"], log["parts"][0]["ot_loss"]
 
 
 def test_training_transports_passages_semi_relaxed_with_the_runs_tau(teacher):
     tokenizer, model = teacher
-    encoder = TeacherEncoder(tokenizer, model, 32, "mean")
-    passages = build_teacher_cache(encoder, PASSAGES, 5)
-    translations = build_teacher_cache(encoder, TRANSLATIONS, 5)
+    encoder = TeacherEncoder(tokenizer, model, SETTINGS)
+    passages = build_teacher_cache(encoder, PASSAGES)
+    translations = build_teacher_cache(encoder, TRANSLATIONS)
     assert torch.equal(passages.tokens, translations.tokens)  # one English side, two transports
 
     small = first_transport_cost(PASSAGES, 0.01)
@@ -63,10 +65,10 @@ def test_training_transports_passages_semi_relaxed_with_the_runs_tau(teacher):
 
 def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_path, teacher):
     tokenizer, _ = teacher
-    cfg = train_config(batch_size=2, max_steps=5, lr=1e-4, seed=5)
+    cfg = train_config(batch_size=2, max_steps=5, lr=1e-4)
     checkpoint = tmp_path / "checkpoint.pt"
     # A run leaves its last checkpoint (step 4 of 5; the workflow deletes it once the student is saved).
-    train_student(TRANSLATIONS, TEACHER, cfg, encode_batch_size=5, checkpoint=checkpoint, checkpoint_every=2)
+    train_student(TRANSLATIONS, SETTINGS, cfg, "optical", 5, checkpoint=checkpoint, checkpoint_every=2)
     assert checkpoint.exists()
 
     # Another teacher: the same architecture with one weight changed, from a local directory.
@@ -79,7 +81,8 @@ def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_p
     other_sample = TRANSLATIONS[:4] + [{**TRANSLATIONS[4], "_id": "r9"}]  # as many records, one other
 
     def resumed_from(records, teacher_spec, method="optical"):
-        _, log = train_student(records, teacher_spec, cfg, method, encode_batch_size=5, checkpoint=checkpoint,
+        teacher = dataclasses.replace(SETTINGS, model=teacher_spec)
+        _, log = train_student(records, teacher, cfg, method, 5, checkpoint=checkpoint,
                                checkpoint_every=0)  # 0: the probe writes no checkpoint of its own
         return log["resumed_from_step"]
 

@@ -26,7 +26,7 @@ TRANSLATIONS = [{**r, "query_en": f"e{i}"} for i, r in enumerate(PASSAGES)]
 
 
 def settings(tau):
-    """The run settings the OPTICAL loss reads (a stand-in for TrainConfig)."""
+    """The run settings the OPTICAL loss reads (a stand-in for swimscale.config.TrainSettings)."""
     return types.SimpleNamespace(eps=0.1, tau=tau, sinkhorn_iters=5000, pooled_weight=0.0, temperature=0.05)
 
 

@@ -49,13 +49,14 @@ def test_dry_run_reports_every_figure_and_retries_with_halved_micro_batches(tmp_
 def test_training_settings_are_the_full_studys_for_the_full_model_and_a_fixed_number_of_updates():
     sys.path.insert(0, str(ROOT / "perf"))
     import yaml
-    from gpu_check import MDPR, STUDY, train_config
+    from gpu_check import MDPR, STUDY, teacher_settings, train_config
 
-    cfg = train_config(32, 7, MDPR)
+    cfg = train_config(32, 7)
     study = yaml.safe_load(STUDY.read_text())
     assert (cfg.budget, cfg.max_steps, cfg.min_steps, cfg.batch_size) == ("fixed", 7, 0, 32)
     assert cfg.trainable_layers is None and cfg.freeze_embeddings is False
-    assert (cfg.pooling, cfg.teacher_max_length) == (study["teacher"]["pooling"], study["teacher"]["max_length"])
+    teacher = teacher_settings("bundled:all-MiniLM-L6-v2", MDPR, 8)  # how train() encodes the counterparts
+    assert (teacher.pooling, teacher.max_length) == (study["teacher"]["pooling"], study["teacher"]["max_length"])
     assert (cfg.lr, cfg.eps, cfg.tau, cfg.max_length) == tuple(study["train"][k] for k in ("lr", "eps", "tau", "max_length"))
 
 

@@ -33,10 +33,10 @@ def test_exact_search_matches_numpy(tmp_path, normalize):
 
 def test_k_larger_than_corpus_and_bad_input():
     rng = np.random.default_rng(1)
-    index = build_flat_ip(normalised(rng, 5, 8))
+    index = build_flat_ip(normalised(rng, 5, 8), normalize=True)
     assert len(search(index, normalised(rng, 1, 8), ["q"], list("abcde"), k=100)["q"]) == 5
     with pytest.raises(ValueError, match="L2-normalised"):
-        build_flat_ip(np.ones((3, 8), dtype=np.float32))
+        build_flat_ip(np.ones((3, 8), dtype=np.float32), normalize=True)
     with pytest.raises(ValueError, match="4 docids"):
         search(index, normalised(rng, 1, 8), ["q"], list("abcd"), k=3)
 
@@ -45,7 +45,7 @@ def test_queries_and_corpus_must_be_in_the_same_space():
     rng = np.random.default_rng(3)
     docids = [f"d{i}" for i in range(50)]
     with pytest.raises(ValueError, match="queries are raw .* holds L2-normalised"):
-        search(build_flat_ip(normalised(rng, 50, 8)), raw(rng, 2, 8), ["a", "b"], docids, k=5)
+        search(build_flat_ip(normalised(rng, 50, 8), normalize=True), raw(rng, 2, 8), ["a", "b"], docids, k=5)
     with pytest.raises(ValueError, match="queries are L2-normalised .* holds raw"):
         search(build_flat_ip(raw(rng, 50, 8), normalize=False), normalised(rng, 2, 8), ["a", "b"], docids, k=5)
     with pytest.raises(ValueError, match="NaN or infinite"):

@@ -26,7 +26,7 @@ def exact_run(n_queries=20, n_documents=500, k=100, seed=0):
     corpus /= np.linalg.norm(corpus, axis=1, keepdims=True)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     qids = [f"q{i}" for i in range(n_queries)]
-    return search(build_flat_ip(corpus), queries, qids, [f"d{i}" for i in range(n_documents)], k)
+    return search(build_flat_ip(corpus, normalize=True), queries, qids, [f"d{i}" for i in range(n_documents)], k)
 
 
 def test_a_whole_run_passes_and_is_returned(tmp_path):

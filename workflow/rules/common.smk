@@ -243,15 +243,12 @@ def student_tests(wildcards):
     }
 
 
-# How students' queries are encoded and searched (swimscale.model.SearchSettings).
-SEARCH_SETTINGS = dict(
-    teacher=config["teacher"]["model"],
-    pooling=config["teacher"]["pooling"],
-    normalize=config["teacher"]["normalize"],
-    max_length=config["train"]["max_length"],
-    batch_size=config["teacher"]["batch_size"],
-    k=config["search"]["k"],
-)
+# The model-side settings, built once from the validated config: one typed frozen object per concern
+# (swimscale.config.Settings: teacher, train, search). Each rule hands a job the serialised object
+# (`to_params()`) of each concern it reads; its script rebuilds it and passes it to the library.
+from swimscale.config import Settings
+
+SETTINGS = Settings.from_config(config)
 
 
 include: "validate.smk"

@@ -182,7 +182,7 @@ rule correlate:
         points=sweep_points(),
         reports=TABLE_REPORTS,
         collections=TABLE_COLLECTIONS,
-        budget=config["train"]["budget"],
+        budget=SETTINGS.train.budget,
         analysis=config["analysis"],
     script:
         "../scripts/correlate.py"

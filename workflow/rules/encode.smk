@@ -18,12 +18,8 @@ rule encode_corpus:
         mem_mb=6000,
         disk_mb=2000,
     params:
-        teacher=config["teacher"]["model"],
-        pooling=config["teacher"]["pooling"],
-        normalize=config["teacher"]["normalize"],
-        # A function: Snakemake would read the format's {title} and {text} as wildcards.
-        passage_format=lambda wc: config["teacher"]["passage_format"],
-        max_length=config["teacher"]["max_length"],
-        batch_size=config["teacher"]["batch_size"],
+        # A dict, which Snakemake does not format: the passage format's {title} and {text} are not
+        # read as wildcards.
+        teacher=SETTINGS.teacher.to_params(),
     script:
         "../scripts/encode_corpus.py"

@@ -16,6 +16,6 @@ rule index:
         mem_mb=3000,
         disk_mb=2000,
     params:
-        normalize=config["teacher"]["normalize"],
+        teacher=SETTINGS.teacher.to_params(),
     script:
         "../scripts/build_index.py"

@@ -22,8 +22,8 @@ rule search_zero_shot:
         mem_mb=4000,
         disk_mb=100,
     params:
-        search=SEARCH_SETTINGS,
-        trainable_layers=config["train"]["trainable_layers"],
-        freeze_embeddings=config["train"]["freeze_embeddings"],
+        teacher=SETTINGS.teacher.to_params(),
+        train=SETTINGS.train.to_params(),
+        search=SETTINGS.search.to_params(),
     script:
         "../scripts/search.py"

@@ -29,11 +29,8 @@ rule query_states:
         mem_mb=4000,
         disk_mb=1000,
     params:
-        teacher=config["teacher"]["model"],
-        trainable_layers=config["train"]["trainable_layers"],
-        freeze_embeddings=config["train"]["freeze_embeddings"],
-        max_length=config["train"]["max_length"],
-        batch_size=config["teacher"]["batch_size"],
+        teacher=SETTINGS.teacher.to_params(),
+        train=SETTINGS.train.to_params(),
     script:
         "../scripts/query_states.py"
 
@@ -67,15 +64,11 @@ rule train:
             1, config["train"]["batch_size"] // 2 ** (attempt - 1)
         ),
     params:
-        teacher=config["teacher"]["model"],
-        pooling=config["teacher"]["pooling"],
-        normalize=config["teacher"]["normalize"],
-        teacher_max_length=config["teacher"]["max_length"],
-        encode_batch_size=config["teacher"]["batch_size"],
-        train=config["train"],
+        teacher=SETTINGS.teacher.to_params(),
+        train=SETTINGS.train.to_params(),
+        search=SETTINGS.search.to_params(),
         checkpoint=LAYOUT.checkpoint(*STUDENT),
         checkpoint_every=config["checkpoint_every"],
-        search=SEARCH_SETTINGS,
         tests=student_tests,
     script:
         "../scripts/train.py"

@@ -2,13 +2,15 @@ from pathlib import Path
 
 import numpy as np
 
+from swimscale.config import TeacherSettings
 from swimscale.jobs import job_log
 from swimscale.model import set_threads
 from swimscale.retrieval import build_flat_ip, save_index
 
 with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
-    index = build_flat_ip(np.load(snakemake.input.embeddings), normalize=snakemake.params.normalize)
+    teacher = TeacherSettings.from_params(snakemake.params.teacher)
+    index = build_flat_ip(np.load(snakemake.input.embeddings), teacher.normalize)
     save_index(index, Path(snakemake.output[0]))
-    space = "cosine (L2-normalised)" if snakemake.params.normalize else "raw inner product"
+    space = "cosine (L2-normalised)" if teacher.normalize else "raw inner product"
     print(f"IndexFlatIP with {index.ntotal} vectors, {space}")

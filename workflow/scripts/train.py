@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from swimscale.config import Settings
 from swimscale.data import read_pool, read_queries
 from swimscale.jobs import job_log
 from swimscale.model import (
@@ -11,8 +12,6 @@ from swimscale.model import (
     Checkpoints,
     DevSet,
     QueryStates,
-    SearchSettings,
-    TrainConfig,
     as_stored,
     load_tokenizer,
     require_device,
@@ -24,7 +23,7 @@ from swimscale.model import (
 from swimscale.retrieval import read_qrels
 
 
-def dev_set(inputs, normalize):
+def dev_set(inputs, teacher):
     """The language's dev set (None without one: a fixed budget then logs no dev curve)."""
     if "dev_queries" not in inputs.keys():
         return None
@@ -34,8 +33,8 @@ def dev_set(inputs, normalize):
         np.load(inputs.dev_embeddings),
         Path(inputs.dev_docids).read_text(encoding="utf-8").split(),
         read_qrels(Path(inputs.dev_qrels)),
+        teacher,
         states,
-        normalize=normalize,
     )
 
 
@@ -43,22 +42,17 @@ with job_log(snakemake.log[0]):
     set_threads(snakemake.threads)
     # A GPU job stops here without a usable GPU (unless allow_cpu: true), instead of training on CPU unseen.
     require_device(snakemake.config["allow_cpu"], snakemake.resources.get("gpu", 0))
-    cfg = TrainConfig.from_config(
-        snakemake.params.train,
-        pooling=snakemake.params.pooling,
-        teacher_max_length=snakemake.params.teacher_max_length,
-        seed=int(snakemake.wildcards.seed),
-    )
+    settings = Settings.from_params(snakemake.params)  # its teacher, train and search params
     records = read_pool(Path(snakemake.input.sample))
     checkpoint = Path(snakemake.params.checkpoint)
     try:
         student, log = train_student(
             records,
-            snakemake.params.teacher,
-            cfg,
+            settings.teacher,
+            settings.train,
             snakemake.wildcards.method,
-            encode_batch_size=snakemake.params.encode_batch_size,
-            dev=dev_set(snakemake.input, snakemake.params.normalize),
+            int(snakemake.wildcards.seed),
+            dev=dev_set(snakemake.input, settings.teacher),
             checkpoint=checkpoint,
             checkpoint_every=snakemake.params.checkpoint_every,
             micro_batch_size=snakemake.resources.micro_batch,
@@ -78,8 +72,7 @@ with job_log(snakemake.log[0]):
     # The student as its file holds it, searched on every test benchmark of its language here rather than
     # in a job per benchmark (which would start Python and load the model again).
     student = as_stored(student, dtype)
-    settings = SearchSettings.from_params(snakemake.params.search)
-    tokenizer = load_tokenizer(settings.teacher)
+    tokenizer = load_tokenizer(settings.teacher.model)
     tag = f"{snakemake.wildcards.method}_seed{snakemake.wildcards.seed}_n{snakemake.wildcards.size}"
     for name, paths in snakemake.params.tests.items():
         summary = search_benchmark(student, tokenizer, BenchmarkFiles.from_paths(paths), settings, tag)

@@ -5,8 +5,10 @@ The schema (workflow/schemas/config.schema.yaml) is the one home of every defaul
 validates the config against it and fills them in; callers outside Snakemake use :func:`validated`
 (a whole config) or :func:`defaults` (one section). :func:`check_config` runs when Snakemake builds the
 DAG, after the schema; :class:`Sweep` enumerates the points of the study for the rules' input
-functions. Standard library only (PyYAML/jsonschema where the schema is read): it imports neither
-torch nor the data sources.
+functions. :class:`Settings` (:class:`TeacherSettings`, :class:`TrainSettings`, :class:`SearchSettings`)
+are the model-side sections as typed frozen objects, built once from the validated config and handed to
+jobs in their serialised form (``to_params``/``from_params``). Standard library only (PyYAML/jsonschema
+where the schema is read): it imports neither torch nor the data sources.
 """
 
 from swimscale.config._checks import (
@@ -19,6 +21,7 @@ from swimscale.config._checks import (
 )
 from swimscale.config._layout import Layout
 from swimscale.config._schema import SCHEMA_PATH, check_schema, defaults, load_schema, validated
+from swimscale.config._settings import SearchSettings, Settings, TeacherSettings, TrainSettings
 from swimscale.config._sweep import Sweep
 from swimscale.errors import InputError
 
@@ -26,7 +29,11 @@ __all__ = [
     "SCHEMA_PATH",
     "InputError",
     "Layout",
+    "SearchSettings",
+    "Settings",
     "Sweep",
+    "TeacherSettings",
+    "TrainSettings",
     "check_code",
     "check_config",
     "check_input_path",

@@ -1,7 +1,7 @@
 """Cross-key checks of the training settings (standard library only: they run when the DAG is built).
 
 :func:`train_problems` checks the ``train`` section alone (also called by
-``swimscale.model.TrainConfig.from_config``); :func:`training_problems` checks a whole validated config:
+``swimscale.config.TrainSettings``); :func:`training_problems` checks a whole validated config:
 that plus, under the ``converged`` budget, exactly one dev benchmark (``role: dev``) for every language
 that trains a student. Each problem names its keys.
 """

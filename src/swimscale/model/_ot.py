@@ -230,7 +230,7 @@ def optical_loss(
     teacher_mask: torch.Tensor,
     eps: float,
     n_iters: int,
-    tau: float | None = None,
+    tau: float | None,
     tol: float = 1e-6,
     return_info: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, SinkhornInfo]:
@@ -239,7 +239,8 @@ def optical_loss(
     student_tokens (B, n, d) and teacher_tokens (B, m, d) are token embeddings; the masks (B, n) and
     (B, m) are 1 on tokens that take part in the transport (special tokens and padding are 0).
     C = 1 - cos (computed in float32 even under autocast); T is the entropic plan between uniform
-    masses on the unmasked tokens — balanced, or semi-relaxed on the teacher side when `tau` is given.
+    masses on the unmasked tokens — balanced when `tau` is None, else semi-relaxed on the teacher side
+    with KL penalty `tau`.
 
     The gradient flows through C only: T is computed without autograd. By the envelope theorem,
     dOT_eps/dC = T*, so holding T fixed gives the exact gradient of the regularised transport cost

@@ -21,6 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm import tqdm
 
+from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.errors import InputError
 from swimscale.model import _encode as encode
 from swimscale.model._student import StudentModel
@@ -38,8 +39,8 @@ class TextQueries:
     def length(self, query_id: str) -> int:
         return len(self.texts[query_id])
 
-    def batch(self, ids: Sequence[str], dev) -> dict:
-        return encode.tokenize_for_transport(self.tokenizer, [self.texts[i] for i in ids], self.max_length, dev)
+    def batch(self, ids: Sequence[str], device) -> dict:
+        return encode.tokenize_for_transport(self.tokenizer, [self.texts[i] for i in ids], self.max_length, device)
 
 
 class QueryStates:
@@ -63,7 +64,7 @@ class QueryStates:
         row = self.index[query_id]
         return int(self.offsets[row + 1] - self.offsets[row])
 
-    def batch(self, ids: Sequence[str], dev) -> dict:
+    def batch(self, ids: Sequence[str], device) -> dict:
         """A padded batch: `hidden` (B, n, d), `attention_mask`, `transport_mask` (0 on special tokens)."""
         try:
             rows = [self.index[query_id] for query_id in ids]
@@ -78,7 +79,8 @@ class QueryStates:
             hidden[i, :n] = self.states[span]
             attention[i, :n] = 1
             transport[i, :n] = 1 - self.special[span].long()
-        return {"hidden": hidden.to(dev), "attention_mask": attention.to(dev), "transport_mask": transport.to(dev)}
+        return {"hidden": hidden.to(device), "attention_mask": attention.to(device),
+                "transport_mask": transport.to(device)}
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,21 +97,24 @@ class QueryStates:
                    json.loads(metadata["settings"]), Path(path))
 
 
-def state_settings(teacher_spec: str, student: StudentModel, max_length: int) -> dict:
-    """What a query's prefix states depend on."""
-    return {"teacher": teacher_spec, "prefix_depth": student.prefix_depth, "max_length": max_length}
+def state_settings(teacher: TeacherSettings, train: TrainSettings, student: StudentModel) -> dict:
+    """What a query's prefix states depend on: the teacher's model spec, the student's prefix depth and
+    the queries' token limit (``train.max_length``)."""
+    return {"teacher": teacher.model, "prefix_depth": student.prefix_depth, "max_length": train.max_length}
 
 
 @torch.no_grad()
-def encode_query_states(tokenizer, student: StudentModel, ids: list[str], texts: list[str], max_length: int,
-                        batch_size: int, settings: dict) -> QueryStates:
-    """Runs the frozen prefix once over every query (batches of similar length: no padding is kept)."""
+def encode_query_states(tokenizer, student: StudentModel, ids: list[str], texts: list[str], teacher: TeacherSettings,
+                        train: TrainSettings) -> QueryStates:
+    """Runs the frozen prefix once over every query, truncated at ``train.max_length``, in batches of
+    ``teacher.batch_size`` of similar length (no padding is kept); the states carry their
+    :func:`state_settings`."""
     if not student.cached:
         raise ValueError("this student has no frozen prefix: its queries are read as token ids")
     per_query: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(texts)
     progress = tqdm(total=len(texts), desc="query states", unit="query", mininterval=5, disable=None)
-    for index in encode.batches_by_length(texts, batch_size):
-        enc = encode.tokenize_for_transport(tokenizer, [texts[i] for i in index], max_length, student.device)
+    for index in encode.batches_by_length(texts, teacher.batch_size):
+        enc = encode.tokenize_for_transport(tokenizer, [texts[i] for i in index], train.max_length, student.device)
         hidden = student.prefix(enc["input_ids"], enc["attention_mask"]).float().cpu()
         for row, i in enumerate(index):
             keep = enc["attention_mask"][row].bool().cpu()
@@ -119,20 +124,20 @@ def encode_query_states(tokenizer, student: StudentModel, ids: list[str], texts:
     progress.close()
     offsets = torch.cumsum(torch.tensor([0] + [states.shape[0] for states, _ in per_query]), 0)
     return QueryStates(list(ids), torch.cat([s for s, _ in per_query]), offsets,
-                       torch.cat([f for _, f in per_query]), settings)
+                       torch.cat([f for _, f in per_query]), state_settings(teacher, train, student))
 
 
-def query_inputs(tokenizer, student: StudentModel, ids: list[str], texts: list[str], max_length: int,
-                 batch_size: int, settings: dict) -> TextQueries | QueryStates:
+def query_inputs(tokenizer, student: StudentModel, ids: list[str], texts: list[str], teacher: TeacherSettings,
+                 train: TrainSettings) -> TextQueries | QueryStates:
     """How `student` reads these queries: their prefix states (computed here) or their token ids."""
     if student.cached:
-        return encode_query_states(tokenizer, student, ids, texts, max_length, batch_size, settings)
-    return TextQueries(tokenizer, max_length, dict(zip(ids, texts)))
+        return encode_query_states(tokenizer, student, ids, texts, teacher, train)
+    return TextQueries(tokenizer, train.max_length, dict(zip(ids, texts)))
 
 
-def autocast_for(dev: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
+def autocast_for(device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
     """bf16 autocast on CUDA only: on CPU it changes results and the demo's budget fits without it."""
-    if dev.type == "cuda":
+    if device.type == "cuda":
         return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext
 
@@ -157,11 +162,13 @@ class StudentEncoder:
 
 
 @torch.no_grad()
-def encode_queries(student: StudentModel, inputs: TextQueries | QueryStates, ids: list[str], batch_size: int,
-                   pooling: str, normalize: bool = True) -> np.ndarray:
-    """Sentence embeddings (float32, in the order of `ids`) of queries, in batches of similar length,
-    L2-normalised with `normalize` (as ``encode_texts`` and the teacher's corpus encoding); the student
-    is put in eval mode."""
+def encode_queries(student: StudentModel, inputs: TextQueries | QueryStates, ids: list[str],
+                   teacher: TeacherSettings) -> np.ndarray:
+    """Sentence embeddings (float32, in the order of `ids`) of queries, in batches of
+    ``teacher.batch_size`` of similar length, with the teacher's pooling, L2-normalised when
+    ``teacher.normalize`` (as ``encode_texts`` and the teacher's corpus encoding); the student is put in
+    eval mode."""
+    batch_size = teacher.batch_size
     student.eval()
     order = sorted(range(len(ids)), key=lambda i: -inputs.length(ids[i]))
     out = None
@@ -169,8 +176,8 @@ def encode_queries(student: StudentModel, inputs: TextQueries | QueryStates, ids
         index = order[start : start + batch_size]
         batch = inputs.batch([ids[i] for i in index], student.device)
         hidden = student.forward(batch).float()
-        pooled = encode.pool(hidden, batch["attention_mask"], pooling)
-        if normalize:
+        pooled = encode.pool(hidden, batch["attention_mask"], teacher.pooling)
+        if teacher.normalize:
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
         if out is None:
             out = np.zeros((len(ids), pooled.shape[1]), dtype=np.float32)

@@ -5,7 +5,9 @@ from the run file as written (per query, and their means with ``n_queries``).
 
 The ``train`` rule calls :func:`search_benchmark` for each test benchmark of its language with the
 student it has just trained (the student as stored: :func:`swimscale.model.as_stored`), so a trained
-student costs one job; ``search_zero_shot`` calls it with the untrained student.
+student costs one job; ``search_zero_shot`` calls it with the untrained student. Both pass the study's
+:class:`swimscale.config.Settings`: the teacher's (model, pooling, normalisation, encoding batch), the
+training's (the queries' ``max_length``, the student's split) and the search's (``k``).
 """
 
 from __future__ import annotations
@@ -14,27 +16,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from swimscale.config import Settings
 from swimscale.data import read_queries
 from swimscale.model._queries import QueryStates, TextQueries, encode_queries, state_settings
 from swimscale.model._student import StudentModel
 from swimscale.retrieval import check_run, evaluate, load_index, read_qrels, search, write_run
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """How a student's queries are encoded and searched (the config's teacher, ``train.max_length`` and
-    ``search.k``)."""
-
-    teacher: str  # the teacher's spec: what cached prefix states must have been computed with
-    pooling: str
-    normalize: bool
-    max_length: int
-    batch_size: int
-    k: int
-
-    @classmethod
-    def from_params(cls, params: dict) -> SearchSettings:
-        return cls(**{key: params[key] for key in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -59,8 +45,7 @@ class BenchmarkFiles:
         return cls(**{name: Path(paths[name]) for name in fields}, states=Path(states) if states else None)
 
 
-def search_benchmark(student: StudentModel, tokenizer, files: BenchmarkFiles, settings: SearchSettings,
-                     tag: str) -> dict:
+def search_benchmark(student: StudentModel, tokenizer, files: BenchmarkFiles, settings: Settings, tag: str) -> dict:
     """Searches and evaluates one benchmark (the module docstring); returns the mean metrics written to
     ``files.metrics`` (``recall_at_50`` … and ``n_queries``, the judged queries)."""
     queries = read_queries(files.queries)
@@ -70,16 +55,17 @@ def search_benchmark(student: StudentModel, tokenizer, files: BenchmarkFiles, se
         if files.states is None:
             raise ValueError(f"{files.queries}: a student with a frozen prefix reads its queries' cached states")
         inputs = QueryStates.load(files.states)
-        inputs.check(state_settings(settings.teacher, student, settings.max_length))
+        inputs.check(state_settings(settings.teacher, settings.train, student))
     else:
-        inputs = TextQueries(tokenizer, settings.max_length, queries)
-    embeddings = encode_queries(student, inputs, qids, settings.batch_size, settings.pooling, settings.normalize)
+        inputs = TextQueries(tokenizer, settings.train.max_length, queries)
+    embeddings = encode_queries(student, inputs, qids, settings.teacher)
     index = load_index(files.index)
     for folder in {files.run.parent, files.metrics.parent, files.per_query.parent}:
         folder.mkdir(parents=True, exist_ok=True)
-    write_run(files.run, search(index, embeddings, qids, docids, settings.k), tag)
+    k = settings.search.k
+    write_run(files.run, search(index, embeddings, qids, docids, k), tag)
     # Evaluated from the run file as written, as trec_eval would read it, once it is known to be whole.
-    run = check_run(files.run, qids, settings.k, index.ntotal)
+    run = check_run(files.run, qids, k, index.ntotal)
     per_query = evaluate(run, read_qrels(files.qrels))
     per_query.to_csv(files.per_query, sep="\t", index=False)
     summary = {column: float(per_query[column].mean()) for column in per_query.columns if column != "qid"}

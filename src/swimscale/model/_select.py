@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from swimscale.config import TeacherSettings
 from swimscale.model._queries import QueryStates, TextQueries, encode_queries
 from swimscale.model._student import StudentModel
 from swimscale.retrieval import recall_at_k
@@ -24,15 +25,16 @@ DEV_CUTOFF = 50  # the study's metric: Recall@50
 @dataclass
 class DevSet:
     """A dev benchmark as a training run reads it: its queries (texts; and their cached prefix states
-    for a student with a frozen prefix), the teacher's embeddings of its collection (L2-normalised
-    rows, in `docids` order) and its judgements."""
+    for a student with a frozen prefix), the teacher's embeddings of its collection (rows in `docids`
+    order, L2-normalised when ``teacher.normalize``), its judgements, and the teacher's settings, with
+    which the queries are encoded as the collection was (batch size, pooling, normalisation)."""
 
     queries: dict[str, str]
     corpus: np.ndarray
     docids: list[str]
     qrels: dict[str, dict[str, int]]
+    teacher: TeacherSettings
     states: QueryStates | None = None
-    normalize: bool = True  # whether queries are L2-normalised, as the collection was encoded
 
     def __post_init__(self):
         if self.corpus.shape[0] != len(self.docids):
@@ -50,9 +52,9 @@ class DevSet:
             return self.states
         return TextQueries(tokenizer, settings["max_length"], self.queries)
 
-    def recall(self, student: StudentModel, inputs: TextQueries | QueryStates, batch_size: int, pooling: str) -> float:
+    def recall(self, student: StudentModel, inputs: TextQueries | QueryStates) -> float:
         """Mean Recall@50 of `student` over the judged dev queries (exact inner-product search)."""
-        embeddings = torch.from_numpy(encode_queries(student, inputs, self.qids, batch_size, pooling, self.normalize))
+        embeddings = torch.from_numpy(encode_queries(student, inputs, self.qids, self.teacher))
         scores, rows = (embeddings @ self._corpus.T).topk(min(DEV_CUTOFF, len(self.docids)), dim=1)
         run = {qid: {self.docids[r]: s for r, s in zip(row.tolist(), score.tolist())}
                for qid, row, score in zip(self.qids, rows, scores)}

@@ -19,6 +19,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.errors import InputError
 from swimscale.model import _encode as encode
 
@@ -26,12 +27,13 @@ from swimscale.model import _encode as encode
 class StudentModel:
     """A Hugging Face encoder split into a frozen prefix and the part that trains.
 
-    `prefix_depth`: how many transformer layers the frozen prefix holds after the embeddings (None: no
-    frozen prefix, the embeddings train too).
+    `trainable_layers`, `freeze_embeddings`, `dropout`: those of ``train``
+    (:class:`swimscale.config.TrainSettings`). `prefix_depth`: how many transformer layers the frozen
+    prefix holds after the embeddings (None: no frozen prefix, the embeddings train too).
     """
 
-    def __init__(self, model: torch.nn.Module, trainable_layers: int | None = None, freeze_embeddings: bool = False,
-                 dropout: float | None = None):
+    def __init__(self, model: torch.nn.Module, trainable_layers: int | None, freeze_embeddings: bool,
+                 dropout: float | None):
         self.model = model
         self.prefix_depth: int | None = None
         if trainable_layers is not None or freeze_embeddings:
@@ -151,13 +153,15 @@ def as_stored(student: StudentModel, dtype: str | None = None) -> StudentModel:
     return student
 
 
-def load_student(teacher_spec: str, weights: Path | None, dev=None, *, trainable_layers: int | None = None,
-                 freeze_embeddings: bool = False) -> tuple[object, StudentModel]:
-    """(tokenizer, student in eval mode): the teacher's encoder split as the config says, with a student
-    file's trained parameters put in (None: the untrained student, N = 0). A file trained with another
-    split is refused: its queries' cached states would be the wrong layer's."""
-    tokenizer, model = encode.load_encoder(teacher_spec, dev)
-    student = StudentModel(model, trainable_layers, freeze_embeddings)
+def load_student(teacher: TeacherSettings, train: TrainSettings, weights: Path | None,
+                 device: torch.device | None = None) -> tuple[object, StudentModel]:
+    """(tokenizer, student in eval mode): the teacher's encoder split as ``train`` says
+    (``trainable_layers``, ``freeze_embeddings``), with a student file's trained parameters put in (None:
+    the untrained student, N = 0). A file trained with another split is refused: its queries' cached
+    states would be the wrong layer's."""
+    teacher_spec = teacher.model
+    tokenizer, model = encode.load_encoder(teacher_spec, device)
+    student = StudentModel(model, train.trainable_layers, train.freeze_embeddings, train.dropout)
     if weights is not None:
         with safe_open(str(weights), framework="pt", device=str(student.device)) as handle:
             depth = json.loads(handle.metadata()["prefix_depth"])

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
+from swimscale.config import TeacherSettings
 from swimscale.model import _encode as encode
 
 
@@ -39,12 +40,12 @@ def transport_kind(records: list[dict]) -> str:
     )
 
 
-def resolve_teacher_tokens(mode: str, dev: torch.device) -> str:
+def resolve_teacher_tokens(mode: str, device: torch.device) -> str:
     """``train.teacher_tokens`` on this device: `auto` precomputes on CPU (a run repeats each record
     many times, and a teacher forward costs about twice a top-layer update there) and computes on the
     fly on CUDA (no O(N) memory; the forward is cheap beside the step)."""
     if mode == "auto":
-        return "on_the_fly" if dev.type == "cuda" else "precompute"
+        return "on_the_fly" if device.type == "cuda" else "precompute"
     if mode not in ("precompute", "on_the_fly"):
         raise ValueError(f"unknown train.teacher_tokens {mode!r}; known: auto, precompute, on_the_fly")
     return mode
@@ -52,21 +53,21 @@ def resolve_teacher_tokens(mode: str, dev: torch.device) -> str:
 
 @dataclass(frozen=True)
 class TeacherEncoder:
-    """The frozen teacher and how it encodes the English side (documents' max_length and pooling)."""
+    """The frozen teacher and how it encodes the English side: as documents (``teacher.max_length``,
+    ``teacher.pooling``)."""
 
     tokenizer: object
     model: torch.nn.Module
-    max_length: int
-    pooling: str
+    settings: TeacherSettings
 
     @torch.no_grad()
-    def __call__(self, texts: list[str], dev) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __call__(self, texts: list[str], device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(token states (B, m, d) float32, transport mask (B, m): 0 on special tokens and padding,
         pooled sentence embeddings (B, d), not normalised)."""
-        enc = encode.tokenize_for_transport(self.tokenizer, texts, self.max_length, dev)
+        enc = encode.tokenize_for_transport(self.tokenizer, texts, self.settings.max_length, device)
         hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
         hidden = hidden.float()
-        pooled = encode.pool(hidden, enc["attention_mask"], self.pooling)
+        pooled = encode.pool(hidden, enc["attention_mask"], self.settings.pooling)
         mask = enc["transport_mask"]
         empty = (mask.sum(1) == 0).nonzero().flatten().tolist()
         if empty:
@@ -78,15 +79,15 @@ class TeacherView(ABC):
     """What the losses read from the teacher for a batch of records (:class:`TrainingBatch`)."""
 
     @abstractmethod
-    def batch(self, records: list[dict], dev) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def batch(self, records: list[dict], device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(counterpart tokens (B, m, d) float32, their transport mask (B, m), pooled counterparts (B, d))."""
 
     @abstractmethod
-    def pooled(self, records: list[dict], dev) -> torch.Tensor:
+    def pooled(self, records: list[dict], device) -> torch.Tensor:
         """The counterparts' pooled embeddings (B, d)."""
 
     @abstractmethod
-    def passages(self, records: list[dict], dev) -> torch.Tensor:
+    def passages(self, records: list[dict], device) -> torch.Tensor:
         """The passages' (``text``) pooled embeddings (B, d)."""
 
 
@@ -96,14 +97,14 @@ class TeacherOnTheFly(TeacherView):
     def __init__(self, teacher: TeacherEncoder):
         self.teacher = teacher
 
-    def batch(self, records, dev):
-        return self.teacher([counterpart(r) for r in records], dev)
+    def batch(self, records, device):
+        return self.teacher([counterpart(r) for r in records], device)
 
-    def pooled(self, records, dev):
-        return self.teacher([counterpart(r) for r in records], dev)[2]
+    def pooled(self, records, device):
+        return self.teacher([counterpart(r) for r in records], device)[2]
 
-    def passages(self, records, dev):
-        return self.teacher([r["text"] for r in records], dev)[2]
+    def passages(self, records, device):
+        return self.teacher([r["text"] for r in records], device)[2]
 
 
 class TeacherCache(TeacherView):
@@ -125,7 +126,7 @@ class TeacherCache(TeacherView):
         except KeyError as err:
             raise KeyError(f"record {err} is not in the teacher cache of this run") from None
 
-    def batch(self, records, dev):
+    def batch(self, records, device):
         if self.tokens is None:
             raise ValueError("this teacher cache holds no tokens (built for a method that needs none)")
         rows = self.rows(records)
@@ -135,28 +136,30 @@ class TeacherCache(TeacherView):
         for i, (r, n) in enumerate(zip(rows, lengths)):
             out[i, :n] = self.tokens[self.offsets[r] : self.offsets[r + 1]]
             mask[i, :n] = 1
-        return out.to(dev), mask.to(dev), self._pooled[rows].to(dev)
+        return out.to(device), mask.to(device), self._pooled[rows].to(device)
 
-    def pooled(self, records, dev):
-        return self._pooled[self.rows(records)].to(dev)
+    def pooled(self, records, device):
+        return self._pooled[self.rows(records)].to(device)
 
-    def passages(self, records, dev):
+    def passages(self, records, device):
         if self.passage_pooled is None:
             raise ValueError("this teacher cache holds no passages (built for a method that needs none)")
-        return self.passage_pooled[self.rows(records)].to(dev)
+        return self.passage_pooled[self.rows(records)].to(device)
 
 
-def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], batch_size: int, *, tokens: bool = True,
+def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens: bool = True,
                         passages: bool = True) -> TeacherCache:
-    """Encodes each record's counterpart once (and its passage, when another text and `passages`);
-    keeps the token states only when `tokens` (a method without transport needs none)."""
-    dev = next(teacher.model.parameters()).device
+    """Encodes each record's counterpart once (and its passage, when another text and `passages`), in
+    batches of ``teacher.batch_size``; keeps the token states only when `tokens` (a method without
+    transport needs none)."""
+    batch_size = teacher.settings.batch_size
+    device = next(teacher.model.parameters()).device
     texts = [counterpart(r) for r in records]
     per_record: list[torch.Tensor | None] = [None] * len(records)
     pooled = torch.zeros(len(records), teacher.model.config.hidden_size)
     progress = tqdm(total=len(texts), desc="teacher tokens", unit="text", mininterval=5, disable=None)
     for index in encode.batches_by_length(texts, batch_size):
-        hidden, mask, batch_pooled = teacher([texts[i] for i in index], dev)
+        hidden, mask, batch_pooled = teacher([texts[i] for i in index], device)
         pooled[index] = batch_pooled.cpu()
         if tokens:
             for row, i in enumerate(index):
@@ -169,7 +172,7 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], batch_size
         differ = [i for i, r in enumerate(records) if r["text"] != texts[i]]
         for start in range(0, len(differ), batch_size):  # translation pairs: pool the passages too
             chunk = differ[start : start + batch_size]
-            passage_pooled[chunk] = teacher([records[i]["text"] for i in chunk], dev)[2].cpu()
+            passage_pooled[chunk] = teacher([records[i]["text"] for i in chunk], device)[2].cpu()
     offsets = all_tokens = None
     if tokens:
         offsets = torch.cumsum(torch.tensor([0] + [t.shape[0] for t in per_record]), 0)

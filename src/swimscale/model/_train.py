@@ -28,9 +28,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.model import _encode as encode
 from swimscale.model._checkpoint import Checkpoints, fingerprint
-from swimscale.model._config import TrainConfig
+from swimscale.model._device import device as default_device
 from swimscale.model._queries import StudentEncoder, autocast_for, query_inputs, state_settings
 from swimscale.model._select import DevSet, Selection
 from swimscale.model._student import StudentModel
@@ -102,9 +103,16 @@ def accumulate_gradients(
     return total, parts
 
 
-def run_key(records: list[dict], teacher_spec: str, cfg: TrainConfig, method: str, dev: DevSet | None) -> str:
+def run_config(teacher: TeacherSettings, train: TrainSettings, seed: int) -> dict:
+    """A run's settings as its log's ``config`` entry records them: the ``train`` section, the teacher's
+    pooling and max_length (how the English counterparts are encoded) and the run's seed."""
+    return {**asdict(train), "pooling": teacher.pooling, "teacher_max_length": teacher.max_length, "seed": seed}
+
+
+def run_key(records: list[dict], teacher: TeacherSettings, train: TrainSettings, seed: int, method: str,
+            dev: DevSet | None) -> str:
     """The run's checkpoint fingerprint: its records, teacher, settings, method and dev set."""
-    digest = hashlib.sha256(fingerprint(records, teacher_spec, cfg, method).encode())
+    digest = hashlib.sha256(fingerprint(records, teacher.model, run_config(teacher, train, seed), method).encode())
     if dev is not None:
         digest.update(json.dumps([dev.qids, dev.docids, sorted(dev.qrels.items())]).encode())
     return digest.hexdigest()
@@ -113,8 +121,8 @@ def run_key(records: list[dict], teacher_spec: str, cfg: TrainConfig, method: st
 class _Training:
     """One run between its phases: the student, its inputs, optimiser, loss, data order, budget and log."""
 
-    def __init__(self, records: list[dict], teacher_spec: str, cfg: TrainConfig, method: str, dev: DevSet | None,
-                 encode_batch_size: int, micro_batch_size: int | None):
+    def __init__(self, records: list[dict], teacher_settings: TeacherSettings, cfg: TrainSettings, seed: int,
+                 method: str, dev: DevSet | None, micro_batch_size: int | None):
         """Set-up. The order of these calls fixes the RNG draws (the seed is set before the models are
         built): changing it changes every student."""
         if method not in METHODS:
@@ -122,24 +130,23 @@ class _Training:
         if cfg.budget == "converged" and dev is None:
             raise ValueError("train.budget 'converged' selects on a dev set, and none was given")
         setup_start = time.perf_counter()
-        self.device, self.cfg, self.records, self.dev = encode.device(), cfg, records, dev
-        torch.manual_seed(cfg.seed)
-        tokenizer, teacher_model = encode.load_encoder(teacher_spec, self.device)
-        self.student = StudentModel(encode.load_encoder(teacher_spec, self.device)[1], cfg.trainable_layers,
-                                    cfg.freeze_embeddings, cfg.dropout)
+        self.device, self.cfg, self.records, self.dev = default_device(), cfg, records, dev
+        torch.manual_seed(seed)
+        tokenizer, teacher_model = encode.load_encoder(teacher_settings.model, self.device)
+        self.student = StudentModel(encode.load_encoder(teacher_settings.model, self.device)[1],
+                                    cfg.trainable_layers, cfg.freeze_embeddings, cfg.dropout)
         self.loss = METHODS[method].from_config(cfg, transport_kind(records))
         self.teacher_tokens = resolve_teacher_tokens(cfg.teacher_tokens, self.device)
-        teacher = TeacherEncoder(tokenizer, teacher_model, cfg.teacher_max_length, cfg.pooling)
+        teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings)
         if self.teacher_tokens == "precompute":
-            self.teacher = build_teacher_cache(teacher, records, encode_batch_size, tokens=self.loss.needs_tokens,
+            self.teacher = build_teacher_cache(teacher, records, tokens=self.loss.needs_tokens,
                                                passages=self.loss.needs_passages)
         else:
             self.teacher = TeacherOnTheFly(teacher)
-        settings = state_settings(teacher_spec, self.student, cfg.max_length)
         queries = query_inputs(tokenizer, self.student, [r["_id"] for r in records], [r["query"] for r in records],
-                               cfg.max_length, encode_batch_size, settings)
+                               teacher_settings, cfg)
+        settings = state_settings(teacher_settings, cfg, self.student)
         self.dev_inputs = dev.inputs(self.student, tokenizer, settings) if dev is not None else None
-        self.encode_batch_size = encode_batch_size
         # The fused AdamW: one kernel over all parameters (4.6x faster than the default on our CPU for
         # MiniLM's 22.7M parameters, clip included: 39 ms against 179 ms).
         self.optimiser = torch.optim.AdamW(self.student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
@@ -147,14 +154,15 @@ class _Training:
         self.batch_size = min(cfg.batch_size, len(records))
         self.micro = max(1, min(micro_batch_size or self.batch_size, self.batch_size))
         lengths = [queries.length(r["_id"]) for r in records]
-        self.stream = BatchStream(len(records), self.batch_size, cfg.seed, lengths, cfg.group_by_length)
-        self.encoder = StudentEncoder(self.student, queries, cfg.pooling, autocast_for(self.device))
+        self.stream = BatchStream(len(records), self.batch_size, seed, lengths, cfg.group_by_length)
+        self.encoder = StudentEncoder(self.student, queries, teacher_settings.pooling, autocast_for(self.device))
         self.selection = Selection(cfg.budget, cfg.max_steps, cfg.min_steps, cfg.eval_every, cfg.patience,
                                    evaluates=dev is not None)
         self.best: dict[str, torch.Tensor] | None = None
         self.done = 0
-        self.log = {"config": asdict(cfg), "method": method, "transport": self.loss.transport,
-                    "n_records": len(records), "batch_size": self.batch_size, "micro_batch_size": self.micro,
+        self.log = {"config": run_config(teacher_settings, cfg, seed), "method": method,
+                    "transport": self.loss.transport, "n_records": len(records), "batch_size": self.batch_size,
+                    "micro_batch_size": self.micro,
                     "teacher_tokens": self.teacher_tokens, "prefix_depth": self.student.prefix_depth,
                     "trained_parameters": sum(p.numel() for p in self.student.parameters()),
                     "dev_queries": len(dev.qids) if dev is not None else 0, "loss": [], "parts": [],
@@ -196,7 +204,7 @@ class _Training:
     def evaluate(self) -> float:
         """Dev Recall@50 of the student as it is now; keeps a copy of it when it is the best so far."""
         start = time.perf_counter()
-        recall = self.dev.recall(self.student, self.dev_inputs, self.encode_batch_size, self.cfg.pooling)
+        recall = self.dev.recall(self.student, self.dev_inputs)
         self.student.train()
         if self.selection.record(self.done, recall) and self.cfg.budget == "converged":
             self.best = self.student.trainable_state()
@@ -228,28 +236,30 @@ class _Training:
 
 def train_student(
     records: list[dict],
-    teacher_spec: str,
-    cfg: TrainConfig,
-    method: str = "optical",
+    teacher: TeacherSettings,
+    cfg: TrainSettings,
+    method: str,
+    seed: int,
     *,
-    encode_batch_size: int,
     dev: DevSet | None = None,
     checkpoint: Path | None = None,
-    checkpoint_every: int = 0,
+    checkpoint_every: int,
     micro_batch_size: int | None = None,
 ) -> tuple[StudentModel, dict]:
-    """Trains the student (initialised from the teacher) on `records` within the budget of `cfg`;
-    returns the kept student and its log.
+    """Trains the student (initialised from the teacher) on `records` within the budget of `cfg` (the
+    ``train`` section); returns the kept student and its log.
 
-    `method` names the loss (:data:`METHODS`). `dev`: the language's dev set (required by the
-    ``converged`` budget). `encode_batch_size`: batch of the no-gradient passes (teacher, prefix, dev).
-    `checkpoint`/`checkpoint_every`: where and every how many updates to checkpoint (a re-run resumes
-    there). `micro_batch_size` splits each batch for gradient accumulation (a retry after running out of
-    GPU memory): the transport and pooled losses are means of per-pair terms, so the update is the same;
+    `teacher`: the teacher's model, how it encodes the English counterparts (``max_length``,
+    ``pooling``) and the batch of the no-gradient passes (teacher, prefix, dev: ``batch_size``).
+    `method` names the loss (:data:`METHODS`); `seed` is the run's (the model's initial draws and the
+    data order). `dev`: the language's dev set (required by the ``converged`` budget).
+    `checkpoint`/`checkpoint_every` (the config's ``checkpoint_every``): where and every how many
+    updates to checkpoint (0: never; a re-run resumes there). `micro_batch_size` splits each batch for
+    gradient accumulation (a retry after running out of GPU memory): the transport and pooled losses are means of per-pair terms, so the update is the same;
     the contrastive loss then sees fewer in-batch negatives.
     """
-    run = _Training(records, teacher_spec, cfg, method, dev, encode_batch_size, micro_batch_size)
-    checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher_spec, cfg, method, dev))
+    run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size)
+    checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher, cfg, seed, method, dev))
     run.resume(checkpoints)
     resumed_at = time.perf_counter()
     seconds_before = run.log["train_seconds"]  # wall time accumulates across resumptions

@@ -30,7 +30,7 @@ def unit_norm(vectors: np.ndarray) -> bool:
     return bool(np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=UNIT_TOLERANCE))
 
 
-def build_flat_ip(embeddings: np.ndarray, normalize: bool = True) -> faiss.Index:
+def build_flat_ip(embeddings: np.ndarray, normalize: bool) -> faiss.Index:
     """An exact inner-product index of the corpus embeddings. `normalize` (``teacher.normalize``): the
     embeddings were L2-normalised (checked), so scores are cosines; False: raw vectors, raw inner product."""
     import faiss  # imported here: the analysis environment has no faiss

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 import torch
 
 if TYPE_CHECKING:
-    from swimscale.model._config import TrainConfig
+    from swimscale.config import TrainSettings
     from swimscale.model._teacher import TeacherView
 
 
@@ -57,8 +57,8 @@ class TrainingBatch:
 
 class TrainingLoss(ABC):
     """A training method's objective. Subclasses state their maths and references in their
-    docstring, build themselves from the run's :class:`TrainConfig` (:meth:`from_config`) and are
-    registered under their `name` in :data:`swimscale.model.losses.METHODS`."""
+    docstring, build themselves from the run's :class:`swimscale.config.TrainSettings`
+    (:meth:`from_config`) and are registered under their `name` in :data:`swimscale.model.losses.METHODS`."""
 
     name: ClassVar[str]
     #: The kind of optimal transport the loss solves ('balanced' or 'semi_relaxed'; None: none),
@@ -71,7 +71,7 @@ class TrainingLoss(ABC):
 
     @classmethod
     @abstractmethod
-    def from_config(cls, cfg: TrainConfig, transport: str) -> TrainingLoss:
+    def from_config(cls, cfg: TrainSettings, transport: str) -> TrainingLoss:
         """The loss of a run with settings `cfg` on a pool of the given transport kind ('balanced'
         for translation pairs, 'semi_relaxed' for query–passage pairs; see ``transport_kind``);
         a method that transports nothing ignores it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from swimscale.model._config import TrainConfig
+from swimscale.config import TrainSettings
 from swimscale.model.losses._base import StudentOutputs, TrainingBatch, TrainingLoss
 
 
@@ -33,7 +33,7 @@ class ContrastiveLoss(TrainingLoss):
         self.temperature = temperature
 
     @classmethod
-    def from_config(cls, cfg: TrainConfig, transport: str) -> ContrastiveLoss:
+    def from_config(cls, cfg: TrainSettings, transport: str) -> ContrastiveLoss:
         return cls(cfg.temperature)
 
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:

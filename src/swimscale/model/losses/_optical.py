@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from swimscale.model import _ot as ot
-from swimscale.model._config import TrainConfig
+from swimscale.config import TrainSettings
 from swimscale.model.losses._base import StudentOutputs, TrainingBatch, TrainingLoss
 from swimscale.model.losses._pooled import pooled_distance
 
@@ -39,13 +39,13 @@ class OpticalLoss(TrainingLoss):
     name = "optical"
     needs_tokens = True
 
-    def __init__(self, eps: float, sinkhorn_iters: int, tau: float | None = None):
+    def __init__(self, eps: float, sinkhorn_iters: int, tau: float | None):
         """`tau` None: balanced transport; a number: semi-relaxed with KL penalty τ."""
         self.eps, self.sinkhorn_iters, self.tau = eps, sinkhorn_iters, tau
         self.transport = "balanced" if tau is None else "semi_relaxed"
 
     @staticmethod
-    def transport_settings(cfg: TrainConfig, transport: str) -> dict:
+    def transport_settings(cfg: TrainSettings, transport: str) -> dict:
         """ε, the Sinkhorn cap and τ (None for balanced transport) of a run on a pool of this kind."""
         if transport not in ("balanced", "semi_relaxed"):
             raise ValueError(f"unknown transport kind {transport!r}; known: balanced, semi_relaxed")
@@ -53,7 +53,7 @@ class OpticalLoss(TrainingLoss):
                 "tau": cfg.tau if transport == "semi_relaxed" else None}
 
     @classmethod
-    def from_config(cls, cfg: TrainConfig, transport: str) -> OpticalLoss:
+    def from_config(cls, cfg: TrainSettings, transport: str) -> OpticalLoss:
         return cls(**cls.transport_settings(cfg, transport))
 
     def transport_cost(self, student: StudentOutputs, batch: TrainingBatch) -> torch.Tensor:
@@ -81,12 +81,12 @@ class OpticalPooledLoss(OpticalLoss):
 
     name = "optical_pooled"
 
-    def __init__(self, eps: float, sinkhorn_iters: int, pooled_weight: float, tau: float | None = None):
+    def __init__(self, eps: float, sinkhorn_iters: int, pooled_weight: float, tau: float | None):
         super().__init__(eps, sinkhorn_iters, tau)
         self.pooled_weight = pooled_weight
 
     @classmethod
-    def from_config(cls, cfg: TrainConfig, transport: str) -> OpticalPooledLoss:
+    def from_config(cls, cfg: TrainSettings, transport: str) -> OpticalPooledLoss:
         return cls(pooled_weight=cfg.pooled_weight, **cls.transport_settings(cfg, transport))
 
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:
