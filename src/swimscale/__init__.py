@@ -3,6 +3,8 @@ SWIM-IR training samples?
 
 Subpackages, in the order of the pipeline (docs/architecture.md follows one record through them):
 
+- :mod:`swimscale.formats` — the ground floor: the TREC run and qrels formats, the one atomic write, the
+  shared limits (standard library only; every subpackage may use it).
 - :mod:`swimscale.config` — the configuration: the JSON schema's defaults, and the checks the schema
   cannot express (run when Snakemake builds the DAG).
 - :mod:`swimscale.data` — training pools and benchmarks in one normalised form: the Bible pairs,
@@ -11,12 +13,9 @@ Subpackages, in the order of the pipeline (docs/architecture.md follows one reco
 - :mod:`swimscale.retrieval` — exact inner-product search and trec_eval-compatible metrics.
 - :mod:`swimscale.analysis` — the statistics of the sweep, its tables, plots and ``summary.md``.
 
-Importing this package imports none of them.
+Importing this package imports none of them, and changes nothing: not ``sys.path``, not the
+environment. A job script that runs under another interpreter (a ``--use-conda`` job) calls
+:func:`swimscale.jobs.isolate_job_imports` itself, first (workflow/scripts/*.py).
 """
 
 __version__ = "0.1.0"
-
-# In a --use-conda job, every import after this one comes from the job's env (swimscale.jobs).
-from swimscale.jobs import isolate_job_imports as _isolate_job_imports  # noqa: E402
-
-_isolate_job_imports()

@@ -51,9 +51,10 @@ def isolate_job_imports() -> list[str]:
     venv's site-packages included) so that the job can unpickle the `snakemake` object
     (snakemake/script/__init__.py, PythonScript.generate_preamble, with
     snakemake/common/__init__.py, get_snakemake_searchpaths). A package missing from the conda env
-    would then silently come from the host venv. `import swimscale` calls this, so every later import
-    of the job comes from its env. A module that the script imported before swimscale from those
-    paths (anything but Snakemake's own packages, which the preamble needs) stops the job.
+    would then silently come from the host venv. Every job script (workflow/scripts/*.py) calls this
+    first, so every later import of the job comes from its env; importing swimscale alone changes
+    nothing. A module that the script imported before this call from those paths (anything but
+    Snakemake's own packages, which the preamble needs) stops the job.
     """
     main = sys.modules.get("__main__")
     snakemake_module = sys.modules.get("snakemake")

@@ -141,18 +141,25 @@ def test_a_job_under_another_interpreter_imports_only_from_it(tmp_path, bare_int
         'rule probe:\n    output: "probe.json"\n    envmodules: "none"\n    script: "probe.py"\n\n'
         'rule leak:\n    output: "leak.json"\n    envmodules: "none"\n    script: "leak.py"\n')
     (tmp_path / "probe.py").write_text(
-        "import json, sys\nimport swimscale\n"
-        "found = {'prefix': sys.prefix, 'swimscale': swimscale.__file__, 'path': sys.path}\n"
+        "import json, sys\nbefore = list(sys.path)\nimport swimscale\nimported = list(sys.path)\n"
+        "from swimscale.jobs import isolate_job_imports\nisolate_job_imports()\n"
+        "found = {'prefix': sys.prefix, 'swimscale': swimscale.__file__, 'path': sys.path,\n"
+        "         'import_kept_path': imported == before, 'before': before}\n"
         "try:\n    import numpy\n    found['numpy'] = numpy.__file__\n"
         "except ModuleNotFoundError:\n    found['numpy'] = None\n"
         "json.dump(found, open(snakemake.output[0], 'w'))\n")
-    (tmp_path / "leak.py").write_text("import numpy\nimport swimscale\nopen(snakemake.output[0], 'w').write('{}')\n")
+    (tmp_path / "leak.py").write_text("import numpy\nfrom swimscale.jobs import isolate_job_imports\nisolate_job_imports()\n"
+        "open(snakemake.output[0], 'w').write('{}')\n")
 
     probe = run_job(tmp_path, bare_interpreter, "probe.json")
     assert probe.returncode == 0, probe.stderr[-3000:]
     found = json.loads((tmp_path / "probe.json").read_text())
     assert found["prefix"] == str(bare_interpreter.parent)
     assert found["swimscale"] == str(ROOT / "src" / "swimscale" / "__init__.py")
+    # `import swimscale` alone leaves the preamble's sys.path as it was (the host's paths still on it);
+    # the explicit call at the top of the job script is what takes them off.
+    assert found["import_kept_path"]
+    assert [p for p in found["before"] if "site-packages" in p and not p.startswith(found["prefix"])]
     assert found["numpy"] is None  # the host venv has numpy; the job's interpreter does not
     assert not [p for p in found["path"] if "site-packages" in p and not p.startswith(found["prefix"])], found["path"]
 
@@ -160,3 +167,26 @@ def test_a_job_under_another_interpreter_imports_only_from_it(tmp_path, bare_int
     assert leak.returncode != 0
     message = r"ImportError: imported from outside this job's conda env \S+: numpy \("
     assert re.search(message, leak.stderr), leak.stderr[-3000:]
+
+
+def test_every_job_script_isolates_its_imports_first():
+    """Importing swimscale has no side effect, so each job entry point (workflow/scripts/*.py) makes the
+    --use-conda isolation itself: its first statement imports isolate_job_imports, its second calls it."""
+    import ast
+
+    scripts = sorted((ROOT / "workflow" / "scripts").glob("*.py"))
+    assert len(scripts) > 10
+    for script in scripts:
+        body = ast.parse(script.read_text()).body
+        first, second = body[0], body[1]
+        assert isinstance(first, ast.ImportFrom) and first.module == "swimscale.jobs" \
+            and [a.name for a in first.names] == ["isolate_job_imports"], script
+        assert isinstance(second, ast.Expr) and ast.unparse(second) == "isolate_job_imports()", script
+
+
+def test_importing_swimscale_changes_neither_sys_path_nor_the_environment():
+    code = ("import os, sys; a = list(sys.path); e = dict(os.environ); import swimscale, swimscale.jobs; "
+            "assert sys.path == a, 'sys.path changed'; assert dict(os.environ) == e, 'environment changed'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert result.returncode == 0, result.stderr

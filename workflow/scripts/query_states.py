@@ -1,3 +1,9 @@
+# First, before any other import: in a --use-conda job this takes off sys.path what Snakemake's script
+# preamble appended from the host, so every later import comes from the job's env (swimscale.jobs).
+from swimscale.jobs import isolate_job_imports
+
+isolate_job_imports()
+
 from pathlib import Path
 
 from swimscale.config import TeacherSettings, TrainSettings
