@@ -133,9 +133,9 @@ def main() -> None:
     for name, (sizes, seeds, n_queries) in shapes.items():
         table, per_query = synthetic(sizes, seeds, n_queries)
         (group,) = groups_of(table, per_query)
-        t_all = timed(lambda: bootstrap_group(group, METRICS, b), ARGS.repeats)
-        t_r50 = timed(lambda: bootstrap_group(group, ["recall_at_50"], b), ARGS.repeats)
-        reps = bootstrap_group(group, ["recall_at_50"], bf, n_keep=bf)
+        t_all = timed(lambda: bootstrap_group(group, METRICS, b, seed=0), ARGS.repeats)
+        t_r50 = timed(lambda: bootstrap_group(group, ["recall_at_50"], b, seed=0), ARGS.repeats)
+        reps = bootstrap_group(group, ["recall_at_50"], bf, n_keep=bf, seed=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t_fit = timed(lambda: learning_curve_row(group, reps, 0.2, LEVEL), ARGS.repeats)

@@ -343,14 +343,6 @@ NOT_THE_SETTING = {
     # A data source's hook (a function) giving the threshold of an entry whose `min_relevance` is null.
     "swimscale.data._source:Source:min_relevance",
 }
-# Restated defaults of the analysis settings (analysis.seed, analysis.n_boot), not yet moved: the
-# analysis has its own Settings object (swimscale.analysis._settings) and is the next part of this
-# work. Listed so that the test guards every other module now; an entry that no longer occurs fails.
-NOT_YET_MOVED = {
-    "swimscale.analysis._bootstrap:bootstrap_group:seed",
-    "swimscale.analysis._correlation:correlation_table:n_boot",
-    "swimscale.analysis._correlation:correlation_table:seed",
-}
 
 
 def test_keyword_defaults_finds_parameters_and_fields():
@@ -368,7 +360,7 @@ def test_no_function_restates_a_default_of_the_schema():
     found = {name: f"{path.relative_to(SRC)}:{line}" for path in sorted(PACKAGE.rglob("*.py"))
              for name, line in keyword_defaults(path.read_text(), module_name(path))
              if name.rsplit(":", 1)[1] in settings}
-    restated = {name: where for name, where in found.items() if name not in NOT_THE_SETTING | NOT_YET_MOVED}
+    restated = {name: where for name, where in found.items() if name not in NOT_THE_SETTING}
     assert not restated, f"keyword defaults of settings the schema owns (take the settings object instead): {restated}"
-    stale = (NOT_THE_SETTING | NOT_YET_MOVED) - set(found)
+    stale = (NOT_THE_SETTING) - set(found)
     assert not stale, f"allow-listed defaults that no longer occur (remove them from the list): {sorted(stale)}"

@@ -73,9 +73,9 @@ def test_replicate_statistics_of_the_identity_draw_are_the_data_s_own():
 def test_a_group_gets_n_boot_replicates_from_its_own_stream():
     table, per_query, _ = study(n_queries=30, seed=9)
     (group,) = groups_of(table, per_query)
-    assert bootstrap_group(group, ["recall_at_50"], 0) is None and bootstrap_group(group, ["recall_at_50"], -1) is None
-    one = bootstrap_group(group, ["recall_at_50"], 1)
-    reps = bootstrap_group(group, ["recall_at_50"], 50)
+    assert bootstrap_group(group, ["recall_at_50"], 0, seed=0) is None and bootstrap_group(group, ["recall_at_50"], -1, seed=0) is None
+    one = bootstrap_group(group, ["recall_at_50"], 1, seed=0)
+    reps = bootstrap_group(group, ["recall_at_50"], 50, seed=0)
     assert one.size_mean["recall_at_50"].shape == (1, 4) and reps.size_mean["recall_at_50"].shape == (50, 4)
     assert reps.n_boot == 50 and set(reps.per_seed) == {s.name for s in STATISTICS}
     assert reps.per_seed["spearman"]["recall_at_50"].shape == (50, 3)
@@ -86,7 +86,7 @@ def test_a_group_gets_n_boot_replicates_from_its_own_stream():
     # The stream is the language's and the benchmark's: renaming either draws other resamples.
     for column, name in (("language", "yo"), ("benchmark", "other")):
         (renamed,) = groups_of(table.assign(**{column: name}), per_query)
-        other = bootstrap_group(renamed, ["recall_at_50"], 50)
+        other = bootstrap_group(renamed, ["recall_at_50"], 50, seed=0)
         assert not np.array_equal(other.size_mean["recall_at_50"], reps.size_mean["recall_at_50"]), column
 
 
@@ -95,7 +95,7 @@ def test_many_queries_are_drawn_in_chunks_and_the_first_replicates_are_kept():
     n_boot and exactly the first n_keep replicates are kept in full, whatever the chunking."""
     table, per_query, _ = study(sizes=(0, 32, 128), seeds=(0, 1), n_queries=4500, seed=10)
     (group,) = groups_of(table, per_query)
-    reps = bootstrap_group(group, ["recall_at_50"], 2000, n_keep=1500)
+    reps = bootstrap_group(group, ["recall_at_50"], 2000, n_keep=1500, seed=0)
     assert reps.size_mean["recall_at_50"].shape == (2000, 3)
     assert reps.cell_means["recall_at_50"].shape == (1500, len(group.rows)) and reps.seed_draws.shape == (1500, 2)
     # The kept cell means are those of the replicates' size means (seeds drawn as kept).
@@ -109,7 +109,7 @@ def test_many_queries_are_drawn_in_chunks_and_the_first_replicates_are_kept():
 def test_a_group_without_trained_runs_has_no_per_seed_statistics():
     table, per_query, _ = study(sizes=(0,), n_queries=30, seed=11)
     (group,) = groups_of(table, per_query)
-    reps = bootstrap_group(group, ["recall_at_50"], 20)
+    reps = bootstrap_group(group, ["recall_at_50"], 20, seed=0)
     assert reps.per_seed == {} and reps.size_mean["recall_at_50"].shape == (20, 1)
 
 
@@ -118,7 +118,7 @@ def test_chunking_bounds_memory_by_the_group_s_size(monkeypatch):
     monkeypatch.setattr(bootstrap, "_CHUNK_FLOATS", 10)
     table, per_query, _ = study(n_queries=30, seed=12)
     (group,) = groups_of(table, per_query)
-    reps = bootstrap_group(group, ["recall_at_50"], 7, n_keep=3)
+    reps = bootstrap_group(group, ["recall_at_50"], 7, n_keep=3, seed=0)
     assert reps.size_mean["recall_at_50"].shape == (7, 4) and reps.seed_draws.shape == (3, 3)
     assert np.isfinite(reps.size_mean["recall_at_50"]).all()
 

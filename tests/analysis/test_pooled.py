@@ -163,7 +163,7 @@ def test_tiers_are_compared_on_common_ground() -> None:
 
 def test_slopes_table_takes_language_rows_from_the_correlation_table() -> None:
     table, per_query, _ = study(languages=tuple(TIERS), sizes=(0, 16, 64, 256, 1024, 4096), n_queries=30)
-    correlation = correlation_table(table, "recall_at_50", LEVEL, per_query, n_boot=50)
+    correlation = correlation_table(table, "recall_at_50", LEVEL, per_query, n_boot=50, seed=0)
     result = slopes_table(table, correlation, TIERS, LEVEL)
     assert list(result["scope"]) == ["language"] * 7 + ["tier", "tier", "all", "tier_difference"]
     lang = result[result["scope"] == "language"].iloc[0]

@@ -166,7 +166,7 @@ def replicate_statistics(
 
 
 def bootstrap_group(
-    group: Group, metrics: Sequence[str], n_boot: int, seed: int = 0, n_keep: int = 0
+    group: Group, metrics: Sequence[str], n_boot: int, seed: int, n_keep: int = 0
 ) -> Replicates | None:
     """``n_boot`` replicates of ``group`` (None if ``n_boot`` is 0); queries are resampled only when
     the group has per-query values (:attr:`Group.queries`), seeds always."""

@@ -128,10 +128,13 @@ def correlation_table(
     metric: str,
     level: float,
     per_query: Mapping[Any, pd.DataFrame] | None = None,
-    n_boot: int = 0,
-    seed: int = 0,
+    *,
+    n_boot: int,
+    seed: int,
 ) -> pd.DataFrame:
-    """The correlation rows of one ``metric`` per (language, benchmark, method) (see the module)."""
+    """The correlation rows of one ``metric`` per (language, benchmark, method) (see the module);
+    ``n_boot`` and ``seed`` as the config's ``analysis`` section sets them (no default here: the schema
+    holds it)."""
     if metric not in recall.columns:
         raise ValueError(f"metric {metric!r} is not a column of the recall table")
     groups = groups_of(recall, per_query)
