@@ -163,6 +163,36 @@ rule correlate:
             category="Literature",
             subcategory="SVG",
         ),
+        across=report(
+            f"{RESULTS}/tables/across_languages.tsv",
+            caption="../report/across_languages.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        moderators=report(
+            f"{RESULTS}/tables/moderators.tsv",
+            caption="../report/moderators.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        contrasts=report(
+            f"{RESULTS}/tables/method_contrasts.tsv",
+            caption="../report/method_contrasts.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        across_plot=report(
+            f"{RESULTS}/plots/across_languages.png",
+            caption="../report/across_plot.rst",
+            category="Plots",
+            subcategory="PNG",
+        ),
+        across_plot_svg=report(
+            f"{RESULTS}/plots/across_languages.svg",
+            caption="../report/across_plot.rst",
+            category="Plots",
+            subcategory="SVG",
+        ),
         summary=report(
             f"{RESULTS}/summary.md",
             caption="../report/summary.rst",

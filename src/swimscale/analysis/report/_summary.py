@@ -209,9 +209,9 @@ def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str,
     intro = _introduction(settings, level)
     source = correlation if len(correlation) else by_size
     opening = []
-    if "across" in results:  # the answer across languages opens the summary
+    if "across" in results:  # the answer across languages opens the summary, after any warnings
         opening = headline_lines(results["across"], level, sorted({str(lang) for lang in source["language"]}))
-    lines = [*intro[:2], *opening, *warning_lines(notes), *intro[2:], *data_lines(notes), "## Per language", ""]
+    lines = [*intro[:2], *warning_lines(notes), *opening, *intro[2:], *data_lines(notes), "## Per language", ""]
     keys = list(dict.fromkeys((r.language, r.benchmark, r.method) for r in source.itertuples()))
     if not keys:
         lines += ["The recall table has no runs.", ""]
