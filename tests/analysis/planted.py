@@ -15,6 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from swimscale.analysis._across_languages import language_tiers, random_slope_fit, unit_slopes
+from swimscale.analysis._moderators import moderators_table
+
 SIZES = (16, 64, 256, 1024, 4096)
 
 
@@ -53,3 +56,36 @@ def planted_study(
                     y = level + slope * np.log2(size / 256) + offsets[s] + noise[s, i] + shift[s, i]
                     rows.append({**base, "size": size, "recall_at_50": y})
     return pd.DataFrame(rows)
+
+
+def slope_coverage(n_sims: int, seed: int, n_languages: int = 10, mean: float = 0.02, tau: float = 0.01) -> dict:
+    """Over ``n_sims`` planted studies: the share whose mean-slope interval covers ``mean``, the mean and
+    SE of τ̂ (REML), and the share whose prediction interval covers a new language's slope."""
+    rng = np.random.default_rng(seed)
+    covered, taus, predicted = [], [], []
+    for _ in range(n_sims):
+        data = planted_study(rng, n_languages=n_languages, mean=mean, tau=tau)
+        fit = random_slope_fit(data[data["size"] > 0], "recall_at_50", 0.95)
+        covered.append(fit["slope_low"] <= mean <= fit["slope_high"])
+        taus.append(fit["tau"])
+        new = mean + rng.normal(0, tau)
+        predicted.append(fit["pi_low"] <= new <= fit["pi_high"])
+    return {"coverage": float(np.mean(covered)), "tau_mean": float(np.mean(taus)),
+            "tau_se": float(np.std(taus, ddof=1) / np.sqrt(n_sims)), "pi_coverage": float(np.mean(predicted))}
+
+
+def moderator_rates(n_sims: int, seed: int, n_languages: int = 12, beta: float = 0.015, tau: float = 0.005) -> dict:
+    """Over ``n_sims`` planted studies: the share in which the planted moderator (``fertility``, effect
+    ``beta`` per SD) and the null moderator (``unk_rate``) have p < 0.05 in the meta-regression of the
+    languages' slopes (:func:`swimscale.analysis._moderators.moderators_table`)."""
+    rng = np.random.default_rng(seed)
+    found, false = [], []
+    for _ in range(n_sims):
+        data = planted_study(rng, n_languages=n_languages, tau=tau, beta=beta)
+        ground = data[data["size"] > 0].assign(tier="all")
+        units = unit_slopes(ground, data, "recall_at_50").assign(method="optical")
+        table = moderators_table(data, units, language_tiers(data, {}), 0.95)
+        slope = table[table["outcome"] == "slope"].set_index("moderator")["p_value"]
+        found.append(slope["tokenizer_fertility"] < 0.05)
+        false.append(slope["unk_rate"] < 0.05)
+    return {"power": float(np.mean(found)), "false_positive_rate": float(np.mean(false))}
