@@ -22,7 +22,7 @@ HEADER = ("| Tier | Method | Change per doubling [CI] | New language [PI] | τ |
 
 
 def _where(row: Any) -> str:
-    return f"tier {row.tier} ({row.method})"
+    return f"all tiers ({row.method})" if row.tier == "all" else f"tier {row.tier} ({row.method})"
 
 
 def _trend_words(estimated: pd.DataFrame) -> str:
@@ -36,10 +36,14 @@ def _trend_words(estimated: pd.DataFrame) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def _unsigned(v: Any) -> str:
+    return fmt_slope(v).lstrip("+")
+
+
 def _table_row(r: Any) -> str:
     cells = [
         str(r.tier), str(r.method), with_ci(r.slope, r.slope_low, r.slope_high, fmt_slope),
-        f"[{fmt_slope(r.pi_low)}, {fmt_slope(r.pi_high)}]", fmt_slope(r.tau), fmt_corr(r.i2),
+        f"[{fmt_slope(r.pi_low)}, {fmt_slope(r.pi_high)}]", _unsigned(r.tau), fmt_corr(r.i2),
         with_ci(r.rmcorr, r.rmcorr_low, r.rmcorr_high, fmt_corr), str(int(r.n_languages)), str(int(r.n_seeds)),
         f"{int(r.n_sizes)} ({fmt_n(r.max_size)})",
     ]
