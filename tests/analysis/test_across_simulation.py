@@ -15,7 +15,7 @@ import math
 import pytest
 from tests.analysis.planted import moderator_rates, slope_coverage
 
-FAST_SIMS = 40  # random-slope fits (~0.3 s each)
+FAST_SIMS = 100  # random-slope fits (~0.15 s each)
 MODERATOR_SIMS = 200  # meta-regressions are cheap: the full count also in the fast test
 
 
