@@ -52,7 +52,8 @@ def _table_row(r: Any) -> str:
 
 def _no_answer(across: pd.DataFrame, languages: list[str]) -> list[str]:
     named = series(languages) if len(languages) <= 5 else f"{len(languages)} languages"
-    counts = ", ".join(f"{int(r.n_languages)} in {_where(r)}" for r in across.itertuples())
+    per_tier = across[across["tier"] != "all"].groupby("tier", sort=True)["n_languages"].max()
+    counts = ", ".join(f"{int(n)} in tier {tier}" for tier, n in per_tier.items())
     return [
         f"**Across languages: no answer yet.** This run has {len(languages)} language(s) ({named}; {counts}). "
         "A mean change per doubling of N across languages, how much languages differ in it and what a new "
