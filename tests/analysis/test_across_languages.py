@@ -147,3 +147,13 @@ def test_unit_slopes_need_two_sizes_per_seed_and_two_seeds_for_an_se():
     unit = unit_slopes(rows, rows, METRIC).iloc[0]
     assert unit["slope"] == pytest.approx(0.1) and unit["n_seeds"] == 1 and math.isnan(unit["se"])
     assert math.isnan(unit["zero_shot"])
+
+
+def test_zero_shot_levels_get_binomial_variances_only_with_query_counts():
+    from swimscale.analysis._moderators import _zero_variance
+
+    units = pd.DataFrame({"language": ["a", "b"], "zero_shot": [0.2, 0.5]})
+    recall = pd.DataFrame({"language": ["a", "b"], "n_queries": [100, 400]})
+    assert _zero_variance(recall, units) == pytest.approx([0.2 * 0.8 / 100, 0.5 * 0.5 / 400])
+    assert (_zero_variance(recall.drop(columns="n_queries"), units) == 0).all()
+    assert (_zero_variance(recall.assign(n_queries=[100, None]), units) == 0).all()  # one missing: none

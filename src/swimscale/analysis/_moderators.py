@@ -46,9 +46,9 @@ MODERATOR_TABLE_COLUMNS = [
 
 def _number(value: Any) -> float:
     text = str(value).strip().lower()
-    if text in TRUE_WORDS - {"1", "1.0"}:
+    if text in TRUE_WORDS:
         return 1.0
-    if text in FALSE_WORDS - {"0", "0.0"}:
+    if text in FALSE_WORDS:
         return 0.0
     try:
         return float(text)
@@ -80,7 +80,7 @@ def _zero_variance(recall: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
     q = np.array([queries.get(str(code), math.nan) for code in units["language"]], dtype=float)
     p = units["zero_shot"].to_numpy(dtype=float)
     v = p * (1 - p) / q
-    return np.where(np.isfinite(v) & (v > 0), v, 0.0) if np.all(np.isfinite(v) & (v > 0)) else np.zeros(len(units))
+    return v if np.all(np.isfinite(v) & (v > 0)) else np.zeros(len(units))
 
 
 def moderator_row(y: np.ndarray, m: np.ndarray, v: np.ndarray, level: float) -> dict[str, Any]:
