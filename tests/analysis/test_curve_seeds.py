@@ -43,10 +43,12 @@ def test_each_seed_is_compared_on_its_own_runs():
     y = np.concatenate([truth, truth + 0.001, np.full(len(SIZES), 0.2)])  # seed 2 is flat
     choices = seed_choices(sizes, y, seeds, r0)
     assert [c for c, _ in choices] == [SATURATING, SATURATING, FLAT]
-    assert all(defined == ALL for _, defined in choices)
-    # with 5 sizes a seed cannot judge the saturating curve
+    # 6 runs: 2 residual df for the line in log N (K = 3 with σ²), 1 for the saturating curve
+    assert all(judged == {FLAT, LOG_LINEAR} for _, judged in choices)
+    seven = np.append(SIZES, 65536.0)
+    assert seed_choices(seven, curve(seven, r0, 0.35, 100.0, 0.8), np.zeros(7), r0) == [(SATURATING, ALL)]
     five = seed_choices(SIZES[:5], truth[:5], np.zeros(5), r0)
-    assert five[0][1] == {FLAT, LOG_LINEAR}
+    assert five[0][1] == {FLAT}
 
 
 def _nested_study(rng, n_seeds=3, slope=0.0):

@@ -23,9 +23,10 @@ seed and looks like curvature to a least-squares fit over all runs. :func:`seed_
 chooses the model **per seed and aggregates**: each seed's runs are compared on their own (the same
 three models and margin), and the choice over all runs stands only if more than half of the seeds that can judge it make the same choice; otherwise the comparison is undecided. A
 seed is a replicate of the whole curve: a shape that only the pooled runs show is not borne out. A
-seed judges only models whose AICc is defined on its own runs: with 5 sizes per seed no seed can judge
-the saturating curve (4 parameters with σ² on 5 points), which then stands on the pooled comparison
-alone; with ≥ 6 sizes (the full study) every seed judges every model.
+seed judges a model only with ≥ 2 residual degrees of freedom on its own runs (n − K − 1, K counting
+σ²; with one, AICc's correction outweighs any fit): with 5 sizes per seed it judges the flat line
+only, with 6 also the line in log N, with 7 or more every model. A choice no seed can judge stands
+on the pooled comparison alone, as before.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ MODEL_PARAMETERS = {FLAT: 1, LOG_LINEAR: 2, SATURATING: 3}
 MODEL_WORDS = {FLAT: "a flat line", LOG_LINEAR: "a line in log N", SATURATING: "the saturating curve"}
 AICC_MARGIN = 2.0
 UNDECIDED = "undecided"
+# A seed judges a model on its own runs only with this many residual degrees of freedom (n − K − 1,
+# K counting σ²): with one, AICc's correction 2K(K + 1)/(n − K − 1) outweighs any fit.
+SEED_RESIDUAL_DF = 2
 
 
 def curve(n: Any, r0: float, r_inf: float, n0: float, alpha: float) -> Any:
@@ -189,7 +193,7 @@ def compare_models(sse: Mapping[str, float], n: int) -> tuple[dict[str, float], 
 
 def seed_choices(sizes: np.ndarray, y: np.ndarray, seeds: np.ndarray, r0: float) -> list[tuple[str, set[str]]]:
     """Per seed, from its own runs (sizes > 0): its preferred model (or :data:`UNDECIDED`) and the models
-    whose AICc is defined on those runs (the ones it can judge)."""
+    it can judge (AICc defined with ≥ :data:`SEED_RESIDUAL_DF` residual degrees of freedom)."""
     sizes, y, seeds = (np.asarray(v) for v in (sizes, y, seeds))
     choices = []
     for seed in np.unique(seeds):
@@ -197,7 +201,9 @@ def seed_choices(sizes: np.ndarray, y: np.ndarray, seeds: np.ndarray, r0: float)
         n, values = sizes[own].astype(float), y[own].astype(float)
         saturating = fit(n, values, r0) if len(values) > MODEL_PARAMETERS[SATURATING] + 2 else None
         scores, preferred, _ = compare_models(model_sse(n, values, saturating), len(values))
-        choices.append((preferred, {name for name, value in scores.items() if math.isfinite(value)}))
+        judged = {name for name, value in scores.items()
+                  if math.isfinite(value) and len(values) - MODEL_PARAMETERS[name] - 2 >= SEED_RESIDUAL_DF}
+        choices.append((preferred, judged))
     return choices
 
 
