@@ -60,18 +60,20 @@ def planted_study(
 
 def slope_coverage(n_sims: int, seed: int, n_languages: int = 10, mean: float = 0.02, tau: float = 0.01) -> dict:
     """Over ``n_sims`` planted studies: the share whose mean-slope interval covers ``mean``, the mean and
-    SE of τ̂ (REML), and the share whose prediction interval covers a new language's slope."""
+    SE of τ̂ and of τ̂² (REML), and the share whose prediction interval covers a new language's slope."""
     rng = np.random.default_rng(seed)
-    covered, taus, predicted = [], [], []
+    covered, taus, tau2s, predicted = [], [], [], []
     for _ in range(n_sims):
         data = planted_study(rng, n_languages=n_languages, mean=mean, tau=tau)
         fit = random_slope_fit(data[data["size"] > 0], "recall_at_50", 0.95)
         covered.append(fit["slope_low"] <= mean <= fit["slope_high"])
         taus.append(fit["tau"])
+        tau2s.append(fit["tau"] ** 2)
         new = mean + rng.normal(0, tau)
         predicted.append(fit["pi_low"] <= new <= fit["pi_high"])
     return {"coverage": float(np.mean(covered)), "tau_mean": float(np.mean(taus)),
-            "tau_se": float(np.std(taus, ddof=1) / np.sqrt(n_sims)), "pi_coverage": float(np.mean(predicted))}
+            "tau_se": float(np.std(taus, ddof=1) / np.sqrt(n_sims)), "tau2_mean": float(np.mean(tau2s)),
+            "tau2_se": float(np.std(tau2s, ddof=1) / np.sqrt(n_sims)), "pi_coverage": float(np.mean(predicted))}
 
 
 def moderator_rates(n_sims: int, seed: int, n_languages: int = 12, beta: float = 0.015, tau: float = 0.005) -> dict:

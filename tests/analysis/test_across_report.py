@@ -83,3 +83,27 @@ def test_headline_words_follow_the_intervals():
     contrasts = pd.DataFrame([{"tier": "low", "method_a": "a", "method_b": "b", "difference": 0.01, "p_value": 0.2,
                                "p_holm": 0.2, "ci_low_holm": -0.01, "ci_high_holm": 0.03, "better": ""}])
     assert "No arm is shown better" in "\n".join(contrast_lines(contrasts, "95 %"))
+
+
+def test_moderators_are_named_only_where_their_interval_excludes_zero():
+    from swimscale.analysis.report._headline import moderator_lines
+
+    table = pd.DataFrame([
+        {"method": "m", "outcome": "slope", "moderator": "unk_rate", "coefficient": 0.01, "ci_low": 0.002,
+         "ci_high": 0.02, "share_explained": 0.4, "n_languages": 8},
+        {"method": "m", "outcome": "zero_shot", "moderator": "tier", "coefficient": 0.1, "ci_low": -0.1,
+         "ci_high": 0.3, "share_explained": math.nan, "n_languages": 8},
+    ])
+    text = "\n".join(moderator_lines(table, "95 %"))
+    assert "- m, slope per doubling ~ unk_rate: +0.01 [+0.002, +0.02] per unit, 40% of τ² explained, 8 languages." in text
+    assert "tier" not in text.split("excludes 0.")[1]
+    assert "- None." in "\n".join(moderator_lines(table.iloc[1:], "95 %"))
+    assert "No moderator could be related" in moderator_lines(table.assign(coefficient=math.nan), "95 %")[2]
+
+
+def test_a_disagreement_between_mixed_model_and_meta_analysis_is_said():
+    row = {"method": "m", "metric": "recall_at_50", "tier": "low", "slope": 0.02, "slope_low": 0.01,
+           "slope_high": 0.03, "pi_low": -0.01, "pi_high": 0.05, "tau": 0.01, "i2": 0.5, "rmcorr": 0.5,
+           "rmcorr_low": 0.2, "rmcorr_high": 0.7, "n_languages": 5, "n_seeds": 3, "n_sizes": 5, "max_size": 4096.0,
+           "note": "mixed model and meta-analysis disagree: slope 0.02 [0.01, 0.03] vs Paule–Mandel 0.05 [0.04, 0.06]"}
+    assert "In tier low (m) the mixed model and the meta-analysis" in headline_lines(pd.DataFrame([row]), "95 %", ["a"])[0]

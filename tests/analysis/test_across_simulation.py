@@ -43,6 +43,7 @@ def test_mean_slope_interval_covers_and_tau_is_unbiased_over_200_studies():
     result = slope_coverage(200, seed=26)
     assert 0.90 <= result["coverage"] <= 0.98, result
     assert abs(result["tau_mean"] - 0.01) <= 2 * result["tau_se"], result
+    assert abs(result["tau2_mean"] - 0.01**2) <= 2 * result["tau2_se"], result
     assert result["pi_coverage"] >= 0.90, result
 
 

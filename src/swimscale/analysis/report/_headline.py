@@ -77,7 +77,31 @@ def headline_lines(across: pd.DataFrame, level: str, languages: list[str]) -> li
         f"the {level} prediction interval for a new language's change, the between-language SD τ and I² of the "
         "languages' own slopes, and the repeated-measures correlation r_rm with log10 N (seeds averaged per size)."
     )
+    disagree = [_where(r) for r in estimated.itertuples() if "disagree" in str(getattr(r, "note", ""))]
+    if disagree:
+        paragraph += (f" In {series(disagree)} the mixed model and the meta-analysis of the languages' own slopes "
+                      "disagree beyond their intervals (`tables/across_languages.tsv`, note).")
     return [paragraph, "", HEADER, "|" + " --- |" * 10, *(_table_row(r) for r in estimated.itertuples()), ""]
+
+
+def moderator_lines(moderators: pd.DataFrame, level: str) -> list[str]:
+    """The moderators whose coefficient's interval excludes 0, in words (or that none does / none was fitted)."""
+    lines = ["## Why languages differ", ""]
+    fitted = moderators[moderators["coefficient"].notna()] if len(moderators) else moderators
+    if not len(fitted):
+        return lines + ["No moderator could be related to the languages' slopes or N = 0 levels (fewer than 5 "
+                        "languages with it, or it does not vary: `tables/moderators.tsv`).", ""]
+    shown = fitted[(fitted["ci_low"] > 0) | (fitted["ci_high"] < 0)]
+    said = [
+        f"- {r.method}, {'slope per doubling' if r.outcome == 'slope' else 'N = 0 level'} ~ {r.moderator}: "
+        f"{r.coefficient:+.4g} [{r.ci_low:+.4g}, {r.ci_high:+.4g}] per unit, "
+        f"{'' if r.share_explained != r.share_explained else f'{r.share_explained:.0%} of τ² explained, '}"
+        f"{r.n_languages} languages."
+        for r in shown.itertuples()
+    ]
+    head = (f"Meta-regressions, one moderator at a time ({len(fitted)} fitted; {level} intervals, not corrected for "
+            "their number): a moderator is named only where its interval excludes 0.")
+    return lines + [head, "", *(said or ["- None."]), ""]
 
 
 def contrast_lines(contrasts: pd.DataFrame, level: str) -> list[str]:

@@ -17,8 +17,8 @@ from swimscale.analysis._schema import LOWER_IS_BETTER, MAIN_METRIC, MIN_TRAINED
 from swimscale.analysis._statistics import STATISTICS, TREND
 from swimscale.analysis.report._beside import literature_section
 from swimscale.analysis.report._claims import gain_claim, plateau_claim, trend_claim
-from swimscale.analysis.report._headline import contrast_lines, headline_lines
 from swimscale.analysis.report._format import finite, fmt_corr, fmt_metric, fmt_slope, metric_label, p_text, with_ci
+from swimscale.analysis.report._headline import contrast_lines, headline_lines, moderator_lines
 from swimscale.analysis.report._notes import budget_bullet, data_lines, warning_lines
 
 
@@ -224,6 +224,8 @@ def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str,
         lines += ["No pooled slope: no runs.", ""]
     for method in pooled_methods:
         lines += [_pooled_paragraph(method, slopes), ""]
+    if "moderators" in results:
+        lines += moderator_lines(results["moderators"], level)
     if "contrasts" in results:
         lines += contrast_lines(results["contrasts"], level)
     if "literature" in results:
