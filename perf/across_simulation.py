@@ -23,8 +23,8 @@ if __name__ == "__main__":
     started = time.perf_counter()
     slope = slope_coverage(n_slope, seed=26)
     print(f"{n_slope} studies (10 languages, mean 0.02, tau 0.01): coverage {slope['coverage']:.1%}, "
-          f"tau mean {slope['tau_mean']:.5f} (SE {slope['tau_se']:.5f}), tau² mean {slope['tau2_mean']:.3g} "
-          f"(SE {slope['tau2_se']:.2g}), PI coverage {slope['pi_coverage']:.1%} "
+          f"tau mean {slope['tau_mean']:.5f} (SE {slope['tau_se']:.5f}), tau² mean {slope['tau2_mean']:.4e} "
+          f"(SE {slope['tau2_se']:.2e}), PI coverage {slope['pi_coverage']:.1%} "
           f"[{time.perf_counter() - started:.0f} s]")
     started = time.perf_counter()
     rates = moderator_rates(n_moderator, seed=27)
