@@ -34,7 +34,10 @@ def _parser() -> argparse.ArgumentParser:
             "recall_at_50 (results/tables/recall.tsv has more: secondary metrics add rows; run_file and "
             "qrels_file add the query bootstrap and the log2 rank metric). Run and qrels paths are resolved "
             "against the current directory, then against the table's directory. Writes "
-            "OUT_DIR/tables/*.{tsv,md,tex}, OUT_DIR/plots/*.{png,svg} and OUT_DIR/summary.md. Defaults: the "
+            "OUT_DIR/tables/*.{tsv,md,tex}, OUT_DIR/plots/*.{png,svg}, OUT_DIR/summary.md and the across-language "
+            "tables OUT_DIR/across_languages.tsv, OUT_DIR/moderators.tsv and OUT_DIR/method_contrasts.tsv (optional "
+            "columns tier, benchmark_family and the moderators joshi_class, mbert_pretraining, tokenizer_fertility, "
+            "unk_rate). Defaults: the "
             "config schema's analysis section."
         ),
     )
@@ -62,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         recall = read_recall_table(args.recall_tsv)
         if args.tiers is not None and not args.tiers.exists():
             print(f"swimscale {args.command}: warning: {args.tiers} not found; every language in tier 'unknown'", file=sys.stderr)
-        paths = output_paths(args.out_dir, literature=args.literature is not None)
+        paths = output_paths(args.out_dir, literature=args.literature is not None, flat=True)
         if paths["recall"].resolve() == args.recall_tsv.resolve():
             del paths["recall"]  # analysing results/ in place: leave the input table alone
         settings = {key: getattr(args, key) for key, *_ in _SETTINGS.values()}

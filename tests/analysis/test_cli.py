@@ -37,8 +37,8 @@ def test_cli_writes_every_output(study_dir: Path, tmp_path: Path, monkeypatch) -
     args = ["correlate", str(study_dir / "recall.tsv"), str(out), "--tiers", str(study_dir / "languages.tsv"),
             "--literature", str(LITERATURE), "--n-boot", "200", "--n-boot-fit", "20", "--target-recall", "0.2", "--seed", "3"]
     assert main(args) == 0
-    for rel in OUTPUTS.values():
-        assert (out / rel).is_file() and (out / rel).stat().st_size > 0, rel
+    for path in output_paths(out, flat=True).values():  # the across-language tables directly under OUT
+        assert path.is_file() and path.stat().st_size > 0, path
     correlation = pd.read_csv(out / "tables" / "correlation.tsv", sep="\t")
     metrics = ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10", "log2_first_rank"]
     assert list(correlation["metric"]) == metrics * 2  # the rank metric comes from the run files
@@ -66,9 +66,12 @@ def test_without_literature_option_no_literature_outputs(study_dir: Path, tmp_pa
 
 def test_rule_outputs_are_what_run_writes() -> None:
     """The correlate rule names every output of swimscale.analysis.OUTPUTS, with the same path."""
+    from swimscale.config._layout import TABLES
+
     rule = (ROOT / "workflow" / "rules" / "correlate.smk").read_text()
-    declared = dict(re.findall(r"\n\s+(\w+)=report\(\s*f\"\{RESULTS\}/([^\"]+)\"", rule))
-    assert declared == OUTPUTS
+    declared = dict(re.findall(r"\n\s+(\w+)=report\(\s*LAYOUT\.table\(\"(\w+)\"\)", rule))
+    assert declared == {name: name for name in OUTPUTS}  # each output under its own name
+    assert {name: TABLES[name] for name in declared} == OUTPUTS  # at the path the analysis writes
 
 
 def test_minimal_six_column_table_writes_every_table(tmp_path: Path) -> None:
@@ -77,8 +80,8 @@ def test_minimal_six_column_table_writes_every_table(tmp_path: Path) -> None:
     table[MINIMAL_COLUMNS].to_csv(path, sep="\t", index=False)
     out = tmp_path / "out"
     assert main(["correlate", str(path), str(out), "--n-boot", "200", "--n-boot-fit", "20", "--literature", str(LITERATURE)]) == 0
-    for rel in OUTPUTS.values():
-        assert (out / rel).is_file(), rel
+    for path in output_paths(out, flat=True).values():
+        assert path.is_file(), path
     correlation = pd.read_csv(out / "tables" / "correlation.tsv", sep="\t")
     assert list(correlation["metric"]) == ["recall_at_50"] * 2 and (correlation["resampled"] == "seeds only").all()
     assert correlation["slope_ci_low"].notna().all() and correlation["zero_shot_ci_low"].isna().all()

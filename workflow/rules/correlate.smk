@@ -163,6 +163,36 @@ rule correlate:
             category="Literature",
             subcategory="SVG",
         ),
+        across=report(
+            LAYOUT.table("across"),
+            caption="../report/across_languages.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        moderators=report(
+            LAYOUT.table("moderators"),
+            caption="../report/moderators.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        contrasts=report(
+            LAYOUT.table("contrasts"),
+            caption="../report/method_contrasts.rst",
+            category="Tables",
+            subcategory="TSV",
+        ),
+        across_plot=report(
+            LAYOUT.table("across_plot"),
+            caption="../report/across_plot.rst",
+            category="Plots",
+            subcategory="PNG",
+        ),
+        across_plot_svg=report(
+            LAYOUT.table("across_plot_svg"),
+            caption="../report/across_plot.rst",
+            category="Plots",
+            subcategory="SVG",
+        ),
         summary=report(
             LAYOUT.table("summary"),
             caption="../report/summary.rst",

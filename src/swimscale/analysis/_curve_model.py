@@ -16,6 +16,17 @@ least-squares models of the trained runs by AICc (Hurvich & Tsai 1989; Gaussian 
 as a parameter): flat (1 parameter), a line in log2 N (2), the saturating curve (3). A model is
 preferred when its AICc is lowest by at least :data:`AICC_MARGIN` (Burnham & Anderson: a difference
 under 2 is no real support for either); otherwise the comparison is undecided.
+
+**Seeds.** The runs of one seed are nested samples (its 32 samples are inside its 128), so they are
+not independent observations: a deviation of one seed's sample shows at every larger size of that
+seed and looks like curvature to a least-squares fit over all runs. :func:`seed_confirmed` therefore
+chooses the model **per seed and aggregates**: each seed's runs are compared on their own (the same
+three models and margin), and the choice over all runs stands only if more than half of the seeds that can judge it make the same choice; otherwise the comparison is undecided. A
+seed is a replicate of the whole curve: a shape that only the pooled runs show is not borne out. A
+seed judges a model only with ≥ 2 residual degrees of freedom on its own runs (n − K − 1, K counting
+σ²; with one, AICc's correction outweighs any fit): with 5 sizes per seed it judges the flat line
+only, with 6 also the line in log N, with 7 or more every model. A choice no seed can judge stands
+on the pooled comparison alone, as before.
 """
 
 from __future__ import annotations
@@ -36,6 +47,9 @@ MODEL_PARAMETERS = {FLAT: 1, LOG_LINEAR: 2, SATURATING: 3}
 MODEL_WORDS = {FLAT: "a flat line", LOG_LINEAR: "a line in log N", SATURATING: "the saturating curve"}
 AICC_MARGIN = 2.0
 UNDECIDED = "undecided"
+# A seed judges a model on its own runs only with this many residual degrees of freedom (n − K − 1,
+# K counting σ²): with one, AICc's correction 2K(K + 1)/(n − K − 1) outweighs any fit.
+SEED_RESIDUAL_DF = 2
 
 
 def curve(n: Any, r0: float, r_inf: float, n0: float, alpha: float) -> Any:
@@ -174,3 +188,35 @@ def compare_models(sse: Mapping[str, float], n: int) -> tuple[dict[str, float], 
         return scores, ranked[0][1], math.nan
     margin = ranked[1][0] - ranked[0][0]
     return scores, ranked[0][1] if margin >= AICC_MARGIN else UNDECIDED, margin
+
+
+
+def seed_choices(sizes: np.ndarray, y: np.ndarray, seeds: np.ndarray, r0: float) -> list[tuple[str, set[str]]]:
+    """Per seed, from its own runs (sizes > 0): its preferred model (or :data:`UNDECIDED`) and the models
+    it can judge (AICc defined with ≥ :data:`SEED_RESIDUAL_DF` residual degrees of freedom)."""
+    sizes, y, seeds = (np.asarray(v) for v in (sizes, y, seeds))
+    choices = []
+    for seed in np.unique(seeds):
+        own = seeds == seed
+        n, values = sizes[own].astype(float), y[own].astype(float)
+        saturating = fit(n, values, r0) if len(values) > MODEL_PARAMETERS[SATURATING] + 2 else None
+        scores, preferred, _ = compare_models(model_sse(n, values, saturating), len(values))
+        judged = {name for name, value in scores.items()
+                  if math.isfinite(value) and len(values) - MODEL_PARAMETERS[name] - 2 >= SEED_RESIDUAL_DF}
+        choices.append((preferred, judged))
+    return choices
+
+
+def seed_confirmed(pooled: str, choices: Sequence[tuple[str, set[str]]]) -> tuple[str, str]:
+    """The choice over all runs if more than half of the seeds that can judge it make it on their own runs,
+    else :data:`UNDECIDED` with the reason ("" when it stands, was undecided, or no seed can judge it)."""
+    judges = [choice for choice, defined in choices if pooled in defined]
+    if pooled == UNDECIDED or not judges:
+        return pooled, ""
+    support = sum(choice == pooled for choice in judges)
+    if 2 * support > len(judges):
+        return pooled, ""
+    return UNDECIDED, (
+        f"{MODEL_WORDS[pooled]} fits all runs best, but only {support} of {len(judges)} seed(s) prefer it on "
+        "their own runs"
+    )

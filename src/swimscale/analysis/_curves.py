@@ -32,6 +32,8 @@ from swimscale.analysis._curve_model import (
     model_sse,
     n_at_fraction,
     n_for_target,
+    seed_choices,
+    seed_confirmed,
 )
 from swimscale.analysis._groups import Group
 from swimscale.analysis._schema import CURVE_COLUMNS, MAIN_METRIC, join_notes, level_words
@@ -119,12 +121,16 @@ def _compare(row: dict[str, Any], group: Group, metric: str, best: Fit | None) -
     """Fill the AICc columns and the preferred model; why there is no plateau, or ""."""
     trained = _trained(group, metric)
     sse = model_sse(trained["size"].to_numpy(dtype=float), trained[metric].to_numpy(dtype=float), best)
-    scores, preferred, margin = compare_models(sse, len(trained))
+    scores, pooled, margin = compare_models(sse, len(trained))
+    seeds = seed_choices(trained["size"].to_numpy(), trained[metric].to_numpy(), trained["seed"].to_numpy(), row["r0"])
+    preferred, overruled = seed_confirmed(pooled, seeds)  # the nested runs of a seed are one replicate
     row.update({f"aicc_{name.replace('-', '_')}": value for name, value in scores.items()})
     row["preferred_model"], row["delta_aicc"] = preferred, margin
     if preferred == SATURATING:
         return ""
     listed = ", ".join(f"{name} {value:.1f}" for name, value in scores.items() if math.isfinite(value))
+    if overruled:
+        return f"no plateau: {overruled} (AICc {listed})"
     if preferred == UNDECIDED:
         return f"no plateau: no model is ahead by ΔAICc ≥ 2 (AICc {listed})"
     return f"no plateau: {MODEL_WORDS[preferred]} fits best (AICc {listed})"

@@ -14,16 +14,20 @@ from typing import Any
 import pandas as pd
 
 from swimscale._types import StrPath
+from swimscale.analysis._across_languages import across_tables, language_tiers
 from swimscale.analysis._bootstrap import bootstrap_group
+from swimscale.analysis._contrasts import contrasts_table
 from swimscale.analysis._by_size import by_size_table
 from swimscale.analysis._correlation import correlation_tables
 from swimscale.analysis._curves import learning_curves
 from swimscale.analysis._groups import groups_of
 from swimscale.analysis._literature import LITERATURE_COLUMNS, literature_table, read_literature
+from swimscale.analysis._moderators import moderators_table
 from swimscale.analysis._pooled import read_tiers, slopes_table
-from swimscale.analysis._schema import LITERATURE_OUTPUTS, METRICS, OUTPUTS
+from swimscale.analysis._schema import ACROSS_TABLES, LITERATURE_OUTPUTS, METRICS, OUTPUTS
 from swimscale.analysis._settings import Settings
 from swimscale.analysis._table import load_per_query, with_rank_metric, write_tsv
+from swimscale.analysis.report import _across_plot as across_plot
 from swimscale.analysis.report import _forest as forest
 from swimscale.analysis.report import _plots as plots
 from swimscale.analysis.report import _present as present
@@ -33,10 +37,16 @@ from swimscale.analysis.report._labels import read_language_names
 from swimscale.errors import InputError
 
 
-def output_paths(out_dir: StrPath, literature: bool = True) -> dict[str, Path]:
-    """Every output under ``out_dir``; without ``literature``, none of the literature outputs."""
+def output_paths(out_dir: StrPath, literature: bool = True, flat: bool = False) -> dict[str, Path]:
+    """Every output under ``out_dir``; without ``literature``, none of the literature outputs.
+
+    ``flat`` (the command line): the across-language tables (:data:`ACROSS_TABLES`) directly under
+    ``out_dir`` (``OUT_DIR/across_languages.tsv``) rather than in its ``tables/``.
+    """
     return {
-        name: Path(out_dir) / rel for name, rel in OUTPUTS.items() if literature or name not in LITERATURE_OUTPUTS
+        name: Path(out_dir) / (Path(rel).name if flat and name in ACROSS_TABLES else rel)
+        for name, rel in OUTPUTS.items()
+        if literature or name not in LITERATURE_OUTPUTS
     }
 
 
@@ -61,8 +71,12 @@ def analyse(
         "correlation": correlation,
         "by_size": by_size_table(groups, reps, metrics, level),
         "curves": learning_curves(groups, reps, settings.target_recall, level),
-        "slopes": slopes_table(recall, correlation, tiers or {}, level),
     }
+    tier_of = language_tiers(recall, tiers or {})  # the tiers file's, or the table's own tier column
+    results["slopes"] = slopes_table(recall, correlation, tier_of, level)
+    results["across"], results["across_units"] = across_tables(recall, tiers or {}, level, correlation)
+    results["moderators"] = moderators_table(recall, results["across_units"], tier_of, level)
+    results["contrasts"] = contrasts_table(recall, tier_of, level)
     if literature is not None:
         results["literature"] = literature_table(literature)
     return results
@@ -95,6 +109,12 @@ def write_outputs(
         names=names,
     )
     forest.plot_slope_forest(results["slopes"], [paths["forest"], paths["forest_svg"]], level, names)
+    for name in (n for n in ACROSS_TABLES if n in results and n in paths):
+        write_tsv(results[name], paths[name])
+    if "across" in results and "across_plot" in paths:
+        across_plot.plot_across_languages(
+            results["across"], results["across_units"], [paths["across_plot"], paths["across_plot_svg"]], level
+        )
     if "literature" in results and "literature_plot" in paths:
         forest.plot_literature(
             results["literature"], results["by_size"], [paths["literature_plot"], paths["literature_plot_svg"]], level,
@@ -109,6 +129,13 @@ def _steps(recall: pd.DataFrame) -> tuple[int, int] | None:
         return None
     steps = pd.to_numeric(recall.loc[recall["size"] > 0, "steps"], errors="coerce").dropna()
     return (int(steps.min()), int(steps.max())) if len(steps) else None
+
+
+def _tier_words(tiers: Mapping[str, str], recall: pd.DataFrame) -> str:
+    """What the summary adds to the tiers' source: the table's own tier column, or that there are none."""
+    if "tier" in recall.columns:
+        return "; the table's tier column where it has one"
+    return "" if tiers else ": every language in tier unknown"
 
 
 def _source(path: StrPath | None, what: str) -> str:
@@ -149,7 +176,7 @@ def run(
     quoted = {
         **resolved.as_dict(),
         "n_boot_fit": resolved.n_refits,
-        "tiers_source": _source(tiers_path, "tiers") + ("" if tiers else ": every language in tier unknown"),
+        "tiers_source": _source(tiers_path, "tiers") + _tier_words(tiers, recall),
         "literature_source": _source(literature_path, "literature"),
         "language_names": read_language_names(tiers_path),  # the tiers file's `name` column, if it has one
         "run_files": per_query is not None,

@@ -181,8 +181,16 @@ OUTPUTS = {
     "literature_tex": "tables/literature.tex",
     "literature_plot": "plots/literature.png",
     "literature_plot_svg": "plots/literature.svg",
+    "across": "tables/across_languages.tsv",
+    "moderators": "tables/moderators.tsv",
+    "contrasts": "tables/method_contrasts.tsv",
+    "across_plot": "plots/across_languages.png",
+    "across_plot_svg": "plots/across_languages.svg",
     "summary": "summary.md",
 }
+# The across-language tables, which `python -m swimscale correlate` writes directly under OUT_DIR
+# (OUT_DIR/across_languages.tsv, ...) and the workflow under results/tables/.
+ACROSS_TABLES = ["across", "moderators", "contrasts"]
 # Written only with a literature table (``correlate --literature``; always in the workflow).
 LITERATURE_OUTPUTS = ["literature", "literature_md", "literature_tex", "literature_plot", "literature_plot_svg"]
 

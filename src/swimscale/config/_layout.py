@@ -34,7 +34,8 @@ same for every rule, see :class:`JobFiles`)::
       evaluate/<language>/zero_shot/<benchmark>{.json,.per_query.tsv}
       tables/recall.tsv                                        correlate (and the rest of tables/,
       tables/{correlation,recall_by_size,learning_curves,slopes,literature}.{tsv,md,tex}
-      plots/{recall_vs_n,slope_forest,literature}.{png,svg}    plots/ and summary.md)
+      tables/{across_languages,moderators,method_contrasts}.tsv
+      plots/{recall_vs_n,slope_forest,literature,across_languages}.{png,svg}   plots/ and summary.md)
       summary.md
       tables/missing.tsv                                       missing_runs
       logs/<stage>/<job>.log                                   every rule's log
@@ -70,6 +71,11 @@ TABLES = {
     "literature_tex": "tables/literature.tex",
     "literature_plot": "plots/literature.png",
     "literature_plot_svg": "plots/literature.svg",
+    "across": "tables/across_languages.tsv",
+    "moderators": "tables/moderators.tsv",
+    "contrasts": "tables/method_contrasts.tsv",
+    "across_plot": "plots/across_languages.png",
+    "across_plot_svg": "plots/across_languages.svg",
     "summary": "summary.md",
     "missing": "tables/missing.tsv",
 }

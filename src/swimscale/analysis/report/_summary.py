@@ -26,6 +26,7 @@ from swimscale.analysis._statistics import STATISTICS, TREND
 from swimscale.analysis.report._beside import literature_section
 from swimscale.analysis.report._claims import gain_claim, plateau_claim, trend_claim
 from swimscale.analysis.report._format import finite, fmt_corr, fmt_metric, fmt_slope, metric_label, p_text, with_ci
+from swimscale.analysis.report._headline import contrast_lines, headline_lines, moderator_lines
 from swimscale.analysis.report._labels import flagged_sizes
 from swimscale.analysis.report._notes import budget_bullet, data_lines, warning_lines
 
@@ -218,7 +219,12 @@ FILES = [
     "- `tables/learning_curves.{tsv,md,tex}`: model comparison; R∞, N90, N(target) with CIs",
     "- `tables/slopes.{tsv,md,tex}`: pooled slopes per tier on common ground and the tier-difference test",
     "- `tables/literature.{tsv,md,tex}`: the published points (with `--literature`)",
-    "- `plots/recall_vs_n.{png,svg}`, `plots/slope_forest.{png,svg}`, `plots/literature.{png,svg}`",
+    "- `tables/across_languages.tsv`: per tier × method, the random-slope model (mean slope, τ, prediction "
+    "interval), the meta-analysis cross-check (τ², I², Q) and the repeated-measures correlation",
+    "- `tables/moderators.tsv`, `tables/method_contrasts.tsv`: meta-regressions on the language moderators; "
+    "paired method contrasts with Holm's correction (the command line writes these three tables directly in OUT_DIR)",
+    "- `plots/recall_vs_n.{png,svg}`, `plots/slope_forest.{png,svg}`, `plots/literature.{png,svg}`, "
+    "`plots/across_languages.{png,svg}`",
     "",
 ]
 
@@ -232,8 +238,11 @@ def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str,
     correlation, by_size, slopes = results["correlation"], results["by_size"], results["slopes"]
     notes = recall if recall is not None else pd.DataFrame(columns=["language", "benchmark", "method", "size", "seed"])
     intro = _introduction(settings, level)
-    lines = [*intro[:2], *warning_lines(notes), *intro[2:], *data_lines(notes), "## Per language", ""]
     source = correlation if len(correlation) else by_size
+    opening = []
+    if "across" in results:  # the answer across languages opens the summary, after any warnings
+        opening = headline_lines(results["across"], level, sorted({str(lang) for lang in source["language"]}))
+    lines = [*intro[:2], *warning_lines(notes), *opening, *intro[2:], *data_lines(notes), "## Per language", ""]
     keys = list(dict.fromkeys((r.language, r.benchmark, r.method) for r in source.itertuples()))
     if not keys:
         lines += ["The recall table has no runs.", ""]
@@ -246,6 +255,10 @@ def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str,
         lines += ["No pooled slope: no runs.", ""]
     for method in pooled_methods:
         lines += [_pooled_paragraph(method, slopes), ""]
+    if "moderators" in results:
+        lines += moderator_lines(results["moderators"], level)
+    if "contrasts" in results:
+        lines += contrast_lines(results["contrasts"], level)
     if "literature" in results:
         lines += literature_section(results["literature"], by_size, settings, level)
     return "\n".join(lines + FILES)
