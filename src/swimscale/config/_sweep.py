@@ -143,6 +143,10 @@ class Sweep:
         """The sizes N of a language: its pool's own `sizes`, else the global `sizes`."""
         return sorted(self.config["pools"][code]["sizes"] or self.config["sizes"])
 
+    def pool_seeds(self, code: str) -> list[int]:
+        """The seeds of a language: its pool's own `seeds`, else the global `seeds`."""
+        return list(self.config["pools"][code].get("seeds") or self.config["seeds"])
+
     def trained_sizes(self, code: str | None = None) -> list[int]:
         """Sizes N > 0 of a language (per-pool `sizes`), or of the global `sizes` without a code."""
         sizes = self.pool_sizes(code) if code is not None else sorted(self.config["sizes"])
@@ -164,7 +168,7 @@ class Sweep:
             for bench in self.benchmarks_of(code)
             for method in self.config["methods"]
             for size in self.pool_sizes(code)
-            for seed in self.config["seeds"]
+            for seed in self.pool_seeds(code)
         ]
 
     def point(self, code: str, bench: str, method: str, size: int, seed: int) -> dict:
