@@ -14,9 +14,11 @@ include: "workflow/rules/encode.smk"
 include: "workflow/rules/index.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/correlate.smk"
+include: "workflow/rules/moderators.smk"
 
 
 rule all:
     default_target: True
     input:
         final_outputs(),
+        moderator_paths()["table"],

@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from swimscale.jobs import job_log
+from swimscale.model import load_tokenizer
+from swimscale.moderators import moderator_row, read_scripts, write_table
+
+with job_log(snakemake.log[0]):
+    tokenizer = load_tokenizer(snakemake.params.teacher)
+    scripts = read_scripts(Path(snakemake.input.languages[0]) if snakemake.input.languages else None)
+    rows = [
+        moderator_row(tokenizer, snakemake.params.teacher, language, benchmark, Path(queries), Path(metrics), scripts)
+        for language, benchmark, queries, metrics in snakemake.params.units
+    ]
+    write_table(rows, Path(snakemake.output.table))
+    for row in rows:
+        print(f"{row['language']} {row['benchmark']}: fertility {row['fertility']:.3f}, [UNK] {row['unk_rate']:.4f}, "
+              f"script {row['script'] or '?'} (detected {row['script_detected'] or '?'}), "
+              f"N = 0 Recall@50 {row['zero_shot_recall_at_50']:.4f}")
