@@ -37,3 +37,12 @@ def test_validation_accepts_an_empty_pool_only_without_trained_sizes(tmp_path):
     _validate.check_pool_file(empty, allow_empty=True)
     with pytest.raises(InputError, match="empty pool file"):
         _validate.check_pool_file(empty)
+
+
+def test_the_screen_passes_an_empty_pool_through(tmp_path):
+    from swimscale.data import _overlap
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    counts = _overlap.screen_pool(empty, "hne", _overlap.OverlapIndex(tau=0.7), "drop", tmp_path / "out.jsonl", ["b"])
+    assert (tmp_path / "out.jsonl").read_text() == "" and counts["pool_records_read"] == counts["dropped"] == 0

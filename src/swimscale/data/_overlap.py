@@ -105,7 +105,9 @@ def screen_pool(pool: Path, code: str, index: OverlapIndex, mode: str, out: Path
     tmp = out.with_name(out.name + ".tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
-            for line_no, record in enumerate(iter_pool(pool, code), 1):
+            # An empty pool is a zero-data control's (validated before: check_pool_file).
+            records = iter_pool(pool, code) if pool.stat().st_size else iter(())
+            for line_no, record in enumerate(records, 1):
                 tally["read"] += 1
                 leak = screen_record(record, index, counts, tally)
                 if leak:
