@@ -28,6 +28,11 @@ def moderator_units():
 MODERATOR_UNITS = moderator_units()
 
 
+# Light (a tokenizer and the queries' text, seconds): run by Snakemake itself, never submitted.
+localrules:
+    moderators,
+
+
 rule moderators:
     input:
         queries=sorted({unit[2] for unit in MODERATOR_UNITS}),
