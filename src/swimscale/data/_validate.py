@@ -140,7 +140,7 @@ def recheck_manifest(name: str, manifest_path: Path, prepared: list[Path]) -> di
 
 
 def check_language(code: str, pool: Path, out_pool: Path, sizes: list[int], benchmarks: dict[str, dict],
-                   cap_sizes: bool, overlap: str, near_duplicate_jaccard: float | None = None) -> dict:
+                   cap_sizes: bool, overlap: str, near_duplicate_jaccard: float | None) -> dict:
     """Everything a language's training and evaluation read; `benchmarks`: name → {queries, qrels,
     corpus, manifest, role}. Writes the screened pool to `out_pool`; returns the report
     (results/validate/<code>/report.json). `sizes` are the trained sizes: none (a zero-data control)
