@@ -32,6 +32,7 @@ class Sweep:
         # The config does not change while the DAG is built: what every job's input functions ask for
         # again (thousands of times in the full study) is computed once.
         self._evaluated_on: dict[str, list[str]] = {}
+        self._collection_of: dict[str, str] = {}
         self._points: list[dict] | None = None
 
     # --- what each prepare rule makes ------------------------------------------------------------
@@ -60,8 +61,11 @@ class Sweep:
         return self.config["benchmarks"][name]["role"]
 
     def collection_of(self, name: str) -> str:
-        """The collection benchmark `name` searches (swimscale.data.benchmarks.collection_of)."""
-        return collection_of(name, self.config["benchmarks"][name])
+        """The collection benchmark `name` searches (swimscale.data.benchmarks.collection_of); asked for
+        by every training job's inputs, so computed once per benchmark."""
+        if name not in self._collection_of:
+            self._collection_of[name] = collection_of(name, self.config["benchmarks"][name])
+        return self._collection_of[name]
 
     def collections(self) -> dict[str, list[str]]:
         """{collection: its member benchmarks}, every benchmark of the config (whatever `languages` says,
