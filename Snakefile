@@ -21,4 +21,4 @@ rule all:
     default_target: True
     input:
         final_outputs(),
-        moderator_paths()["table"],
+        MODERATOR_PATHS["table"],

@@ -147,7 +147,7 @@ def test_bad_config_stops_before_any_job(case, tmp_path, workflow, tiny_config):
 
 def yo_records(n=40):
     return [
-        {"_id": f"yo-{i}", "lang": "Yoruba", "code": "yo", "query": f"ìbéèrè {i}?", "title": f"Title {i}",
+        {"_id": f"yo-{i}", "lang": "Yoruba", "code": "yo", "query": f"ìbéèrè adágún {i}?", "title": f"Title {i}",
          "text": f"English passage number {i} about a topic."}
         for i in range(n)
     ]
