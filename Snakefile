@@ -14,9 +14,11 @@ include: "workflow/rules/encode.smk"
 include: "workflow/rules/index.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/correlate.smk"
+include: "workflow/rules/moderator_values.smk"
 
 
 rule all:
     default_target: True
     input:
         LAYOUT.final_outputs(),
+        LAYOUT.table("moderator_values"),

@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
         "--literature", type=Path, default=None, metavar="TSV",
         help="published points (config/literature.tsv): adds tables/literature.*, plots/literature.* and a summary section",
     )
+    correlate.add_argument(
+        "--moderator-values", type=Path, default=None, metavar="TSV",
+        help="the workflow's tables/moderator_values.tsv (tokenizer fertility, [UNK] rate per language and "
+        "benchmark), joined to the table for the moderators; joshi_class and mbert_pretraining come from --tiers",
+    )
     schema = defaults("analysis")
     for option, (key, kind, metavar, text) in _SETTINGS.items():
         correlate.add_argument(
@@ -71,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = {key: getattr(args, key) for key, *_ in _SETTINGS.values()}
         run(
             recall, paths, table_dir=args.recall_tsv.parent, tiers_path=args.tiers, settings=settings,
-            literature_path=args.literature,
+            literature_path=args.literature, moderator_values_path=args.moderator_values,
         )
     except InputError as error:
         print(f"swimscale {args.command}: error: {error}", file=sys.stderr)

@@ -161,6 +161,19 @@ def test_tiers_are_compared_on_common_ground() -> None:
     assert difference.p_value > 0.05 and difference.ci_method == "Welch F test of the tier slopes"
 
 
+def test_tiers_are_never_compared_across_benchmark_families() -> None:
+    """No family covers both tiers ('short' only on up-*, 'deep' moved to cm-*): the comparison stays
+    within the family covering the most tiers, then languages, and the note names the tier left out."""
+    table, tiers = _tiered_study()
+    table = table[~((table["language"].map(tiers) == "deep") & table["benchmark"].str.startswith("up-"))]
+    trained = table[table["size"] > 0]
+    ground, family, cap, note = common_ground(trained, tiers)
+    assert family == "up" and set(ground["language"].map(tiers)) == {"short"}
+    assert note == "tier(s) deep not scored on up: left out of the tier comparison (one family only)"
+    rows = slopes_table(table, None, tiers, LEVEL)
+    assert set(rows.loc[rows["scope"] != "language", "benchmark"]) == {"up"}
+
+
 def test_slopes_table_takes_language_rows_from_the_correlation_table() -> None:
     table, per_query, _ = study(languages=tuple(TIERS), sizes=(0, 16, 64, 256, 1024, 4096), n_queries=30)
     correlation = correlation_table(table, "recall_at_50", LEVEL, per_query, n_boot=50, seed=0)

@@ -183,6 +183,11 @@ def test_corpus_subset_keeps_judged_documents_and_is_seeded(tmp_path):
     other_seed = collection_paths(tmp_path, "other")
     benchmarks.write_collection(benchmarks.Documents(docs), judged, other_seed, corpus_size=10, seed=5, on_duplicate="stop")
     assert other_seed.corpus.read_bytes() != paths.corpus.read_bytes()
+    # More judged documents than corpus_size: every one is kept all the same, and no sample is drawn.
+    many = collection_paths(tmp_path, "many")
+    counts = benchmarks.write_collection(benchmarks.Documents(docs), {f"d{i}" for i in range(12)}, many, corpus_size=10,
+                                         seed=4, on_duplicate="stop")
+    assert data.read_corpus(many.corpus)[0] == [f"d{i}" for i in range(12)] and counts["sampled_documents"] == 0
 
 
 def trec_files(root, queries="q1\tmbwa ili kuti?\nq2\tkodi\n", qrels="q1 0 d1 1\nq2 0 d2 3\n", corpus=None):
@@ -263,9 +268,9 @@ def run_ir_datasets(tmp_path, home, members):
 
 
 def test_clirmatrix_through_ir_datasets_own_loaders(tmp_path):
-    """Two splits (test1 reported, dev) share collection clirmatrix-en: every document either judges
-    relevant plus a seeded sample; relevance is CLIRMatrix's top grade (6) unless min_relevance says
-    otherwise, and judgements below it need not find their document in the collection."""
+    """Two splits (test1 reported, dev) share collection clirmatrix-en: every document either judges, of
+    every grade (6, 2 and 0 here, as CLIRMatrix grades 0-6), plus a seeded sample; relevance is
+    CLIRMatrix's top grade (6) unless min_relevance says otherwise."""
     home = tmp_path / "data" / "ir_datasets"  # <data_dir>/ir_datasets
     clirmatrix_home(home, splits=("test1", "dev"))
     members = {
@@ -279,15 +284,14 @@ def test_clirmatrix_through_ir_datasets_own_loaders(tmp_path):
     written = json.loads(result.stdout.strip().splitlines()[-1])
     out = tmp_path / "out"
     docids, _ = data.read_corpus(out / "corpus.jsonl")
-    # Kept first: what a member judges relevant (test1: grade 6; dev: grades 2 and 6); the rest is a sample
-    # of all the other documents, the lower-graded judged ones among them (counted).
-    relevant = {str(1000 + q) for q in range(3)} | {str(1003 + q + k) for q in range(3) for k in (0, 10)}
-    assert len(docids) == 20 and relevant <= set(docids)
+    # Kept: every document a member judges, whatever its grade (the hard distractors graded 0-5 too); the
+    # rest is a seeded sample of the unjudged documents. The manifest counts the judged ones by grade.
+    judged = {str(1000 + 3 * split + q + k) for split in (0, 1) for q in range(3) for k in (0, 10, 20)}
+    assert len(judged) == 18 and len(docids) == 20 and judged <= set(docids)
     counts = written["collection"]["counts"]
-    assert counts["judged_documents_kept"] == 9 and counts["sampled_documents"] == 11
-    below = {str(1000 + q + k) for q in range(3) for k in (10, 20)} | {str(1023 + q) for q in range(3)}
-    assert counts["judged_below_min_relevance_in_sample"] == len(below & set(docids))
-    assert "fewer distractors" in written["collection"]["formed"]["rule"]
+    assert counts["judged_documents_kept"] == 18 and counts["sampled_documents"] == 2
+    assert counts["judged_documents_by_grade"] == {"0": 6, "2": 6, "6": 6} and counts["judged_documents_missing"] == 0
+    assert "whatever its grade" in written["collection"]["formed"]["rule"]
     queries = data.read_queries(out / "clirmatrix-yo-en" / "queries.tsv")
     assert queries == {"yo00": "ìbéèrè 0 0", "yo01": "ìbéèrè 0 1", "yo02": "ìbéèrè 0 2"}
     assert metrics.read_qrels(out / "clirmatrix-yo-en" / "qrels.txt")["yo01"] == {"1001": 6}  # top grade only

@@ -39,12 +39,13 @@ def test_planted_overlap_is_dropped_and_edits_rerun_what_read_them(tmp_path, wor
     returncode, output = workflow(work, config, REPORT)
     assert returncode == 0, output[-3000:]
     report = json.loads((work / REPORT).read_text())
-    assert report["overlap"]["benchmarks"] == {"yo-local": {"relevant": 1, "other": 1}}
+    assert report["overlap"]["benchmarks"] == {"yo-local": {"relevant": 1, "other": 1, "near_duplicate": 0, "query": 0}}
     assert report["overlap"]["dropped"] == 1 and report["pool_records"] == 39
     kept = [json.loads(line)["_id"] for line in (work / "results/validate/yo/pool.jsonl").read_text().splitlines()]
     assert "yo-3" not in kept and "yo-5" in kept  # the relevant one never reaches training
-    assert "validate yo: pool records whose passage is a benchmark document (yo-local: 1 relevant, 1 other); " \
-           "1 left out of training (pools.yo.overlap: drop)" in output
+    assert "validate yo: pool records whose passage is a benchmark document or whose query is a benchmark query " \
+           "(yo-local: 1 relevant (0 near-duplicates), 1 other, 0 queries); 1 left out of training " \
+           "(pools.yo.overlap: drop)" in output
     assert "Nothing to be done" in workflow(work, config, REPORT, "-n")[1]
     # The user's qrels edited: its benchmark is prepared again (and validated), nothing else.
     files["qrels"].write_text(files["qrels"].read_text().replace("q0 0 d0 1", "q0 0 d0 2"))

@@ -147,7 +147,7 @@ def test_bad_config_stops_before_any_job(case, tmp_path, workflow, tiny_config):
 
 def yo_records(n=40):
     return [
-        {"_id": f"yo-{i}", "lang": "Yoruba", "code": "yo", "query": f"ìbéèrè {i}?", "title": f"Title {i}",
+        {"_id": f"yo-{i}", "lang": "Yoruba", "code": "yo", "query": f"ìbéèrè adágún {i}?", "title": f"Title {i}",
          "text": f"English passage number {i} about a topic."}
         for i in range(n)
     ]
@@ -261,7 +261,7 @@ SAMPLE = "results/subsample/ny/seed0/n8.jsonl"  # the first step after validatio
 
 def pool_records(n=40):
     return [
-        {"_id": f"p{i}", "lang": "Chichewa", "code": "ny", "query": f"funso {i}", "title": "",
+        {"_id": f"p{i}", "lang": "Chichewa", "code": "ny", "query": f"funso la dziwe {i}", "title": "",
          "text": f"passage {i}", "query_en": f"question {i}"}
         for i in range(n)
     ]
@@ -338,23 +338,26 @@ def data_config(tmp_path, tiny_config, sizes=(0, 8, 16), overlap=None):
 def test_valid_prepared_data_passes_validation(tmp_path, workflow, tiny_config):
     """The data of the cases below, without a defect, passes: each case fails for its defect alone. A
     pool record whose passage is a relevant test document and one that is a dev distractor are counted;
-    the first never reaches the validated pool (overlap: drop, the default)."""
+    the first never reaches the validated pool (overlap: drop, the default), nor does one whose generated
+    query is a test query but for case and punctuation (p5: `Funso 3!`, the test's `funso 3`)."""
     work = tmp_path / "work"
     lay_prepared(work, pool_lines=pool_with(2, lambda r: {**r, "text": " Document  3"}).replace(
-        '"passage 7"', '"Dev document 5."'))
+        '"passage 7"', '"Dev document 5."').replace('"funso la dziwe 5"', '"Funso 3!"'))
     returncode, output = workflow(work, data_config(tmp_path, tiny_config), "results/validate/ny/report.json")
     assert returncode == 0, output[-3000:]
     report = json.loads((work / "results/validate/ny/report.json").read_text())
-    assert report["pool_records"] == 39 and report["sizes"] == [8, 16]
+    assert report["pool_records"] == 38 and report["sizes"] == [8, 16]
     assert {k: report["benchmarks"]["bible-ny-en"][k] for k in ("role", "queries", "documents", "judgements")} == {
         "role": "test", "queries": 5, "documents": 10, "judgements": 5}
     assert report["benchmarks"]["bible-ny-en-dev"]["role"] == "dev"
     assert report["benchmarks"]["bible-ny-en"]["small_corpus"] and "small_corpus" in report["benchmarks"]["bible-ny-en"]["warnings"][0]
-    assert report["overlap"]["benchmarks"] == {"bible-ny-en": {"relevant": 1, "other": 0},
-                                               "bible-ny-en-dev": {"relevant": 0, "other": 1}}
-    assert report["overlap"]["dropped"] == 1 and report["overlap"]["mode"] == "drop"
+    assert report["overlap"]["benchmarks"] == {
+        "bible-ny-en": {"relevant": 1, "other": 0, "near_duplicate": 0, "query": 1},
+        "bible-ny-en-dev": {"relevant": 0, "other": 1, "near_duplicate": 0, "query": 0}}
+    assert report["overlap"]["dropped"] == 2 and report["overlap"]["mode"] == "drop"
+    assert report["overlap"]["overlapping_queries"] == 1 and report["overlap"]["overlapping_relevant"] == 1
     kept = [json.loads(line)["_id"] for line in (work / "results/validate/ny/pool.jsonl").read_text().splitlines()]
-    assert "p1" not in kept and "p7" in kept and len(kept) == 39
+    assert not {"p1", "p5"} & set(kept) and "p7" in kept and len(kept) == 38
 
 
 @pytest.mark.parametrize("case", sorted(DATA_CASES))

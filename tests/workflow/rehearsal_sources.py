@@ -7,7 +7,9 @@ tests/fixtures/rehearsal/rehearsal.yaml.
 Planted overlaps (the validate stage's screen must find them): one Indic pool record is XTREME-UP's
 gold passage of bho's test and dev queries (the leak the SWIM-IR data card makes possible), one is a
 passage of the same index that no query judges; one Hub record is the CLIRMatrix document judged most
-relevant to a bn test query. The yo pool has none.
+relevant to a bn test query. The yo pool holds a near-duplicate (a changed word, other punctuation) of
+the long TREC passage relevant to yo-q1, which only the near-duplicate screen finds, and a record whose
+generated query is test query yo-q2 but for case and punctuation.
 """
 
 from __future__ import annotations
@@ -39,17 +41,31 @@ POOL_RECORDS = 30
 # are p0, p2, p4, p6 (xtreme_up_release: query i's gold is p{2i}), in every split, and p51 is judged by
 # none; CLIRMatrix bn test1's first query judges document 1006 with grade 6 (clirmatrix_home: bn comes
 # second, its test1 queries judge 1006-1008 most relevant).
+# The TREC corpus's local-3 (relevant to yo-q1) is a long passage; yo's pool holds a near-duplicate of it.
+LONG_PASSAGE = ("The river rises in the highlands near the border and runs north through two countries, then turns "
+                "east and south in a long curve before it reaches the delta, where it divides into many channels "
+                "that carry its water and its silt into the gulf; towns along its banks trade in fish, rice and "
+                "cloth, and boats carry goods between them in every season except the driest months.")
+NEAR_DUPLICATE = LONG_PASSAGE.replace("long curve", "wide curve").replace(";", ".").replace(",", "")
 PLANTED = {
     "bho": [({"title": "Article 2", "text": "English passage 2."}, "p2"),
             ({"title": "Article 51", "text": "English passage 51."}, "p51")],
     "bn": [({"title": "Wikipedia", "text": "English Wikipedia passage 6 ."}, "1006")],
+    "yo": [({"title": "Another title", "text": NEAR_DUPLICATE}, "local-3")],
 }
+# Planted near-duplicates (found by the near-duplicate screen only): {language: their documents}.
+NEAR = {"yo": {"local-3"}}
+# A pool record whose generated query is a benchmark's query: {language: (query, benchmark)}.
+PLANTED_QUERIES = {"yo": ("ÌBÉÈRÈ agbègbè 2!", "trec-yo")}
 
 
 def pool_records(code: str) -> list[dict]:
     """A language's SWIM-IR records, the planted ones last (ids `<code>-planted-<k>`)."""
     planted = [{"_id": f"{code}-planted-{k}", "lang": NAMES[code], "code": code, "query": f"planted {k}?", **passage}
                for k, (passage, _) in enumerate(PLANTED.get(code, []))]
+    if code in PLANTED_QUERIES:
+        planted.append({"_id": f"{code}-planted-query", "lang": NAMES[code], "code": code,
+                        "query": PLANTED_QUERIES[code][0], "title": "Elsewhere", "text": "A pool passage of its own."})
     return records(code, POOL_RECORDS) + planted
 
 
@@ -71,7 +87,7 @@ def swimir_sources(root: Path, data_dir: Path) -> Path:
 def xtreme_up_archive(root: Path) -> Path:
     """The release tarball: `xtreme_up_v1.1/retrieval_cross_lang/{index.jsonl, train/, validation/, test/}`
     beside another task's folder, which the download leaves unextracted."""
-    tree = xtreme_up_release(root / "xtreme-up-tree", languages=("bn", "bho"), n_index=XTREME_UP_PASSAGES)
+    tree = xtreme_up_release(root / "xtreme-up-tree", languages=("bn", "bho", "hne"), n_index=XTREME_UP_PASSAGES)
     write_lines(tree / XTREME_UP_TOP / "qa_in_lang" / "train" / "bn.jsonl", [{"question": "unread"}])
     archive = root / XTREME_UP_ARCHIVE
     with tarfile.open(archive, "w:gz") as tar:
@@ -84,7 +100,7 @@ def trec_benchmark(root: Path) -> dict[str, str]:
     """A local benchmark: five queries, each judging one of the corpus's passages."""
     queries = "".join(f"yo-q{i}\tìbéèrè agbègbè {i}\n" for i in range(5))
     qrels = "".join(f"yo-q{i} 0 local-{3 * i} 1\n" for i in range(5))
-    corpus = [{"docid": f"local-{i}", "title": f"Place {i}", "text": f"Local passage {i} on a subject."}
+    corpus = [{"docid": f"local-{i}", "title": f"Place {i}", "text": LONG_PASSAGE if i == 3 else f"Local passage {i} on a subject."}
               for i in range(TREC_DOCUMENTS)]
     return trec_files(root, queries=queries, qrels=qrels, corpus=corpus)
 

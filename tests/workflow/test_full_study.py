@@ -17,8 +17,20 @@ from tests.workflow.test_slurm import cluster_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = ROOT / "config" / "full_study.yaml"
-TIERS = ("very-low", "low", "mid", "high")
+TIERS = ("very-low", "low", "high", "unknown")
+CONTROLS = ("brx", "gbm", "hne", "mwr")  # XTREME-UP languages without SWIM-IR data: N = 0 only
+CLIRMATRIX_INDIC = ("gu", "kn", "mai", "ml", "mr", "or", "pa", "ps", "sa", "ta", "ur")  # BI-139 with English documents
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def seeds_of(config, code):
+    return config["pools"][code].get("seeds") or config["seeds"]
+
+
+def trainings(config):
+    """Training jobs: every language's sizes N > 0 × its seeds (its pool's own, else the global) × methods."""
+    return sum(len([n for n in (config["pools"][c].get("sizes") or config["sizes"]) if n > 0]) * len(seeds_of(config, c))
+               for c in config["languages"]) * len(config["methods"])
 
 
 def run_offline(snakemake, workdir, config, *args, timeout=600):
@@ -51,15 +63,18 @@ def test_full_study_dag_builds_offline_with_one_encoding_per_collection(tmp_path
     languages = config["languages"]
     used = sorted({b for b, s in config["benchmarks"].items() if s["language"] in languages})
     tests = [b for b in used if config["benchmarks"][b].get("role", "test") == "test"]
-    assert stats["prepare_pool"] == len(languages) == 32 and stats["prepare_benchmark"] == len(used) == 66
+    assert stats["prepare_pool"] == len(languages) == 36 and stats["prepare_benchmark"] == len(used) == 81
     # Two collections (clirmatrix-en for every CLIRMatrix split, xtreme-up for every XTREME-UP one): two
     # corpora, two encodings and two indexes for the teacher, however many benchmarks search them.
     assert stats["prepare_collection"] == stats["encode_corpus"] == stats["index"] == 2
     encoded = sorted(o.split(",")[0] for o in rule_outputs(result.stdout, "encode_corpus"))
     assert encoded == [f"results/encode/mdpr-msmarco/{c}/corpus.npy" for c in ("clirmatrix-en", "xtreme-up")]
-    trained = sum(len([n for n in (config["pools"][c].get("sizes") or config["sizes"]) if n > 0]) for c in languages)
-    assert stats["train"] == trained * len(config["seeds"]) * len(config["methods"])
-    assert stats["search_zero_shot"] == len(tests) == 34  # reported: test benchmarks only
+    assert stats["train"] == trainings(config)
+    assert stats["search_zero_shot"] == len(tests) == 49  # reported: test benchmarks only
+    # The zero-data controls: prepared (an empty pool), validated, searched at N = 0, never trained.
+    for code in CONTROLS:
+        assert f"results/search/{code}/zero_shot/xtreme-up-{code}.trec" in result.stdout
+        assert f"results/subsample/{code}/" not in result.stdout and f"results/train/{code}/" not in result.stdout
     assert not (tmp_path / "data").exists() and not (tmp_path / "results").exists()  # nothing fetched or written
     # The time is reported, not asserted (no wall-clock assertions).
     print(f"full-study dry run: {seconds:.1f} s, {stats['total']} jobs")
@@ -76,9 +91,7 @@ def test_full_study_declares_students_temporary_and_keeps_logs_and_runs(tmp_path
     assert header[:2] == ["output_file", "date"] and "status" in header
     status = {row[0]: row[header.index("status")] for row in lines[1:]}
     students = [path for path in status if path.endswith("/student.safetensors")]
-    config = yaml.safe_load(FULL.read_text())
-    trained = sum(len([n for n in (config["pools"][c].get("sizes") or config["sizes"]) if n > 0]) for c in config["languages"])
-    assert len(students) == trained * len(config["seeds"]) * len(config["methods"])
+    assert len(students) == trainings(yaml.safe_load(FULL.read_text()))
     assert {status[path] for path in students} == {"removed temp file"}
     kept = [path for path in status if path.endswith(("/train_log.json", ".trec"))]
     assert kept and {status[path] for path in kept} == {"missing"}  # not temporary: never removed
@@ -95,41 +108,87 @@ def test_full_study_cluster_submissions_are_at_most_a_fifth_of_the_ungrouped_cou
     seconds = time.monotonic() - start
     config = yaml.safe_load(FULL.read_text())
     sizes = {c: [n for n in (config["pools"][c].get("sizes") or config["sizes"]) if n > 0] for c in config["languages"]}
-    trainings = sum(map(len, sizes.values())) * len(config["seeds"]) * len(config["methods"])
-    assert counts.jobs_in_groups["train"] == trainings and "train" not in counts.ungrouped
+    assert counts.jobs_in_groups["train"] == trainings(config) and "train" not in counts.ungrouped
     # `per_size` sizes of one language and seed per student submission: their samples and trainings (each
     # of which searches its student).
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     per_size = profile["group-components"]["student_{language}_seed{seed}"]
-    students = sum(math.ceil(len(s) / per_size) for s in sizes.values()) * len(config["seeds"])
+    students = sum(math.ceil(len(s) / per_size) * len(seeds_of(config, c)) for c, s in sizes.items())
     assert counts.group_kinds["subsample+train"] == students
     assert counts.submissions <= min(632, counts.total_jobs / 5)
     print(f"full-study submissions: {counts.submissions} for {counts.total_jobs} jobs "
           f"({counts.group_jobs} group jobs, {counts.ungrouped_jobs} ungrouped); dry run {seconds:.1f} s")
 
 
+def read_languages():
+    with open(ROOT / "config" / "languages.tsv") as handle:
+        return {r["code"]: r for r in csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t")}
+
+
+def tier_rule(joshi_class: str, mbert: str) -> str:
+    """The rule of languages.tsv's header, written out again: very-low = Joshi class ≤ 1 or not in
+    mBERT's pretraining; low = class 2–3 and in it; high = class 4–5 and in it; else unknown."""
+    if mbert == "no" or (joshi_class != "unknown" and int(joshi_class) <= 1):
+        return "very-low"
+    if joshi_class == "unknown":
+        return "unknown"
+    return "low" if int(joshi_class) <= 3 else "high"
+
+
+def test_every_tier_follows_the_rule_from_its_sources_never_from_the_pool_size():
+    rows = read_languages()
+    assert {"code", "name", "script", "tier", "tier_source", "joshi_class", "joshi_source", "mbert_pretraining",
+            "mbert_source", "swimir_dataset", "swimir_pairs", "pairs_source", "benchmarks",
+            "dev_benchmark"} <= set(next(iter(rows.values())))
+    for code, row in rows.items():
+        assert row["joshi_class"] in ("0", "1", "2", "3", "4", "5", "unknown"), code
+        assert row["mbert_pretraining"] in ("yes", "no") and row["mbert_source"] and row["joshi_source"], code
+        assert row["tier"] == tier_rule(row["joshi_class"], row["mbert_pretraining"]) and row["tier_source"], code
+        if row["joshi_class"] == "unknown":
+            assert row["joshi_source"].startswith("not found"), code  # unknown says so; never a guess
+    header = (ROOT / "config" / "languages.tsv").read_text().split("\ncode\t")[0]
+    assert header.count("# tier rule") == 1 and "lang2tax" in header and "multilingual.md" in header
+    # SWIM-IR's pool size is its own variable: both tiers below high hold large and small pools.
+    large = lambda r: r["swimir_pairs"] in ("~900k",) or (r["swimir_pairs"].isdigit() and int(r["swimir_pairs"]) > 100000)  # noqa: E731
+    for tier in ("very-low", "low"):
+        pools = [large(r) for r in rows.values() if r["tier"] == tier and r["swimir_pairs"] != "0"]
+        assert True in pools and False in pools, tier
+    assert rows["te"]["tier"] == "very-low" and rows["ta"]["tier"] == "low" and rows["hi"]["tier"] == "high"
+
+
 def test_full_study_config_and_languages_table_agree():
     config = yaml.safe_load(FULL.read_text())
-    with open(ROOT / "config" / "languages.tsv") as handle:
-        rows = {r["code"]: r for r in csv.DictReader((line for line in handle if not line.startswith("#")),
-                                                     delimiter="\t")}
-    assert {"code", "name", "script", "tier", "tier_source", "swimir_dataset", "swimir_pairs",
-            "pairs_source", "benchmarks", "dev_benchmark"} <= set(next(iter(rows.values())))
+    rows = read_languages()
     assert rows["ny"]["tier"] == "very-low" and all(r["tier"] in TIERS and r["tier_source"] for r in rows.values())
     every_swimir = set(swimir.HF_LANGUAGES[swimir.CROSS_LINGUAL]) | set(swimir.HF_LANGUAGES[swimir.INDIC])
-    assert set(config["languages"]) == every_swimir  # every SWIM-IR cross-lingual language (hi once)
+    controls = {c for c in config["languages"] if config["pools"][c]["source"] == "none"}
+    assert controls == set(CONTROLS) and set(config["languages"]) == every_swimir | controls  # hi once
     for code in config["languages"]:
         pool = config["pools"][code]
-        assert code in swimir.HF_LANGUAGES[pool["dataset"]] and pool["dataset"] in rows[code]["swimir_dataset"]
         benches = {b: s.get("role", "test") for b, s in config["benchmarks"].items() if s["language"] == code}
         assert set(rows[code]["benchmarks"].split()) == {b for b, role in benches.items() if role == "test"} != set()
+        if code in controls:  # N = 0 only, no training data, so no dev benchmark
+            assert pool["sizes"] == [0] and rows[code]["swimir_pairs"] == "0" and not rows[code]["dev_benchmark"]
+            assert [b for b, role in benches.items() if role == "dev"] == [] and rows[code]["tier"] == "very-low"
+            continue
+        assert code in swimir.HF_LANGUAGES[pool["dataset"]] and pool["dataset"] in rows[code]["swimir_dataset"]
         assert [rows[code]["dev_benchmark"]] == [b for b, role in benches.items() if role == "dev"]  # exactly one
         if pool["dataset"] == swimir.INDIC:
             assert pool["cap_sizes"] and max(pool["sizes"]) < 10000
         # An exact pair count only where the notes confirm it; every other is marked approximate.
         assert rows[code]["swimir_pairs"].isdigit() or rows[code]["swimir_pairs"].startswith("~")
         assert rows[code]["swimir_pairs"].isdigit() or "approximate" in rows[code]["pairs_source"]
+        # Power: at least 5 seeds for the very-low tier (docs/full_study.md, Power).
+        seeds = pool.get("seeds") or config["seeds"]
+        assert len(seeds) >= (5 if rows[code]["tier"] == "very-low" else 3), code
     assert rows["fi"]["swimir_pairs"] == "906429" and rows["kn"]["swimir_pairs"] == "5763"
+    # Tier contrasts within one family: every tier has at least 3 languages scored on CLIRMatrix, and every
+    # language CLIRMatrix BI-139 pairs with English documents is scored there.
+    on_clirmatrix = {s["language"] for b, s in config["benchmarks"].items()
+                     if s.get("role", "test") == "test" and s["source"] == "ir_datasets" and "clirmatrix" in s["id"]}
+    assert on_clirmatrix >= set(swimir.HF_LANGUAGES[swimir.CROSS_LINGUAL]) | set(CLIRMATRIX_INDIC)
+    for tier in ("high", "low", "very-low"):
+        assert len({c for c in on_clirmatrix if rows[c]["tier"] == tier}) >= 3, tier
     # XTREME-UP test files for these are not confirmed: no benchmark relies on them.
     assert not {f"xtreme-up-{c}" for c in ("ar", "fi", "hi", "ko", "ru")} & set(config["benchmarks"])
     assert max(config["sizes"]) >= 256000 and len(config["seeds"]) == 3

@@ -18,24 +18,25 @@ from swimscale.retrieval._metrics import read_qrels
 from tests.workflow import rehearsal_sources as sources
 from tests.workflow.test_full_study import FULL, job_stats
 
-LANGUAGES = ["bn", "yo", "bho"]
+LANGUAGES = ["bn", "yo", "bho", "hne"]  # hne: a zero-data control (N = 0 only)
 METHODS = ["optical", "contrastive"]
 SEEDS = [0, 1]
-SIZES = {"bn": [0, 8], "yo": [0, 8], "bho": [0, 5800]}
+SIZES = {"bn": [0, 8], "yo": [0, 8], "bho": [0, 5800], "hne": [0]}
 # What each language is reported on (role test) and chooses its students on (role dev).
-TESTS = {"bn": ["clirmatrix-bn-en", "xtreme-up-bn"], "yo": ["clirmatrix-yo-en", "trec-yo"], "bho": ["xtreme-up-bho"]}
-DEVS = {"bn": "clirmatrix-bn-en-dev", "yo": "clirmatrix-yo-en-dev", "bho": "xtreme-up-bho-dev"}
+TESTS = {"bn": ["clirmatrix-bn-en", "xtreme-up-bn"], "yo": ["clirmatrix-yo-en", "trec-yo"], "bho": ["xtreme-up-bho"],
+         "hne": ["xtreme-up-hne"]}
+DEVS = {"bn": "clirmatrix-bn-en-dev", "yo": "clirmatrix-yo-en-dev", "bho": "xtreme-up-bho-dev"}  # hne: not trained
 # The collections: CLIRMatrix's English documents for every split, XTREME-UP's one index for every
 # language and split, and the TREC benchmark's own corpus.
 COLLECTIONS = {
     "clirmatrix-en": ["clirmatrix-bn-en", "clirmatrix-bn-en-dev", "clirmatrix-yo-en", "clirmatrix-yo-en-dev"],
-    "xtreme-up": ["xtreme-up-bho", "xtreme-up-bho-dev", "xtreme-up-bn"],
+    "xtreme-up": ["xtreme-up-bho", "xtreme-up-bho-dev", "xtreme-up-bn", "xtreme-up-hne"],
     "trec-yo": ["trec-yo"],
 }
 TEACHER = "tiny-bert"
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 # Keys whose values the rehearsal scales down or points at local files.
-SCALED = {"corpus_size", "max_queries", "url", "sizes"}
+SCALED = {"corpus_size", "max_queries", "url", "sizes", "seeds"}
 
 
 def unscaled(entry: dict) -> dict:
@@ -54,7 +55,7 @@ def test_the_rehearsal_has_the_full_studys_structure():
         assert rehearsal["train"][key] == full["train"][key], key
     for key in ("pooling", "normalize", "passage_format"):
         assert rehearsal["teacher"][key] == full["teacher"][key], key
-    for code in ("bn", "bho"):  # the Hub pools: the full study's entries
+    for code in ("bn", "bho", "hne"):  # the Hub pools and the control: the full study's entries
         assert unscaled(rehearsal["pools"][code]) == unscaled(full["pools"][code]), code
     assert max(rehearsal["pools"]["bho"]["sizes"]) == max(full["pools"]["bho"]["sizes"])  # "all of it"
     for name, bench in rehearsal["benchmarks"].items():
@@ -63,7 +64,7 @@ def test_the_rehearsal_has_the_full_studys_structure():
     assert {n for n, b in rehearsal["benchmarks"].items() if n not in full["benchmarks"]} == {"trec-yo"}
     for code in LANGUAGES:
         mine = {n: b.get("role", "test") for n, b in rehearsal["benchmarks"].items() if b["language"] == code}
-        assert mine == {**dict.fromkeys(TESTS[code], "test"), DEVS[code]: "dev"}, code
+        assert mine == {**dict.fromkeys(TESTS[code], "test"), **({DEVS[code]: "dev"} if code in DEVS else {})}, code
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def trained(code):
 
 def expected_logs():
     """The log of every job the study needs, and of nothing else."""
-    logs = {"correlate/correlate.log", "correlate/missing_runs.log"}
+    logs = {"correlate/correlate.log", "correlate/missing_runs.log", "correlate/moderator_values.log"}
     for code in LANGUAGES:
         logs |= {f"prepare/pool-{code}.log", f"validate/{code}.log"}
         logs |= {f"subsample/{code}/seed{seed}/n{size}.log" for _, seed, size in trained(code)}
@@ -121,7 +122,7 @@ def test_one_encoding_per_collection_and_teacher(rehearsal):
     workdir, output = rehearsal
     stats = job_stats(output)
     assert stats["prepare_collection"] == stats["encode_corpus"] == stats["index"] == len(COLLECTIONS)
-    assert stats["prepare_benchmark"] == sum(map(len, COLLECTIONS.values())) == 8
+    assert stats["prepare_benchmark"] == sum(map(len, COLLECTIONS.values())) == 9
     encoded = sorted(p.parent.name for p in (workdir / "results" / "encode" / TEACHER).glob("*/corpus.npy"))
     assert encoded == sorted(COLLECTIONS)
     for collection, members in COLLECTIONS.items():
@@ -161,31 +162,43 @@ def test_each_source_was_read_through_its_real_route(rehearsal):
 @pytest.mark.e2e
 def test_planted_overlaps_are_dropped_and_counted(rehearsal):
     """Each planted pool passage is counted, per benchmark the language is evaluated on, as relevant
-    where that benchmark's prepared qrels judge its document relevant, else as other when the document
-    is in the collection; those relevant somewhere never reach training."""
+    where that benchmark's prepared qrels judge its document relevant (exactly, or as a near-duplicate),
+    else as other when the document is in the collection; the planted query is counted against its
+    benchmark; those relevant somewhere, and the query, never reach training."""
     workdir, output = rehearsal
     results = workdir / "results"
     for code in LANGUAGES:
         report = json.loads((results / "validate" / code / "report.json").read_text())
         planted = [docid for _, docid in sources.PLANTED.get(code, [])]
+        query_bench = sources.PLANTED_QUERIES.get(code, (None, None))[1]
         expected, leaks = {}, set()
-        for bench in [*TESTS[code], DEVS[code]]:
+        for bench in [*TESTS[code], *([DEVS[code]] if code in DEVS else [])]:
             relevant = {d for docs in read_qrels(results / f"prepare/benchmarks/{bench}/qrels.txt").values() for d in docs}
             collection = next(c for c, members in COLLECTIONS.items() if bench in members)
             corpus, _ = data.read_corpus(results / f"prepare/collections/{collection}/corpus.jsonl")
             hits = [d for d in planted if d in relevant]
             leaks |= set(hits)
-            expected[bench] = {"relevant": len(hits), "other": len([d for d in planted if d in corpus and d not in relevant])}
+            near = [d for d in hits if d in sources.NEAR.get(code, set())]
+            expected[bench] = {"relevant": len(hits), "other": len([d for d in planted if d in corpus and d not in relevant]),
+                               "near_duplicate": len(near), "query": int(bench == query_bench)}
         overlap = report["overlap"]
         assert overlap["benchmarks"] == expected and overlap["mode"] == "drop", code
-        assert overlap["dropped"] == overlap["overlapping_relevant"] == len(leaks), code
-        assert overlap["pool_records_read"] == sources.POOL_RECORDS + len(planted)
-        kept = {r["_id"] for r in data.read_pool(results / "validate" / code / "pool.jsonl", code=code)}
-        assert len(kept) == overlap["pool_records_kept"] == sources.POOL_RECORDS + len(planted) - len(leaks)
-    # The leaks the fixture plants: XTREME-UP's gold passage p2 (bho) and CLIRMatrix's 1006 (bn).
+        queries = int(query_bench is not None)
+        assert overlap["overlapping_relevant"] == len(leaks) and overlap["overlapping_queries"] == queries, code
+        assert overlap["dropped"] == len(leaks) + queries, code
+        read = 0 if code == "hne" else sources.POOL_RECORDS + len(planted) + queries
+        assert overlap["pool_records_read"] == read
+        validated = results / "validate" / code / "pool.jsonl"
+        kept = {r["_id"] for r in data.read_pool(validated, code=code)} if read else set()  # hne: empty
+        assert len(kept) == overlap["pool_records_kept"] == read - len(leaks) - queries
+        assert validated.stat().st_size > 0 or code == "hne"
+    # The leaks the fixture plants: XTREME-UP's gold passage p2 (bho), CLIRMatrix's 1006 (bn), and in yo a
+    # near-duplicate of the TREC passage relevant to yo-q1 plus a copy of query yo-q2.
     assert json.loads((results / "validate/bho/report.json").read_text())["overlap"]["benchmarks"]["xtreme-up-bho"] == {
-        "relevant": 1, "other": 1}
+        "relevant": 1, "other": 1, "near_duplicate": 0, "query": 0}
     assert json.loads((results / "validate/bn/report.json").read_text())["overlap"]["dropped"] == 1
+    yo = json.loads((results / "validate/yo/report.json").read_text())["overlap"]
+    assert yo["near_duplicates"] == 1 and yo["dropped"] == 2 and yo["near_duplicate_jaccard"] == 0.7
     assert "validate bho: pool records whose passage is a benchmark document" in output
     # bho's whole (capped) pool trains: what validation kept, the leak left out.
     log = json.loads((results / "train/bho/optical/seed0/n5800/train_log.json").read_text())
@@ -200,10 +213,18 @@ def test_recall_table_has_every_language_benchmark_method_size_and_seed(rehearsa
     keys = sorted((r["language"], r["benchmark"], r["method"], int(r["size"]), int(r["seed"])) for r in rows)
     assert keys == sorted((code, bench, method, size, seed) for code in LANGUAGES for bench in TESTS[code]
                           for method in METHODS for size in SIZES[code] for seed in SEEDS)
-    assert len(rows) == 40
+    assert len(rows) == 44  # 40 of the trained languages, 4 N = 0 rows of the control hne
     for row in rows:
         assert 0.0 <= float(row["recall_at_50"]) <= 1.0 and int(row["n_queries"]) > 0
         assert (workdir / row["run_file"]).is_file()
     for name in ("correlation.tsv", "recall_by_size.tsv", "slopes.tsv", "learning_curves.tsv"):
         assert (workdir / "results" / "tables" / name).is_file()
     assert (workdir / "results" / "summary.md").read_text().strip()
+    # The measured moderators: one row per (language, test benchmark), the control included.
+    with open(workdir / "results" / "tables" / "moderator_values.tsv") as handle:
+        moderators = list(csv.DictReader(handle, delimiter="\t"))
+    assert sorted((r["language"], r["benchmark"]) for r in moderators) == sorted(
+        (code, bench) for code in LANGUAGES for bench in TESTS[code])
+    for row in moderators:
+        assert float(row["fertility"]) > 0 and 0 <= float(row["unk_rate"]) <= 1 and row["script"]
+        assert 0 <= float(row["zero_shot_recall_at_50"]) <= 1

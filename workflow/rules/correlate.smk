@@ -30,6 +30,8 @@ rule correlate:
         literature=lambda wildcards: [
             str(p) for p in LITERATURE_CANDIDATES if p.is_file()
         ][:1],
+        # The measured moderators (moderator_values.smk), joined for the across-language moderators.
+        moderator_values=[] if config["partial"] else LAYOUT.table("moderator_values"),
     output:
         recall=report(
             LAYOUT.table("recall"),

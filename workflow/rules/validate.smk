@@ -38,6 +38,9 @@ rule validate:
         sizes=lambda wc: trained_sizes(wc.language),
         cap_sizes=lambda wc: config["pools"][wc.language]["cap_sizes"],
         overlap=lambda wc: config["pools"][wc.language]["overlap"],
+        near_duplicate_jaccard=lambda wc: config["pools"][wc.language][
+            "near_duplicate_jaccard"
+        ],
         benchmarks=lambda wc: validate_benchmarks(wc.language),
     script:
         "../scripts/validate.py"

@@ -22,6 +22,7 @@ with job_log(snakemake.log[0]):
         dict(snakemake.output.items()),
         tiers_path=snakemake.input.tiers[0] if snakemake.input.tiers else None,  # an optional input: a list
         literature_path=snakemake.input.literature[0] if snakemake.input.literature else None,
-        settings=snakemake.params.analysis,  # the config's analysis section, defaults filled in by the schema
+        settings=snakemake.params.analysis,
+        moderator_values_path=snakemake.input.moderator_values or None,  # none with `partial: true`  # the config's analysis section, defaults filled in by the schema
     )
     print(recall.to_string())

@@ -20,16 +20,18 @@ with job_log(snakemake.log[0]):
         snakemake.params.benchmarks,  # name -> {queries, qrels, corpus, manifest, role}
         cap_sizes=snakemake.params.cap_sizes,
         overlap=snakemake.params.overlap,
+        near_duplicate_jaccard=snakemake.params.near_duplicate_jaccard,
     )
     write_report(report, Path(snakemake.output.report))
     print(report)
 # Overlaps and small corpora where the user sees them (the terminal), not only in the report.
 overlap = report["overlap"]
-touched = {name: c for name, c in overlap["benchmarks"].items() if c["relevant"] or c["other"]}
+touched = {name: c for name, c in overlap["benchmarks"].items() if c["relevant"] or c["other"] or c["query"]}
 if touched:
-    counts = "; ".join(f"{name}: {c['relevant']} relevant, {c['other']} other" for name, c in touched.items())
+    counts = "; ".join(f"{name}: {c['relevant']} relevant ({c['near_duplicate']} near-duplicates), {c['other']} other, "
+                       f"{c['query']} queries" for name, c in touched.items())
     print(
-        f"validate {language}: pool records whose passage is a benchmark document ({counts}); "
+        f"validate {language}: pool records whose passage is a benchmark document or whose query is a benchmark query ({counts}); "
         f"{overlap['dropped']} left out of training (pools.{language}.overlap: {overlap['mode']}); see {snakemake.output.report}",
         file=sys.stderr,
     )

@@ -22,6 +22,7 @@ from swimscale.analysis._correlation import correlation_tables
 from swimscale.analysis._curves import learning_curves
 from swimscale.analysis._groups import groups_of
 from swimscale.analysis._literature import LITERATURE_COLUMNS, literature_table, read_literature
+from swimscale.analysis._moderator_values import with_moderator_values
 from swimscale.analysis._moderators import moderators_table
 from swimscale.analysis._pooled import read_tiers, slopes_table
 from swimscale.analysis._schema import ACROSS_TABLES, LITERATURE_OUTPUTS, METRICS, OUTPUTS
@@ -153,8 +154,12 @@ def run(
     tiers_path: StrPath | None = None,
     settings: Mapping[str, Any] | None = None,
     literature_path: StrPath | None = None,
+    moderator_values_path: StrPath | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Load the per-query values (if the table names run files), analyse, write every output in ``paths``.
+
+    The moderators' values (``joshi_class``, ``mbert_pretraining`` from the tiers file; tokenizer fertility
+    and [UNK] rate from ``moderator_values_path``) join the analysed table, not the written recall table.
 
     ``settings``: keys of the config's ``analysis`` section; missing ones take the schema's defaults.
     With literature outputs in ``paths`` but no ``literature_path``, they say that no table was given.
@@ -169,7 +174,7 @@ def run(
         literature = pd.DataFrame(columns=LITERATURE_COLUMNS)
     started = time.perf_counter()
     per_query = load_per_query(recall, table_dir)
-    analysed_table = with_rank_metric(recall, per_query)
+    analysed_table = with_moderator_values(with_rank_metric(recall, per_query), tiers_path, moderator_values_path)
     loaded = time.perf_counter()
     results = analyse(analysed_table, per_query, tiers, resolved, literature)
     analysed = time.perf_counter()

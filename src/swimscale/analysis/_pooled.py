@@ -10,8 +10,11 @@ clustered by language and Bell–McCaffrey degrees of freedom (:mod:`swimscale.a
 **Common ground.** A saturating curve has a smaller slope in log N the further the sweep runs, so tiers
 swept over different N ranges (5.8K for the Indic languages, 256K for others) differ in slope even if
 every language behaves the same. Tiers are therefore compared over one N range -- capped at the
-smallest of the tiers' largest N -- and within one benchmark family where one covers every tier (the
-family covering most languages; XTREME-UP in the full study). The family of a benchmark is its name
+smallest of the tiers' largest N -- and always within one benchmark family, never across (a tier
+difference across families would also be a benchmark difference: one gold passage against graded
+judgements, one collection against another): the family covering the most tiers, then the most
+languages (CLIRMatrix in the full study, where every tier has ≥ 3 languages); a tier it lacks is left out,
+with a note. The pooled rows' ``benchmark`` column names the family. The family of a benchmark is its name
 without the language code (``xtreme-up-as`` → ``xtreme-up``), or the table's ``benchmark_family``
 column. ``all`` pools the tiers on the same ground; ``tier_difference`` is Welch's heteroscedastic F
 test of the tier slopes (independent: no language is in two tiers). Per language, the slope and its
@@ -72,18 +75,20 @@ def _empty(**values: Any) -> dict[str, Any]:
 
 
 def common_ground(trained: pd.DataFrame, tiers: Mapping[str, str]) -> tuple[pd.DataFrame, str, float, str]:
-    """The runs on which tiers are compared: (runs, family or "", largest N, note)."""
+    """The runs on which tiers are compared: (runs, family, largest N, note). Always one benchmark family
+    (a tier difference across families would also be a benchmark difference): the one covering the most
+    tiers, then the most languages; tiers it lacks are left out, and the note names them."""
     data = trained.assign(tier=[tiers.get(str(c), UNKNOWN_TIER) for c in trained["language"]])
     if "benchmark_family" not in data.columns:
         data["benchmark_family"] = [benchmark_family(b, c) for b, c in zip(data["benchmark"], data["language"])]
-    present = set(data["tier"])
-    covering = [f for f, rows in data.groupby("benchmark_family") if set(rows["tier"]) == present]
     family, note = "", ""
-    if covering:
-        family = max(covering, key=lambda f: (data.loc[data["benchmark_family"] == f, "language"].nunique(), f))
+    if len(data):
+        coverage = {f: (rows["tier"].nunique(), rows["language"].nunique(), f) for f, rows in data.groupby("benchmark_family")}
+        family = max(coverage, key=coverage.get)
+        missing = sorted(set(data["tier"]) - set(data.loc[data["benchmark_family"] == family, "tier"]))
+        if missing:
+            note = f"tier(s) {series(missing)} not scored on {family}: left out of the tier comparison (one family only)"
         data = data[data["benchmark_family"] == family]
-    elif data["benchmark_family"].nunique() > 1:
-        note = "no benchmark family covers every tier: tiers compared across benchmark families"
     cap = float(data.groupby("tier")["size"].max().min()) if len(data) else math.nan
     return data[data["size"] <= cap], family, cap, note
 

@@ -38,6 +38,7 @@ same for every rule, see :class:`JobFiles`)::
       plots/{recall_vs_n,slope_forest,literature,across_languages}.{png,svg}   plots/ and summary.md)
       summary.md
       tables/missing.tsv                                       missing_runs
+      tables/moderator_values.tsv                              moderator_values
       logs/<stage>/<job>.log                                   every rule's log
       timings/<stage>/<job>.tsv                                every rule's `benchmark:` file
 
@@ -76,6 +77,7 @@ TABLES = {
     "contrasts": "tables/method_contrasts.tsv",
     "across_plot": "plots/across_languages.png",
     "across_plot_svg": "plots/across_languages.svg",
+    "moderator_values": "tables/moderator_values.tsv",
     "summary": "summary.md",
     "missing": "tables/missing.tsv",
 }
@@ -139,6 +141,9 @@ class JobFiles:
 
     def missing_runs(self) -> str:
         return self._file("correlate/missing_runs")
+
+    def moderator_values(self) -> str:
+        return self._file("correlate/moderator_values")
 
 
 class Layout:

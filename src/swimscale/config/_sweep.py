@@ -34,6 +34,7 @@ class Sweep:
         # The config does not change while the DAG is built: what every job's input functions ask for
         # again (thousands of times in the full study) is computed once.
         self._evaluated_on: dict[str, list[str]] = {}
+        self._collection_of: dict[str, str] = {}
         self._points: list[dict] | None = None
 
     # --- what each prepare rule makes ------------------------------------------------------------
@@ -62,8 +63,11 @@ class Sweep:
         return self.config["benchmarks"][name]["role"]
 
     def collection_of(self, name: str) -> str:
-        """The collection benchmark `name` searches (swimscale.data.benchmarks.collection_of)."""
-        return collection_of(name, self.config["benchmarks"][name])
+        """The collection benchmark `name` searches (swimscale.data.benchmarks.collection_of); asked for
+        by every training job's inputs, so computed once per benchmark."""
+        if name not in self._collection_of:
+            self._collection_of[name] = collection_of(name, self.config["benchmarks"][name])
+        return self._collection_of[name]
 
     def collections(self) -> dict[str, list[str]]:
         """{collection: its member benchmarks}, every benchmark of the config (whatever `languages` says,
@@ -130,6 +134,10 @@ class Sweep:
         """The sizes N of a language: its pool's own `sizes`, else the global `sizes`."""
         return sorted(self.config["pools"][code]["sizes"] or self.config["sizes"])
 
+    def pool_seeds(self, code: str) -> list[int]:
+        """The seeds of a language: its pool's own `seeds`, else the global `seeds`."""
+        return list(self.config["pools"][code].get("seeds") or self.config["seeds"])
+
     def trained_sizes(self, code: str | None = None) -> list[int]:
         """Sizes N > 0 of a language (per-pool `sizes`), or of the global `sizes` without a code."""
         sizes = self.pool_sizes(code) if code is not None else sorted(self.config["sizes"])
@@ -151,7 +159,7 @@ class Sweep:
             for bench in self.benchmarks_of(code)
             for method in self.config["methods"]
             for size in self.pool_sizes(code)
-            for seed in self.config["seeds"]
+            for seed in self.pool_seeds(code)
         ]
 
     def point(self, code: str, bench: str, method: str, size: int, seed: int) -> dict:

@@ -34,10 +34,11 @@ from swimscale.formats import iter_qrels, write_text_atomic
 QUERY_ACCOUNTS = ("queries", "queries_lost", "queries_without_relevant", "queries_not_sampled")
 
 
-def check_pool_file(path: Path) -> None:
+def check_pool_file(path: Path, allow_empty: bool = False) -> None:
+    """The pool exists and, unless `allow_empty` (a zero-data control: nothing to train), has records."""
     if not path.exists():
         raise InputError(f"{path}: pool file does not exist")
-    if path.stat().st_size == 0:
+    if path.stat().st_size == 0 and not allow_empty:
         raise InputError(f"{path}: empty pool file (no records)")
 
 
@@ -132,13 +133,14 @@ def recheck_manifest(name: str, manifest_path: Path, prepared: list[Path]) -> di
 
 
 def check_language(code: str, pool: Path, out_pool: Path, sizes: list[int], benchmarks: dict[str, dict],
-                   cap_sizes: bool, overlap: str) -> dict:
+                   cap_sizes: bool, overlap: str, near_duplicate_jaccard: float | None) -> dict:
     """Everything a language's training and evaluation read; `benchmarks`: name → {queries, qrels,
     corpus, manifest, role}. Writes the screened pool to `out_pool`; returns the report
-    (results/validate/<code>/report.json)."""
+    (results/validate/<code>/report.json). `sizes` are the trained sizes: none (a zero-data control)
+    allows an empty pool. `near_duplicate_jaccard`: the near-duplicate screen's threshold (None: exact only)."""
     report = {"language": code, "pool": str(pool), "validated_pool": str(out_pool), "sizes": sorted(sizes),
               "benchmarks": {}}
-    index = OverlapIndex()
+    index = OverlapIndex(tau=near_duplicate_jaccard)
     by_collection: dict[str, dict[str, set[str]]] = {}
     for name, files in benchmarks.items():
         checked = check_benchmark(name, Path(files["queries"]), Path(files["corpus"]), Path(files["qrels"]))
@@ -148,9 +150,10 @@ def check_language(code: str, pool: Path, out_pool: Path, sizes: list[int], benc
                                       "warnings": warnings,
                                       **recheck_manifest(name, Path(files["manifest"]), [Path(files["queries"]), Path(files["qrels"])])}
         by_collection.setdefault(str(files["corpus"]), {})[name] = relevant
+        index.add_queries(name, read_queries(Path(files["queries"])))
     for corpus, relevant in by_collection.items():
         index.add_collection(Path(corpus), relevant)
-    check_pool_file(Path(pool))
+    check_pool_file(Path(pool), allow_empty=not sizes)
     report["overlap"] = screen_pool(Path(pool), code, index, overlap, Path(out_pool), list(benchmarks))
     report["pool_records"] = report["overlap"]["pool_records_kept"]
     check_sizes_fit(Path(out_pool), code, sizes, report["pool_records"], cap_sizes)

@@ -30,6 +30,7 @@ Adding a source takes one module and one entry:
    checks that the schema and the registry agree.
 """
 
+from collections import Counter
 from pathlib import Path
 
 from swimscale.data._records import BenchmarkFiles, CollectionFiles, checksums, package_versions, read_corpus_ids
@@ -94,36 +95,40 @@ def _source(entry_name: str, bench: dict) -> Source:
     return source
 
 
-def judged_documents(source: Source, members: dict[str, dict], data_dir) -> tuple[set[str], set[str]]:
-    """(documents judged relevant — at or above its min_relevance — by some member, the other judged
-    documents) over every member's judgements."""
-    relevant: set[str] = set()
-    below: set[str] = set()
+def judged_documents(source: Source, members: dict[str, dict], data_dir) -> dict[str, int]:
+    """{docid: its highest grade} of every document some member judges, whatever the grade (0 included),
+    over every member's judgements."""
+    grades: dict[str, int] = {}
     for member, bench in sorted(members.items()):
-        threshold = min_relevance_of(bench)
         for _, docid, rel, _ in source.read(member, bench, Path(data_dir)).qrels:
-            (relevant if int(rel) >= threshold else below).add(str(docid))
-    return relevant, below - relevant
+            docid, grade = str(docid), int(rel)
+            if grade > grades.get(docid, grade - 1):
+                grades[docid] = grade
+    return grades
 
 
 def prepare_collection(collection: str, members: dict[str, dict], files: CollectionFiles, data_dir) -> dict:
     """Writes collection `collection` for its `members` ({name: validated entry}); returns the manifest.
 
-    With a `corpus_size`, the documents some member judges relevant are kept first and a seeded sample
-    of all the others fills the rest; documents judged below a member's min_relevance are others like
-    any (CLIRMatrix judges 100 per query: for 34 splits, millions), and the manifest counts how many of
-    them the sample kept."""
+    With a `corpus_size`, every document some member judges is kept — every grade, 0 included: CLIRMatrix
+    judges 100 documents per query, and those graded 0–5 are the hard distractors a sample would mostly
+    drop, making Recall higher than a user would see — and a seeded sample of all the others fills the
+    rest (none when the judged documents alone reach `corpus_size`). The manifest counts the judged
+    documents kept by their highest grade (`judged_documents_by_grade`)."""
     name, first = sorted(members.items())[0]
     source = _source(name, first)
     settings = collection_settings(first)
-    relevant, below = (None, set())
+    grades: dict[str, int] = {}
     if settings["corpus_size"] is not None:
-        relevant, below = judged_documents(source, members, data_dir)
+        grades = judged_documents(source, members, data_dir)
     documents: Documents = source.documents(collection, members, Path(data_dir))
-    counts = write_collection(documents, relevant, files, corpus_size=settings["corpus_size"], seed=settings["seed"],
+    counts = write_collection(documents, set(grades) if settings["corpus_size"] is not None else None, files,
+                              corpus_size=settings["corpus_size"], seed=settings["seed"],
                               on_duplicate=settings["on_bad_judgement"])
-    if below:
-        counts["judged_below_min_relevance_in_sample"] = len(below & read_corpus_ids(files.corpus))
+    if grades:
+        kept = read_corpus_ids(files.corpus)
+        by_grade = Counter(grade for docid, grade in grades.items() if docid in kept)
+        counts["judged_documents_by_grade"] = {str(g): by_grade[g] for g in sorted(by_grade)}
     return collection_manifest(collection, members, documents, files, counts, settings)
 
 

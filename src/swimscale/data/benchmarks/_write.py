@@ -158,9 +158,10 @@ def collection_manifest(collection: str, members: dict[str, dict], documents: Do
     distractors than the source, so the manifest says how many documents of each kind it holds."""
     sampled = settings["corpus_size"] is not None
     rule = (
-        f"every document a member benchmark judges relevant ({counts['judged_documents_kept']}) plus a seeded sample of "
-        f"the others ({counts['sampled_documents']}), {settings['corpus_size']} at most: fewer distractors than the "
-        "full collection, so Recall here is higher than on the full collection"
+        f"every document a member benchmark judges, whatever its grade ({counts['judged_documents_kept']}), plus a "
+        f"seeded sample of the others ({counts['sampled_documents']}), {settings['corpus_size']} at most unless the "
+        "judged ones alone are more: fewer random distractors than the full collection, so Recall here is higher "
+        "than on the full collection"
         if sampled else "every document of the source"
     )
     return write_manifest(files.manifest, {

@@ -5,7 +5,8 @@ Its files live under IR_DATASETS_HOME if set, else `<data_dir>/ir_datasets`.
 
 Collections: every CLIRMatrix id with documents in language D searches the same documents
 (ir_datasets' `clirmatrix/<D>`, English Wikipedia leads for D = en): collection `clirmatrix-<D>`,
-formed once from the judged documents of every configured split that uses it plus one seeded sample.
+formed once from every judged document (all grades, 0 included) of every configured split that uses it
+plus one seeded sample.
 Other ids that share documents must differ only in their last component (the split).
 
 Relevance: CLIRMatrix grades 100 documents per query from 0 to 6 (ir_datasets' QRELS_DEFS: 6 "most
