@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     correlate = commands.add_parser(
         "correlate",
-        help="correlations, learning curves, pooled slopes, plots and summary.md from a recall table",
+        help="correlations, learning curves, slopes across languages, plots and summary.md from a recall table",
         description=(
             "Analyse a recall table: at least the columns language, benchmark, method, size, seed and "
             "recall_at_50 (results/tables/recall.tsv has more: secondary metrics add rows; run_file and "

@@ -44,5 +44,5 @@ def test_the_screen_passes_an_empty_pool_through(tmp_path):
 
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    counts = _overlap.screen_pool(empty, "hne", _overlap.OverlapIndex(tau=0.7), "drop", tmp_path / "out.jsonl", ["b"])
+    counts = _overlap.screen_pool(empty, "hne", _overlap.OverlapIndex(jaccard=0.7), "drop", tmp_path / "out.jsonl", ["b"])
     assert (tmp_path / "out.jsonl").read_text() == "" and counts["pool_records_read"] == counts["dropped"] == 0

@@ -80,7 +80,7 @@ def planted():
 @pytest.mark.parametrize("tau", [0.7, 0.8])
 def test_near_duplicates_of_relevant_passages_are_dropped_and_unrelated_ones_kept(tmp_path, tau):
     docs = corpus(tmp_path / "corpus.jsonl", {"gold": ("Niger River", GOLD), "lagos": ("Lagos", OTHER)})
-    index = overlap.OverlapIndex(tau=tau)
+    index = overlap.OverlapIndex(jaccard=tau)
     index.add_collection(docs, {"test": {"gold"}})
     source = pool(tmp_path / "pool.jsonl", planted())
     counts = overlap.screen_pool(source, "yo", index, "drop", tmp_path / "out.jsonl", ["test"])
@@ -113,7 +113,7 @@ def test_near_duplicate_test_is_exact_after_minhash_proposes():
 
 def test_pool_queries_equal_or_near_a_benchmark_query_are_dropped(tmp_path):
     docs = corpus(tmp_path / "corpus.jsonl", {"gold": ("Niger River", GOLD)})
-    index = overlap.OverlapIndex(tau=0.7)
+    index = overlap.OverlapIndex(jaccard=0.7)
     index.add_collection(docs, {"test": {"gold"}})
     index.add_queries("test", {"q1": "how long is the niger river in west africa in kilometres", "q2": "Lagos"})
     rows = [{"_id": f"r{i}", "lang": "Yoruba", "code": "yo", "query": q, "title": "t", "text": f"passage number {i}"}

@@ -2,15 +2,15 @@
 
 :func:`run` is the whole analysis (used by the ``correlate`` rule and ``python -m swimscale correlate``):
 per language × benchmark × method, the statistics of each metric against log N (the statistics table,
-:data:`STATISTICS`) and the recall per size with query × seed bootstrap CIs, learning curves, and pooled
-slopes by resource tier; across languages, per tier and method, a random-slope model with its
+:data:`STATISTICS`) and the recall per size with query × seed bootstrap CIs, learning curves, and slopes
+across languages by resource tier; across languages, per tier and method, a random-slope model with its
 meta-analysis cross-check and the repeated-measures correlation, meta-regressions on the language
 moderators, and method contrasts with Holm's correction. Its settings are the config's ``analysis`` section (:class:`Settings`, defaults
 from the schema). See docs/analysis.md.
 
 Modules, in the order they import each other (one way, no cycles): ``_schema`` (columns, names) →
 ``_rowstats`` (row-wise kernels) → ``_statistics`` (the statistics table) → ``_groups`` → ``_bootstrap``
-→ ``_correlation``, ``_by_size``, ``_curves``, ``_pooled`` → ``_meta``, ``_rmcorr`` →
+→ ``_correlation``, ``_by_size``, ``_curves``, ``_tier_slopes`` → ``_meta``, ``_rmcorr`` →
 ``_across_languages`` → ``_moderators``, ``_contrasts`` → ``report`` (format, tables, plots, headline,
 summary) → ``_pipeline``; ``_table`` (the recall table and run files), ``_runs`` (the workflow's
 records of each run: metrics, training log, validate report) and ``_settings`` beside them.

@@ -1,6 +1,6 @@
 """One answer across languages: a random-slope model per tier, method and benchmark family.
 
-On the common ground of :func:`swimscale.analysis._pooled.common_ground` (one benchmark family that
+On the common ground of :func:`swimscale.analysis._tier_slopes.common_ground` (one benchmark family that
 covers every tier, N capped at the smallest of the tiers' largest N), runs with N > 0:
 
     y_run = (a + a_lang) + (b + b_lang) · (log2 N − c) + e,     (a_lang, b_lang) ~ N(0, Σ),  e ~ N(0, σ²)
@@ -38,7 +38,7 @@ from scipy import stats
 from statsmodels.regression.mixed_linear_model import MixedLM
 
 from swimscale.analysis._meta import random_effects, t_interval
-from swimscale.analysis._pooled import MIN_POOLED_SIZES, UNKNOWN_TIER, common_ground
+from swimscale.analysis._tier_slopes import MIN_COMMON_SIZES, UNKNOWN_TIER, common_ground
 from swimscale.analysis._rmcorr import rmcorr, seed_means
 from swimscale.analysis._schema import MAIN_METRIC, join_notes
 
@@ -165,8 +165,8 @@ def across_row(data: pd.DataFrame, units: pd.DataFrame, metric: str, level: floa
     row: dict[str, Any] = {"n_languages": n_lang, "n_seeds": int(data["seed"].nunique()),
                            "n_sizes": int(data["size"].nunique()), "n_points": len(data)}
     row.update(_correlations(data, metric, spearman, level))
-    if row["n_sizes"] < MIN_POOLED_SIZES:
-        return {**row, "note": f"{row['n_sizes']} size(s) on the common ground: a slope across languages needs ≥ {MIN_POOLED_SIZES}"}
+    if row["n_sizes"] < MIN_COMMON_SIZES:
+        return {**row, "note": f"{row['n_sizes']} size(s) on the common ground: a slope across languages needs ≥ {MIN_COMMON_SIZES}"}
     if n_lang < MIN_LANGUAGES:
         return {**row, "note": f"{n_lang} language(s): no across-language answer (a between-language SD and a "
                                f"prediction interval need ≥ {MIN_LANGUAGES} languages)"}

@@ -5,7 +5,7 @@ runs that both arms have at the same (size > 0, seed) are paired: d = y_a − y_
 student shared by every arm, so it is left out). Each seed's differences are averaged over its sizes;
 the language's difference is the mean over seeds, with variance s²/S from the seeds' spread.
 
-Per tier the languages' differences are pooled by the random-effects meta-analysis of
+Per tier the languages' differences are combined by the random-effects meta-analysis of
 :func:`swimscale.analysis._meta.random_effects` (Paule–Mandel τ², HKSJ scale, t(k − 1)); a tier of one
 language keeps that language's t(S − 1) interval; without seed-level variances (one seed) the
 languages' differences are averaged with equal weight and a t(k − 1) interval. The family of contrasts
@@ -59,9 +59,9 @@ def _summarise(diffs: pd.DataFrame, level: float) -> dict[str, Any]:
         return {"difference": float(d[0]), "se": float(se[0]), "ci_low": lo, "ci_high": hi, "p_value": p,
                 "df": int(diffs["n_seeds"].iloc[0]) - 1, "note": note}
     if np.all(np.isfinite(se) & (se > 0)):
-        pooled = random_effects(d, se**2, "pm", level)
-        return {"difference": pooled.mean, "se": pooled.se, "ci_low": pooled.ci_low, "ci_high": pooled.ci_high,
-                "p_value": pooled.p_value, "df": k - 1, "note": ""}
+        combined = random_effects(d, se**2, "pm", level)
+        return {"difference": combined.mean, "se": combined.se, "ci_low": combined.ci_low, "ci_high": combined.ci_high,
+                "p_value": combined.p_value, "df": k - 1, "note": ""}
     mean, sd = float(np.mean(d)), float(np.std(d, ddof=1))
     lo, hi, p = t_interval(mean, sd / math.sqrt(k), k - 1, level)
     return {"difference": mean, "se": sd / math.sqrt(k), "ci_low": lo, "ci_high": hi, "p_value": p, "df": k - 1,

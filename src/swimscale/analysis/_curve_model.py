@@ -22,11 +22,11 @@ not independent observations: a deviation of one seed's sample shows at every la
 seed and looks like curvature to a least-squares fit over all runs. :func:`seed_confirmed` therefore
 chooses the model **per seed and aggregates**: each seed's runs are compared on their own (the same
 three models and margin), and the choice over all runs stands only if more than half of the seeds that can judge it make the same choice; otherwise the comparison is undecided. A
-seed is a replicate of the whole curve: a shape that only the pooled runs show is not borne out. A
+seed is a replicate of the whole curve: a shape that only all runs together show is not borne out. A
 seed judges a model only with ≥ 2 residual degrees of freedom on its own runs (n − K − 1, K counting
 σ²; with one, AICc's correction outweighs any fit): with 5 sizes per seed it judges the flat line
 only, with 6 also the line in log N, with 7 or more every model. A choice no seed can judge stands
-on the pooled comparison alone, as before.
+on the all-runs comparison alone, as before.
 """
 
 from __future__ import annotations
@@ -207,16 +207,16 @@ def seed_choices(sizes: np.ndarray, y: np.ndarray, seeds: np.ndarray, r0: float)
     return choices
 
 
-def seed_confirmed(pooled: str, choices: Sequence[tuple[str, set[str]]]) -> tuple[str, str]:
+def seed_confirmed(overall: str, choices: Sequence[tuple[str, set[str]]]) -> tuple[str, str]:
     """The choice over all runs if more than half of the seeds that can judge it make it on their own runs,
     else :data:`UNDECIDED` with the reason ("" when it stands, was undecided, or no seed can judge it)."""
-    judges = [choice for choice, defined in choices if pooled in defined]
-    if pooled == UNDECIDED or not judges:
-        return pooled, ""
-    support = sum(choice == pooled for choice in judges)
+    judges = [choice for choice, defined in choices if overall in defined]
+    if overall == UNDECIDED or not judges:
+        return overall, ""
+    support = sum(choice == overall for choice in judges)
     if 2 * support > len(judges):
-        return pooled, ""
+        return overall, ""
     return UNDECIDED, (
-        f"{MODEL_WORDS[pooled]} fits all runs best, but only {support} of {len(judges)} seed(s) prefer it on "
+        f"{MODEL_WORDS[overall]} fits all runs best, but only {support} of {len(judges)} seed(s) prefer it on "
         "their own runs"
     )

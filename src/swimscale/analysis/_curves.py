@@ -121,9 +121,9 @@ def _compare(row: dict[str, Any], group: Group, metric: str, best: Fit | None) -
     """Fill the AICc columns and the preferred model; why there is no plateau, or ""."""
     trained = _trained(group, metric)
     sse = model_sse(trained["size"].to_numpy(dtype=float), trained[metric].to_numpy(dtype=float), best)
-    scores, pooled, margin = compare_models(sse, len(trained))
+    scores, overall, margin = compare_models(sse, len(trained))
     seeds = seed_choices(trained["size"].to_numpy(), trained[metric].to_numpy(), trained["seed"].to_numpy(), row["r0"])
-    preferred, overruled = seed_confirmed(pooled, seeds)  # the nested runs of a seed are one replicate
+    preferred, overruled = seed_confirmed(overall, seeds)  # the nested runs of a seed are one replicate
     row.update({f"aicc_{name.replace('-', '_')}": value for name, value in scores.items()})
     row["preferred_model"], row["delta_aicc"] = preferred, margin
     if preferred == SATURATING:

@@ -6,7 +6,7 @@ value (as published, percent for Recall and MRR), model, note. A *series* is the
 setting and language; where a series has an N = 0 row, each of its points also gets its gain over that
 row (``gain_over_n0``) -- the scale on which curves of different metrics and models can share a plot.
 The comparison with this run is in the summary and the literature plot; why the two are not directly
-comparable is said there (metric, model, N pooled across languages, compute).
+comparable is said there (metric, model, N summed over languages, compute).
 """
 
 from __future__ import annotations

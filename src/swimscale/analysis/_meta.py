@@ -1,9 +1,9 @@
 """Random-effects meta-analysis, meta-regression and Holm's correction: the across-language kernels.
 
 * :func:`random_effects`: one effect per language (a slope, a paired difference) with its sampling
-  variance, pooled by :func:`statsmodels.stats.meta_analysis.combine_effects` with τ² by
+  variance, combined by :func:`statsmodels.stats.meta_analysis.combine_effects` with τ² by
   DerSimonian–Laird (``dl``) or Paule–Mandel (``pm``); Cochran's Q, I² = max(0, (Q − df)/Q), and the
-  pooled mean with a t(k − 1) interval (Hartung–Knapp–Sidik–Jonkman: the scale of the weighted
+  combined mean with a t(k − 1) interval (Hartung–Knapp–Sidik–Jonkman: the scale of the weighted
   residuals estimated, as statsmodels' ``sd_eff_w_re_hksj``).
 * :func:`meta_regression`: y_i = b0 + b1 m_i + u_i + e_i, u ~ N(0, τ²_res), e ~ N(0, v_i), with
   τ²_res by the method of moments of DerSimonian & Laird generalised to a design X (Raudenbush 2009:

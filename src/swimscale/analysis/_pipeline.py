@@ -24,7 +24,7 @@ from swimscale.analysis._groups import groups_of
 from swimscale.analysis._literature import LITERATURE_COLUMNS, literature_table, read_literature
 from swimscale.analysis._moderator_values import with_moderator_values
 from swimscale.analysis._moderators import moderators_table
-from swimscale.analysis._pooled import read_tiers, slopes_table
+from swimscale.analysis._tier_slopes import read_tiers, slopes_table
 from swimscale.analysis._schema import ACROSS_TABLES, LITERATURE_OUTPUTS, METRICS, OUTPUTS
 from swimscale.analysis._settings import Settings
 from swimscale.analysis._table import load_per_query, with_rank_metric, write_tsv

@@ -1,4 +1,4 @@
-"""The repeated-measures correlation (Bakdash & Marusich 2017): one within-language correlation pooled
+"""The repeated-measures correlation (Bakdash & Marusich 2017): one within-language correlation combined
 over languages.
 
 With k languages and n points (x = log10 N, y = the metric, **seeds averaged per size**: the seeds of a

@@ -64,7 +64,7 @@ TEXT_COLUMNS = ["budget", "stopped_by", "overlap_mode", "data_warnings"]
 WARNING_SEPARATOR = " | "
 # What any table must have for `correlate`; every other column adds what it enables (see docs/analysis.md).
 REQUIRED_COLUMNS = [*KEY_COLUMNS, "recall_at_50"]
-# The study's metric (the learning curve, the pooled slopes and the summary's answer) comes first.
+# The study's metric (the learning curve, the slopes across languages and the summary's answer) comes first.
 MAIN_METRIC = "recall_at_50"
 # Metrics of the recall table; the last is computed from the run files by the analysis itself.
 TABLE_METRICS = ["recall_at_50", "recall_at_100", "ndcg_at_10", "mrr_at_10"]

@@ -49,17 +49,17 @@ def query_key(text: str) -> bytes:
 @dataclass
 class OverlapIndex:
     """{passage key: the (benchmark, docid, relevant) entries of the documents that have it}; with a
-    Jaccard threshold `tau`, the relevant documents' and the benchmarks' queries' near-duplicate indexes."""
+    Jaccard threshold `jaccard` (``pools.<code>.near_duplicate_jaccard``), the relevant documents' and the benchmarks' queries' near-duplicate indexes."""
 
-    tau: float | None = None
+    jaccard: float | None = None
     entries: dict[bytes, list[tuple[str, str, bool]]] = field(default_factory=dict)
     queries: dict[bytes, list[tuple[str, str]]] = field(default_factory=dict)
     near: NearIndex | None = None
     near_queries: NearIndex | None = None
 
     def __post_init__(self) -> None:
-        if self.tau is not None:
-            self.near, self.near_queries = NearIndex(self.tau, PASSAGE_N), NearIndex(self.tau, QUERY_N)
+        if self.jaccard is not None:
+            self.near, self.near_queries = NearIndex(self.jaccard, PASSAGE_N), NearIndex(self.jaccard, QUERY_N)
 
     def add_collection(self, corpus: Path, relevant: dict[str, set[str]]) -> None:
         """One pass over a collection searched by the benchmarks of `relevant` ({benchmark: relevant docids})."""
@@ -71,7 +71,7 @@ class OverlapIndex:
                 self.near.add(text, [tag for tag in tags if tag[2]], windowed=True)
 
     def add_queries(self, name: str, queries: dict[str, str]) -> None:
-        """A benchmark's queries ({qid: text}), matched exactly (text_key) and, with `tau`, nearly."""
+        """A benchmark's queries ({qid: text}), matched exactly (text_key) and, with `jaccard`, nearly."""
         for qid, text in queries.items():
             self.queries.setdefault(query_key(text), []).append((name, qid))
             if self.near_queries is not None:
@@ -84,7 +84,7 @@ class OverlapIndex:
         return found
 
     def near_matches(self, record: dict) -> list[tuple[str, str, bool]]:
-        """The relevant documents the record's passage is a near-duplicate of (none without `tau`)."""
+        """The relevant documents the record's passage is a near-duplicate of (none without `jaccard`)."""
         return self.near.matches(record["text"]) if self.near is not None else []
 
     def query_matches(self, record: dict) -> list[tuple[str, str]]:
@@ -119,7 +119,7 @@ def screen_pool(pool: Path, code: str, index: OverlapIndex, mode: str, out: Path
                 tally["kept"] += 1
     except ValueError as err:  # a bad pool record (file, line, reason)
         raise InputError(str(err)) from None
-    return {"mode": mode, "near_duplicate_jaccard": index.tau, "pool_records_read": tally["read"],
+    return {"mode": mode, "near_duplicate_jaccard": index.jaccard, "pool_records_read": tally["read"],
             "pool_records_kept": tally["kept"], "overlapping_relevant": tally["relevant"],
             "near_duplicates": tally["near"], "overlapping_queries": tally["query"],
             "dropped": tally["read"] - tally["kept"], "benchmarks": counts}

@@ -140,7 +140,7 @@ def check_language(code: str, pool: Path, out_pool: Path, sizes: list[int], benc
     allows an empty pool. `near_duplicate_jaccard`: the near-duplicate screen's threshold (None: exact only)."""
     report = {"language": code, "pool": str(pool), "validated_pool": str(out_pool), "sizes": sorted(sizes),
               "benchmarks": {}}
-    index = OverlapIndex(tau=near_duplicate_jaccard)
+    index = OverlapIndex(jaccard=near_duplicate_jaccard)
     by_collection: dict[str, dict[str, set[str]]] = {}
     for name, files in benchmarks.items():
         checked = check_benchmark(name, Path(files["queries"]), Path(files["corpus"]), Path(files["qrels"]))

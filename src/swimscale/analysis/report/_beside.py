@@ -1,5 +1,5 @@
 """The literature section of ``summary.md``: what the published curves report, what this run measured,
-and why the two are not directly comparable (metric, model, N pooled across languages, compute).
+and why the two are not directly comparable (metric, model, N summed over languages, compute).
 
 Generated from the literature table (:mod:`swimscale.analysis._literature`) and this run's tables.
 """
@@ -72,7 +72,7 @@ def _measured(by_size: pd.DataFrame, level: str) -> list[str]:
 
 def _not_comparable(literature: pd.DataFrame, settings: Mapping[str, Any]) -> list[str]:
     points = literature[literature["n"].notna()]
-    pooled = sorted({s for s, lang in zip(points["setting"], points["language"]) if not LANGUAGE_CODE.match(str(lang))})
+    summed = sorted({s for s, lang in zip(points["setting"], points["language"]) if not LANGUAGE_CODE.match(str(lang))})
     joint = sorted({s for s, note in zip(points["setting"], points["note"]) if "together" in str(note)})
     compute = sorted({part.strip() for note in literature["note"] for part in str(note).split(";") if "steps" in part})
     steps = settings.get("steps")
@@ -82,7 +82,7 @@ def _not_comparable(literature: pd.DataFrame, settings: Mapping[str, Any]) -> li
         ours = f"{steps[0]:,} training steps at every N (`steps` column): more data, same compute"
     else:
         ours = f"{steps[0]:,} to {steps[1]:,} training steps across N (`steps` column)"
-    n_text = f"the published N pools languages in {series(pooled)}" if pooled else "the published N is per language"
+    n_text = f"the published N sums the languages of {series(summed)}" if summed else "the published N is per language"
     if joint:
         n_text += f", and in {series(joint)} one model was trained on all languages together"
     return [

@@ -35,7 +35,7 @@ def _forest_rows(slopes: pd.DataFrame, names: Mapping[str, str] | None) -> tuple
                 label = f"{method} · {language_words(r.language, names)} · {r.benchmark}"
                 rows.append((label, r.slope, r.ci_low, r.ci_high, "language", r.note))
             t = data[(data["scope"] == "tier") & (data["tier"].astype(str) == tier)].iloc[0]
-            rows.append((f"{method} · tier {tier} (pooled, {t.n_languages} lang.)", t.slope, t.ci_low, t.ci_high, "tier", t.note))
+            rows.append((f"{method} · tier {tier} (across {t.n_languages} lang.)", t.slope, t.ci_low, t.ci_high, "tier", t.note))
         for r in data[data["scope"] == "all"].itertuples():
             rows.append((f"{method} · all languages ({r.n_languages})", r.slope, r.ci_low, r.ci_high, "all", r.note))
         for r in data[data["scope"] == "tier_difference"].itertuples():
@@ -88,7 +88,7 @@ def slope_forest_figure(slopes: pd.DataFrame, level: float, names: Mapping[str, 
     metric = METRIC_LABELS.get(str(slopes["metric"].iloc[0]), "") if len(slopes) else "the metric"
     ax.set_xlabel(f"change in {metric} per doubling of N ({level_words(level)} CI; dashed: no change)")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.set_title("\n".join([f"{metric} per doubling of N: per language, per tier and pooled", *footnotes]),
+    ax.set_title("\n".join([f"{metric} per doubling of N: per language, per tier and across languages", *footnotes]),
                  fontsize="small", loc="left")
     if note:
         fig.text(0.01, 0.02 / height, note, ha="left", va="bottom", fontsize="small", gid="not-estimable")
@@ -166,7 +166,7 @@ def literature_figure(literature: pd.DataFrame, by_size: pd.DataFrame, level: fl
         handles, texts = handles + list(extra.values()), texts + list(extra)
         if handles:
             ax.legend(handles, texts, fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
-    fig.suptitle("Not directly comparable: different metrics, models, N pooled across languages, compute (see summary.md)",
+    fig.suptitle("Not directly comparable: different metrics, models, N summed over languages, compute (see summary.md)",
                  fontsize="small")
     fig.tight_layout()
     return fig

@@ -180,7 +180,7 @@ def described(settings: Mapping[str, Any]) -> dict[str, tuple[Callable[[pd.DataF
         ),
         "slopes": (
             present_slopes,
-            "Change of Recall@50 per doubling of N: per language (per-seed slopes, t(S − 1)); pooled per tier and "
+            "Change of Recall@50 per doubling of N: per language (per-seed slopes, t(S − 1)); across languages per tier and "
             f"over all languages on common ground (one benchmark family, one N range; language fixed effects, CR2 "
             f"by language, {level} CI with Bell–McCaffrey df); Welch's F test of a difference between tiers.",
             "tab:slopes",

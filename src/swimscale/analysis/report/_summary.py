@@ -138,7 +138,7 @@ def _ci_words(lo: Any, hi: Any) -> str:
     return "CI above 0" if lo > 0 else "CI below 0" if hi < 0 else "CI includes 0"
 
 
-def _pooled_line(r: Any) -> str:
+def _tier_slope_line(r: Any) -> str:
     what = {"all": "all languages", "tier": f"tier {r.tier}"}.get(r.scope, "")
     if r.scope == "tier_difference":
         if finite(r.stat):
@@ -155,19 +155,19 @@ def _pooled_line(r: Any) -> str:
     return text + "."
 
 
-def _pooled_paragraph(method: str, slopes: pd.DataFrame) -> str:
+def _tier_slopes_paragraph(method: str, slopes: pd.DataFrame) -> str:
     rows = slopes[slopes["method"] == method]
-    pooled = rows[rows["scope"] != "language"]
+    across = rows[rows["scope"] != "language"]
     label = metric_label(str(rows["metric"].iloc[0])) if len(rows) else "the metric"
     ground = ""
-    if len(pooled) and finite(pooled["max_size"].iloc[0]):
-        family = pooled["benchmark"].iloc[0] or "all benchmark families"
-        ground = f", compared on {family} and N ≤ {pooled['max_size'].iloc[0]:,.0f}"
+    if len(across) and finite(across["max_size"].iloc[0]):
+        family = across["benchmark"].iloc[0] or "all benchmark families"
+        ground = f", compared on {family} and N ≤ {across['max_size'].iloc[0]:,.0f}"
     head = (
         f"**{method}**, {label} per doubling of N with language fixed effects, CR2 errors by language "
         f"(Bell–McCaffrey df){ground}:"
     )
-    return "\n".join([head, "", *(_pooled_line(r) for r in pooled.itertuples())])
+    return "\n".join([head, "", *(_tier_slope_line(r) for r in across.itertuples())])
 
 
 def _introduction(settings: Mapping[str, Any], level: str) -> list[str]:
@@ -217,7 +217,7 @@ FILES = [
     "- `tables/recall_by_size.{tsv,md,tex}`: mean per N with CIs, gain over N = 0 with paired CIs, and the `flag` of "
     "a size to read with care (cap-bound, fewer seeds, zero-width CI), which the plots mark",
     "- `tables/learning_curves.{tsv,md,tex}`: model comparison; R∞, N90, N(target) with CIs",
-    "- `tables/slopes.{tsv,md,tex}`: pooled slopes per tier on common ground and the tier-difference test",
+    "- `tables/slopes.{tsv,md,tex}`: slopes across languages per tier on common ground and the tier-difference test",
     "- `tables/literature.{tsv,md,tex}`: the published points (with `--literature`)",
     "- `tables/across_languages.tsv`: per tier × method, the random-slope model (mean slope, τ, prediction "
     "interval), the meta-analysis cross-check (τ², I², Q) and the repeated-measures correlation",
@@ -249,12 +249,12 @@ def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str,
     lines += _methods_lines(keys, by_size)
     for key in keys:
         lines += [_group_paragraph(key, results, level, recall), ""]
-    lines += ["## Pooled over languages", ""]
-    pooled_methods = list(dict.fromkeys(slopes["method"])) if len(slopes) else []
-    if not pooled_methods:
-        lines += ["No pooled slope: no runs.", ""]
-    for method in pooled_methods:
-        lines += [_pooled_paragraph(method, slopes), ""]
+    lines += ["## Slopes across languages, per tier", ""]
+    slope_methods = list(dict.fromkeys(slopes["method"])) if len(slopes) else []
+    if not slope_methods:
+        lines += ["No slope across languages: no runs.", ""]
+    for method in slope_methods:
+        lines += [_tier_slopes_paragraph(method, slopes), ""]
     if "moderators" in results:
         lines += moderator_lines(results["moderators"], level)
     if "contrasts" in results:

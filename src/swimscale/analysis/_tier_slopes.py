@@ -1,4 +1,4 @@
-"""Pooled across languages: the slope of a metric per doubling of N, per resource tier, on common ground.
+"""Across languages: the slope of a metric per doubling of N, per resource tier, on common ground.
 
 Model (every (size, seed) run with N > 0 one observation, y = the run's metric):
 
@@ -14,14 +14,14 @@ smallest of the tiers' largest N -- and always within one benchmark family, neve
 difference across families would also be a benchmark difference: one gold passage against graded
 judgements, one collection against another): the family covering the most tiers, then the most
 languages (CLIRMatrix in the full study, where every tier has ≥ 3 languages); a tier it lacks is left out,
-with a note. The pooled rows' ``benchmark`` column names the family. The family of a benchmark is its name
+with a note. The tier and ``all`` rows' ``benchmark`` column names the family. The family of a benchmark is its name
 without the language code (``xtreme-up-as`` → ``xtreme-up``), or the table's ``benchmark_family``
 column. ``all`` pools the tiers on the same ground; ``tier_difference`` is Welch's heteroscedastic F
 test of the tier slopes (independent: no language is in two tiers). Per language, the slope and its
 interval come from the correlation table (per-seed slopes, t(S − 1)).
 
 Too few languages in a tier (< :data:`MIN_CLUSTERS`), or too few sizes on the common ground
-(< :data:`MIN_POOLED_SIZES`), give NaN with the reason in ``note``.
+(< :data:`MIN_COMMON_SIZES`), give NaN with the reason in ``note``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ CLUSTER_METHOD = "CR2 by language, t(Bell–McCaffrey df)"
 SEED_METHOD = "per-seed slopes, t(S − 1)"
 WELCH_METHOD = "Welch F test of the tier slopes"
 MIN_CLUSTERS = 3  # with 2 languages the Bell–McCaffrey df is at most 1: no usable interval
-MIN_POOLED_SIZES = 3  # a line through 2 sizes is just their difference
+MIN_COMMON_SIZES = 3  # a line through 2 sizes is just their difference
 
 
 def read_tiers(path: StrPath | None) -> dict[str, str]:
@@ -93,12 +93,12 @@ def common_ground(trained: pd.DataFrame, tiers: Mapping[str, str]) -> tuple[pd.D
     return data[data["size"] <= cap], family, cap, note
 
 
-def pooled_slope(data: pd.DataFrame, metric: str, level: float) -> dict[str, Any]:
-    """One pooled slope (CR2 by language) of ``data`` with its interval; NaN with a reason if it has none."""
+def slope_across_languages(data: pd.DataFrame, metric: str, level: float) -> dict[str, Any]:
+    """One slope across the languages of ``data`` (CR2 by language) of ``data`` with its interval; NaN with a reason if it has none."""
     languages = data["language"].astype(str).to_numpy()
     row = _empty(n_points=len(data), n_languages=len(set(languages)), n_sizes=int(data["size"].nunique()))
-    if row["n_sizes"] < MIN_POOLED_SIZES:
-        row["note"] = f"{row['n_sizes']} size(s) on the common ground: a pooled slope needs ≥ {MIN_POOLED_SIZES}"
+    if row["n_sizes"] < MIN_COMMON_SIZES:
+        row["note"] = f"{row['n_sizes']} size(s) on the common ground: a slope across languages needs ≥ {MIN_COMMON_SIZES}"
         return row
     x = np.log2(data["size"].to_numpy(dtype=float))
     units = (data["language"].astype(str) + "/" + data["benchmark"].astype(str)).to_numpy()
@@ -112,7 +112,7 @@ def pooled_slope(data: pd.DataFrame, metric: str, level: float) -> dict[str, Any
 
 
 def tier_difference(tier_rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Welch's F test over the tiers whose pooled slope has an SE."""
+    """Welch's F test over the tiers whose slope across languages has an SE."""
     usable = [r for r in tier_rows if math.isfinite(r["se"]) and r["se"] > 0]
     row = _empty(ci_method=WELCH_METHOD, n_points=sum(r["n_points"] for r in tier_rows),
                  n_languages=sum(r["n_languages"] for r in tier_rows),
@@ -121,7 +121,7 @@ def tier_difference(tier_rows: list[dict[str, Any]]) -> dict[str, Any]:
         row["note"] = f"one tier ({tier_rows[0]['tier'] if tier_rows else 'none'}): no difference between tiers to test"
         return row
     if len(usable) < 2:
-        row["note"] = "fewer than two tiers with a pooled slope and SE: no test"
+        row["note"] = "fewer than two tiers with a slope across languages and SE: no test"
         return row
     f, df1, df2, p = welch_test([r["slope"] for r in usable], [r["se"] ** 2 for r in usable], [r["df_den"] for r in usable])
     row.update(stat=f, df_num=df1, df_den=df2, p_value=p)
@@ -145,16 +145,16 @@ def _language_rows(correlation: pd.DataFrame, method: str, metric: str, tiers: M
     ]
 
 
-def _pooled_rows(data: pd.DataFrame, metric: str, tiers: Mapping[str, str], level: float) -> list[dict]:
+def _tier_rows(data: pd.DataFrame, metric: str, tiers: Mapping[str, str], level: float) -> list[dict]:
     """Per tier and all languages on the common ground, and the test of a difference between tiers."""
     trained = data[(data["size"] > 0) & data[metric].notna()]
     ground, family, cap, note = common_ground(trained, tiers)
     place = {"language": "", "benchmark": family, "max_size": cap}
     tier_rows = []
     for name in sorted({tiers.get(str(code), UNKNOWN_TIER) for code in data["language"].unique()}):
-        fitted = pooled_slope(ground[ground["tier"] == name], metric, level)
+        fitted = slope_across_languages(ground[ground["tier"] == name], metric, level)
         tier_rows.append({**fitted, **place, "scope": "tier", "tier": name, "note": join_notes(fitted["note"], note)})
-    everything = pooled_slope(ground, metric, level)
+    everything = slope_across_languages(ground, metric, level)
     rows = [*tier_rows, {**everything, **place, "scope": "all", "tier": "", "note": join_notes(everything["note"], note)}]
     return rows + [{**tier_difference(tier_rows), **place, "scope": "tier_difference", "tier": ""}]
 
@@ -171,5 +171,5 @@ def slopes_table(
     for method, data in recall.groupby("method", sort=True):
         base = {"method": method, "metric": metric}
         own = _language_rows(correlation, method, metric, tiers) if correlation is not None else []
-        rows += [{**base, **row} for row in own + _pooled_rows(data, metric, tiers, level)]
+        rows += [{**base, **row} for row in own + _tier_rows(data, metric, tiers, level)]
     return pd.DataFrame(rows, columns=SLOPE_COLUMNS)

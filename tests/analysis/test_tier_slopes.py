@@ -21,7 +21,7 @@ from tests.analysis.synthetic import saturating, study
 from swimscale.analysis import Settings
 from swimscale.analysis._cluster import cr2_slope, welch_test
 from swimscale.analysis._correlation import correlation_table
-from swimscale.analysis._pooled import benchmark_family, common_ground, read_tiers, slopes_table
+from swimscale.analysis._tier_slopes import benchmark_family, common_ground, read_tiers, slopes_table
 
 LEVEL = Settings.of().level
 TIERS = {"aa": "low", "bb": "low", "cc": "low", "dd": "mid", "ee": "mid", "ff": "mid", "gg": "mid"}
@@ -195,7 +195,7 @@ def test_slopes_table_takes_language_rows_from_the_correlation_table() -> None:
         (("aa",), {}, "all", "1 language(s): a cluster-robust SE needs ≥ 3 languages"),
         (("aa",), {}, "tier_difference", "one tier (unknown): no difference between tiers to test"),
         (("aa", "bb", "dd"), TIERS, "tier", "a cluster-robust SE needs ≥ 3 languages"),
-        (("aa", "bb", "dd"), TIERS, "tier_difference", "fewer than two tiers with a pooled slope and SE: no test"),
+        (("aa", "bb", "dd"), TIERS, "tier_difference", "fewer than two tiers with a slope across languages and SE: no test"),
     ],
 )
 def test_degenerate_pools_give_nan_and_say_why(languages, tiers, scope, reason) -> None:
@@ -210,7 +210,7 @@ def test_degenerate_pools_give_nan_and_say_why(languages, tiers, scope, reason) 
 def test_too_few_sizes_on_the_common_ground() -> None:
     table, _, _ = study(languages=("aa", "bb", "cc"), sizes=(0, 128, 512), n_queries=20)
     row = slopes_table(table, None, {}, LEVEL).query("scope == 'all'").iloc[0]
-    assert math.isnan(row.slope) and "2 size(s) on the common ground: a pooled slope needs ≥ 3" in row.note
+    assert math.isnan(row.slope) and "2 size(s) on the common ground: a slope across languages needs ≥ 3" in row.note
 
 
 def test_read_tiers(tmp_path) -> None:
