@@ -114,6 +114,7 @@ def test_logs_and_timings_name_each_job_alike():
         "search_zero_shot": (("ny", "b"), "search/ny/zero_shot/b"),
         "correlate": ((), "correlate/correlate"),
         "missing_runs": ((), "correlate/missing_runs"),
+        "moderator_values": ((), "correlate/moderator_values"),
     }
     assert set(jobs) == set(call_patterns(layout.logs))  # one method per rule, each checked here
     for rule, (args, job) in jobs.items():
@@ -169,7 +170,7 @@ def test_tables_are_the_analysis_outputs():
 
     layout = Layout("results", "t")
     assert {name: layout.table(name) for name in OUTPUTS} == {name: f"results/{rel}" for name, rel in OUTPUTS.items()}
-    assert set(_layout.TABLES) == {*OUTPUTS, "missing"}
+    assert set(_layout.TABLES) == {*OUTPUTS, "missing", "moderator_values"}  # + the two tables of other rules
 
 
 def test_from_config_and_the_sweep_use_the_configs_folder_and_teacher(tiny_config):
@@ -225,7 +226,7 @@ def test_every_file_a_rule_declares_is_a_layout_path(tmp_path, tiny_config, snak
     jobs = dry_run_jobs(result.stdout)
     assert {job["rule"] for job in jobs} == {
         "prepare_bible", "prepare_pool", "prepare_collection", "prepare_benchmark", "validate", "subsample",
-        "query_states", "encode_corpus", "index", "train", "search_zero_shot", "correlate", "missing_runs", "all"}
+        "query_states", "encode_corpus", "index", "train", "search_zero_shot", "correlate", "missing_runs", "moderator_values", "all"}
     checked = 0
     for job in jobs:
         for field, paths in job["files"].items():
