@@ -27,7 +27,7 @@ from swimscale.analysis.report._beside import literature_section
 from swimscale.analysis.report._claims import gain_claim, plateau_claim, trend_claim
 from swimscale.analysis.report._format import finite, fmt_corr, fmt_metric, fmt_slope, metric_label, p_text, with_ci
 from swimscale.analysis.report._labels import flagged_sizes
-from swimscale.analysis.report._notes import budget_bullet, data_lines, warning_lines
+from swimscale.analysis.report._notes import budget_bullet, data_lines, degenerate_lines, warning_lines
 
 
 def _levels_bullet(key: tuple[str, str, str], sizes: pd.DataFrame, main: Any, label: str, level: str) -> str:
@@ -232,7 +232,8 @@ def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str,
     correlation, by_size, slopes = results["correlation"], results["by_size"], results["slopes"]
     notes = recall if recall is not None else pd.DataFrame(columns=["language", "benchmark", "method", "size", "seed"])
     intro = _introduction(settings, level)
-    lines = [*intro[:2], *warning_lines(notes), *intro[2:], *data_lines(notes), "## Per language", ""]
+    lines = [*intro[:2], *warning_lines(notes), *intro[2:], *data_lines(notes), *degenerate_lines(correlation),
+             "## Per language", ""]
     source = correlation if len(correlation) else by_size
     keys = list(dict.fromkeys((r.language, r.benchmark, r.method) for r in source.itertuples()))
     if not keys:
