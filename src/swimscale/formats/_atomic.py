@@ -64,10 +64,11 @@ def write_failure(target: Path, error: BaseException) -> WriteFailed | None:
         reason = "the write failed (a full disk?)"
     else:
         return None
-    return WriteFailed(error.errno or errno.EIO,
-                       f"{target}: cannot write it: {reason} ({_free_space(target.parent)} on its file system); "
-                       "free space there or point results_dir at a larger file system, then run again "
-                       "(the partial file was removed; finished files are kept)")
+    failure = WriteFailed(f"{target}: cannot write it: {reason} ({_free_space(target.parent)} on its file system); "
+                          "free space there or point results_dir at a larger file system, then run again "
+                          "(the partial file was removed; finished files are kept)")
+    failure.errno = getattr(error, "errno", None) or errno.EIO
+    return failure
 
 
 def partial_path(path: StrPath) -> Path:
