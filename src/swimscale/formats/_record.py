@@ -44,8 +44,9 @@ def record_path(path: StrPath) -> Path:
 
 
 def is_record(path: StrPath) -> bool:
-    """Whether `path` is a record or a partial file (what :func:`files_of` leaves out)."""
-    return str(path).endswith((RECORD_SUFFIX, PARTIAL_SUFFIX))
+    """Whether `path` is a record, a partial file or Snakemake's own mark in a directory output
+    (``.snakemake_timestamp``): what :func:`files_of` leaves out."""
+    return str(path).endswith((RECORD_SUFFIX, PARTIAL_SUFFIX)) or Path(path).name.startswith(".snakemake")
 
 
 def _npy_rows(path: Path) -> int | None:

@@ -148,10 +148,11 @@ def _degenerate_words(row: Any) -> str:
     collapsed = [s.symbol for s in STATISTICS
                  if finite(getattr(row, s.ci_columns[0], None)) and getattr(row, s.ci_columns[0]) == getattr(row, s.ci_columns[1])]
     seeds = getattr(row, "n_seeds", None)
+    intervals = any(finite(getattr(row, s.ci_columns[0], None)) for s in STATISTICS)
     said = []
     if collapsed:
         said.append(f"the interval of {series(collapsed)} collapses to one value (every seed gave the same value)")
-    if finite(seeds) and 0 < int(seeds) < MIN_INTERVAL_SEEDS:
+    if intervals and finite(seeds) and 0 < int(seeds) < MIN_INTERVAL_SEEDS:
         said.append(f"its intervals rest on {int(seeds)} seed(s), fewer than {MIN_INTERVAL_SEEDS} distinct values")
     if not said:
         return ""
