@@ -112,35 +112,36 @@ def rebuild_command(path: StrPath) -> str:
     return f"rm '{path}' && snakemake --cores all '{path}' (Snakemake rebuilds it), then run your target again"
 
 
-def _mismatch(path: Path, what: str, expected, found) -> RecordMismatch:
+def _mismatch(path: Path, what: str, expected, found, declared: StrPath) -> RecordMismatch:
     return RecordMismatch(f"{path}: {what} differs from its record (expected {expected}, found {found}); "
-                          f"rebuild it: {rebuild_command(path)}")
+                          f"rebuild it: {rebuild_command(declared)}")
 
 
 def check_record(path: StrPath, verify: str) -> None:
     """Checks a derived file against its record (each file below it, for a folder): size, count, and the
-    SHA-256 under :data:`SHA_LIMIT` or with `verify` ``"full"``. Raises :class:`RecordMismatch`."""
+    SHA-256 under :data:`SHA_LIMIT` or with `verify` ``"full"``. Raises :class:`RecordMismatch` naming the
+    file, and `path` (the folder, for a file in one: what a rule declares) in the rebuild command."""
     if verify not in VERIFY_MODES:
         raise ValueError(f"verify must be one of {VERIFY_MODES}, not {verify!r}")
     for file in files_of(path):
         if not file.is_file():
-            raise RecordMismatch(f"{file}: a derived file is missing; rebuild it: {rebuild_command(file)}")
+            raise RecordMismatch(f"{file}: a derived file is missing; rebuild it: {rebuild_command(path)}")
         try:
             record = json.loads(record_path(file).read_text(encoding="utf-8"))
             expected = {key: record[key] for key in ("sha256", "size", "count")}
         except (OSError, ValueError, KeyError, TypeError):
             raise RecordMismatch(f"{file}: no readable record {record_path(file).name} of what its job wrote; "
-                                 f"rebuild it: {rebuild_command(file)}") from None
+                                 f"rebuild it: {rebuild_command(path)}") from None
         size = file.stat().st_size
         if size != expected["size"]:
-            raise _mismatch(file, "size", f"{expected['size']} bytes", f"{size}")
+            raise _mismatch(file, "size", f"{expected['size']} bytes", f"{size}", path)
         count = count_of(file)
         if count != expected["count"]:
-            raise _mismatch(file, "count", expected["count"], count)
+            raise _mismatch(file, "count", expected["count"], count, path)
         if verify == "full" or size < SHA_LIMIT:
             sha = _sha256(file)
             if sha != expected["sha256"]:
-                raise _mismatch(file, "SHA-256", expected["sha256"][:16] + "…", sha[:16] + "…")
+                raise _mismatch(file, "SHA-256", expected["sha256"][:16] + "…", sha[:16] + "…", path)
 
 
 def under(path: StrPath, root: StrPath) -> bool:
