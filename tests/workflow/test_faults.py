@@ -267,8 +267,7 @@ def test_a_second_run_from_another_working_directory_is_refused(clean, tmp_path,
 
         (results / "run.lock").write_text(json.dumps({"host": socket.gethostname(), "pid": holder.pid,
                                                      "cwd": "/first/run", "started": "2026-01-01T00:00:00Z"}))
-        sample = sorted((results / "subsample").rglob("*.jsonl"))[0]
-        sample.unlink()  # work to do, so the run would start jobs
+        (results / "tables" / "recall.tsv").unlink()  # work to do, so the run would start jobs
         listing = sorted(p for p in results.rglob("*") if p.is_file())
         second = tmp_path / "second"
         second.mkdir()
