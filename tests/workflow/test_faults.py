@@ -6,7 +6,7 @@ rule that wrote it (``snakemake --summary``) -- so a new rule's outputs are in t
 that every rule is covered fails. For every kind and every fault (truncated, edited in place with the
 same size, emptied, a record too many, deleted) the outcome is one of two:
 
-- the job that reads the file refuses it, in one line naming the file (the record check every job
+- the job that reads the file refuses it, in one line naming the file (the sidecar check every job
   script runs first: :func:`swimscale.jobs.checked_job`, which a test below asserts of every script);
 - or Snakemake rebuilds it (a deleted file: the dry run schedules its rule).
 
@@ -30,13 +30,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from swimscale.formats import RecordMismatch, check_record, record_path
-from swimscale.formats._record import files_of
+from swimscale.formats import SidecarMismatch, check_sidecar, sidecar_path
+from swimscale.formats._sidecar import files_of
 from swimscale.jobs import checked_job
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "workflow" / "scripts"
-# Rules that the tiny config (Bible sources only) runs no job of: the same record check covers them (every
+# Rules that the tiny config (Bible sources only) runs no job of: the same sidecar check covers them (every
 # script runs in checked_job), and tests/config/test_layout.py dry-runs a study with a job of each. A new
 # rule must either make files in the tiny run or be named here.
 NOT_IN_THE_TINY_RUN = {"prepare_pool", "prepare_collection", "prepare_benchmark"}
@@ -130,11 +130,11 @@ def test_every_rule_is_in_the_matrix(clean, snakemake):
 
 
 @pytest.mark.e2e
-def test_every_derived_file_has_a_record_that_matches(clean):
+def test_every_derived_file_has_a_sidecar_that_matches(clean):
     _, _, kinds = clean
     for kind, path in kinds.items():
-        assert record_path(path).is_file(), kind
-        check_record(path, "full")
+        assert sidecar_path(path).is_file(), kind
+        check_sidecar(path, "full")
 
 
 @pytest.mark.e2e
@@ -152,10 +152,10 @@ def test_every_kind_with_every_fault_is_refused_naming_the_file(clean, tmp_path,
         changed = FAULTS[fault](data)
         faulted.write_bytes(changed)
         if changed == data:
-            check_record(declared, "auto")
+            check_sidecar(declared, "auto")
             continue
-        with pytest.raises(RecordMismatch) as error:
-            check_record(declared, "auto")
+        with pytest.raises(SidecarMismatch) as error:
+            check_sidecar(declared, "auto")
         faulted.write_bytes(data)  # back as it was: the next kind may share its folder
         message = str(error.value)
         assert "\n" not in message and message.startswith(str(faulted)), (kind, message)
@@ -164,8 +164,8 @@ def test_every_kind_with_every_fault_is_refused_naming_the_file(clean, tmp_path,
     assert refused >= len(kinds) - 1
 
 
-def test_every_job_script_checks_what_it_reads_and_records_what_it_writes():
-    """The record check runs in every job: each script's work is inside checked_job (no bare job_log)."""
+def test_every_job_script_checks_what_it_reads_and_describes_what_it_writes():
+    """The sidecar check runs in every job: each script's work is inside checked_job (no bare job_log)."""
     for script in sorted(SCRIPTS.glob("*.py")):
         text = script.read_text()
         assert "with checked_job(snakemake):" in text and "job_log(" not in text, script.name
@@ -204,23 +204,23 @@ def test_a_truncated_subsample_fails_naming_the_file_and_keeps_the_tables(clean,
     result = snakemake(copy)
     assert result.returncode != 0
     assert f"results/{sample.relative_to(workdir / 'results')}" in result.output
-    assert "differs from its record" in result.output
+    assert "differs from its sidecar" in result.output
     assert recall.read_bytes() == before
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["index:.faiss", "query_states:.safetensors"])
 def test_a_corrupt_search_input_fails_training_before_its_first_update(clean, tmp_path, snakemake, kind):
-    """Even with a record that matches (rewritten after the damage), a training job opens and checks every
+    """Even with a sidecar that matches (rewritten after the damage), a training job opens and checks every
     search input before its first update: it stops naming the file, with no update counted."""
     workdir, _, kinds = clean
     copy = copy_of(workdir, tmp_path)
     target = copy / kinds[kind].relative_to(workdir)
     data = target.read_bytes()
     target.write_bytes(data[: len(data) // 3])
-    from swimscale.formats import write_record
+    from swimscale.formats import write_sidecar
 
-    write_record(target)  # the record agrees: only the search-input check can catch it
+    write_sidecar(target)  # the record agrees: only the search-input check can catch it
     train_logs = sorted((copy / "results" / "train").rglob("train_log.json"))
     train_logs[0].unlink()  # one training job to run
     result = snakemake(copy, train_logs[0].relative_to(copy), "--allowed-rules", "train")
@@ -309,21 +309,21 @@ def test_a_write_with_no_room_stops_the_job_in_one_line(tmp_path, monkeypatch):
     assert not out.exists() and not partial_path(out).exists()
 
 
-def test_a_job_refuses_a_derived_input_that_differs_from_its_record(tmp_path):
+def test_a_job_refuses_a_derived_input_that_differs_from_its_sidecar(tmp_path):
     results = tmp_path / "results"
     results.mkdir()
     sample = results / "n4.jsonl"
     sample.write_text("{}\n" * 4)
-    from swimscale.formats import write_record
+    from swimscale.formats import write_sidecar
 
-    write_record(sample)
+    write_sidecar(sample)
     user_file = tmp_path / "user.tsv"  # not derived: no record needed
     user_file.write_text("q\tx\n")
     sample.write_text("{}\n" * 3)
     job = types.SimpleNamespace(log=[str(tmp_path / "job.log")], input=[str(sample), str(user_file)], output=[],
                                 config={"results_dir": str(results), "verify": "auto"})
     ran = []
-    with pytest.raises(SystemExit, match=rf"^{re.escape(str(sample))}: size differs from its record"):
+    with pytest.raises(SystemExit, match=rf"^{re.escape(str(sample))}: size differs from its sidecar"):
         with checked_job(job):
             ran.append(True)
     assert not ran

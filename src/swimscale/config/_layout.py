@@ -41,7 +41,7 @@ same for every rule, see :class:`JobFiles`)::
       timings/<stage>/<job>.tsv                                every rule's `benchmark:` file
       run.lock                                                 the running workflow (Snakefile's onstart)
 
-Every derived file above has its sidecar record ``<file>.record.json`` beside it (its SHA-256, size and
+Every derived file above has its sidecar ``<file>.sidecar.json`` beside it (its SHA-256, size and
 count: :mod:`swimscale.formats`), written by the job that made it.
 
 Standard library only: the process that builds the DAG imports it.

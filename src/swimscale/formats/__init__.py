@@ -11,7 +11,7 @@ only, importable by every subpackage, importing none of them (only :mod:`swimsca
   ``<name>.partial`` in the same folder, synced, renamed into place; on error the partial file is
   removed and the old file stays; no room or rights to write (ENOSPC, EDQUOT, EROFS) is one
   :class:`WriteFailed` line with the file, the free space and what to do.
-* Sidecar records (:func:`write_record`, :func:`check_record`): each derived file's SHA-256, size and
+* Sidecars (:func:`write_sidecar`, :func:`check_sidecar`): each derived file's SHA-256, size and
   count, written by the job that made it and checked by every job that reads it.
 * The results folder's run lock (:func:`take_lock`, :func:`release_lock`): one run per results folder.
 * Shared limits and patterns: :data:`LANGUAGE_CODE` (and :data:`LANGUAGE_CODE_PATTERN`),
@@ -29,15 +29,15 @@ from swimscale.formats._atomic import (
 from swimscale.formats._limits import INTEGER, LANGUAGE_CODE, LANGUAGE_CODE_PATTERN, MAX_UNDEFINED_SHARE
 from swimscale.formats._lines import ReadError, decoded_lines, numbered_lines, utf8_error
 from swimscale.formats._lock import LockHeld, release_lock, take_lock
-from swimscale.formats._record import (
-    RECORD_SUFFIX,
+from swimscale.formats._sidecar import (
+    SIDECAR_SUFFIX,
     SHA_LIMIT,
-    RecordMismatch,
-    check_record,
+    SidecarMismatch,
+    check_sidecar,
     count_of,
     rebuild_command,
-    record_path,
-    write_record,
+    sidecar_path,
+    write_sidecar,
 )
 from swimscale.formats._qrels import QRELS_LAYOUT, Judgement, Qrels, iter_qrels, read_qrels, write_qrels
 from swimscale.formats._trec_run import RUN_LAYOUT, Run, read_run, write_run
@@ -48,18 +48,18 @@ __all__ = [
     "LANGUAGE_CODE_PATTERN",
     "MAX_UNDEFINED_SHARE",
     "PARTIAL_SUFFIX",
-    "RECORD_SUFFIX",
+    "SIDECAR_SUFFIX",
     "SHA_LIMIT",
     "LockHeld",
-    "RecordMismatch",
+    "SidecarMismatch",
     "WriteFailed",
-    "check_record",
+    "check_sidecar",
     "count_of",
     "rebuild_command",
-    "record_path",
+    "sidecar_path",
     "release_lock",
     "take_lock",
-    "write_record",
+    "write_sidecar",
     "QRELS_LAYOUT",
     "RUN_LAYOUT",
     "Judgement",

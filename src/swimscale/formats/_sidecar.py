@@ -1,16 +1,16 @@
-"""Sidecar records: what a derived file was when its job wrote it, checked by every job that reads it.
+"""Sidecars: what a derived file was when its job wrote it, checked by every job that reads it.
 
-A job of the workflow that writes a file also writes ``<file>.record.json`` beside it
-(:func:`write_record`): the file's SHA-256, its byte size and, where the format has one, its count
+A job of the workflow that writes a file also writes its sidecar ``<file>.sidecar.json`` beside it
+(:func:`write_sidecar`): the file's SHA-256, its byte size and, where the format has one, its count
 (:func:`count_of`: the non-blank lines of a JSON-lines, TSV, TREC or text file; the rows of a ``.npy``
-array). A job that reads a derived file checks it first (:func:`check_record`): size and count always
+array). A job that reads a derived file checks it first (:func:`check_sidecar`): size and count always
 (a ``stat`` and, for text, one pass), the SHA-256 when the file is under :data:`SHA_LIMIT` or with
 ``verify: full``. A file cut short, edited in place, emptied or with records added or lost then stops
-the job that would have read it, with one line naming the file, what the record says, what was found,
+the job that would have read it, with one line naming the file, what the sidecar says, what was found,
 and the command that rebuilds it -- instead of a result table computed from it.
 
-The record is written last, after the file is in place, so a job killed between the two leaves a file
-without a record: the reader refuses it the same way (Snakemake reruns the job of an incomplete output
+The sidecar is written last, after the file is in place, so a job killed between the two leaves a file
+without a sidecar: the reader refuses it the same way (Snakemake reruns the job of an incomplete output
 anyway). Standard library only.
 """
 
@@ -26,27 +26,27 @@ from swimscale._types import StrPath
 from swimscale.errors import InputError
 from swimscale.formats._atomic import PARTIAL_SUFFIX, write_text_atomic
 
-RECORD_SUFFIX = ".record.json"
+SIDECAR_SUFFIX = ".sidecar.json"
 SHA_LIMIT = 1 << 30  # 1 GiB: above it, the SHA-256 is checked only with `verify: full`
 VERIFY_MODES = ("auto", "full")
 _LINE_SUFFIXES = (".jsonl", ".tsv", ".txt", ".trec")
 _CHUNK = 1 << 20
 
 
-class RecordMismatch(InputError):
-    """A derived file differs from its record (or has none): the message is the one line to show."""
+class SidecarMismatch(InputError):
+    """A derived file differs from its sidecar (or has none): the message is the one line to show."""
 
 
-def record_path(path: StrPath) -> Path:
-    """Where the record of `path` is kept: ``<path>.record.json`` beside it."""
+def sidecar_path(path: StrPath) -> Path:
+    """Where the sidecar of `path` is kept: ``<path>.sidecar.json`` beside it."""
     path = Path(path)
-    return path.with_name(path.name + RECORD_SUFFIX)
+    return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def is_record(path: StrPath) -> bool:
-    """Whether `path` is a record, a partial file or Snakemake's own mark in a directory output
+def is_sidecar(path: StrPath) -> bool:
+    """Whether `path` is a sidecar, a partial file or Snakemake's own mark in a directory output
     (``.snakemake_timestamp``): what :func:`files_of` leaves out."""
-    return str(path).endswith((RECORD_SUFFIX, PARTIAL_SUFFIX)) or Path(path).name.startswith(".snakemake")
+    return str(path).endswith((SIDECAR_SUFFIX, PARTIAL_SUFFIX)) or Path(path).name.startswith(".snakemake")
 
 
 def _npy_rows(path: Path) -> int | None:
@@ -92,18 +92,18 @@ def describe(path: StrPath) -> dict:
 
 
 def files_of(path: StrPath) -> list[Path]:
-    """The files a path stands for: itself, or every file below a folder (records and partial files
+    """The files a path stands for: itself, or every file below a folder (sidecars and partial files
     left out), sorted."""
     path = Path(path)
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and not is_record(p))
+        return sorted(p for p in path.rglob("*") if p.is_file() and not is_sidecar(p))
     return [path]
 
 
-def write_record(path: StrPath) -> None:
-    """Writes the record of `path` (of each file below it, for a folder) beside it, atomically."""
+def write_sidecar(path: StrPath) -> None:
+    """Writes the sidecar of `path` (of each file below it, for a folder) beside it, atomically."""
     for file in files_of(path):
-        write_text_atomic(record_path(file), json.dumps(describe(file), sort_keys=True) + "\n")
+        write_text_atomic(sidecar_path(file), json.dumps(describe(file), sort_keys=True) + "\n")
 
 
 def rebuild_command(path: StrPath) -> str:
@@ -112,25 +112,25 @@ def rebuild_command(path: StrPath) -> str:
     return f"rm '{path}' && snakemake --cores all '{path}' (Snakemake rebuilds it), then run your target again"
 
 
-def _mismatch(path: Path, what: str, expected, found, declared: StrPath) -> RecordMismatch:
-    return RecordMismatch(f"{path}: {what} differs from its record (expected {expected}, found {found}); "
+def _mismatch(path: Path, what: str, expected, found, declared: StrPath) -> SidecarMismatch:
+    return SidecarMismatch(f"{path}: {what} differs from its sidecar (expected {expected}, found {found}); "
                           f"rebuild it: {rebuild_command(declared)}")
 
 
-def check_record(path: StrPath, verify: str) -> None:
-    """Checks a derived file against its record (each file below it, for a folder): size, count, and the
-    SHA-256 under :data:`SHA_LIMIT` or with `verify` ``"full"``. Raises :class:`RecordMismatch` naming the
+def check_sidecar(path: StrPath, verify: str) -> None:
+    """Checks a derived file against its sidecar (each file below it, for a folder): size, count, and the
+    SHA-256 under :data:`SHA_LIMIT` or with `verify` ``"full"``. Raises :class:`SidecarMismatch` naming the
     file, and `path` (the folder, for a file in one: what a rule declares) in the rebuild command."""
     if verify not in VERIFY_MODES:
         raise ValueError(f"verify must be one of {VERIFY_MODES}, not {verify!r}")
     for file in files_of(path):
         if not file.is_file():
-            raise RecordMismatch(f"{file}: a derived file is missing; rebuild it: {rebuild_command(path)}")
+            raise SidecarMismatch(f"{file}: a derived file is missing; rebuild it: {rebuild_command(path)}")
         try:
-            record = json.loads(record_path(file).read_text(encoding="utf-8"))
-            expected = {key: record[key] for key in ("sha256", "size", "count")}
+            sidecar = json.loads(sidecar_path(file).read_text(encoding="utf-8"))
+            expected = {key: sidecar[key] for key in ("sha256", "size", "count")}
         except (OSError, ValueError, KeyError, TypeError):
-            raise RecordMismatch(f"{file}: no readable record {record_path(file).name} of what its job wrote; "
+            raise SidecarMismatch(f"{file}: no readable sidecar {sidecar_path(file).name} of what its job wrote; "
                                  f"rebuild it: {rebuild_command(path)}") from None
         size = file.stat().st_size
         if size != expected["size"]:
