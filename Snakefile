@@ -17,6 +17,26 @@ include: "workflow/rules/correlate.smk"
 include: "workflow/rules/moderator_values.smk"
 
 
+# One run per results folder (docs/cluster.md): the lock is taken when the jobs start (dry runs run no
+# hook, so they take none) and given back at the end; a second run from any working directory is refused.
+onstart:
+    from swimscale.formats import take_lock
+
+    take_lock(LAYOUT.lock())
+
+
+onsuccess:
+    from swimscale.formats import release_lock
+
+    release_lock(LAYOUT.lock())
+
+
+onerror:
+    from swimscale.formats import release_lock
+
+    release_lock(LAYOUT.lock())
+
+
 rule all:
     default_target: True
     input:

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from swimscale._types import StrPath
+from swimscale.formats import SidecarMismatch, WriteFailed, check_sidecar, write_sidecar
+from swimscale.formats._sidecar import under
 
 # Idle OpenMP threads sleep instead of spinning: spinning threads of two jobs sharing two cores made
 # work up to 35x slower on our machines. OpenMP reads it once, when torch loads it, so it must be in the
@@ -85,3 +87,27 @@ def job_log(path: str):
     with open(path, "w", encoding="utf-8") as handle:
         with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
             yield
+
+
+def derived_inputs(inputs, results: StrPath) -> list[str]:
+    """The inputs of a job that the workflow made: those inside the results folder (user files, the
+    teacher's model and config files are not derived and have no sidecar)."""
+    return [str(path) for path in inputs if under(path, results)]
+
+
+@contextlib.contextmanager
+def checked_job(snakemake):
+    """What every job script runs in (inside :func:`job_log`): each derived input checked against its
+    record before the job reads it (:func:`swimscale.formats.check_sidecar`, with the config's `verify`),
+    and the sidecar of each output written once the job has made them all. A mismatch, or a write that
+    found no room, stops the job with its one line on the terminal (not a traceback)."""
+    try:
+        with job_log(snakemake.log[0]):
+            for path in derived_inputs(snakemake.input, snakemake.config["results_dir"]):
+                check_sidecar(path, snakemake.config["verify"])
+            yield
+            for path in snakemake.output:
+                if os.path.exists(path):  # a temp() output Snakemake already removed has nothing to record
+                    write_sidecar(path)
+    except (SidecarMismatch, WriteFailed) as error:
+        raise SystemExit(str(error)) from None

@@ -180,3 +180,18 @@ def test_repeated_document_ids_dropped_from_a_collection_are_a_warning(tmp_path:
             "preparing it (on_bad_judgement: drop keeps the first copy of each)").all()
     with pytest.raises(InputError, match=r"collection-c.json: collection manifest not found"):
         sweep_records(points, _reports(tmp_path), "converged", {"bench-ny": str(tmp_path / "collection-c.json")})
+
+
+# --- the records a student saw against its size --------------------------------------------------------
+
+def test_a_log_whose_records_are_not_its_size_is_refused_unless_capped():
+    from swimscale.analysis._runs import trained_records
+    from swimscale.errors import InputError
+
+    assert trained_records({"n_records": 32}, "log.json", 32) == {"n_records": 32}
+    assert trained_records(None, None, 0) == {"n_records": 0}
+    assert trained_records({"n_records": 20, "capped_to": 20}, "log.json", 32) == {"n_records": 20}
+    with pytest.raises(InputError, match=r"log.json: the student was trained on 20 records but its size is 32"):
+        trained_records({"n_records": 20}, "log.json", 32)
+    with pytest.raises(InputError, match="no key 'n_records'"):
+        trained_records({}, "log.json", 32)

@@ -308,3 +308,20 @@ def test_ir_datasets_offline_says_what_to_download(tmp_path):
     assert result.returncode != 0
     assert "ir_datasets export clirmatrix/en/bi139-base/yo/test1 docs" in result.stderr
     assert f"IR_DATASETS_HOME={home}" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("blank", ["queries", "qrels", "corpus"])
+def test_a_blank_trec_file_is_refused_at_preparation_naming_it(tmp_path, blank):
+    """A file of blank or whitespace lines only would be prepared as an empty benchmark or collection
+    and fail much later with a misleading message: refused here, naming the file."""
+    bench = entry("trec", "sw", **trec_files(tmp_path / "src"))
+    Path(bench[blank]).write_text("\n  \n\t\n")
+    with pytest.raises(ValueError, match=rf"only blank lines: benchmarks\.t\.{blank}: {bench[blank]}"):
+        prepare(tmp_path, "t", bench, tmp_path)
+
+
+def test_a_collection_of_blank_documents_is_refused_naming_its_source(tmp_path):
+    bench = entry("trec", "sw", **trec_files(tmp_path / "src"))
+    Path(bench["corpus"]).write_text('{"docid": "d1", "title": "", "text": "  "}\n{"docid": "d2", "text": ""}\n')
+    with pytest.raises(ValueError, match=rf"{bench['corpus']}: no document with a title or text \(2 blank\)"):
+        prepare(tmp_path, "t", bench, tmp_path)

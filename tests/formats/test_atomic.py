@@ -104,3 +104,44 @@ def test_only_whole_file_modes(tmp_path):
         with atomic_open(tmp_path / "x", "a"):
             pass
     assert names(tmp_path) == []
+
+
+# --- no room to write: one line, no partial file --------------------------------------------------
+
+import errno as _errno  # noqa: E402
+
+from swimscale.formats import WriteFailed, partial_path  # noqa: E402
+
+
+@pytest.mark.parametrize("code", [_errno.ENOSPC, _errno.EDQUOT, _errno.EROFS])
+def test_no_room_is_one_line_with_free_space_and_no_partial_file(tmp_path, code):
+    target = tmp_path / "corpus.npy"
+    target.write_text("old")
+    with pytest.raises(WriteFailed) as error:
+        with atomic_open(target, "wb") as handle:
+            handle.write(b"partly")
+            raise OSError(code, os.strerror(code))
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(f"{target}: cannot write it")
+    assert "MiB free" in message and "then run again" in message
+    assert not partial_path(target).exists() and target.read_text() == "old"
+
+
+def test_torch_stream_failure_is_said_the_same_way(tmp_path):
+    target = tmp_path / "checkpoint.pt"
+    with pytest.raises(WriteFailed, match="a full disk"):
+        with atomic_path(target) as partial:
+            partial.write_bytes(b"x")
+            raise RuntimeError("[enforce fail at inline_container.cc:595] . PytorchStreamWriter failed writing file "
+                               "data/0: file write failed")
+    assert not partial_path(target).exists() and not target.exists()
+
+
+def test_other_errors_pass_as_they_are(tmp_path):
+    with pytest.raises(ValueError, match="bad"):
+        with atomic_path(tmp_path / "x") as partial:
+            partial.write_text("x")
+            raise ValueError("bad")
+    with pytest.raises(PermissionError):
+        with atomic_path(tmp_path / "y"):
+            raise PermissionError(_errno.EACCES, "denied")

@@ -127,3 +127,46 @@ def test_a_cached_student_reads_its_queries_prefix_states_and_needs_them(tmp_pat
     a = [line.split()[2] for line in (tmp_path / "a" / "search" / "b.trec").read_text().splitlines()]
     b = [line.split()[2] for line in (tmp_path / "b" / "search" / "b.trec").read_text().splitlines()]
     assert a == b
+
+
+# --- a training job's search inputs, checked before its first update ---------------------------------
+
+def _search_files(tmp_path, n_docs=5, dim=8, n_ids=None):
+    from swimscale.model import check_search_inputs  # noqa: F401  (the name the tests below use)
+
+    (tmp_path / "queries.tsv").write_text("q1\tone\nq2\ttwo\n")
+    (tmp_path / "qrels.txt").write_text("q1 0 d0 1\n")
+    (tmp_path / "docids.txt").write_text("\n".join(f"d{i}" for i in range(n_ids or n_docs)) + "\n")
+    vectors = np.random.default_rng(0).standard_normal((n_docs, dim)).astype(np.float32)
+    save_index(build_flat_ip(vectors, False), tmp_path / "flat_ip.faiss")
+    return BenchmarkFiles(*(tmp_path / n for n in ("queries.tsv", "qrels.txt", "flat_ip.faiss", "docids.txt")),
+                          *(tmp_path / n for n in ("run.trec", "m.json", "pq.tsv")))
+
+
+def test_good_search_inputs_pass(tmp_path):
+    from swimscale.model import check_search_inputs
+
+    check_search_inputs(_search_files(tmp_path), 8)
+
+
+@pytest.mark.parametrize("fault, match", [
+    ("truncated_index", r"flat_ip.faiss: not a readable FAISS index"),
+    ("ids", r"flat_ip.faiss: holds 5 vectors but .*docids.txt has 4 ids"),
+    ("dimension", r"flat_ip.faiss: vectors of dimension 8, the model's are 16"),
+    ("states", r"states.safetensors: unreadable query states"),
+])
+def test_bad_search_inputs_are_refused_naming_the_file(tmp_path, fault, match):
+    from swimscale.errors import InputError
+    from swimscale.model import check_search_inputs
+
+    files = _search_files(tmp_path, n_ids=4 if fault == "ids" else None)
+    dim = 16 if fault == "dimension" else 8
+    if fault == "truncated_index":
+        data = files.index.read_bytes()
+        files.index.write_bytes(data[: len(data) // 2])
+    if fault == "states":
+        (tmp_path / "states.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{\"a\":")
+        files = dataclasses.replace(files, states=tmp_path / "states.safetensors")
+    with pytest.raises(InputError, match=match) as error:
+        check_search_inputs(files, dim)
+    assert "\n" not in str(error.value) and "rebuild it: rm '" in str(error.value)

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from swimscale.config import TeacherSettings
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 from swimscale.model import set_threads
 from swimscale.retrieval import build_flat_ip, save_index
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     set_threads(snakemake.threads)
     teacher = TeacherSettings.from_params(snakemake.params.teacher)
     index = build_flat_ip(np.load(snakemake.input.embeddings), teacher.normalize)

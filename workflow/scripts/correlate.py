@@ -5,9 +5,9 @@ from swimscale.jobs import isolate_job_imports
 isolate_job_imports()
 
 from swimscale.analysis import build_recall_table, run, sweep_records
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     # One record per run: its metrics, training log and its language's validate report.
     records = sweep_records(
         snakemake.params.points,

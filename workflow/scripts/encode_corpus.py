@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from swimscale.config import TeacherSettings
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 from swimscale.model import encode_texts, load_encoder, read_passages, require_device, set_threads
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     device = require_device(snakemake.config["allow_cpu"], snakemake.resources.get("gpu", 0))
     set_threads(snakemake.threads)
     teacher = TeacherSettings.from_params(snakemake.params.teacher)

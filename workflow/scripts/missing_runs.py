@@ -6,11 +6,11 @@ isolate_job_imports()
 
 import csv
 
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 
 COLUMNS = ["language", "benchmark", "method", "size", "seed", "missing"]
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     with open(snakemake.output[0], "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, COLUMNS, delimiter="\t", extrasaction="ignore", lineterminator="\n")
         writer.writeheader()

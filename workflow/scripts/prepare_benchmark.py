@@ -8,11 +8,11 @@ import sys
 
 from swimscale.data import BenchmarkFiles, DataMissingError
 from swimscale.data.benchmarks import prepare_benchmark
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 
 name = snakemake.wildcards.benchmark
 try:
-    with job_log(snakemake.log[0]):
+    with checked_job(snakemake):
         out = snakemake.output
         manifest = prepare_benchmark(
             name,

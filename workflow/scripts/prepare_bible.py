@@ -7,7 +7,7 @@ isolate_job_imports()
 from pathlib import Path
 
 from swimscale.data import BenchmarkFiles, CollectionFiles, HeldOutFiles, PoolFiles, prepare_bible
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 
 
 def held_out(out, split):
@@ -18,7 +18,7 @@ def held_out(out, split):
     )
 
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     out = snakemake.output
     manifests = prepare_bible(
         code=snakemake.wildcards.language,

@@ -6,10 +6,10 @@ isolate_job_imports()
 
 from swimscale.data import CollectionFiles, DataMissingError
 from swimscale.data.benchmarks import prepare_collection
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 
 try:
-    with job_log(snakemake.log[0]):
+    with checked_job(snakemake):
         manifest = prepare_collection(
             snakemake.wildcards.collection,
             snakemake.params.members,  # {benchmark: validated entry} of every benchmark searching it

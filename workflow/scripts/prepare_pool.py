@@ -7,10 +7,10 @@ isolate_job_imports()
 from pathlib import Path
 
 from swimscale.data import DataMissingError, prepare_pool
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 
 try:
-    with job_log(snakemake.log[0]):
+    with checked_job(snakemake):
         manifest = prepare_pool(
             code=snakemake.wildcards.language,
             pool=snakemake.params.pool,  # pools.<code>, validated: the schema's defaults filled in

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.data import read_queries
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 from swimscale.model import encode_query_states, load_student, set_threads
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     set_threads(snakemake.threads)
     teacher = TeacherSettings.from_params(snakemake.params.teacher)
     train = TrainSettings.from_params(snakemake.params.train)

@@ -5,10 +5,10 @@ from swimscale.jobs import isolate_job_imports
 isolate_job_imports()
 
 from swimscale.config import Settings
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 from swimscale.model import BenchmarkFiles, load_student, search_benchmark, set_threads
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     set_threads(snakemake.threads)
     settings = Settings.from_params(snakemake.params)  # its teacher, train and search params
     # The untrained student (N = 0) is the teacher, split as the trained students are.

@@ -7,9 +7,9 @@ isolate_job_imports()
 from pathlib import Path
 
 from swimscale.data import sample_pool, write_jsonl
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     size = int(snakemake.wildcards.size)
     # Streamed: memory holds the sample, not the pool (SWIM-IR pools have ~900k records).
     sample, available = sample_pool(

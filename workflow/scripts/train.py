@@ -12,13 +12,14 @@ import torch
 
 from swimscale.config import Settings
 from swimscale.data import read_pool, read_queries
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 from swimscale.model import (
     BenchmarkFiles,
     Checkpoints,
     DevSet,
     QueryStates,
     as_stored,
+    check_search_inputs,
     load_tokenizer,
     require_device,
     save_student,
@@ -26,7 +27,30 @@ from swimscale.model import (
     set_threads,
     train_student,
 )
+from swimscale.model._encode import resolve_model
 from swimscale.retrieval import read_qrels
+
+
+def sample_records(path, size, cap):
+    """The sample's records, refused unless there are `size` of them (fewer only under the pool's
+    `cap_sizes`, which the training log then records as `capped_to`): a student trained on fewer
+    records than its size would be reported at that size."""
+    records = read_pool(path)
+    if len(records) != size and not (cap and len(records) < size):
+        raise SystemExit(
+            f"{path}: {len(records)} records, its size is {size}; rebuild it: rm '{path}' && "
+            f"snakemake --cores all '{path}' (Snakemake rebuilds it), then run your target again"
+        )
+    return records
+
+
+def check_inputs(tests, teacher):
+    """Every search input of the job opened and checked before the first update (model/_search.py)."""
+    from transformers import AutoConfig
+
+    hidden = AutoConfig.from_pretrained(resolve_model(teacher.model)).hidden_size
+    for paths in tests.values():
+        check_search_inputs(BenchmarkFiles.from_paths(paths), hidden)
 
 
 def dev_set(inputs, teacher):
@@ -44,12 +68,14 @@ def dev_set(inputs, teacher):
     )
 
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     set_threads(snakemake.threads)
     # A GPU job stops here without a usable GPU (unless allow_cpu: true), instead of training on CPU unseen.
     require_device(snakemake.config["allow_cpu"], snakemake.resources.get("gpu", 0))
     settings = Settings.from_params(snakemake.params)  # its teacher, train and search params
-    records = read_pool(Path(snakemake.input.sample))
+    size, cap = int(snakemake.wildcards.size), snakemake.config["pools"][snakemake.wildcards.language]["cap_sizes"]
+    records = sample_records(Path(snakemake.input.sample), size, cap)
+    check_inputs(snakemake.params.tests, settings.teacher)  # before the GPU's first update
     checkpoint = Path(snakemake.params.checkpoint)
     try:
         student, log = train_student(
@@ -68,6 +94,8 @@ with job_log(snakemake.log[0]):
             f"out of GPU memory at micro-batch {snakemake.resources.micro_batch}; "
             "run again with --retries 1 (or more): each retry halves it and resumes from the checkpoint"
         ) from None
+    if len(records) != size:
+        log["capped_to"] = len(records)  # cap_sizes: the recall table reports it beside the size
     dtype = snakemake.config["student_dtype"]
     save_student(student, Path(snakemake.output.student), dtype)
     Path(snakemake.output.train_log).write_text(json.dumps(log, indent=1) + "\n")

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from swimscale.data import check_language, write_report
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 
 language = snakemake.wildcards.language
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     report = check_language(
         language,
         Path(snakemake.input.pool),

@@ -34,6 +34,7 @@ from swimscale.analysis.report import _plots as plots
 from swimscale.analysis.report import _present as present
 from swimscale.analysis.report import _summary as summary
 from swimscale.analysis.report import _tables as tables
+from swimscale.analysis.report._notes import degenerate_lines
 from swimscale.analysis.report._labels import read_language_names
 from swimscale.errors import InputError
 
@@ -188,6 +189,9 @@ def run(
         "steps": _steps(recall),
     }
     write_outputs(recall, results, paths, quoted)
+    for line in degenerate_lines(results["correlation"]):  # said on the terminal too, not only in summary.md
+        if line:
+            print(f"swimscale correlate: {line}")
     print(
         f"swimscale correlate: {len(recall)} runs; read runs {loaded - started:.1f} s, "
         f"bootstrap and fits {analysed - loaded:.1f} s, outputs {time.perf_counter() - analysed:.1f} s"

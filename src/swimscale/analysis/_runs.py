@@ -73,6 +73,19 @@ def training_columns(log: Mapping[str, Any] | None, path: StrPath | None, budget
     }
 
 
+def trained_records(log: Mapping[str, Any] | None, path: StrPath | None, size: int) -> dict:
+    """The records a run's student was trained on (``n_records``; 0 for N = 0), refused unless they are
+    its size: fewer only under the pool's ``cap_sizes``, recorded by the training job as ``capped_to``.
+    A student that saw fewer records than the row's size must not be reported at that size."""
+    if log is None:
+        return {"n_records": 0}
+    n = _key(log, "n_records", path, "training log")
+    if n != int(size) and log.get("capped_to") != n:
+        raise InputError(f"{path}: the student was trained on {n} records but its size is {size}; "
+                         f"delete {path} and run again to retrain it from a rebuilt sample")
+    return {"n_records": n}
+
+
 def _dropped_words(name: str, checked: Mapping[str, Any]) -> str:
     """What `on_bad_judgement: drop` left out when the benchmark was prepared, or ""."""
     dropped = {kind: n for kind, n in (checked.get("dropped") or {}).items() if n}
@@ -170,6 +183,7 @@ def sweep_records(points: Sequence[Mapping[str, Any]], reports: Mapping[str, Str
             **{key: point[key] for key in POINT_KEYS},
             **read_json(point["metrics_file"], "metrics file"),
             **training_columns(log, point["train_log"], budget, untrained.get(language, math.nan)),
+            **trained_records(log, point["train_log"], point["size"]),
             **data,
         })
     return records

@@ -31,6 +31,7 @@ TRAINING_COLUMNS = [
     "cap_bound",
     "dev_recall_at_best",
     "examples_at_best",
+    "n_records",  # the records the student was trained on: its size, or fewer under the pool's cap_sizes
 ]
 # ... and its language's data (the validate stage's report): the overlap screen of the pool against the
 # row's benchmark (and the records it left out over all benchmarks), the benchmark's corpus, and the

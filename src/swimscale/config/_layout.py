@@ -41,6 +41,10 @@ same for every rule, see :class:`JobFiles`)::
       tables/moderator_values.tsv                              moderator_values
       logs/<stage>/<job>.log                                   every rule's log
       timings/<stage>/<job>.tsv                                every rule's `benchmark:` file
+      run.lock                                                 the running workflow (Snakefile's onstart)
+
+Every derived file above has its sidecar ``<file>.sidecar.json`` beside it (its SHA-256, size and
+count: :mod:`swimscale.formats`), written by the job that made it.
 
 Standard library only: the process that builds the DAG imports it.
 """
@@ -259,6 +263,10 @@ class Layout:
     def table(self, name: str) -> str:
         """One output of the analysis by its name (:data:`TABLES`; the correlate rule's output names)."""
         return f"{self.results}/{TABLES[name]}"
+
+    def lock(self) -> str:
+        """The lock of the run using this results folder (one at a time: :func:`swimscale.formats.take_lock`)."""
+        return f"{self.results}/run.lock"
 
     def final_outputs(self) -> list[str]:
         """What the workflow makes by default (rule all)."""

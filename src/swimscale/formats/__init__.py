@@ -9,14 +9,36 @@ only, importable by every subpackage, importing none of them (only :mod:`swimsca
   own number, a bad byte reported with its line and column.
 * The atomic write (:func:`atomic_path`, :func:`atomic_open`, :func:`write_text_atomic`): written to
   ``<name>.partial`` in the same folder, synced, renamed into place; on error the partial file is
-  removed and the old file stays.
+  removed and the old file stays; no room or rights to write (ENOSPC, EDQUOT, EROFS) is one
+  :class:`WriteFailed` line with the file, the free space and what to do.
+* Sidecars (:func:`write_sidecar`, :func:`check_sidecar`): each derived file's SHA-256, size and
+  count, written by the job that made it and checked by every job that reads it.
+* The results folder's run lock (:func:`take_lock`, :func:`release_lock`): one run per results folder.
 * Shared limits and patterns: :data:`LANGUAGE_CODE` (and :data:`LANGUAGE_CODE_PATTERN`),
   :data:`MAX_UNDEFINED_SHARE`, :data:`INTEGER`.
 """
 
-from swimscale.formats._atomic import PARTIAL_SUFFIX, atomic_open, atomic_path, partial_path, write_text_atomic
+from swimscale.formats._atomic import (
+    PARTIAL_SUFFIX,
+    WriteFailed,
+    atomic_open,
+    atomic_path,
+    partial_path,
+    write_text_atomic,
+)
 from swimscale.formats._limits import INTEGER, LANGUAGE_CODE, LANGUAGE_CODE_PATTERN, MAX_UNDEFINED_SHARE
 from swimscale.formats._lines import ReadError, decoded_lines, numbered_lines, utf8_error
+from swimscale.formats._lock import LockHeld, release_lock, take_lock
+from swimscale.formats._sidecar import (
+    SIDECAR_SUFFIX,
+    SHA_LIMIT,
+    SidecarMismatch,
+    check_sidecar,
+    count_of,
+    rebuild_command,
+    sidecar_path,
+    write_sidecar,
+)
 from swimscale.formats._qrels import QRELS_LAYOUT, Judgement, Qrels, iter_qrels, read_qrels, write_qrels
 from swimscale.formats._trec_run import RUN_LAYOUT, Run, read_run, write_run
 
@@ -26,6 +48,18 @@ __all__ = [
     "LANGUAGE_CODE_PATTERN",
     "MAX_UNDEFINED_SHARE",
     "PARTIAL_SUFFIX",
+    "SIDECAR_SUFFIX",
+    "SHA_LIMIT",
+    "LockHeld",
+    "SidecarMismatch",
+    "WriteFailed",
+    "check_sidecar",
+    "count_of",
+    "rebuild_command",
+    "sidecar_path",
+    "release_lock",
+    "take_lock",
+    "write_sidecar",
     "QRELS_LAYOUT",
     "RUN_LAYOUT",
     "Judgement",

@@ -16,11 +16,17 @@ that reason; two processes must not write the same target at once (Snakemake nev
 Two forms: :func:`atomic_path` yields the path to write (for writers that take a path:
 ``torch.save(obj, partial)``), :func:`atomic_open` an open file (text, or binary with ``"wb"``: give
 ``np.save`` the open file, since given a path it appends ``.npy`` to a name that lacks it).
+
+A write that fails for want of room or rights (``ENOSPC``, ``EDQUOT``, ``EROFS``, or torch's
+"file write failed" on a full disk) becomes one :class:`WriteFailed` line: the file, the free space of
+its file system, and what to do -- after the partial file is removed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +35,40 @@ from typing import IO
 from swimscale._types import StrPath
 
 PARTIAL_SUFFIX = ".partial"
+# The errors of a write that no retry in place will fix: the disk, the quota, a read-only file system.
+NO_ROOM = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+           errno.EROFS: "read-only file system"}
+# What libraries that write through C++ streams (torch.save) say instead of an OSError.
+_STREAM_FAILURES = ("file write failed", "iostream")
+
+
+class WriteFailed(OSError):
+    """A file could not be written for want of room or rights; the message is the one line to show."""
+
+
+def _free_space(folder: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(folder).free / 2**20:,.1f} MiB free"
+    except OSError:
+        return "free space unknown"
+
+
+def write_failure(target: Path, error: BaseException) -> WriteFailed | None:
+    """The :class:`WriteFailed` that `error`, raised while writing `target`, stands for, or None when it
+    is another error (which then propagates as it is)."""
+    if isinstance(error, WriteFailed):
+        return None
+    if isinstance(error, OSError) and error.errno in NO_ROOM:
+        reason = NO_ROOM[error.errno]
+    elif isinstance(error, RuntimeError) and any(s in str(error) for s in _STREAM_FAILURES):
+        reason = "the write failed (a full disk?)"
+    else:
+        return None
+    failure = WriteFailed(f"{target}: cannot write it: {reason} ({_free_space(target.parent)} on its file system); "
+                          "free space there or point results_dir at a larger file system, then run again "
+                          "(the partial file was removed; finished files are kept)")
+    failure.errno = getattr(error, "errno", None) or errno.EIO
+    return failure
 
 
 def partial_path(path: StrPath) -> Path:
@@ -57,6 +97,11 @@ def atomic_path(path: StrPath) -> Iterator[Path]:
         yield partial
         _fsync(partial)
         os.replace(partial, target)
+    except (OSError, RuntimeError) as error:
+        failure = write_failure(target, error)
+        if failure is None:
+            raise
+        raise failure from error
     finally:
         partial.unlink(missing_ok=True)
     try:

@@ -65,7 +65,7 @@ from swimscale.model._queries import (
     query_inputs,
     state_settings,
 )
-from swimscale.model._search import BenchmarkFiles, search_benchmark
+from swimscale.model._search import BenchmarkFiles, check_search_inputs, search_benchmark
 from swimscale.model._select import DEV_CUTOFF, DevSet, Selection
 from swimscale.model._student import StudentModel, as_stored, load_student, save_student
 from swimscale.model._teacher import (
@@ -124,6 +124,7 @@ __all__ = [
     "counterpart",
     "cuda_problem",
     "device",
+    "check_search_inputs",
     "encode_queries",
     "encode_query_states",
     "encode_texts",

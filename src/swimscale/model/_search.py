@@ -18,6 +18,8 @@ from pathlib import Path
 
 from swimscale.config import Settings
 from swimscale.data import read_queries
+from swimscale.errors import InputError
+from swimscale.formats import rebuild_command
 from swimscale.model._queries import QueryStates, TextQueries, encode_queries, state_settings
 from swimscale.model._student import StudentModel
 from swimscale.retrieval import check_run, evaluate, load_index, read_qrels, search, write_run
@@ -43,6 +45,46 @@ class BenchmarkFiles:
         fields = [name for name in cls.__dataclass_fields__ if name != "states"]
         states = paths.get("states")
         return cls(**{name: Path(paths[name]) for name in fields}, states=Path(states) if states else None)
+
+
+def _fail(path: Path, what: str) -> InputError:
+    return InputError(f"{path}: {what}; rebuild it: {rebuild_command(path)}")
+
+
+def check_search_inputs(files: BenchmarkFiles, hidden_size: int) -> None:
+    """Opens and checks what searching one benchmark will read, before a training job's first update
+    (a bad file then costs seconds, not a training run): the FAISS index readable, its vectors of the
+    model's dimension `hidden_size` and as many as the docids (one id per corpus row, as encoded), the
+    queries non-empty and, when cached, their prefix states readable, one span per query of those
+    queries and of the model's dimension. Raises :class:`~swimscale.errors.InputError` naming the file."""
+    queries = read_queries(files.queries)
+    if not queries:
+        raise _fail(files.queries, "no queries")
+    docids = files.docids.read_text(encoding="utf-8").split()
+    try:
+        index = load_index(files.index)
+    except (RuntimeError, OSError) as error:
+        raise _fail(files.index, f"not a readable FAISS index ({str(error).splitlines()[0][:200]})") from None
+    if index.ntotal != len(docids):
+        raise _fail(files.index, f"holds {index.ntotal} vectors but {files.docids} has {len(docids)} ids")
+    if index.d != hidden_size:
+        raise _fail(files.index, f"vectors of dimension {index.d}, the model's are {hidden_size}")
+    if files.states is not None:
+        _check_states(files.states, set(queries), hidden_size)
+
+
+def _check_states(path: Path, qids: set, hidden_size: int) -> None:
+    try:
+        states = QueryStates.load(path)
+    except Exception as error:  # safetensors raises its own errors on a file cut short or edited
+        raise _fail(path, f"unreadable query states ({type(error).__name__}: {str(error)[:200]})") from None
+    shape = tuple(states.states.shape)
+    if len(shape) != 2 or shape[1] != hidden_size or len(states.offsets) != len(states.ids) + 1 \
+            or int(states.offsets[-1]) != shape[0]:
+        raise _fail(path, f"states of shape {shape} with {len(states.offsets)} offsets for {len(states.ids)} "
+                          f"queries (expected (tokens, {hidden_size}) and one span per query)")
+    if set(states.ids) != qids:
+        raise _fail(path, f"states of {len(states.ids)} queries, the benchmark has {len(qids)} others")
 
 
 def search_benchmark(student: StudentModel, tokenizer, files: BenchmarkFiles, settings: Settings, tag: str) -> dict:

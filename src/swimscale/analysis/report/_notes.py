@@ -19,10 +19,13 @@ from typing import Any
 import pandas as pd
 
 from swimscale.analysis._schema import CAP_BOUND, WARNING_SEPARATOR, series
+from swimscale.analysis._statistics import STATISTICS
 from swimscale.analysis.report._format import finite
 from swimscale.analysis.report._labels import flagged_sizes
 
 CAP_UNDERESTIMATES = "the curve underestimates"
+DEGENERATE_HEAD = "**Degenerate intervals** (an interval of no width, or from too few seeds, is no evidence of certainty):"
+MIN_INTERVAL_SEEDS = 3  # below this many seeds' values an interval over the seeds says little
 WARNINGS_HEAD = "**Warnings** (read these before the numbers):"
 
 
@@ -138,3 +141,29 @@ def budget_bullet(rows: pd.DataFrame, sizes: pd.DataFrame) -> str:
         f"{text}. The cap bound at {listed}: these runs reached the cap before their patience ran out, so their best "
         f"student may lie beyond it and {CAP_UNDERESTIMATES} {_sizes_words(capped)}."
     )
+
+
+def _degenerate_words(row: Any) -> str:
+    """Why the intervals of one correlation row are degenerate, or ""."""
+    collapsed = [s.symbol for s in STATISTICS
+                 if finite(getattr(row, s.ci_columns[0], None)) and getattr(row, s.ci_columns[0]) == getattr(row, s.ci_columns[1])]
+    seeds = getattr(row, "n_seeds", None)
+    intervals = any(finite(getattr(row, s.ci_columns[0], None)) for s in STATISTICS)
+    said = []
+    if collapsed:
+        said.append(f"the interval of {series(collapsed)} collapses to one value (every seed gave the same value)")
+    if intervals and finite(seeds) and 0 < int(seeds) < MIN_INTERVAL_SEEDS:
+        said.append(f"its intervals rest on {int(seeds)} seed(s), fewer than {MIN_INTERVAL_SEEDS} distinct values")
+    if not said:
+        return ""
+    return f"{row.language} × {row.benchmark} × {row.method} ({row.metric}): " + "; ".join(said)
+
+
+def degenerate_lines(correlation: pd.DataFrame) -> list[str]:
+    """The summary's (and the CLI's) words on degenerate intervals of the correlation table: an interval of
+    zero width (every seed's statistic identical, e.g. ρ = 1 in every seed gives [1, 1]) or one from fewer
+    than :data:`MIN_INTERVAL_SEEDS` seeds. A heading, one bullet per row, a blank line; [] when none."""
+    words = [w for row in correlation.itertuples() if (w := _degenerate_words(row))] if len(correlation) else []
+    if not words:
+        return []
+    return [DEGENERATE_HEAD, "", *(f"- {w}." for w in words), ""]

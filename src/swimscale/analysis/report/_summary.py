@@ -28,7 +28,7 @@ from swimscale.analysis.report._claims import gain_claim, plateau_claim, trend_c
 from swimscale.analysis.report._format import finite, fmt_corr, fmt_metric, fmt_slope, metric_label, p_text, with_ci
 from swimscale.analysis.report._headline import contrast_lines, headline_lines, moderator_lines
 from swimscale.analysis.report._labels import flagged_sizes
-from swimscale.analysis.report._notes import budget_bullet, data_lines, warning_lines
+from swimscale.analysis.report._notes import budget_bullet, data_lines, degenerate_lines, warning_lines
 
 
 def _levels_bullet(key: tuple[str, str, str], sizes: pd.DataFrame, main: Any, label: str, level: str) -> str:
@@ -242,7 +242,8 @@ def summary_markdown(results: Mapping[str, pd.DataFrame], settings: Mapping[str,
     opening = []
     if "across" in results:  # the answer across languages opens the summary, after any warnings
         opening = headline_lines(results["across"], level, sorted({str(lang) for lang in source["language"]}))
-    lines = [*intro[:2], *warning_lines(notes), *opening, *intro[2:], *data_lines(notes), "## Per language", ""]
+    lines = [*intro[:2], *warning_lines(notes), *opening, *intro[2:], *data_lines(notes), *degenerate_lines(correlation),
+             "## Per language", ""]
     keys = list(dict.fromkeys((r.language, r.benchmark, r.method) for r in source.itertuples()))
     if not keys:
         lines += ["The recall table has no runs.", ""]

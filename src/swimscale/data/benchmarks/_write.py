@@ -103,6 +103,10 @@ def write_collection(
     counts: Counter = Counter()
     keep_judged, others = stream_corpus(documents.docs(), judged or set(), corpus_size, seed, counts, on_duplicate)
     corpus = sorted([(p, d, t, x) for d, (p, t, x) in keep_judged.items()] + others)
+    if not corpus:  # every document blank (or none): refused here, not as a misleading error later
+        sources = ", ".join(str(path) for path in documents.inputs.values()) or "the collection's source"
+        raise ValueError(f"{sources}: no document with a title or text ({counts['empty_documents']} blank): "
+                         "the collection would be empty")
     files.corpus.parent.mkdir(parents=True, exist_ok=True)
     with open(files.corpus, "w", encoding="utf-8") as handle:
         for _, docid, title, text in corpus:

@@ -24,6 +24,12 @@ def read_queries_tsv(path: Path):
         yield parts[0], parts[1], f"{path}: line {line_no}"
 
 
+def has_content(path: Path) -> bool:
+    """Whether a file has a line that is not blank or whitespace (read up to the first such line)."""
+    with open(path, "rb") as handle:
+        return any(line.strip() for line in handle)
+
+
 def source_paths(name: str, bench: dict, keys: tuple[str, ...]) -> dict[str, Path]:
     paths = {key: Path(bench[key]).expanduser() for key in keys}
     absent = [f"benchmarks.{name}.{k}: {p}" for k, p in paths.items() if not p.is_file()]
@@ -32,6 +38,10 @@ def source_paths(name: str, bench: dict, keys: tuple[str, ...]) -> dict[str, Pat
             f"benchmark '{name}': file(s) not found: {'; '.join(absent)}. Put the queries TSV (qid<TAB>text), the "
             f"corpus JSONL (docid, title, text) and the TREC qrels (qid 0 docid rel) there, or fix the paths."
         )
+    # A file of blank lines only would be prepared as an empty benchmark or collection, and fail much later.
+    blank = [f"benchmarks.{name}.{k}: {p}" for k, p in paths.items() if not has_content(p)]
+    if blank:
+        raise ValueError(f"benchmark '{name}': file(s) with no record, only blank lines: {'; '.join(blank)}")
     return paths
 
 
