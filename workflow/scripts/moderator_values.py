@@ -7,11 +7,11 @@ isolate_job_imports()
 from pathlib import Path
 
 from swimscale.config import TeacherSettings
-from swimscale.jobs import job_log
+from swimscale.jobs import checked_job
 from swimscale.model import load_tokenizer
 from swimscale.moderators import moderator_row, read_scripts, write_table
 
-with job_log(snakemake.log[0]):
+with checked_job(snakemake):
     teacher = TeacherSettings.from_params(snakemake.params.teacher).model
     tokenizer = load_tokenizer(teacher)
     scripts = read_scripts(Path(snakemake.input.languages[0]) if snakemake.input.languages else None)
