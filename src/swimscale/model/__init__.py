@@ -46,6 +46,7 @@ from swimscale.model._encode import (
     read_passages,
     resolve_model,
     set_threads,
+    scored_transport_mask,
     tokenize_for_transport,
 )
 from swimscale.model._ot import (
@@ -78,7 +79,7 @@ from swimscale.model._teacher import (
     resolve_teacher_tokens,
     transport_kind,
 )
-from swimscale.model._train import train_student
+from swimscale.model._train import MicroBatchError, check_micro_batch, train_student
 from swimscale.model.losses import (
     METHODS,
     ContrastiveLoss,
@@ -145,8 +146,11 @@ __all__ = [
     "set_threads",
     "sinkhorn",
     "state_settings",
+    "scored_transport_mask",
     "tokenize_for_transport",
     "train_student",
+    "MicroBatchError",
+    "check_micro_batch",
     "transport_kind",
     "uniform_marginal",
 ]
