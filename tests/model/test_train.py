@@ -166,7 +166,7 @@ def test_micro_batches_accumulate_the_full_batch_gradient(teacher):
     cfg = train_config()
     cache = build_teacher_cache(TeacherEncoder(tokenizer, model, dataclasses.replace(TEACHER, batch_size=5)), pairs)
     encoder = StudentEncoder(student, TextQueries(tokenizer, 64, {r["_id"]: r["query"] for r in pairs}), "mean")
-    loss_fn = OpticalLoss.from_config(cfg, "balanced")
+    loss_fn = OpticalLoss.from_config(cfg, "balanced", TEACHER)
 
     def gradient(micro):
         model.zero_grad()
