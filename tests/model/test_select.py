@@ -313,3 +313,10 @@ def test_fixed_passes_runs_the_same_passes_for_every_n_within_the_cap(n, steps, 
     summary = selection.summary(step, why)
     assert summary["steps_at_best"] == step and summary["cap_bound"] is (why == "cap")
     assert summary["passes"] >= 4 or why == "cap"
+
+
+def test_the_warm_up_is_linear_then_constant():
+    from swimscale.model._train import warmed_up_lr
+
+    assert [warmed_up_lr(1e-3, 4, t) for t in (1, 2, 4, 5, 100)] == pytest.approx([2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3])
+    assert warmed_up_lr(2e-5, 0, 1) == 2e-5

@@ -110,6 +110,7 @@ class TrainSettings(_Section):
     group_by_length: int  # batches per length-sorted chunk (0: random batches)
     max_length: int  # token limit of the queries, in training and at search
     lr: float
+    warmup_steps: int  # linear warm-up of the learning rate over this many updates (0: none)
     weight_decay: float
     trainable_layers: int | None  # the top k transformer layers train; None = every layer
     freeze_embeddings: bool

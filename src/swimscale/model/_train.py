@@ -107,6 +107,13 @@ def accumulate_gradients(
     return total, parts
 
 
+def warmed_up_lr(lr: float, warmup_steps: int, update: int) -> float:
+    """The learning rate of update `update` (1, 2, …): lr · min(1, update / warmup_steps), linear
+    warm-up then constant (``train.warmup_steps``; 0: `lr` throughout). A function of the update's
+    number alone, so a resumed run continues the same schedule."""
+    return lr if warmup_steps == 0 else lr * min(1.0, update / warmup_steps)
+
+
 class MicroBatchError(ValueError):
     """A run asked to split a batch whose loss reads the whole batch (:func:`check_micro_batch`)."""
 
@@ -219,6 +226,8 @@ class _Training:
         self.optimiser.zero_grad(set_to_none=True)
         total, parts = accumulate_gradients(self.encoder, self.loss, batch, self.micro)
         torch.nn.utils.clip_grad_norm_(self.student.parameters(), self.cfg.grad_clip)
+        for group in self.optimiser.param_groups:
+            group["lr"] = warmed_up_lr(self.cfg.lr, self.cfg.warmup_steps, self.done + 1)
         self.optimiser.step()
         self.done += 1
         self.log["loss"].append(round(total, 6))
