@@ -93,7 +93,7 @@ def test_converged_budget_never_keeps_a_student_worse_on_dev_than_the_untrained_
     """Whatever training does to dev Recall@50 — destroy the model (lr 0.5), help or hurt — the kept
     student is the best dev point of the run, step 0 (the untrained student) included."""
     tokenizer, model = teacher
-    cfg = train_config(budget="converged", max_steps=12, eval_every=3, patience=2, lr=lr, **CHEAP)
+    cfg = train_config(budget="converged", max_steps=12, eval_every=3, patience=2, min_passes=0, lr=lr, **CHEAP)
     student, log = train(records(40), cfg, seed=seed, dev=dev)
     curve = dict(log["dev_curve"])
     untrained = curve[0]
