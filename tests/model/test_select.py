@@ -320,3 +320,11 @@ def test_the_warm_up_is_linear_then_constant():
 
     assert [warmed_up_lr(1e-3, 4, t) for t in (1, 2, 4, 5, 100)] == pytest.approx([2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3])
     assert warmed_up_lr(2e-5, 0, 1) == 2e-5
+
+
+def test_fixed_passes_needs_its_passes():
+    with pytest.raises(InputError, match="set train.passes"):
+        train_settings(budget="fixed_passes")
+    assert train_settings(budget="fixed_passes", passes=2.5).passes == 2.5
+    # The pass spelling frees a converged run from eval_every ≤ max_steps (eval_every is then unused).
+    assert train_settings(eval_every_passes=1, eval_every=5000, max_steps=100).eval_every_passes == 1
