@@ -186,9 +186,9 @@ def student_step_parts(spec: str, records: list[dict], teacher: dict, encode_bat
     cfg = train_config(len(records), 1)
     student = StudentModel(load_encoder(spec, dev)[1], None, False, None)  # every layer trains, its own dropout
     queries = TextQueries(tokenizer, TRAIN_MAX_LENGTH, {r["_id"]: r["query"] for r in records})
-    view = build_teacher_cache(TeacherEncoder(tokenizer, teacher_model, teacher_settings(spec, teacher, encode_batch)),
-                               records, passages=False)
-    loss_fn = METHODS["optical"].from_config(cfg, "semi_relaxed")
+    settings = teacher_settings(spec, teacher, encode_batch)
+    view = build_teacher_cache(TeacherEncoder(tokenizer, teacher_model, settings), records, passages=False)
+    loss_fn = METHODS["optical"].from_config(cfg, "semi_relaxed", settings)
     forward = StudentEncoder(student, queries, teacher["pooling"], autocast)
     return student, forward, loss_fn, TrainingBatch(records, view, dev)
 

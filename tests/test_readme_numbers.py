@@ -30,7 +30,7 @@ MAX_README_LINES = 150
 
 #: The rows README.md's table "The default config" must have (so a drift cannot hide by a deleted row).
 README_KEYS = {"languages", "sizes", "seeds", "methods", "bible.n_queries", "bible.n_dev_queries",
-               "train.budget", "train.eval_every", "train.patience", "train.max_steps"}
+               "train.budget", "train.eval_every_passes", "train.min_passes", "train.patience", "train.max_steps"}
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 MISSING = object()
 
@@ -136,7 +136,7 @@ def sentence_claims(cfg: dict[str, Any]) -> list[tuple[str, int, bool]]:
     """(pattern, the config's value, whether README.md must state it) for the numbers its sentences give."""
     methods = len(load_schema()["properties"]["methods"]["items"]["enum"])
     return [
-        (r"checked every (\d+) updates", cfg["train"]["eval_every"], True),
+        (r"checked every (\d+) pass", cfg["train"]["eval_every_passes"], True),
         (r"new best for (\w+) checks in a row", cfg["train"]["patience"], True),
         (r"cap of (\d[\d,]*) updates", cfg["train"]["max_steps"], True),
         (r"(\d[\d,]*) test queries", cfg["bible"]["n_queries"], True),

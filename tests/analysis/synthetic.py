@@ -155,7 +155,8 @@ def train_log(size: int, seed: int, cap_bound: bool, budget: str = "converged") 
         "dev_curve": [[0, UNTRAINED_DEV], [50, 0.09]],
         "stopped_by": ("cap" if cap_bound else "patience") if converged else "fixed",
         "cap_bound": cap_bound if converged else None, "examples_seen": 16 * steps,
-        "examples_at_best": 16 * (best if converged else steps), "train_seconds": 1.25, "loss": [0.5] * 3,
+        "examples_at_best": 16 * (best if converged else steps), "passes_at_best": 16 * (best if converged else steps) / size,
+        "train_seconds": 1.25, "loss": [0.5] * 3,
     }
 
 

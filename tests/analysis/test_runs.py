@@ -52,11 +52,12 @@ def test_records_carry_training_and_data_columns(tmp_path: Path) -> None:
         log = train_log(r.size, r.seed, r.size == 64 and r.seed == 1)
         assert (r.budget, r.steps, r.steps_at_best, r.max_steps, r.stopped_by, r.cap_bound) == (
             "converged", log["steps"], log["steps_at_best"], MAX_STEPS, log["stopped_by"], log["cap_bound"])
-        assert (r.dev_recall_at_best, r.examples_seen, r.examples_at_best) == (
-            log["dev_recall_at_best"], log["examples_seen"], log["examples_at_best"])
+        assert (r.dev_recall_at_best, r.examples_seen, r.examples_at_best, r.passes_at_best) == (
+            log["dev_recall_at_best"], log["examples_seen"], log["examples_at_best"], log["passes_at_best"])
     assert recall["cap_bound"].sum() == 2  # N = 64, seed 1, for both methods
     zero = recall[recall["size"] == 0]
     assert (zero["steps"] == 0).all() and (zero["steps_at_best"] == 0).all() and (zero["examples_seen"] == 0).all()
+    assert (zero["passes_at_best"] == 0).all()
     assert (~zero["cap_bound"]).all() and (zero["budget"] == "converged").all() and (zero["stopped_by"] == UNTRAINED).all()
     assert zero["max_steps"].isna().all()
     assert (zero["dev_recall_at_best"] == UNTRAINED_DEV).all()  # the untrained student's, measured at step 0

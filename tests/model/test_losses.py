@@ -17,9 +17,10 @@ from swimscale.model import (
     TrainingBatch,
     TrainingLoss,
 )
-from tests.model.bible import train_settings
+from tests.model.bible import teacher_settings, train_settings
 
 D = 8
+TEACHER = teacher_settings()  # the bundled MiniLM's settings: mean pooling, normalised (cosine)
 IDS = ["a", "b", "c", "d"]
 TEACHER_LENGTHS = [5, 9, 3, 7]  # tokens of each record's English counterpart
 STUDENT_LENGTHS = [4, 6, 2, 6]  # tokens of the batch's queries, in batch order (d, b, a, c)
@@ -85,40 +86,46 @@ def test_each_arm_optimises_what_it_is_named_for(batch_and_student, transport):
     batch, student = batch_and_student
     cfg = config(eps=0.1, tau=0.2, sinkhorn_iters=2000, pooled_weight=0.5)
     transport_cost, pooled_term = reference_terms(batch, student, transport, 0.1, 0.2)
-    optical = OpticalLoss.from_config(cfg, transport)
+    optical = OpticalLoss.from_config(cfg, transport, TEACHER)
     assert optical.transport == transport and optical.tau == (0.2 if transport == "semi_relaxed" else None)
     loss, parts = optical(student, batch)
     assert set(parts) == {"ot_loss"} and loss.item() == pytest.approx(transport_cost, abs=2e-5)
-    loss, parts = OpticalPooledLoss.from_config(cfg, transport)(student, batch)
+    loss, parts = OpticalPooledLoss.from_config(cfg, transport, TEACHER)(student, batch)
     assert parts["ot_loss"] == pytest.approx(transport_cost, abs=2e-5)
     assert parts["pooled_loss"] == pytest.approx(pooled_term, abs=1e-6)
     assert loss.item() == pytest.approx(transport_cost + 0.5 * pooled_term, abs=2e-5)
-    loss, parts = PooledLoss.from_config(cfg, transport)(student, batch)
+    loss, parts = PooledLoss.from_config(cfg, transport, TEACHER)(student, batch)
     assert set(parts) == {"pooled_loss"} and loss.item() == pytest.approx(pooled_term, abs=1e-6)
     assert PooledLoss.transport is None and not PooledLoss.needs_tokens and OpticalLoss.needs_tokens
 
 
 def test_optical_loss_refuses_an_unknown_transport():
     with pytest.raises(ValueError, match="unknown transport kind 'partial'"):
-        OpticalLoss.from_config(config(), "partial")
+        OpticalLoss.from_config(config(), "partial", TEACHER)
 
 
-def test_contrastive_loss_is_in_batch_infonce_against_the_teachers_passages(batch_and_student):
+@pytest.mark.parametrize("normalize", [True, False])
+def test_contrastive_similarity_follows_the_teachers_normalize(batch_and_student, normalize):
+    """In-batch InfoNCE against the teacher's passages on the score the index uses: cosine for a
+    normalised teacher (MiniLM), the raw inner product for a DPR-style one (mDPR, normalize: false)."""
     batch, student = batch_and_student
-    loss_fn = ContrastiveLoss.from_config(config(temperature=0.1), "semi_relaxed")
-    assert loss_fn.transport is None
+    loss_fn = ContrastiveLoss.from_config(config(temperature=0.1), "semi_relaxed", teacher_settings(normalize=normalize))
+    assert loss_fn.transport is None and loss_fn.in_batch_negatives
     loss, parts = loss_fn(student, batch)
+    queries = student.pooled.double().numpy()
     passages = batch.teacher.passages(batch.records, "cpu").double().numpy()
-    logits = cosine(student.pooled.double().numpy(), passages) / 0.1
-    expected = -np.mean(np.diag(log_softmax(logits, axis=1)))
-    assert loss.item() == pytest.approx(expected, abs=1e-5) and parts == {"contrastive_loss": loss.item()}
+    scores = cosine(queries, passages) if normalize else queries @ passages.T
+    expected = -np.mean(np.diag(log_softmax(scores / 0.1, axis=1)))
+    assert loss.item() == pytest.approx(expected, rel=1e-5) and parts == {"contrastive_loss": loss.item()}
+    other = -np.mean(np.diag(log_softmax((queries @ passages.T if normalize else cosine(queries, passages)) / 0.1, axis=1)))
+    assert abs(loss.item() - other) > 1e-3  # the other similarity would be another loss
 
 
 def test_registry_builds_every_method_from_the_config(batch_and_student):
     batch, student = batch_and_student
     for name, cls in METHODS.items():
         assert issubclass(cls, TrainingLoss) and cls.name == name
-        loss, parts = cls.from_config(config(), "balanced")(student, batch)
+        loss, parts = cls.from_config(config(), "balanced", TEACHER)(student, batch)
         assert loss.dim() == 0 and torch.isfinite(loss) and parts
 
 
@@ -151,9 +158,9 @@ def test_every_loss_works_on_the_batchs_device_not_the_default_one(batch_and_stu
     device (here 'meta', where any tensor made without a device would land and fail)."""
     batch, student = batch_and_student
     for name, cls in METHODS.items():
-        expected, _ = cls.from_config(config(), "semi_relaxed")(student, batch)
+        expected, _ = cls.from_config(config(), "semi_relaxed", TEACHER)(student, batch)
         teacher = RecordingTeacher(batch.teacher)
         with torch.device("meta"):
-            loss, _ = cls.from_config(config(), "semi_relaxed")(student, TrainingBatch(batch.records, teacher, "cpu"))
+            loss, _ = cls.from_config(config(), "semi_relaxed", TEACHER)(student, TrainingBatch(batch.records, teacher, "cpu"))
         assert loss.device.type == "cpu" and loss.item() == pytest.approx(expected.item(), rel=1e-6), name
         assert teacher.devices and all(dev == "cpu" for _, dev in teacher.devices), name

@@ -1,6 +1,8 @@
 """Dev selection: the budget rule on given dev curves, and the dev Recall@50 against the search path."""
 
+import collections
 import dataclasses
+import math
 import types
 
 import numpy as np
@@ -23,9 +25,18 @@ from swimscale.retrieval import build_flat_ip, recall_at_k, search
 from tests.model.bible import TEACHER, dev_parts, teacher_settings, train_settings
 
 
-def run_rule(curve: dict[int, float], budget="converged", max_steps=100, min_steps=0, eval_every=10, patience=3):
+def make_selection(budget, max_steps, min_steps, eval_every, patience, evaluates=True, n_records=1, batch_size=1,
+                   eval_every_passes=None, min_passes=0, passes=None):
+    """A Selection with the budget in updates unless told otherwise (a sample of one record, batch one:
+    one update a pass, no pass floor)."""
+    return Selection(budget, max_steps, min_steps, eval_every, patience, eval_every_passes, min_passes, passes,
+                     n_records, batch_size, evaluates)
+
+
+def run_rule(curve: dict[int, float], budget="converged", max_steps=100, min_steps=0, eval_every=10, patience=3,
+             **passes):
     """Feeds `curve` (step → dev recall) to a Selection as a run would; returns it and the last step."""
-    selection = Selection(budget, max_steps, min_steps, eval_every, patience)
+    selection = make_selection(budget, max_steps, min_steps, eval_every, patience, **passes)
     step, stopped = 0, None
     selection.record(0, curve[0])
     while stopped is None:
@@ -102,9 +113,9 @@ def test_dev_recall_equals_recall_at_50_of_the_search_path():
 
 
 def test_due_is_step_0_the_grid_and_the_cap_and_nothing_without_a_dev_set():
-    selection = Selection("converged", max_steps=25, min_steps=0, eval_every=10, patience=3)
+    selection = make_selection("converged", max_steps=25, min_steps=0, eval_every=10, patience=3)
     assert [s for s in range(0, 40) if selection.due(s)] == [0, 10, 20, 25, 30]
-    silent = Selection("fixed", max_steps=25, min_steps=0, eval_every=10, patience=3, evaluates=False)
+    silent = make_selection("fixed", max_steps=25, min_steps=0, eval_every=10, patience=3, evaluates=False)
     assert not any(silent.due(s) for s in range(0, 40))
 
 
@@ -113,11 +124,11 @@ def test_patience_may_end_the_run_exactly_at_min_steps():
     selection, step, stopped = run_rule(curve, min_steps=30, patience=3)
     assert (step, stopped, selection.best_step) == (30, "patience", 0)
     selection, step, stopped = run_rule(curve, min_steps=31, patience=3, max_steps=40)
-    assert (step, stopped) == (31, "patience")  # patience ran out at 30: the run stops once min_steps is reached
+    assert (step, stopped) == (31, "min")  # patience ran out at 30: the run stops once min_steps is reached
 
 
 def test_the_curve_keeps_six_decimals_and_the_best_its_exact_value():
-    selection = Selection("converged", max_steps=10, min_steps=0, eval_every=5, patience=2)
+    selection = make_selection("converged", max_steps=10, min_steps=0, eval_every=5, patience=2)
     assert selection.record(0, 0.12345649) and not selection.record(5, 0.1234564)
     assert selection.record(10, 0.12345651)  # higher, though both round to 0.123457 in the curve
     assert selection.curve == [[0, 0.123456], [5, 0.123456], [10, 0.123457]]
@@ -128,26 +139,28 @@ def test_the_curve_keeps_six_decimals_and_the_best_its_exact_value():
 def test_summaries_of_a_converged_and_a_fixed_run():
     converged, step, stopped = run_rule({0: 0.2, 10: 0.3123456789, 20: 0.1, 30: 0.1}, patience=2, max_steps=30)
     assert converged.summary(step, stopped) == {
-        "budget": "converged", "steps": 30, "steps_at_best": 10, "dev_recall_at_best": 0.312346,
+        "budget": "converged", "steps": 30, "steps_at_best": 10, "examples_seen": 30, "examples_at_best": 10,
+        "passes": 30.0, "passes_at_best": 10.0, "dev_recall_at_best": 0.312346,
         "dev_curve": [[0, 0.2], [10, 0.312346], [20, 0.1], [30, 0.1]], "stopped_by": "patience", "cap_bound": False,
     }
     fixed, step, stopped = run_rule({0: 0.2, 10: 0.3, 20: 0.1, 30: 0.1}, budget="fixed", max_steps=30)
     assert fixed.summary(step, stopped) == {
-        "budget": "fixed", "steps": 30, "steps_at_best": 30, "dev_recall_at_best": None,
+        "budget": "fixed", "steps": 30, "steps_at_best": 30, "examples_seen": 30, "examples_at_best": 30,
+        "passes": 30.0, "passes_at_best": 30.0, "dev_recall_at_best": None,
         "dev_curve": [[0, 0.2], [10, 0.3], [20, 0.1], [30, 0.1]], "stopped_by": "fixed", "cap_bound": None,
     }
     # A converged run that was never evaluated has no best to report.
-    unevaluated = Selection("converged", max_steps=30, min_steps=0, eval_every=10, patience=2)
+    unevaluated = make_selection("converged", max_steps=30, min_steps=0, eval_every=10, patience=2)
     assert unevaluated.summary(30, "cap")["dev_recall_at_best"] is None
 
 
 def test_a_resumed_rule_continues_as_if_never_stopped():
     curve = {0: 0.2, 10: 0.3, 20: 0.25, 30: 0.35, 40: 0.3, 50: 0.3, 60: 0.3, 70: 0.5}
     whole, whole_step, whole_stop = run_rule(curve, patience=3)
-    first = Selection("converged", 100, 0, 10, 3)
+    first = make_selection("converged", 100, 0, 10, 3)
     for step in (0, 10, 20, 30):
         first.record(step, curve[step])
-    resumed = Selection("converged", 100, 0, 10, 3)
+    resumed = make_selection("converged", 100, 0, 10, 3)
     resumed.load_state(first.state())
     step, stopped = 30, None
     while stopped is None:
@@ -241,3 +254,77 @@ def test_patience_running_out_exactly_at_the_cap_is_not_cap_bound():
     assert selection.summary(step, stopped)["cap_bound"] is False
     selection, step, stopped = run_rule(curve, max_steps=100, patience=4)  # one more check was due: bound
     assert (step, stopped, selection.summary(step, stopped)["cap_bound"]) == (100, "cap", True)
+
+
+# --------------------------------------------------------------------------- the budget in passes
+
+
+def evaluations_per_pass(n_records, batch_size=32, eval_every_passes=0.5, passes=4):
+    """Dev evaluations after step 0 of a converged run in passes, over its first `passes` passes."""
+    selection = make_selection("converged", 10**7, 0, 1, 3, n_records=n_records, batch_size=min(batch_size, n_records),
+                               eval_every_passes=eval_every_passes, min_passes=1)
+    last = math.ceil(passes * n_records / min(batch_size, n_records))
+    return sum(selection.due(s) for s in range(1, last + 1)) / passes
+
+
+@pytest.mark.parametrize("every", [2, 1, 0.5])
+def test_the_pass_budget_gives_n_100_and_n_100000_the_same_evaluations_per_pass(every):
+    """In updates of batch 32, an evaluation every 250 updates is one every 80 passes at N = 100 and
+    one every 0.08 pass at N = 100,000; in passes, both get 1 / `every` evaluations a pass (while
+    `every` passes take at least one update: at 0.25 pass, 25 examples, N = 100 is held to one
+    evaluation per update of 32)."""
+    assert evaluations_per_pass(100, eval_every_passes=every) == evaluations_per_pass(100_000, eval_every_passes=every)
+    assert evaluations_per_pass(100_000, eval_every_passes=every) == 1 / every
+    assert evaluations_per_pass(100, eval_every_passes=0.25) == 13 / 4  # the floor: one per update
+    steps = make_selection("converged", 10**7, 0, 250, 3, n_records=100, batch_size=32)
+    assert sum(steps.due(s) for s in range(1, 13)) == 0  # 12 updates = 3.84 passes at N = 100: no evaluation
+
+
+def test_the_pass_budget_stops_only_after_one_pass_and_says_whether_the_floor_held_it():
+    # N = 100,000 in batches of 32: 3,125 updates a pass; evaluations every 0.25 pass; the untrained
+    # student is the best, so patience 2 runs out at 0.5 pass, and the run goes on to the first pass.
+    curve = collections.defaultdict(lambda: 0.1, {0: 0.5})
+    selection, step, stopped = run_rule(curve, max_steps=10**6, patience=2, n_records=100_000, batch_size=32,
+                                        eval_every_passes=0.25, min_passes=1)
+    assert (step, stopped, selection.floor) == (3125, "min", 3125)
+    summary = selection.summary(step, stopped)
+    assert summary["passes"] == 1.0 and summary["examples_seen"] == 100_000 and summary["passes_at_best"] == 0
+    # At N = 100 (4 updates a pass at batch 32, the last batch wrapping into the next pass) the same rule.
+    selection, step, stopped = run_rule(curve, max_steps=10**6, patience=2, n_records=100, batch_size=32,
+                                        eval_every_passes=0.25, min_passes=1)
+    assert (step, stopped) == (4, "min") and selection.summary(step, stopped)["passes"] == 1.28
+
+
+def test_a_climbing_pass_budget_is_cap_bound_at_max_steps():
+    curve = {s: s / 1000 for s in range(0, 101)}
+    selection, step, stopped = run_rule(curve, max_steps=100, patience=2, n_records=320, batch_size=32,
+                                        eval_every_passes=1, min_passes=1)
+    assert (step, stopped, selection.best_step) == (100, "cap", 100)
+    assert [s for s, _ in selection.curve] == list(range(0, 101, 10))
+    assert selection.summary(step, stopped)["cap_bound"] is True
+
+
+@pytest.mark.parametrize("n, steps, stopped", [(100, 13, "fixed"), (1000, 125, "fixed"), (10_000, 200, "cap")])
+def test_fixed_passes_runs_the_same_passes_for_every_n_within_the_cap(n, steps, stopped):
+    curve = collections.defaultdict(lambda: 0.2)
+    selection, step, why = run_rule(curve, budget="fixed_passes", max_steps=200, n_records=n, batch_size=32,
+                                    passes=4, eval_every_passes=1)
+    assert (step, why) == (steps, stopped)
+    summary = selection.summary(step, why)
+    assert summary["steps_at_best"] == step and summary["cap_bound"] is (why == "cap")
+    assert summary["passes"] >= 4 or why == "cap"
+
+
+def test_the_warm_up_is_linear_then_constant():
+    from swimscale.model._train import warmed_up_lr
+
+    assert [warmed_up_lr(1e-3, 4, t) for t in (1, 2, 4, 5, 100)] == pytest.approx([2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3])
+    assert warmed_up_lr(2e-5, 0, 1) == 2e-5
+
+
+def test_fixed_passes_needs_its_passes():
+    with pytest.raises(InputError, match="set train.passes"):
+        train_settings(budget="fixed_passes")
+    assert train_settings(budget="fixed_passes", passes=2.5).passes == 2.5
+    # The pass spelling frees a converged run from eval_every ≤ max_steps (eval_every is then unused).
+    assert train_settings(eval_every_passes=1, eval_every=5000, max_steps=100).eval_every_passes == 1

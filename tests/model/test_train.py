@@ -93,7 +93,7 @@ def test_converged_budget_never_keeps_a_student_worse_on_dev_than_the_untrained_
     """Whatever training does to dev Recall@50 — destroy the model (lr 0.5), help or hurt — the kept
     student is the best dev point of the run, step 0 (the untrained student) included."""
     tokenizer, model = teacher
-    cfg = train_config(budget="converged", max_steps=12, eval_every=3, patience=2, lr=lr, **CHEAP)
+    cfg = train_config(budget="converged", max_steps=12, eval_every=3, patience=2, min_passes=0, lr=lr, **CHEAP)
     student, log = train(records(40), cfg, seed=seed, dev=dev)
     curve = dict(log["dev_curve"])
     untrained = curve[0]
@@ -166,7 +166,7 @@ def test_micro_batches_accumulate_the_full_batch_gradient(teacher):
     cfg = train_config()
     cache = build_teacher_cache(TeacherEncoder(tokenizer, model, dataclasses.replace(TEACHER, batch_size=5)), pairs)
     encoder = StudentEncoder(student, TextQueries(tokenizer, 64, {r["_id"]: r["query"] for r in pairs}), "mean")
-    loss_fn = OpticalLoss.from_config(cfg, "balanced")
+    loss_fn = OpticalLoss.from_config(cfg, "balanced", TEACHER)
 
     def gradient(micro):
         model.zero_grad()

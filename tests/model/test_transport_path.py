@@ -61,7 +61,7 @@ def pot_transport_cost(cache, student, tau):
 
 
 def transport_cost(records, tau, cache, student):
-    loss_fn = METHODS["optical"].from_config(settings(tau), transport_kind(records))
+    loss_fn = METHODS["optical"].from_config(settings(tau), transport_kind(records), types.SimpleNamespace(normalize=True))
     _, parts = loss_fn(student, TrainingBatch(records, cache, "cpu"))
     return loss_fn.transport, parts["ot_loss"]
 

@@ -8,6 +8,7 @@ Run it alone with `pytest tests/workflow/test_rehearsal.py` (a few minutes on 2 
 
 import csv
 import json
+import math
 import time
 
 import pytest
@@ -51,7 +52,8 @@ def test_the_rehearsal_has_the_full_studys_structure():
     # Two of the four arms (the template says why), in the full study's order; two seeds.
     assert rehearsal["methods"] == METHODS == [m for m in full["methods"] if m in METHODS] and rehearsal["seeds"] == SEEDS
     assert set(rehearsal["train"]) == set(full["train"]) and rehearsal["train"]["budget"] == full["train"]["budget"]
-    for key in ("trainable_layers", "freeze_embeddings", "teacher_tokens", "dropout", "eps", "tau", "lr"):
+    for key in ("trainable_layers", "freeze_embeddings", "teacher_tokens", "dropout", "eps", "tau", "lr",
+                "warmup_steps", "min_passes", "eval_every_passes", "passes", "temperature"):
         assert rehearsal["train"][key] == full["train"][key], key
     for key in ("pooling", "normalize", "passage_format"):
         assert rehearsal["teacher"][key] == full["teacher"][key], key
@@ -112,9 +114,15 @@ def test_every_stage_ran_for_every_language(rehearsal):
     for code in LANGUAGES:
         for method, seed, size in trained(code):
             log = json.loads((workdir / f"results/train/{code}/{method}/seed{seed}/n{size}/train_log.json").read_text())
-            # Converged on the language's dev split: evaluated at step 0 and every 2 updates.
-            assert log["budget"] == "converged" and [step for step, _ in log["dev_curve"]][:2] == [0, 2], (code, method)
+            # Converged on the language's dev split, the budget in passes: evaluated at step 0 and then
+            # after the first update that completes half a pass; stopped only after a whole pass.
+            config, n, batch = log["config"], log["n_records"], log["batch_size"]
+            first = math.ceil(config["eval_every_passes"] * n / batch)
+            assert log["budget"] == "converged" and [step for step, _ in log["dev_curve"]][:2] == [0, first], (code, method)
             assert log["dev_recall_at_best"] == max(recall for _, recall in log["dev_curve"])
+            assert log["stopped_by"] in ("patience", "min", "cap") and log["examples_seen"] == log["steps"] * batch
+            assert log["passes"] >= config["min_passes"] or log["stopped_by"] == "cap", (code, method, log["passes"])
+            assert log["passes_at_best"] == round(log["steps_at_best"] * batch / n, 4)
 
 
 @pytest.mark.e2e
@@ -217,6 +225,10 @@ def test_recall_table_has_every_language_benchmark_method_size_and_seed(rehearsa
     for row in rows:
         assert 0.0 <= float(row["recall_at_50"]) <= 1.0 and int(row["n_queries"]) > 0
         assert (workdir / row["run_file"]).is_file()
+        # What each student saw and why it stopped (N = 0: untrained, nothing seen).
+        assert row["stopped_by"] in (("untrained",) if row["size"] == "0" else ("patience", "min", "cap"))
+        assert (int(row["examples_seen"]) > 0) is (row["size"] != "0")  # bho's 5800 is its whole (capped) pool
+        assert float(row["passes_at_best"]) >= 0 and int(row["steps_at_best"]) >= 0
     for name in ("correlation.tsv", "recall_by_size.tsv", "slopes.tsv", "learning_curves.tsv"):
         assert (workdir / "results" / "tables" / name).is_file()
     assert (workdir / "results" / "summary.md").read_text().strip()

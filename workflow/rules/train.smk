@@ -55,7 +55,8 @@ rule train:
     threads: 1
     # A re-run resumes from the job's checkpoint. With `--retries` (set in profiles/), each retry
     # halves the micro-batch (gradient accumulation keeps the update, up to float rounding and
-    # dropout draws) and adds memory: the answer to running out of GPU or host memory.
+    # dropout draws) and adds memory: the answer to running out of GPU or host memory. The contrastive
+    # arm's in-batch negatives cannot be split: its retry stops, naming train.batch_size (swimscale.model.check_micro_batch).
     resources:
         gpu=1,
         mem_mb=lambda wc, attempt: 9000 * attempt,

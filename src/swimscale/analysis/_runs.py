@@ -2,8 +2,9 @@
 
 - the evaluate stage's metrics file (Recall@50, ..., ``n_queries``);
 - the training log (``results/train/<lang>/<method>/seed<s>/n<N>/train_log.json``; its keys in
-  docs/training.md): the budget and where it stopped (:data:`TRAINING_COLUMNS` and ``steps``,
-  ``examples_seen``, ``train_seconds``). N = 0 is not trained: 0 updates, the config's budget, no cap,
+  docs/training.md): the budget, where it stopped and why (``stopped_by``: patience, min, cap,
+  fixed), and what the kept student saw (:data:`TRAINING_COLUMNS` — ``steps_at_best``,
+  ``examples_at_best``, ``passes_at_best`` — and ``steps``, ``examples_seen``, ``train_seconds``). N = 0 is not trained: 0 updates, the config's budget, no cap,
   and as its dev Recall@50 the untrained student's, which every trained run of the language measured
   at step 0 (NaN when none did, or when they disagree);
 - the language's validate report (``results/validate/<lang>/report.json``, written by
@@ -30,7 +31,8 @@ from swimscale.errors import InputError
 
 POINT_KEYS = ("language", "benchmark", "method", "size", "seed", "run_file", "qrels_file")
 # Training-log keys copied as they are, and the value an untrained (N = 0) row has.
-LOG_KEYS = {"steps": 0, "steps_at_best": 0, "examples_seen": 0, "examples_at_best": 0, "train_seconds": 0.0}
+LOG_KEYS = {"steps": 0, "steps_at_best": 0, "examples_seen": 0, "examples_at_best": 0, "passes_at_best": 0.0,
+            "train_seconds": 0.0}
 UNTRAINED = "untrained"  # stopped_by of an N = 0 row
 
 

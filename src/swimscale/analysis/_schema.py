@@ -32,6 +32,7 @@ TRAINING_COLUMNS = [
     "dev_recall_at_best",
     "examples_at_best",
     "n_records",  # the records the student was trained on: its size, or fewer under the pool's cap_sizes
+    "passes_at_best",
 ]
 # ... and its language's data (the validate stage's report): the overlap screen of the pool against the
 # row's benchmark (and the records it left out over all benchmarks), the benchmark's corpus, and the
@@ -58,7 +59,7 @@ COUNT_COLUMNS = [
     "overlap_dropped",
     "corpus_documents",
 ]
-NUMBER_COLUMNS = ["train_seconds", "dev_recall_at_best"]
+NUMBER_COLUMNS = ["train_seconds", "dev_recall_at_best", "passes_at_best"]
 FLAG_COLUMNS = ["cap_bound"]
 TEXT_COLUMNS = ["budget", "stopped_by", "overlap_mode", "data_warnings"]
 # Separates the warnings in a data_warnings cell.

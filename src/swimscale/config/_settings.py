@@ -98,15 +98,19 @@ class TrainSettings(_Section):
 
     SECTION: ClassVar[str] = "train"
 
-    budget: str  # converged: dev-selected, early-stopped; fixed: max_steps updates for every N
-    max_steps: int  # the cap (converged) or the number of updates (fixed)
+    budget: str  # converged: dev-selected, early-stopped; fixed: max_steps updates; fixed_passes: `passes` passes
+    max_steps: int  # the cap (converged, fixed_passes) or the number of updates (fixed)
     min_steps: int  # converged: no early stop before this many updates
-    eval_every: int  # updates between dev evaluations
+    min_passes: float  # converged: ... nor before this many passes over the sample
+    eval_every_passes: float | None  # passes between dev evaluations (None: every eval_every updates)
+    eval_every: int  # updates between dev evaluations (when eval_every_passes is None)
+    passes: float | None  # fixed_passes: the passes every N is trained for
     patience: int  # converged: dev evaluations without improvement before the run stops
     batch_size: int
     group_by_length: int  # batches per length-sorted chunk (0: random batches)
     max_length: int  # token limit of the queries, in training and at search
     lr: float
+    warmup_steps: int  # linear warm-up of the learning rate over this many updates (0: none)
     weight_decay: float
     trainable_layers: int | None  # the top k transformer layers train; None = every layer
     freeze_embeddings: bool

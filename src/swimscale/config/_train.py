@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-BUDGETS = ("converged", "fixed")
+BUDGETS = ("converged", "fixed", "fixed_passes")
 TEACHER_TOKENS = ("auto", "precompute", "on_the_fly")
 
 
@@ -25,7 +25,9 @@ def train_problems(train: Mapping[str, Any]) -> list[str]:
                         f"{', '.join(TEACHER_TOKENS)}")
     if train["min_steps"] > train["max_steps"]:
         problems.append(f"config 'train': min_steps ({train['min_steps']}) exceeds max_steps ({train['max_steps']})")
-    if train["budget"] == "converged" and train["eval_every"] > train["max_steps"]:
+    if train["budget"] == "fixed_passes" and train["passes"] is None:
+        problems.append("config 'train': budget fixed_passes trains every N for `passes` passes; set train.passes")
+    if train["budget"] == "converged" and train["eval_every_passes"] is None and train["eval_every"] > train["max_steps"]:
         problems.append(f"config 'train': eval_every ({train['eval_every']}) exceeds max_steps "
                         f"({train['max_steps']}), so a converged run would never evaluate a trained student")
     if train["trainable_layers"] is not None and not train["freeze_embeddings"]:

@@ -46,6 +46,7 @@ from swimscale.model._encode import (
     read_passages,
     resolve_model,
     set_threads,
+    scored_transport_mask,
     tokenize_for_transport,
 )
 from swimscale.model._ot import (
@@ -75,10 +76,11 @@ from swimscale.model._teacher import (
     TeacherView,
     build_teacher_cache,
     counterpart,
+    passage_text,
     resolve_teacher_tokens,
     transport_kind,
 )
-from swimscale.model._train import train_student
+from swimscale.model._train import MicroBatchError, check_micro_batch, train_student
 from swimscale.model.losses import (
     METHODS,
     ContrastiveLoss,
@@ -100,6 +102,7 @@ __all__ = [
     "ContrastiveLoss",
     "DevSet",
     "DeviceError",
+    "MicroBatchError",
     "OpticalLoss",
     "OpticalPooledLoss",
     "PooledLoss",
@@ -119,6 +122,7 @@ __all__ = [
     "as_stored",
     "batches_by_length",
     "build_teacher_cache",
+    "check_micro_batch",
     "check_passage_format",
     "cosine_cost",
     "counterpart",
@@ -134,6 +138,7 @@ __all__ = [
     "load_tokenizer",
     "mean_pool",
     "optical_loss",
+    "passage_text",
     "pool",
     "query_inputs",
     "read_passages",
@@ -141,6 +146,7 @@ __all__ = [
     "resolve_model",
     "resolve_teacher_tokens",
     "save_student",
+    "scored_transport_mask",
     "search_benchmark",
     "semi_relaxed_sinkhorn",
     "set_threads",

@@ -175,8 +175,24 @@ def encode_texts(tokenizer, model, texts: list[str], teacher: TeacherSettings, d
     return out
 
 
+def scored_transport_mask(transport_mask: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """The tokens the transport moves: the content tokens (`transport_mask`: no special token, no
+    padding) plus every token the retriever's pooling reads, so that the vector scored is among the
+    vectors trained — `cls`: the [CLS] token (position 0); `mean`: every attended token ([CLS] and
+    [SEP] included), so that the transported tokens are exactly those whose mean is the scored vector.
+    (docs/training.md, "Targets: the scoring vector", says why.)"""
+    mask = transport_mask.clone()
+    if pooling == "mean":
+        return attention_mask.to(mask.dtype)
+    if pooling == "cls":
+        mask[:, 0] = attention_mask[:, 0].to(mask.dtype)
+        return mask
+    raise ValueError(f"unknown pooling '{pooling}'; known: {', '.join(POOLINGS)}")
+
+
 def tokenize_for_transport(tokenizer, texts: list[str], max_length: int, device) -> dict:
-    """Tokenised batch plus `transport_mask`: 1 on real tokens, 0 on special tokens and padding."""
+    """Tokenised batch plus `transport_mask`: 1 on content tokens, 0 on special tokens and padding
+    (the tokens a pooling reads besides are added by :func:`scored_transport_mask`)."""
     enc = tokenizer(
         texts,
         padding=True,

@@ -145,7 +145,8 @@ def autocast_for(device: torch.device) -> Callable[[], contextlib.AbstractContex
 @dataclass(frozen=True)
 class StudentEncoder:
     """The student's forward pass over training records → :class:`StudentOutputs` (token states in
-    float32, the transport mask, the sentence embedding with the teacher's pooling)."""
+    float32, the transport mask — content tokens plus the tokens the pooling reads — and the sentence
+    embedding with the teacher's pooling, computed as :func:`encode_queries` computes the scored one)."""
 
     student: StudentModel
     inputs: TextQueries | QueryStates  # keyed by record id
@@ -158,7 +159,8 @@ class StudentEncoder:
             hidden = self.student.forward(batch)
         hidden = hidden.float()
         pooled = encode.pool(hidden, batch["attention_mask"], self.pooling)
-        return StudentOutputs(tokens=hidden, transport_mask=batch["transport_mask"], pooled=pooled)
+        mask = encode.scored_transport_mask(batch["transport_mask"], batch["attention_mask"], self.pooling)
+        return StudentOutputs(tokens=hidden, transport_mask=mask, pooled=pooled)
 
 
 @torch.no_grad()

@@ -4,7 +4,7 @@ fly inside each update.
 Each record's English *counterpart* is what the student's query is distilled onto: its translation
 (``query_en``) when the record has one, else the SWIM-IR passage (``text``). A pool is one kind or the
 other (:func:`transport_kind`). The counterparts are encoded as the teacher encodes documents (its
-``max_length`` and pooling). Nothing is shared between runs or written to disk: a run's memory is
+``max_length``, pooling and, for a passage, its ``passage_format``: the text the index encodes). Nothing is shared between runs or written to disk: a run's memory is
 O(N) (precomputed) or O(batch) (on the fly), whatever the other runs of the sweep.
 """
 
@@ -20,10 +20,17 @@ from swimscale.config import TeacherSettings
 from swimscale.model import _encode as encode
 
 
-def counterpart(record: dict) -> str:
+def passage_text(record: dict, passage_format: str) -> str:
+    """The record's passage as the index encodes it: ``teacher.passage_format`` filled with its
+    ``title`` (if any) and ``text`` (:func:`swimscale.model.format_passage`)."""
+    return encode.format_passage(record.get("title") or "", record["text"], passage_format)
+
+
+def counterpart(record: dict, passage_format: str) -> str:
     """The English text the query is distilled onto: its translation when the record has one, else the
-    SWIM-IR passage."""
-    return record.get("query_en") or record["text"]
+    SWIM-IR passage as the index encodes it (:func:`passage_text`: title and text joined by
+    ``teacher.passage_format``), so that the target is the vector the search scores against."""
+    return record.get("query_en") or passage_text(record, passage_format)
 
 
 def transport_kind(records: list[dict]) -> str:
@@ -62,16 +69,17 @@ class TeacherEncoder:
 
     @torch.no_grad()
     def __call__(self, texts: list[str], device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(token states (B, m, d) float32, transport mask (B, m): 0 on special tokens and padding,
-        pooled sentence embeddings (B, d), not normalised)."""
+        """(token states (B, m, d) float32, transport mask (B, m): the content tokens and the tokens
+        the pooling reads (:func:`swimscale.model.scored_transport_mask`), pooled sentence embeddings
+        (B, d), not normalised)."""
         enc = encode.tokenize_for_transport(self.tokenizer, texts, self.settings.max_length, device)
         hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
         hidden = hidden.float()
         pooled = encode.pool(hidden, enc["attention_mask"], self.settings.pooling)
-        mask = enc["transport_mask"]
-        empty = (mask.sum(1) == 0).nonzero().flatten().tolist()
+        empty = (enc["transport_mask"].sum(1) == 0).nonzero().flatten().tolist()
         if empty:
             raise ValueError(f"English counterpart {texts[empty[0]]!r} has no tokens")
+        mask = encode.scored_transport_mask(enc["transport_mask"], enc["attention_mask"], self.settings.pooling)
         return hidden, mask.to(hidden.dtype), pooled
 
 
@@ -88,7 +96,7 @@ class TeacherView(ABC):
 
     @abstractmethod
     def passages(self, records: list[dict], device) -> torch.Tensor:
-        """The passages' (``text``) pooled embeddings (B, d)."""
+        """The passages' pooled embeddings (B, d), each passage as the index encodes it (:func:`passage_text`)."""
 
 
 class TeacherOnTheFly(TeacherView):
@@ -97,14 +105,18 @@ class TeacherOnTheFly(TeacherView):
     def __init__(self, teacher: TeacherEncoder):
         self.teacher = teacher
 
+    def texts(self, records) -> list[str]:
+        return [counterpart(r, self.teacher.settings.passage_format) for r in records]
+
     def batch(self, records, device):
-        return self.teacher([counterpart(r) for r in records], device)
+        return self.teacher(self.texts(records), device)
 
     def pooled(self, records, device):
-        return self.teacher([counterpart(r) for r in records], device)[2]
+        return self.teacher(self.texts(records), device)[2]
 
     def passages(self, records, device):
-        return self.teacher([r["text"] for r in records], device)[2]
+        fmt = self.teacher.settings.passage_format
+        return self.teacher([passage_text(r, fmt) for r in records], device)[2]
 
 
 class TeacherCache(TeacherView):
@@ -154,7 +166,8 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
     transport needs none)."""
     batch_size = teacher.settings.batch_size
     device = next(teacher.model.parameters()).device
-    texts = [counterpart(r) for r in records]
+    fmt = teacher.settings.passage_format
+    texts = [counterpart(r, fmt) for r in records]
     per_record: list[torch.Tensor | None] = [None] * len(records)
     pooled = torch.zeros(len(records), teacher.model.config.hidden_size)
     progress = tqdm(total=len(texts), desc="teacher tokens", unit="text", mininterval=5, disable=None)
@@ -169,10 +182,11 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
     passage_pooled = None
     if passages:
         passage_pooled = pooled.clone()
-        differ = [i for i, r in enumerate(records) if r["text"] != texts[i]]
+        passages = [passage_text(r, fmt) for r in records]
+        differ = [i for i, r in enumerate(records) if passages[i] != texts[i]]
         for start in range(0, len(differ), batch_size):  # translation pairs: pool the passages too
             chunk = differ[start : start + batch_size]
-            passage_pooled[chunk] = teacher([records[i]["text"] for i in chunk], device)[2].cpu()
+            passage_pooled[chunk] = teacher([passages[i] for i in chunk], device)[2].cpu()
     offsets = all_tokens = None
     if tokens:
         offsets = torch.cumsum(torch.tensor([0] + [t.shape[0] for t in per_record]), 0)

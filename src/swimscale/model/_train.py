@@ -6,8 +6,11 @@ a frozen prefix, computes the prefix states of its training queries once; nothin
 runs, so a run's memory is O(N) whatever the sweep.
 
 The budget (:class:`swimscale.model._select.Selection`): ``converged`` evaluates dev Recall@50 every
-``eval_every`` updates, keeps the best student (the untrained one is step 0's candidate) and stops at
-``patience`` or ``max_steps``; ``fixed`` runs ``max_steps`` updates.
+``eval_every_passes`` passes over the sample (or ``eval_every`` updates), keeps the best student (the
+untrained one is step 0's candidate) and stops at ``patience``, not before ``min_passes`` and
+``min_steps``, or at ``max_steps``; ``fixed`` runs ``max_steps`` updates, ``fixed_passes`` ``passes``
+passes. The log records what the kept student saw (``examples_seen``, ``passes_at_best``,
+``steps_at_best``) and why the run stopped (``stopped_by``).
 
 :func:`train_student` runs in named phases — set-up (``_Training.__init__``), resume
 (``_Training.resume``), updates (``_Training.step``), dev evaluations (``_Training.evaluate``),
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -103,6 +107,35 @@ def accumulate_gradients(
     return total, parts
 
 
+def warmed_up_lr(lr: float, warmup_steps: int, update: int) -> float:
+    """The learning rate of update `update` (1, 2, …): lr · min(1, update / warmup_steps), linear
+    warm-up then constant (``train.warmup_steps``; 0: `lr` throughout). A function of the update's
+    number alone, so a resumed run continues the same schedule."""
+    return lr if warmup_steps == 0 else lr * min(1.0, update / warmup_steps)
+
+
+class MicroBatchError(ValueError):
+    """A run asked to split a batch whose loss reads the whole batch (:func:`check_micro_batch`)."""
+
+
+def check_micro_batch(loss: TrainingLoss, batch_size: int, micro_batch_size: int | None) -> int:
+    """The micro-batch a run accumulates its gradient over: `micro_batch_size` (None: the whole batch),
+    at most the batch. Accumulation keeps the effective batch of a loss that is a mean of per-pair terms;
+    a loss whose pairs read each other (in-batch negatives) would change — each query would see only
+    its micro-batch's passages as negatives — so it is refused, with the setting to lower."""
+    micro = max(1, min(micro_batch_size or batch_size, batch_size))
+    if micro < batch_size and loss.in_batch_negatives:
+        raise MicroBatchError(
+            f"method '{loss.name}' scores each query against the other {batch_size - 1} passages of its batch: "
+            f"splitting the batch of {batch_size} into micro-batches of {micro} (a retry after running out of "
+            f"memory) would change its negatives and so its loss. Lower train.batch_size (for every run of the "
+            f"study, so that the arms stay comparable) or give the job a larger GPU; nothing was trained.")
+    if micro < batch_size:
+        print(f"micro-batch {micro} of batch {batch_size}: the gradient is accumulated over "
+              f"{math.ceil(batch_size / micro)} micro-batches (the effective batch stays {batch_size})")
+    return micro
+
+
 def run_config(teacher: TeacherSettings, train: TrainSettings, seed: int) -> dict:
     """A run's settings as its log's ``config`` entry records them: the ``train`` section, the teacher's
     pooling and max_length (how the English counterparts are encoded) and the run's seed."""
@@ -135,7 +168,7 @@ class _Training:
         tokenizer, teacher_model = encode.load_encoder(teacher_settings.model, self.device)
         self.student = StudentModel(encode.load_encoder(teacher_settings.model, self.device)[1],
                                     cfg.trainable_layers, cfg.freeze_embeddings, cfg.dropout)
-        self.loss = METHODS[method].from_config(cfg, transport_kind(records))
+        self.loss = METHODS[method].from_config(cfg, transport_kind(records), teacher_settings)
         self.teacher_tokens = resolve_teacher_tokens(cfg.teacher_tokens, self.device)
         teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings)
         if self.teacher_tokens == "precompute":
@@ -152,17 +185,16 @@ class _Training:
         self.optimiser = torch.optim.AdamW(self.student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                                            fused=True)
         self.batch_size = min(cfg.batch_size, len(records))
-        self.micro = max(1, min(micro_batch_size or self.batch_size, self.batch_size))
+        self.micro = check_micro_batch(self.loss, self.batch_size, micro_batch_size)
         lengths = [queries.length(r["_id"]) for r in records]
         self.stream = BatchStream(len(records), self.batch_size, seed, lengths, cfg.group_by_length)
         self.encoder = StudentEncoder(self.student, queries, teacher_settings.pooling, autocast_for(self.device))
-        self.selection = Selection(cfg.budget, cfg.max_steps, cfg.min_steps, cfg.eval_every, cfg.patience,
-                                   evaluates=dev is not None)
+        self.selection = Selection.from_settings(cfg, len(records), self.batch_size, evaluates=dev is not None)
         self.best: dict[str, torch.Tensor] | None = None
         self.done = 0
         self.log = {"config": run_config(teacher_settings, cfg, seed), "method": method,
                     "transport": self.loss.transport, "n_records": len(records), "batch_size": self.batch_size,
-                    "micro_batch_size": self.micro,
+                    "micro_batch_size": self.micro, "accumulation_steps": math.ceil(self.batch_size / self.micro),
                     "teacher_tokens": self.teacher_tokens, "prefix_depth": self.student.prefix_depth,
                     "trained_parameters": sum(p.numel() for p in self.student.parameters()),
                     "dev_queries": len(dev.qids) if dev is not None else 0, "loss": [], "parts": [],
@@ -194,6 +226,8 @@ class _Training:
         self.optimiser.zero_grad(set_to_none=True)
         total, parts = accumulate_gradients(self.encoder, self.loss, batch, self.micro)
         torch.nn.utils.clip_grad_norm_(self.student.parameters(), self.cfg.grad_clip)
+        for group in self.optimiser.param_groups:
+            group["lr"] = warmed_up_lr(self.cfg.lr, self.cfg.warmup_steps, self.done + 1)
         self.optimiser.step()
         self.done += 1
         self.log["loss"].append(round(total, 6))
@@ -224,8 +258,6 @@ class _Training:
         if self.cfg.budget == "converged":
             self.student.load_trainable_state(self.best)
         self.log.update(self.selection.summary(self.done, stopped_by))
-        self.log["examples_seen"] = self.done * self.batch_size
-        self.log["examples_at_best"] = self.log["steps_at_best"] * self.batch_size
         for key in ("step_seconds", "dev_seconds", "train_seconds"):
             self.log[key] = round(self.log[key], 3)
         self.log["examples_per_second"] = round(self.log["examples_seen"] / max(self.log["step_seconds"], 1e-9), 2)
@@ -255,8 +287,10 @@ def train_student(
     data order). `dev`: the language's dev set (required by the ``converged`` budget).
     `checkpoint`/`checkpoint_every` (the config's ``checkpoint_every``): where and every how many
     updates to checkpoint (0: never; a re-run resumes there). `micro_batch_size` splits each batch for
-    gradient accumulation (a retry after running out of GPU memory): the transport and pooled losses are means of per-pair terms, so the update is the same;
-    the contrastive loss then sees fewer in-batch negatives.
+    gradient accumulation (a retry after running out of GPU memory): the transport and pooled losses are
+    means of per-pair terms, so the update is the same and the log records the split
+    (``micro_batch_size``, ``accumulation_steps``); a loss with in-batch negatives (contrastive) would
+    see fewer negatives, so the run stops instead, naming the setting to lower (:func:`check_micro_batch`).
     """
     run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size)
     checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher, cfg, seed, method, dev))
@@ -267,7 +301,7 @@ def train_student(
         run.evaluate()  # the untrained student: step 0's candidate
     stopped_by = run.selection.stop(run.done)
     progress = tqdm(desc=f"train {method}", unit="step", mininterval=5, disable=None, initial=run.done,
-                    total=cfg.max_steps)
+                    total=run.selection.last_step)
     while stopped_by is None:
         total = run.step()
         progress.update(1)
@@ -275,7 +309,7 @@ def train_student(
             progress.set_postfix(loss=f"{total:.4f}", dev_recall_at_50=f"{run.evaluate():.4f}")
         stopped_by = run.selection.stop(run.done)
         run.log["train_seconds"] = seconds_before + time.perf_counter() - resumed_at
-        if stopped_by is None and checkpoints.due(run.done, cfg.max_steps):
+        if stopped_by is None and checkpoints.due(run.done, run.selection.last_step):
             checkpoints.save(run.state())
     progress.close()
     return run.finish(stopped_by)

@@ -133,6 +133,13 @@ def budget_bullet(rows: pd.DataFrame, sizes: pd.DataFrame) -> str:
     if "steps_at_best" in trained.columns and trained["steps_at_best"].notna().any():
         low, high = (_count(f(trained["steps_at_best"].dropna())) for f in (min, max))
         text += f"; best students at {low:,}{'' if low == high else f' to {high:,}'} updates (`steps_at_best`)"
+    if "passes_at_best" in trained.columns and trained["passes_at_best"].notna().any():
+        low_p, high_p = (float(f(trained["passes_at_best"].dropna())) for f in (min, max))
+        text += f", {low_p:.3g}{'' if low_p == high_p else f' to {high_p:.3g}'} passes over their samples (`passes_at_best`)"
+    if "stopped_by" in trained.columns and trained["stopped_by"].eq("min").any():
+        floor = int(trained["stopped_by"].eq("min").sum())
+        text += (f"; {floor} run{'s' if floor > 1 else ''} stopped at the floor (`stopped_by: min`: the patience ran "
+                 "out before the minimum passes or updates)")
     capped = flagged_sizes(sizes, CAP_BOUND)
     if not capped:
         return text + (". No run reached its cap: every one stopped on its patience." if "cap_bound" in trained.columns else ".")

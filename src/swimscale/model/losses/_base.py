@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 import torch
 
 if TYPE_CHECKING:
-    from swimscale.config import TrainSettings
+    from swimscale.config import TeacherSettings, TrainSettings
     from swimscale.model._teacher import TeacherView
 
 
@@ -24,8 +24,10 @@ class StudentOutputs:
     """The student's view of a batch of queries.
 
     tokens: (B, n, d) last hidden states, float32; transport_mask: (B, n), 1 on the tokens that take
-    part in the transport (special tokens and padding are 0); pooled: (B, d) sentence embeddings with
-    the teacher's pooling (not normalised).
+    part in the transport — the content tokens and the tokens the teacher's pooling reads ([CLS] for
+    ``cls``, every attended token for ``mean``: :func:`swimscale.model.scored_transport_mask`), 0 on
+    padding; pooled: (B, d) sentence embeddings with the teacher's pooling (not normalised) — the
+    vector the search scores, before ``teacher.normalize``.
     """
 
     tokens: torch.Tensor
@@ -61,6 +63,10 @@ class TrainingLoss(ABC):
     (:meth:`from_config`) and are registered under their `name` in :data:`swimscale.model.losses.METHODS`."""
 
     name: ClassVar[str]
+    #: Whether each pair's loss reads the other pairs of its batch (in-batch negatives): then gradient
+    #: accumulation over micro-batches changes the loss, and a run refuses a micro-batch smaller than
+    #: its batch (:func:`swimscale.model.check_micro_batch`).
+    in_batch_negatives: ClassVar[bool] = False
     #: The kind of optimal transport the loss solves ('balanced' or 'semi_relaxed'; None: none),
     #: recorded in the training log.
     transport: str | None = None
@@ -71,10 +77,12 @@ class TrainingLoss(ABC):
 
     @classmethod
     @abstractmethod
-    def from_config(cls, cfg: TrainSettings, transport: str) -> TrainingLoss:
+    def from_config(cls, cfg: TrainSettings, transport: str, teacher: TeacherSettings) -> TrainingLoss:
         """The loss of a run with settings `cfg` on a pool of the given transport kind ('balanced'
-        for translation pairs, 'semi_relaxed' for query–passage pairs; see ``transport_kind``);
-        a method that transports nothing ignores it."""
+        for translation pairs, 'semi_relaxed' for query–passage pairs; see ``transport_kind``), for
+        the `teacher` whose index the student is scored on (a method reads what it needs of it: the
+        contrastive similarity follows ``teacher.normalize``); a method that transports nothing
+        ignores `transport`."""
 
     @abstractmethod
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:

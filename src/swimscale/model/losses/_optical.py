@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from swimscale.model import _ot as ot
-from swimscale.config import TrainSettings
+from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.model.losses._base import StudentOutputs, TrainingBatch, TrainingLoss
 from swimscale.model.losses._pooled import pooled_distance
 
@@ -15,8 +15,9 @@ class OpticalLoss(TrainingLoss):
     r"""Optimal-transport distillation of the student's query tokens onto the teacher's English tokens.
 
     For pair i of a batch of B, with the student's token embeddings x_1..x_n of the query and the
-    teacher's token embeddings y_1..y_m of its English counterpart (special tokens and padding left
-    out), the cost is C_jk = 1 − cos(x_j, y_k) and the masses are uniform, a = 1/n, b = 1/m. The plan
+    teacher's token embeddings y_1..y_m of its English counterpart — the content tokens plus the
+    tokens the teacher's pooling reads ([CLS] for ``cls``; every attended token, [CLS] and [SEP]
+    included, for ``mean``), padding left out — the cost is C_jk = 1 − cos(x_j, y_k) and the masses are uniform, a = 1/n, b = 1/m. The plan
     T* minimises
 
     - balanced (the counterpart is a translation, ``query_en``):
@@ -33,7 +34,10 @@ class OpticalLoss(TrainingLoss):
     on Low-Resource Languages via Optimal Transport Distillation", WSDM 2023, arXiv 2301.12566
     (token-level OT distillation from an English teacher on parallel text, balanced transport). OUR
     extension, not in OPTICAL: the semi-relaxed transport for query–passage pairs (SWIM-IR has no
-    translations of its queries).
+    translations of its queries). The scoring token(s) in the transport are our choice too: OPTICAL
+    transports word tokens, but the retriever scored here reads [CLS] alone (mDPR) or the mean of every
+    token (MiniLM), so the transported set includes what the search scores (docs/training.md,
+    "Targets: the scoring vector").
     """
 
     name = "optical"
@@ -53,7 +57,7 @@ class OpticalLoss(TrainingLoss):
                 "tau": cfg.tau if transport == "semi_relaxed" else None}
 
     @classmethod
-    def from_config(cls, cfg: TrainSettings, transport: str) -> OpticalLoss:
+    def from_config(cls, cfg: TrainSettings, transport: str, teacher: TeacherSettings) -> OpticalLoss:
         return cls(**cls.transport_settings(cfg, transport))
 
     def transport_cost(self, student: StudentOutputs, batch: TrainingBatch) -> torch.Tensor:
@@ -86,7 +90,7 @@ class OpticalPooledLoss(OpticalLoss):
         self.pooled_weight = pooled_weight
 
     @classmethod
-    def from_config(cls, cfg: TrainSettings, transport: str) -> OpticalPooledLoss:
+    def from_config(cls, cfg: TrainSettings, transport: str, teacher: TeacherSettings) -> OpticalPooledLoss:
         return cls(pooled_weight=cfg.pooled_weight, **cls.transport_settings(cfg, transport))
 
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:

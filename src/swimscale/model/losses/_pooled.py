@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from swimscale.config import TrainSettings
+from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.model.losses._base import StudentOutputs, TrainingBatch, TrainingLoss
 
 
@@ -32,7 +32,7 @@ class PooledLoss(TrainingLoss):
     needs_tokens = False
 
     @classmethod
-    def from_config(cls, cfg: TrainSettings, transport: str) -> PooledLoss:
+    def from_config(cls, cfg: TrainSettings, transport: str, teacher: TeacherSettings) -> PooledLoss:
         return cls()
 
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:
