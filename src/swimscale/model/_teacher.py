@@ -92,16 +92,26 @@ class TeacherView(ABC):
 
 
 class TeacherOnTheFly(TeacherView):
-    """Encodes each batch's counterparts when a loss asks (without gradients): no memory beyond the batch."""
+    """Encodes each batch's counterparts when a loss asks (without gradients): no memory beyond the batch.
+
+    The last batch's encoding is kept, so a loss that reads both the tokens and the pooled embeddings of
+    the same records (``optical_pooled``) runs one teacher pass per (micro-)batch, not two; ``passes``
+    counts the forwards run."""
 
     def __init__(self, teacher: TeacherEncoder):
         self.teacher = teacher
+        self.passes = 0
+        self._last: tuple[tuple, object, tuple] | None = None
 
     def batch(self, records, device):
-        return self.teacher([counterpart(r) for r in records], device)
+        key = tuple(r["_id"] for r in records)
+        if self._last is None or self._last[0] != key or self._last[1] != device:
+            self.passes += 1
+            self._last = (key, device, self.teacher([counterpart(r) for r in records], device))
+        return self._last[2]
 
     def pooled(self, records, device):
-        return self.teacher([counterpart(r) for r in records], device)[2]
+        return self.batch(records, device)[2]
 
     def passages(self, records, device):
         return self.teacher([r["text"] for r in records], device)[2]
@@ -118,6 +128,7 @@ class TeacherCache(TeacherView):
                  pooled: torch.Tensor, passage_pooled: torch.Tensor | None):
         self.index = {record_id: i for i, record_id in enumerate(ids)}
         self.ids, self.tokens, self.offsets = ids, tokens, offsets
+        self.starts = offsets.tolist() if offsets is not None else None
         self._pooled, self.passage_pooled = pooled, passage_pooled
 
     def rows(self, records: list[dict]) -> list[int]:
@@ -130,11 +141,12 @@ class TeacherCache(TeacherView):
         if self.tokens is None:
             raise ValueError("this teacher cache holds no tokens (built for a method that needs none)")
         rows = self.rows(records)
-        lengths = [int(self.offsets[r + 1] - self.offsets[r]) for r in rows]
+        starts = self.starts  # Python ints: slicing reads no tensor value
+        lengths = [starts[r + 1] - starts[r] for r in rows]
         out = torch.zeros(len(rows), max(lengths), self.tokens.shape[1])
         mask = torch.zeros(len(rows), max(lengths))
         for i, (r, n) in enumerate(zip(rows, lengths)):
-            out[i, :n] = self.tokens[self.offsets[r] : self.offsets[r + 1]]
+            out[i, :n] = self.tokens[starts[r] : starts[r + 1]]
             mask[i, :n] = 1
         return out.to(device), mask.to(device), self._pooled[rows].to(device)
 

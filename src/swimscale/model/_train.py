@@ -87,19 +87,36 @@ class BatchStream:
         self.pending = list(state["pending"])
 
 
+def host_values(values: list) -> list[float]:
+    """The update's one read of device values: the 0-d tensors among `values` stacked and copied to the
+    host at once (one host synchronisation, however many micro-batches and loss parts), as Python
+    floats; floats pass through. float64 on the way, so each value is the one ``.item()`` would give."""
+    tensors = [v for v in values if isinstance(v, torch.Tensor)]
+    read = iter(torch.stack([t.detach().reshape(()).double() for t in tensors]).to("cpu", copy=True).tolist()
+                if tensors else [])
+    return [next(read) if isinstance(v, torch.Tensor) else float(v) for v in values]
+
+
 def accumulate_gradients(
     student: StudentEncoder, loss_fn: TrainingLoss, batch: TrainingBatch, micro: int
 ) -> tuple[float, dict[str, float]]:
     """Back-propagates the batch loss in micro-batches of `micro` pairs; returns (loss, parts).
     Each micro-batch's loss is weighted by its share of the batch, so the accumulated gradient is the
-    full batch's (for the transport and pooled terms, means of per-pair terms; dropout draws differ)."""
-    total, parts = 0.0, {}
+    full batch's (for the transport and pooled terms, means of per-pair terms; dropout draws differ).
+    The losses and parts stay on the device until the end, then are read in one synchronisation
+    (:func:`host_values`) and summed on the host in the order of the micro-batches."""
+    weighted = []
     for chunk in batch.split(micro):
         loss, chunk_parts = loss_fn(student(chunk.records), chunk)
         (loss * len(chunk) / len(batch)).backward()
-        total += loss.item() * len(chunk) / len(batch)
-        for name, value in chunk_parts.items():
-            parts[name] = parts.get(name, 0.0) + value * len(chunk) / len(batch)
+        weighted.append((len(chunk), loss, chunk_parts))
+    flat = [value for _, loss, parts in weighted for value in (loss, *parts.values())]
+    read = iter(host_values(flat))
+    total, parts = 0.0, {}
+    for size, _, chunk_parts in weighted:
+        total += next(read) * size / len(batch)
+        for name in chunk_parts:
+            parts[name] = parts.get(name, 0.0) + next(read) * size / len(batch)
     return total, parts
 
 

@@ -41,4 +41,4 @@ class ContrastiveLoss(TrainingLoss):
         passages = torch.nn.functional.normalize(batch.teacher.passages(batch.records, batch.device), dim=-1)
         logits = queries @ passages.T / self.temperature
         loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch), device=batch.device))
-        return loss, {"contrastive_loss": loss.item()}
+        return loss, {"contrastive_loss": loss.detach()}
