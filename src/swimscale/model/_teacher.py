@@ -10,7 +10,9 @@ O(N) (precomputed) or O(batch) (on the fly), whatever the other runs of the swee
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -59,13 +61,17 @@ class TeacherEncoder:
     tokenizer: object
     model: torch.nn.Module
     settings: TeacherSettings
+    # The student's autocast policy (swimscale.model.autocast_for): bf16 on CUDA, none on the CPU, so
+    # the teacher's forwards cost what the student's do (the GPU check reports mDPR's bf16/fp32 agreement).
+    autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
 
     @torch.no_grad()
     def __call__(self, texts: list[str], device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(token states (B, m, d) float32, transport mask (B, m): 0 on special tokens and padding,
         pooled sentence embeddings (B, d), not normalised)."""
         enc = encode.tokenize_for_transport(self.tokenizer, texts, self.settings.max_length, device)
-        hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        with self.autocast():
+            hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
         hidden = hidden.float()
         pooled = encode.pool(hidden, enc["attention_mask"], self.settings.pooling)
         mask = enc["transport_mask"]

@@ -154,7 +154,7 @@ class _Training:
                                     cfg.trainable_layers, cfg.freeze_embeddings, cfg.dropout)
         self.loss = METHODS[method].from_config(cfg, transport_kind(records))
         self.teacher_tokens = resolve_teacher_tokens(cfg.teacher_tokens, self.device)
-        teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings)
+        teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings, autocast_for(self.device))
         if self.teacher_tokens == "precompute":
             self.teacher = build_teacher_cache(teacher, records, tokens=self.loss.needs_tokens,
                                                passages=self.loss.needs_passages)
