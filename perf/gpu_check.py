@@ -133,7 +133,7 @@ def teacher_settings(spec: str, teacher: dict, batch: int) -> TeacherSettings:
 def train(spec: str, records: list[dict], cfg: TrainSettings, encode_batch: int, **kwargs) -> dict:
     """`train_student` as the train rule calls it (OPTICAL, seed 0, no dev set under the fixed budget, the
     mDPR teacher's settings); its log."""
-    kwargs = {"checkpoint_every": 0, **kwargs}
+    kwargs = {"checkpoint_every": 0, "checkpoint_minutes": 0, **kwargs}
     return train_student(records, teacher_settings(spec, MDPR, encode_batch), cfg, "optical", 0, **kwargs)[1]
 
 

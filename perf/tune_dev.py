@@ -104,7 +104,7 @@ def main():
         for size, seed in itertools.product(args.sizes, args.seeds):
             records, _ = sample_pool(pool, size, seed, code=args.language)
             cpu, wall = cpu_seconds(), time.perf_counter()
-            _, log = train_student(records, teacher, cfg, args.method, seed, dev=dev, checkpoint_every=0)
+            _, log = train_student(records, teacher, cfg, args.method, seed, dev=dev, checkpoint_every=0, checkpoint_minutes=0)
             row = {"trainable_layers": layers, "lr": lr, "size": size, "seed": seed,
                    "dev_recall_at_50": log["dev_recall_at_best"], "untrained": log["dev_curve"][0][1],
                    "steps_at_best": log["steps_at_best"], "steps": log["steps"], "stopped_by": log["stopped_by"],

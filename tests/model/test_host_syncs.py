@@ -100,3 +100,51 @@ def test_the_teacher_runs_at_most_once_per_step_and_never_with_the_cache(monkeyp
     for _ in range(3):
         run.step()
     assert len(calls) == 3 * per_step
+
+
+class Clock:
+    """A wall clock the test moves by hand (minutes)."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_run_shorter_than_the_interval_writes_no_checkpoint_and_writes_are_in_the_background(tmp_path):
+    from swimscale.model._checkpoint import Checkpoints
+
+    clock = Clock()
+    checkpoints = Checkpoints(tmp_path / "c.pt", 1, "run", 30.0, clock)
+    checkpoints.start()
+    written = [step for step in range(1, 200) if checkpoints.due(step, 200) and not checkpoints.save({"step": step})]
+    assert written == [] and checkpoints.writes == 0 and not checkpoints.path.exists()
+    threads = []
+    original = checkpoints._write
+    checkpoints._write = lambda host: threads.append(__import__("threading").current_thread().name) or original(host)
+    for minute, step in ((31, 200), (45, 201), (62, 202)):
+        clock.now = 60.0 * minute
+        if checkpoints.due(step, 1000):
+            checkpoints.save({"step": torch.tensor(step)}, background=True)
+    checkpoints.wait()
+    assert checkpoints.writes == 2 and threads == ["checkpoint-writer"] * 2  # at 31 and 62 minutes
+    assert torch.load(checkpoints.path, weights_only=True)["step"] == 202
+
+
+def test_a_training_job_shorter_than_the_interval_writes_at_most_two_checkpoints(tmp_path, monkeypatch):
+    from swimscale.model import _checkpoint, train_student
+
+    saves = []
+    original = _checkpoint.Checkpoints.save
+    monkeypatch.setattr(_checkpoint.Checkpoints, "save", lambda self, state, background=False: saves.append(
+        state["step"]) or original(self, state, background))
+    cfg = train_settings(batch_size=4, max_length=64, budget="fixed", max_steps=6, trainable_layers=1,
+                         freeze_embeddings=True)
+    train_student(records(12), TEACHER, cfg, "optical", 0, checkpoint=tmp_path / "c.pt", checkpoint_every=1,
+                  checkpoint_minutes=30)
+    assert len(saves) <= 2
+    saves.clear()
+    train_student(records(12), TEACHER, cfg, "optical", 1, checkpoint=tmp_path / "d.pt", checkpoint_every=1,
+                  checkpoint_minutes=0)
+    assert saves == [1, 2, 3, 4, 5]  # interval 0: every considered step, as before

@@ -61,6 +61,7 @@ with job_log(snakemake.log[0]):
             dev=dev_set(snakemake.input, settings.teacher),
             checkpoint=checkpoint,
             checkpoint_every=snakemake.params.checkpoint_every,
+            checkpoint_minutes=snakemake.params.checkpoint_minutes,
             micro_batch_size=snakemake.resources.micro_batch,
         )
     except torch.cuda.OutOfMemoryError:

@@ -224,7 +224,8 @@ class _Training:
         recall = self.dev.recall(self.student, self.dev_inputs)
         self.student.train()
         if self.selection.record(self.done, recall) and self.cfg.budget == "converged":
-            self.best = self.student.trainable_state()
+            # The best student waits in host memory: device memory holds only the one being trained.
+            self.best = {name: p.to("cpu", copy=True) for name, p in self.student.trainable_state().items()}
         self.log["dev_seconds"] += time.perf_counter() - start
         return recall
 
@@ -261,6 +262,7 @@ def train_student(
     dev: DevSet | None = None,
     checkpoint: Path | None = None,
     checkpoint_every: int,
+    checkpoint_minutes: float,
     micro_batch_size: int | None = None,
 ) -> tuple[StudentModel, dict]:
     """Trains the student (initialised from the teacher) on `records` within the budget of `cfg` (the
@@ -271,13 +273,26 @@ def train_student(
     `method` names the loss (:data:`METHODS`); `seed` is the run's (the model's initial draws and the
     data order). `dev`: the language's dev set (required by the ``converged`` budget).
     `checkpoint`/`checkpoint_every` (the config's ``checkpoint_every``): where and every how many
-    updates to checkpoint (0: never; a re-run resumes there). `micro_batch_size` splits each batch for
+    updates to consider a checkpoint (0: never; a re-run resumes there); `checkpoint_minutes` (the
+    config's): one is written only when that long has passed since the start or the last write (0:
+    every `checkpoint_every`), in a background thread (:class:`Checkpoints`). `micro_batch_size` splits each batch for
     gradient accumulation (a retry after running out of GPU memory): the transport and pooled losses are means of per-pair terms, so the update is the same;
     the contrastive loss then sees fewer in-batch negatives.
     """
     run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size)
-    checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher, cfg, seed, method, dev))
+    checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher, cfg, seed, method, dev),
+                              checkpoint_minutes)
     run.resume(checkpoints)
+    checkpoints.start()
+    try:
+        stopped_by = _updates(run, checkpoints, method, cfg)
+    finally:
+        checkpoints.wait()  # a write under way ends before the job does (or fails)
+    return run.finish(stopped_by)
+
+
+def _updates(run: _Training, checkpoints: Checkpoints, method: str, cfg: TrainSettings) -> str:
+    """The update loop: steps, dev evaluations when due, checkpoints when due; returns why it stopped."""
     resumed_at = time.perf_counter()
     seconds_before = run.log["train_seconds"]  # wall time accumulates across resumptions
     if run.done == 0 and run.selection.due(0):
@@ -293,6 +308,6 @@ def train_student(
         stopped_by = run.selection.stop(run.done)
         run.log["train_seconds"] = seconds_before + time.perf_counter() - resumed_at
         if stopped_by is None and checkpoints.due(run.done, cfg.max_steps):
-            checkpoints.save(run.state())
+            checkpoints.save(run.state(), background=True)
     progress.close()
-    return run.finish(stopped_by)
+    return stopped_by
