@@ -37,6 +37,12 @@ def test_dry_run_reports_every_figure_and_retries_with_halved_micro_batches(tmp_
         assert 0.99 < agreement["cosine_min"] <= 1.0 and agreement["loss_rel_diff"] < 0.01
         assert agreement["loss_fp32"] != 0
     assert 0 < report["transport_share"]["share"] < 1 and report["transport_share"]["teacher_on_the_fly_ms"] > 0
+    # A measured update against the plan's estimate for the same configuration (the cpu row in a dry run).
+    plan = report["plan"]
+    assert plan["device_row"] == "cpu" and plan["batch_size"] == 2 and "wrote_row" not in plan
+    assert plan["update_ms_measured"] > 0 and plan["update_ms_planned"] > 0 and plan["efficiency_measured"] > 0
+    assert plan["job_overhead"]["total_s"] >= plan["job_overhead"]["imports_s"] > 0
+    assert "planned" in result.stdout
 
     oom = report["oom_retry"]
     assert oom["simulated"] and oom["exercised"]

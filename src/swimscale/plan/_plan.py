@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-from swimscale.plan._costs import (ADAMW_BYTES, COUNTERPART_TOKENS, CUDA_CONTEXT_BYTES, DEV_QUERIES, QUERY_TOKENS,
+from swimscale.plan._costs import (MDPR, ADAMW_BYTES, COUNTERPART_TOKENS, CUDA_CONTEXT_BYTES, DEV_QUERIES, QUERY_TOKENS,
                                    TEST_QUERIES, collections, dev_passages, forward_flops, parameters, runs, updates)
 from swimscale.plan._devices import Device
 
@@ -18,11 +18,13 @@ def teacher_mode(config: dict, device: Device) -> str:
     return ("precompute" if device.name.startswith("cpu") else "on_the_fly") if mode == "auto" else mode
 
 
-def per_update(config: dict, on_the_fly: bool) -> tuple[float, float]:
-    """(FLOPs, memory traffic in bytes) of one update."""
+def per_update(config: dict, on_the_fly: bool, shape: dict = MDPR) -> tuple[float, float]:
+    """(FLOPs, memory traffic in bytes) of one update of a BERT of `shape` (mDPR's: the study's)."""
     batch = config["train"]["batch_size"]
-    flops = batch * 3 * forward_flops(QUERY_TOKENS) + (batch * forward_flops(COUNTERPART_TOKENS) if on_the_fly else 0)
-    return flops, ADAMW_BYTES * sum(parameters())
+    flops = batch * 3 * forward_flops(QUERY_TOKENS, shape)
+    if on_the_fly:
+        flops += batch * forward_flops(COUNTERPART_TOKENS, shape)
+    return flops, ADAMW_BYTES * sum(parameters(shape))
 
 
 def stage_totals(config: dict, device: Device) -> dict:
