@@ -127,7 +127,9 @@ class TeacherCache(TeacherView):
     """The teacher's view of a run's records, computed once before its first update and held in memory.
 
     Tokens are ragged (all tokens of all counterparts concatenated, special tokens removed, plus
-    offsets), float32, so a precomputed run and an on-the-fly run see the same numbers up to rounding.
+    offsets), float32 — bf16 when the teacher ran under bf16 autocast (on CUDA), half the memory — and
+    handed to the loss as float32, so a precomputed run and an on-the-fly run see the same numbers up to
+    rounding.
     """
 
     def __init__(self, ids: list[str], tokens: torch.Tensor | None, offsets: torch.Tensor | None,
@@ -154,7 +156,7 @@ class TeacherCache(TeacherView):
         for i, (r, n) in enumerate(zip(rows, lengths)):
             out[i, :n] = self.tokens[starts[r] : starts[r + 1]]
             mask[i, :n] = 1
-        return out.to(device), mask.to(device), self._pooled[rows].to(device)
+        return out.to(device), mask.to(device), self._pooled[rows].to(device)  # float32, as on the fly
 
     def pooled(self, records, device):
         return self._pooled[self.rows(records)].to(device)
@@ -172,6 +174,8 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
     transport needs none)."""
     batch_size = teacher.settings.batch_size
     device = next(teacher.model.parameters()).device
+    # Under bf16 autocast the states are bf16 to begin with: kept so, they take half the memory of float32.
+    storage = torch.float32 if teacher.autocast is contextlib.nullcontext else torch.bfloat16
     texts = [counterpart(r) for r in records]
     per_record: list[torch.Tensor | None] = [None] * len(records)
     pooled = torch.zeros(len(records), teacher.model.config.hidden_size)
@@ -179,9 +183,9 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
     for index in encode.batches_by_length(texts, batch_size):
         hidden, mask, batch_pooled = teacher([texts[i] for i in index], device)
         pooled[index] = batch_pooled.cpu()
-        if tokens:
+        if tokens:  # only the tokens the loss reads (no special tokens, no padding), in the forward's precision
             for row, i in enumerate(index):
-                per_record[i] = hidden[row][mask[row].bool()].cpu()
+                per_record[i] = hidden[row][mask[row].bool()].to(storage).cpu()
         progress.update(len(index))
     progress.close()
     passage_pooled = None
