@@ -66,3 +66,12 @@ def test_plan_prints_hours_expected_and_at_the_cap(study, capsys):
     for label in ("updates", "GPU-hours: total", "per-job overhead", "peak GPU memory", "host syncs per update"):
         assert label in out
     assert main(["plan", "--configfile", str(STUDY), "--device", "tpu"]) == 2
+
+
+def test_checkpoint_writes_follow_the_interval(study):
+    from swimscale.plan._plan import checkpoint_writes
+
+    hours = {"job_updates": [1000, 300_000], "update_ms": 10.0}  # 10 s and 50 min of updates
+    assert checkpoint_writes({**study, "checkpoint_every": 500, "checkpoint_minutes": 30}, hours) == 1
+    assert checkpoint_writes({**study, "checkpoint_every": 500, "checkpoint_minutes": 0}, hours) == 2 + 600
+    assert checkpoint_writes({**study, "checkpoint_every": 0, "checkpoint_minutes": 30}, hours) == 0

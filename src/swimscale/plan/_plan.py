@@ -82,6 +82,17 @@ def peak_memory(config: dict, device: Device) -> float:
     return 20 * params + dev + activations + CUDA_CONTEXT_BYTES
 
 
+def checkpoint_writes(config: dict, hours: dict) -> int:
+    """Checkpoint writes of the study, expected: a job writes one every ``checkpoint_minutes`` of its
+    updates' time (none when shorter), or every ``checkpoint_every`` updates when the interval is 0."""
+    every, minutes = config.get("checkpoint_every") or 0, config.get("checkpoint_minutes") or 0
+    if not every:
+        return 0
+    if not minutes:
+        return sum(n // every for n in hours["job_updates"])
+    return sum(int(n * hours["update_ms"] / 1000 // (60 * minutes)) for n in hours["job_updates"])
+
+
 def plan(config: dict, device: Device) -> dict:
     """Everything `swimscale plan` prints."""
     result = gpu_hours(config, device)
@@ -92,8 +103,8 @@ def plan(config: dict, device: Device) -> dict:
         # trained parameters, AdamW's two moments (fp32) and the best student
         "checkpoint_bytes": 16 * params, "student_bytes": 4 * params,
         "checkpoint_every": config.get("checkpoint_every") or 0,
-        "checkpoint_writes": sum(n // config["checkpoint_every"] for n in result["job_updates"])
-        if config.get("checkpoint_every") else 0,
+        "checkpoint_minutes": config.get("checkpoint_minutes") or 0,
+        "checkpoint_writes": checkpoint_writes(config, result),
         "test_searches": sum(1 for b in config["benchmarks"].values() if b.get("role", "test") == "test")
         * TEST_QUERIES,
         # per update: the one read of the loss and its parts, and transformers' padding check once per

@@ -38,8 +38,9 @@ def describe(p: dict) -> str:
         f"updates: {100 * p['overhead_share']:.0f} % of the job"
         + (" (over 10 %)" if p["overhead_share"] > 0.10 else ""),
         f"peak GPU memory per train job: {p['peak_memory'] / GIB:.1f} GiB (of {d.memory_bytes / GIB:g})",
-        f"disk per running train job: checkpoint {p['checkpoint_bytes'] / GIB:.1f} GiB (every "
-        f"{p['checkpoint_every']:,} updates: {p['checkpoint_writes']:,} writes, "
+        f"disk per running train job: checkpoint {p['checkpoint_bytes'] / GIB:.1f} GiB (considered every "
+        f"{p['checkpoint_every']:,} updates, written every {p['checkpoint_minutes']:g} min: "
+        f"{p['checkpoint_writes']:,} writes, "
         f"{p['checkpoint_writes'] * p['checkpoint_bytes'] / 1e12:,.1f} TB written in the study, expected), "
         f"student {p['student_bytes'] / GIB:.2f} GiB (temporary)",
     ]
