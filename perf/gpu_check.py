@@ -21,6 +21,7 @@ Reports (one JSON, plus a readable table on stdout):
   that would make them agree and the per-job start-up (perf/job_overhead.py); on a GPU, with
   ``--write-device-row``, that efficiency and start-up go into the plan's device table as the row
   ``<device>-measured`` (`swimscale plan --device h100-measured` then uses them);
+- the host synchronisations of one update of every arm (tests/model/syncs.py's count), on the GPU;
 - the out-of-memory retry path: a memory cap (``torch.cuda.set_per_process_memory_fraction``) between
   the peaks of the full batch and of a quarter batch, then the train rule's retry — attempt a runs with
   micro-batch ``batch_size // 2**(a-1)`` (its ``micro_batch`` resource), catching
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gc
 import json
 import resource
@@ -261,6 +263,31 @@ def transport_share(spec: str, records: list[dict], sizes: dict, dev: torch.devi
             "teacher_on_the_fly_ms": round(statistics.median(teachers) * 1000, 2)}
 
 
+def update_syncs(spec: str, records: list[dict], sizes: dict) -> dict:
+    """Host synchronisations of one training update of every arm, the teacher on the fly (``auto`` on a
+    GPU), counted as tests/model/test_host_syncs.py counts them (its TorchDispatchMode): {method:
+    {"all": n, "ours": n}} — "ours" leaves out transformers' padding check (once per model forward)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.model.syncs import HostSyncs
+
+    from swimscale.model import _ot
+    from swimscale.model._train import _Training
+
+    _ot.HOST_CHECKS_ON_CPU = False  # a dry run counts the accelerator's path (no effect on a GPU)
+    counts = {}
+    for method in METHODS:
+        cfg = dataclasses.replace(train_config(sizes["batch_sizes"][0], 3), teacher_tokens="on_the_fly")
+        run = _Training(records, teacher_settings(spec, MDPR, sizes["encode_batch"]), cfg, 0, method, None, None)
+        run.step()  # warm-up
+        with HostSyncs() as syncs:
+            run.step()
+        counts[method] = {"all": syncs.count, "ours": syncs.ours}
+        del run
+        gc.collect()
+    _ot.HOST_CHECKS_ON_CPU = True
+    return counts
+
+
 def micro_batch(batch_size: int, attempt: int) -> int:
     """The train rule's `micro_batch` resource at attempt `attempt` (workflow/rules/train.smk)."""
     return max(1, batch_size // 2 ** (attempt - 1))
@@ -370,6 +397,7 @@ def run(mode: str, minilm: str, dev: torch.device, work: Path, write_row: bool =
         mdpr, records[: sizes["batch_sizes"][0]], sizes, dev)}
     long_queries = [{**r, "query": r["text"]} for r in records[: sizes["oom_batch"]]]  # long: big activations
     report["oom_retry"] = {"model": mdpr_name, **oom_retry(mdpr, long_queries, sizes, dev)}
+    report["update_syncs"] = update_syncs(mdpr, records[: sizes["batch_sizes"][0] * 4], sizes)
     report["plan"] = against_plan(report, dev, sizes["shape"], mdpr, write_row)
     return report
 
@@ -434,6 +462,10 @@ def table(report: dict) -> str:
               + (", simulated on CPU" if oom["simulated"] else "") + "): "
               + "; ".join(f"attempt {a['attempt']} micro {a['micro_batch']}: {a['result']}" for a in oom["attempts"])
               + f"; loss max |diff| vs uncapped {oom['loss_max_abs_diff']}"]
+    syncs = report.get("update_syncs")
+    if syncs:
+        lines += ["", "host syncs per update (teacher on the fly; all / ours): "
+                  + ", ".join(f"{m} {c['all']}/{c['ours']}" for m, c in syncs.items())]
     plan = report.get("plan")
     if plan:
         lines += ["", f"update at batch {plan['batch_size']} (teacher {plan['teacher_tokens']}): measured "
