@@ -16,6 +16,12 @@ Reports (one JSON, plus a readable table on stdout):
 - the transport's share of a training step (its forward and backward, timed on the step's own
   batch), and beside it the teacher's forward that ``teacher_tokens: on_the_fly`` (the ``auto``
   choice on CUDA) adds to each step;
+- a measured update (the study's batch of 32) against `swimscale plan`'s estimate for the same
+  configuration and device row (h100, a100 or l4 by the device's name; cpu in a dry run), the efficiency
+  that would make them agree and the per-job start-up (perf/job_overhead.py); on a GPU, with
+  ``--write-device-row``, that efficiency and start-up go into the plan's device table as the row
+  ``<device>-measured`` (`swimscale plan --device h100-measured` then uses them);
+- the host synchronisations of one update of every arm (tests/model/syncs.py's count), on the GPU;
 - the out-of-memory retry path: a memory cap (``torch.cuda.set_per_process_memory_fraction``) between
   the peaks of the full batch and of a quarter batch, then the train rule's retry — attempt a runs with
   micro-batch ``batch_size // 2**(a-1)`` (its ``micro_batch`` resource), catching
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gc
 import json
 import resource
@@ -69,6 +76,8 @@ from swimscale.model import (  # noqa: E402
 )
 from swimscale.model import _device  # noqa: E402
 from swimscale.model._queries import autocast_for  # noqa: E402
+from swimscale.config import validated  # noqa: E402
+from swimscale.plan import per_update, read_devices, write_measured_row  # noqa: E402
 
 STUDY = Path(__file__).resolve().parents[1] / "config" / "full_study.yaml"
 
@@ -133,7 +142,7 @@ def teacher_settings(spec: str, teacher: dict, batch: int) -> TeacherSettings:
 def train(spec: str, records: list[dict], cfg: TrainSettings, encode_batch: int, **kwargs) -> dict:
     """`train_student` as the train rule calls it (OPTICAL, seed 0, no dev set under the fixed budget, the
     mDPR teacher's settings); its log."""
-    kwargs = {"checkpoint_every": 0, **kwargs}
+    kwargs = {"checkpoint_every": 0, "checkpoint_minutes": 0, **kwargs}
     return train_student(records, teacher_settings(spec, MDPR, encode_batch), cfg, "optical", 0, **kwargs)[1]
 
 
@@ -254,6 +263,31 @@ def transport_share(spec: str, records: list[dict], sizes: dict, dev: torch.devi
             "teacher_on_the_fly_ms": round(statistics.median(teachers) * 1000, 2)}
 
 
+def update_syncs(spec: str, records: list[dict], sizes: dict) -> dict:
+    """Host synchronisations of one training update of every arm, the teacher on the fly (``auto`` on a
+    GPU), counted as tests/model/test_host_syncs.py counts them (its TorchDispatchMode): {method:
+    {"all": n, "ours": n}} — "ours" leaves out transformers' padding check (once per model forward)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.model.syncs import HostSyncs
+
+    from swimscale.model import _ot
+    from swimscale.model._train import _Training
+
+    _ot.HOST_CHECKS_ON_CPU = False  # a dry run counts the accelerator's path (no effect on a GPU)
+    counts = {}
+    for method in METHODS:
+        cfg = dataclasses.replace(train_config(sizes["batch_sizes"][0], 3), teacher_tokens="on_the_fly")
+        run = _Training(records, teacher_settings(spec, MDPR, sizes["encode_batch"]), cfg, 0, method, None, None)
+        run.step()  # warm-up
+        with HostSyncs() as syncs:
+            run.step()
+        counts[method] = {"all": syncs.count, "ours": syncs.ours}
+        del run
+        gc.collect()
+    _ot.HOST_CHECKS_ON_CPU = True
+    return counts
+
+
 def micro_batch(batch_size: int, attempt: int) -> int:
     """The train rule's `micro_batch` resource at attempt `attempt` (workflow/rules/train.smk)."""
     return max(1, batch_size // 2 ** (attempt - 1))
@@ -341,7 +375,7 @@ def export_minilm(folder: Path) -> None:
     print(f"wrote {folder}")
 
 
-def run(mode: str, minilm: str, dev: torch.device, work: Path) -> dict:
+def run(mode: str, minilm: str, dev: torch.device, work: Path, write_row: bool = False) -> dict:
     sizes = SIZES[mode]
     report = {"mode": mode, "environment": environment(dev)}
     tokenizer, _ = load_encoder(minilm, torch.device("cpu"))
@@ -363,7 +397,43 @@ def run(mode: str, minilm: str, dev: torch.device, work: Path) -> dict:
         mdpr, records[: sizes["batch_sizes"][0]], sizes, dev)}
     long_queries = [{**r, "query": r["text"]} for r in records[: sizes["oom_batch"]]]  # long: big activations
     report["oom_retry"] = {"model": mdpr_name, **oom_retry(mdpr, long_queries, sizes, dev)}
+    report["update_syncs"] = update_syncs(mdpr, records[: sizes["batch_sizes"][0] * 4], sizes)
+    report["plan"] = against_plan(report, dev, sizes["shape"], mdpr, write_row)
     return report
+
+
+def device_row(dev: torch.device) -> str:
+    """The plan's device row for this device: by the GPU's name, cpu for a dry run."""
+    if dev.type != "cuda":
+        return "cpu"
+    name = torch.cuda.get_device_name(dev).lower()
+    return next((row for row in ("h100", "a100", "l4") if row in name), "h100")
+
+
+def against_plan(report: dict, dev: torch.device, spec_shape: dict, spec: str, write_row: bool) -> dict:
+    """The measured update time at the study's batch against the plan's estimate on this device's row;
+    the efficiency that would make them agree; the per-job start-up; optionally the measured row."""
+    from job_overhead import measure
+
+    row = next((t for t in report["train"] if t["batch_size"] == 32), report["train"][0])
+    config = validated(yaml.safe_load(STUDY.read_text(encoding="utf-8")))
+    config["train"]["batch_size"] = row["batch_size"]
+    name = device_row(dev)
+    device = read_devices()[name]
+    flops, traffic = per_update(config, row["teacher_tokens"] == "on_the_fly", spec_shape)
+    planned_ms = 1000 * device.seconds(flops, traffic)
+    measured_ms = 1000 * row["batch_size"] / row["examples_per_s"]
+    efficiency = device.efficiency * planned_ms / measured_ms
+    overhead = measure(spec, 1000)
+    result = {"device_row": name, "batch_size": row["batch_size"], "teacher_tokens": row["teacher_tokens"],
+              "update_ms_measured": round(measured_ms, 2), "update_ms_planned": round(planned_ms, 2),
+              "efficiency_assumed": device.efficiency, "efficiency_measured": round(efficiency, 4),
+              "job_overhead": overhead}
+    if write_row:
+        write_measured_row(f"{name}-measured", device, efficiency, overhead["total_s"],
+                           f"measured by perf/gpu_check.py, {time.strftime('%Y-%m-%d')}, {report['environment'].get('name', dev)}")
+        result["wrote_row"] = f"{name}-measured"
+    return result
 
 
 def table(report: dict) -> str:
@@ -392,6 +462,17 @@ def table(report: dict) -> str:
               + (", simulated on CPU" if oom["simulated"] else "") + "): "
               + "; ".join(f"attempt {a['attempt']} micro {a['micro_batch']}: {a['result']}" for a in oom["attempts"])
               + f"; loss max |diff| vs uncapped {oom['loss_max_abs_diff']}"]
+    syncs = report.get("update_syncs")
+    if syncs:
+        lines += ["", "host syncs per update (teacher on the fly; all / ours): "
+                  + ", ".join(f"{m} {c['all']}/{c['ours']}" for m, c in syncs.items())]
+    plan = report.get("plan")
+    if plan:
+        lines += ["", f"update at batch {plan['batch_size']} (teacher {plan['teacher_tokens']}): measured "
+                      f"{plan['update_ms_measured']} ms, planned {plan['update_ms_planned']} ms on the "
+                      f"{plan['device_row']} row (efficiency {plan['efficiency_assumed']} assumed, "
+                      f"{plan['efficiency_measured']} measured); job start-up {plan['job_overhead']['total_s']} s"
+                      + (f"; wrote the row {plan['wrote_row']}" if plan.get("wrote_row") else "")]
     return "\n".join(lines)
 
 
@@ -401,6 +482,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the report here (JSON)")
     parser.add_argument("--minilm", default="bundled:all-MiniLM-L6-v2", help="MiniLM weights (see --export-minilm)")
     parser.add_argument("--export-minilm", type=Path, help="write an fp16 copy of the bundled MiniLM here and stop")
+    parser.add_argument("--write-device-row", action="store_true",
+                        help="on a GPU: write the measured efficiency and start-up into the plan's device table")
     args = parser.parse_args()
     if args.export_minilm:
         return export_minilm(args.export_minilm)
@@ -410,7 +493,7 @@ def main() -> None:
     dev = torch.device("cuda" if mode == "gpu" else "cpu")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
-        report = run(mode, args.minilm, dev, Path(work))
+        report = run(mode, args.minilm, dev, Path(work), args.write_device_row and mode == "gpu")
     report["seconds"] = round(time.perf_counter() - start, 1)
     # The host memory of a torch GPU process that loaded mDPR's shape: perf/footprint_model.py's base.
     report["host_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -165,7 +165,8 @@ def main():
             for size, seed in itertools.product(args.sizes, args.seeds):
                 records, _ = sample_pool(Path(files[language]["pool"]), size, seed, code=language)
                 cpu, wall = cpu_seconds(), time.perf_counter()
-                _, log = train_student(records, teacher, cfg, args.method, seed, dev=dev, checkpoint_every=0)
+                _, log = train_student(records, teacher, cfg, args.method, seed, dev=dev, checkpoint_every=0,
+                                       checkpoint_minutes=0)
                 row = {"language": language, "trainable_layers": cfg.trainable_layers, "lr": lr, "warmup_steps": warmup,
                        "size": size, "seed": seed, "dev_recall_at_50": log["dev_recall_at_best"],
                        "untrained": log["dev_curve"][0][1], "steps_at_best": log["steps_at_best"],

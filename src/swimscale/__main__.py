@@ -1,4 +1,5 @@
-"""Command line: ``python -m swimscale correlate RECALL_TSV OUT_DIR [options]`` (also ``swimscale``).
+"""Command line: ``python -m swimscale correlate RECALL_TSV OUT_DIR [options]`` (also ``swimscale``), and
+``python -m swimscale plan --configfile CONFIG [--device h100|a100|l4|cpu]`` (the study's cost, before launch).
 
 The options' defaults are the config schema's ``analysis`` section (:func:`swimscale.config.defaults`).
 """
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the workflow's tables/moderator_values.tsv (tokenizer fertility, [UNK] rate per language and "
         "benchmark), joined to the table for the moderators; joshi_class and mbert_pretraining come from --tiers",
     )
+    _plan_parser(commands)
     schema = defaults("analysis")
     for option, (key, kind, metavar, text) in _SETTINGS.items():
         correlate.add_argument(
@@ -64,8 +66,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _plan_parser(commands) -> None:
+    plan = commands.add_parser("plan", help="jobs, updates, FLOPs, GPU-hours, memory and disk of a study, before launch")
+    plan.add_argument("--configfile", type=Path, required=True, metavar="YAML")
+    plan.add_argument("--device", default="h100", help="a row of swimscale/plan/devices.tsv (default %(default)s)")
+
+
+def _plan(args) -> int:
+    import yaml
+
+    from swimscale.config import validated
+    from swimscale.plan import describe, plan, read_devices
+
+    devices = read_devices()
+    if args.device not in devices:
+        print(f"swimscale plan: error: unknown device {args.device!r}; known: {', '.join(devices)}", file=sys.stderr)
+        return 2
+    config = validated(yaml.safe_load(args.configfile.read_text(encoding="utf-8")))
+    print(describe(plan(config, devices[args.device])))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "plan":
+        return _plan(args)
     try:
         recall = read_recall_table(args.recall_tsv)
         if args.tiers is not None and not args.tiers.exists():

@@ -89,11 +89,11 @@ def test_training_over_an_unreadable_checkpoint_starts_over_and_ends_as_an_unint
     cfg = train_settings(batch_size=2, max_length=32, budget="fixed", max_steps=2, trainable_layers=1,
                          freeze_embeddings=True, dropout=0.0)
     teacher = teacher_settings(max_length=32, batch_size=4)
-    reference, reference_log = train_student(RECORDS, teacher, cfg, "optical", 1, checkpoint_every=0)
+    reference, reference_log = train_student(RECORDS, teacher, cfg, "optical", 1, checkpoint_every=0, checkpoint_minutes=0)
     path = tmp_path / "checkpoint.pt"
     path.write_bytes(b"\x00not a checkpoint")
     with pytest.warns(UserWarning, match="cannot be read"):
-        student, log = train_student(RECORDS, teacher, cfg, "optical", 1, checkpoint=path, checkpoint_every=1)
+        student, log = train_student(RECORDS, teacher, cfg, "optical", 1, checkpoint=path, checkpoint_every=1, checkpoint_minutes=0)
     assert log["resumed_from_step"] == 0 and log["loss"] == reference_log["loss"]
     assert all(torch.equal(a, b) for a, b in zip(student.model.state_dict().values(), reference.model.state_dict().values()))
     assert (tmp_path / "checkpoint.pt.bad").read_bytes() == b"\x00not a checkpoint"

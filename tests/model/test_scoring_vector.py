@@ -144,8 +144,8 @@ def test_a_run_logs_its_accumulation_and_a_contrastive_run_refuses_to_split_its_
     cfg = train_settings(budget="fixed", max_steps=2, batch_size=4, max_length=32, trainable_layers=1,
                          freeze_embeddings=True, dropout=0.0)
     teacher = teacher_settings(max_length=32, batch_size=8)
-    _, log = train_student(pairs, teacher, cfg, "pooled", 0, checkpoint_every=0, micro_batch_size=2)
+    _, log = train_student(pairs, teacher, cfg, "pooled", 0, checkpoint_every=0, checkpoint_minutes=0, micro_batch_size=2)
     assert (log["batch_size"], log["micro_batch_size"], log["accumulation_steps"]) == (4, 2, 2)
     assert (log["examples_seen"], log["passes"]) == (8, round(8 / 6, 4))
     with pytest.raises(MicroBatchError, match="train.batch_size"):
-        train_student(pairs, teacher, cfg, "contrastive", 0, checkpoint_every=0, micro_batch_size=2)
+        train_student(pairs, teacher, cfg, "contrastive", 0, checkpoint_every=0, checkpoint_minutes=0, micro_batch_size=2)

@@ -40,7 +40,7 @@ def train_config(**overrides):
 
 def train(pairs, cfg, method="optical", seed=0, teacher=TEACHER, **kwargs):
     """train_student with the run's seed, without checkpoints unless `kwargs` say so."""
-    return train_student(pairs, teacher, cfg, method, seed, **{"checkpoint_every": 0, **kwargs})
+    return train_student(pairs, teacher, cfg, method, seed, **{"checkpoint_every": 0, "checkpoint_minutes": 0, **kwargs})
 
 
 @pytest.fixture(scope="module")

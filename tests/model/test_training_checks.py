@@ -43,7 +43,7 @@ def teacher():
 def first_transport_cost(records, tau):
     """The transport cost of the first update (before any step: the student is the teacher)."""
     cfg = train_config(batch_size=5, max_steps=1, eps=0.1, sinkhorn_iters=500, tau=tau)
-    _, log = train_student(records, SETTINGS, cfg, "optical", 0, checkpoint_every=0)
+    _, log = train_student(records, SETTINGS, cfg, "optical", 0, checkpoint_every=0, checkpoint_minutes=0)
     return log["transport"], log["parts"][0]["ot_loss"]
 
 
@@ -68,7 +68,7 @@ def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_p
     cfg = train_config(batch_size=2, max_steps=5, lr=1e-4)
     checkpoint = tmp_path / "checkpoint.pt"
     # A run leaves its last checkpoint (step 4 of 5; the workflow deletes it once the student is saved).
-    train_student(TRANSLATIONS, SETTINGS, cfg, "optical", 5, checkpoint=checkpoint, checkpoint_every=2)
+    train_student(TRANSLATIONS, SETTINGS, cfg, "optical", 5, checkpoint=checkpoint, checkpoint_every=2, checkpoint_minutes=0)
     assert checkpoint.exists()
 
     # Another teacher: the same architecture with one weight changed, from a local directory.
@@ -83,7 +83,7 @@ def test_a_checkpoint_of_another_sample_method_or_teacher_is_never_resumed(tmp_p
     def resumed_from(records, teacher_spec, method="optical"):
         teacher = dataclasses.replace(SETTINGS, model=teacher_spec)
         _, log = train_student(records, teacher, cfg, method, 5, checkpoint=checkpoint,
-                               checkpoint_every=0)  # 0: the probe writes no checkpoint of its own
+                               checkpoint_every=0, checkpoint_minutes=0)  # 0: the probe writes no checkpoint of its own
         return log["resumed_from_step"]
 
     assert resumed_from(other_sample, TEACHER) == 0

@@ -37,6 +37,16 @@ def test_dry_run_reports_every_figure_and_retries_with_halved_micro_batches(tmp_
         assert 0.99 < agreement["cosine_min"] <= 1.0 and agreement["loss_rel_diff"] < 0.01
         assert agreement["loss_fp32"] != 0
     assert 0 < report["transport_share"]["share"] < 1 and report["transport_share"]["teacher_on_the_fly_ms"] > 0
+    # One read of the loss and its parts per update, every arm; transformers' padding check adds one per
+    # model forward (the student's and the teacher's, on the fly).
+    assert set(report["update_syncs"]) == {"optical", "optical_pooled", "pooled", "contrastive"}
+    assert all(c["ours"] <= 1 and c["all"] <= 3 for c in report["update_syncs"].values()), report["update_syncs"]
+    # A measured update against the plan's estimate for the same configuration (the cpu row in a dry run).
+    plan = report["plan"]
+    assert plan["device_row"] == "cpu" and plan["batch_size"] == 2 and "wrote_row" not in plan
+    assert plan["update_ms_measured"] > 0 and plan["update_ms_planned"] > 0 and plan["efficiency_measured"] > 0
+    assert plan["job_overhead"]["total_s"] >= plan["job_overhead"]["imports_s"] > 0
+    assert "planned" in result.stdout
 
     oom = report["oom_retry"]
     assert oom["simulated"] and oom["exercised"]

@@ -70,6 +70,7 @@ rule train:
         search=SETTINGS.search.to_params(),
         checkpoint=LAYOUT.checkpoint(*STUDENT),
         checkpoint_every=config["checkpoint_every"],
+        checkpoint_minutes=config["checkpoint_minutes"],
         tests=student_tests,
     script:
         "../scripts/train.py"

@@ -17,6 +17,7 @@ from swimscale.model import (
     BenchmarkFiles,
     Checkpoints,
     DevSet,
+    MicroBatchError,
     QueryStates,
     as_stored,
     check_search_inputs,
@@ -87,8 +88,11 @@ with checked_job(snakemake):
             dev=dev_set(snakemake.input, settings.teacher),
             checkpoint=checkpoint,
             checkpoint_every=snakemake.params.checkpoint_every,
+            checkpoint_minutes=snakemake.params.checkpoint_minutes,
             micro_batch_size=snakemake.resources.micro_batch,
         )
+    except MicroBatchError as error:  # a retry's smaller micro-batch would change the in-batch negatives
+        raise SystemExit(str(error)) from None
     except torch.cuda.OutOfMemoryError:
         raise SystemExit(
             f"out of GPU memory at micro-batch {snakemake.resources.micro_batch}; "

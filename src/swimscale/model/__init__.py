@@ -66,6 +66,7 @@ from swimscale.model._queries import (
     query_inputs,
     state_settings,
 )
+from swimscale.model._devsearch import DeviceIndex
 from swimscale.model._search import BenchmarkFiles, check_search_inputs, search_benchmark
 from swimscale.model._select import DEV_CUTOFF, DevSet, Selection
 from swimscale.model._student import StudentModel, as_stored, load_student, save_student
@@ -101,6 +102,7 @@ __all__ = [
     "Checkpoints",
     "ContrastiveLoss",
     "DevSet",
+    "DeviceIndex",
     "DeviceError",
     "MicroBatchError",
     "OpticalLoss",

@@ -1,4 +1,11 @@
-"""Checkpoints of a training run: written every K steps, atomically, and used only by the same run.
+"""Checkpoints of a training run: considered every K steps, written (atomically, in a background thread)
+when at least `minutes` of wall clock have passed since the run started or last wrote one, and used only
+by the same run. A run shorter than the interval writes none (the finished student supersedes a
+checkpoint anyway); with minutes = 0 every K steps writes one.
+
+Light on the accelerator: the state is copied to host memory in the training thread (that copy is the
+only wait), then serialised and renamed into place by a writer thread while training goes on; the next
+write, and the end of the run, wait for the previous one (:meth:`Checkpoints.wait`).
 
 A checkpoint holds the model, the optimiser, the RNG and the data-order state and the log so far
 (see ``_Training.state``), plus the run's fingerprint; a re-run resumes from it and ends with the
@@ -16,8 +23,10 @@ import hashlib
 import json
 import os
 import pickle
+import threading
+import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -42,17 +51,45 @@ def unreadable_reason(err: Exception) -> str:
     return f"{type(err).__name__}: {first[0]}" if first else type(err).__name__
 
 
-@dataclass(frozen=True)
+def to_host(state):
+    """A deep copy of a checkpoint state with every tensor in host memory (what the writer thread may
+    serialise while training changes the live tensors)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {key: to_host(value) for key, value in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(to_host(value) for value in state)
+    return state
+
+
+@dataclass
 class Checkpoints:
-    """Where a run checkpoints (None: nowhere), every how many steps (0: never), and its fingerprint."""
+    """Where a run checkpoints (None: nowhere), every how many steps it considers one (0: never), its
+    fingerprint, and the minutes of wall clock between writes (0: every considered step)."""
 
     path: Path | None
     every: int
     key: str
+    minutes: float = 0.0
+    clock: object = time.monotonic
+    writes: int = 0
+    _last: float | None = field(default=None, repr=False)
+    _writer: threading.Thread | None = field(default=None, repr=False)
+    _error: BaseException | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        """The run starts (or resumes) now: the interval counts from here."""
+        self._last = self.clock()
 
     def due(self, done: int, total: int) -> bool:
-        """After `done` of `total` steps; never after the last one (the student itself is saved then)."""
-        return self.path is not None and bool(self.every) and done % self.every == 0 and done < total
+        """After `done` of `total` steps: a multiple of `every`, never the last step (the student itself is
+        saved then), and at least `minutes` since the start or the last write."""
+        if not (self.path is not None and self.every and done % self.every == 0 and done < total):
+            return False
+        if self._last is None:
+            self.start()
+        return self.clock() - self._last >= 60.0 * self.minutes
 
     @property
     def partial(self) -> Path:
@@ -64,12 +101,37 @@ class Checkpoints:
         """Where an unreadable checkpoint is moved aside."""
         return self.path.with_name(self.path.name + ".bad")
 
-    def save(self, state: dict) -> None:
+    def save(self, state: dict, background: bool = False) -> None:
         """Atomic (:func:`swimscale.formats.atomic_path`): a job killed while writing leaves the previous
-        checkpoint intact (and a partial file that the next start removes)."""
+        checkpoint intact (and a partial file that the next start removes). The state is copied to the
+        host here; the file is written here, or with `background` (the training loop) by a writer thread; either way
+        after the previous write ended."""
+        self.wait()
+        host = {"fingerprint": self.key, **to_host(state)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.path) as partial:
-            torch.save({"fingerprint": self.key, **state}, partial)
+        self.writes += 1
+        self._last = self.clock()
+        if not background:
+            self._write(host)
+            return
+        self._writer = threading.Thread(target=self._write, args=(host,), name="checkpoint-writer", daemon=False)
+        self._writer.start()
+
+    def _write(self, host: dict) -> None:
+        try:
+            with atomic_path(self.path) as partial:
+                torch.save(host, partial)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the training thread by wait()
+            self._error = err
+
+    def wait(self) -> None:
+        """Until the last write ended; raises what it raised."""
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
     def load(self) -> dict | None:
         """The run's last checkpoint; None when there is none, it belongs to another run, or it cannot
@@ -77,6 +139,7 @@ class Checkpoints:
         killed job first."""
         if self.path is None:
             return None
+        self.wait()
         self.partial.unlink(missing_ok=True)
         if not self.path.exists():
             return None
@@ -94,6 +157,7 @@ class Checkpoints:
 
     def discard(self) -> None:
         """Removes the checkpoint and any partial file (once the finished student supersedes them)."""
+        self.wait()
         if self.path is not None:
             self.path.unlink(missing_ok=True)
             self.partial.unlink(missing_ok=True)

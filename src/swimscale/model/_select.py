@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from swimscale.config import TeacherSettings, TrainSettings
+from swimscale.model._devsearch import DeviceIndex
 from swimscale.model._queries import QueryStates, TextQueries, encode_queries
 from swimscale.model._student import StudentModel
 from swimscale.retrieval import recall_at_k
@@ -42,7 +43,7 @@ class DevSet:
         if self.corpus.shape[0] != len(self.docids):
             raise ValueError(f"dev collection: {self.corpus.shape[0]} embeddings but {len(self.docids)} docids")
         self.qids = sorted(self.queries)
-        self._corpus = torch.from_numpy(np.ascontiguousarray(self.corpus, dtype=np.float32))
+        self._index: DeviceIndex | None = None  # the collection on the student's device, moved there once
 
     def inputs(self, student: StudentModel, tokenizer, settings: dict) -> TextQueries | QueryStates:
         """How `student` reads the dev queries: their cached prefix states (checked against the
@@ -56,8 +57,11 @@ class DevSet:
 
     def recall(self, student: StudentModel, inputs: TextQueries | QueryStates) -> float:
         """Mean Recall@50 of `student` over the judged dev queries (exact inner-product search)."""
+        device = _device_of(student)
+        if self._index is None or self._index.device != device:
+            self._index = DeviceIndex(self.corpus, device)
         embeddings = torch.from_numpy(encode_queries(student, inputs, self.qids, self.teacher))
-        scores, rows = (embeddings @ self._corpus.T).topk(min(DEV_CUTOFF, len(self.docids)), dim=1)
+        scores, rows = (t.cpu() for t in self._index.search(embeddings, DEV_CUTOFF))  # one read per evaluation
         run = {qid: {self.docids[r]: s for r, s in zip(row.tolist(), score.tolist())}
                for qid, row, score in zip(self.qids, rows, scores)}
         per_query = recall_at_k(run, self.qrels, DEV_CUTOFF)
@@ -69,6 +73,12 @@ class DevSet:
 def updates_for(passes: float, n_records: int, batch_size: int) -> int:
     """The updates of batch `batch_size` that `passes` passes over `n_records` records take (rounded up)."""
     return math.ceil(Fraction(str(passes)) * n_records / batch_size)
+
+
+def _device_of(student) -> torch.device:
+    """Where the student's parameters are (the CPU for a module without any)."""
+    first = next(iter(student.parameters()), None) if hasattr(student, "parameters") else None
+    return first.device if first is not None else torch.device("cpu")
 
 
 @dataclass

@@ -10,7 +10,9 @@ O(N) (precomputed) or O(batch) (on the fly), whatever the other runs of the swee
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -66,6 +68,9 @@ class TeacherEncoder:
     tokenizer: object
     model: torch.nn.Module
     settings: TeacherSettings
+    # The student's autocast policy (swimscale.model.autocast_for): bf16 on CUDA, none on the CPU, so
+    # the teacher's forwards cost what the student's do (the GPU check reports mDPR's bf16/fp32 agreement).
+    autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
 
     @torch.no_grad()
     def __call__(self, texts: list[str], device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -73,7 +78,8 @@ class TeacherEncoder:
         the pooling reads (:func:`swimscale.model.scored_transport_mask`), pooled sentence embeddings
         (B, d), not normalised)."""
         enc = encode.tokenize_for_transport(self.tokenizer, texts, self.settings.max_length, device)
-        hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        with self.autocast():
+            hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
         hidden = hidden.float()
         pooled = encode.pool(hidden, enc["attention_mask"], self.settings.pooling)
         empty = (enc["transport_mask"].sum(1) == 0).nonzero().flatten().tolist()
@@ -100,19 +106,29 @@ class TeacherView(ABC):
 
 
 class TeacherOnTheFly(TeacherView):
-    """Encodes each batch's counterparts when a loss asks (without gradients): no memory beyond the batch."""
+    """Encodes each batch's counterparts when a loss asks (without gradients): no memory beyond the batch.
+
+    The last batch's encoding is kept, so a loss that reads both the tokens and the pooled embeddings of
+    the same records (``optical_pooled``) runs one teacher pass per (micro-)batch, not two; ``passes``
+    counts the forwards run."""
 
     def __init__(self, teacher: TeacherEncoder):
         self.teacher = teacher
+        self.passes = 0
+        self._last: tuple[tuple, object, tuple] | None = None
 
     def texts(self, records) -> list[str]:
         return [counterpart(r, self.teacher.settings.passage_format) for r in records]
 
     def batch(self, records, device):
-        return self.teacher(self.texts(records), device)
+        key = tuple(r["_id"] for r in records)
+        if self._last is None or self._last[0] != key or self._last[1] != device:
+            self.passes += 1
+            self._last = (key, device, self.teacher(self.texts(records), device))
+        return self._last[2]
 
     def pooled(self, records, device):
-        return self.teacher(self.texts(records), device)[2]
+        return self.batch(records, device)[2]
 
     def passages(self, records, device):
         fmt = self.teacher.settings.passage_format
@@ -123,13 +139,16 @@ class TeacherCache(TeacherView):
     """The teacher's view of a run's records, computed once before its first update and held in memory.
 
     Tokens are ragged (all tokens of all counterparts concatenated, special tokens removed, plus
-    offsets), float32, so a precomputed run and an on-the-fly run see the same numbers up to rounding.
+    offsets), float32 — bf16 when the teacher ran under bf16 autocast (on CUDA), half the memory — and
+    handed to the loss as float32, so a precomputed run and an on-the-fly run see the same numbers up to
+    rounding.
     """
 
     def __init__(self, ids: list[str], tokens: torch.Tensor | None, offsets: torch.Tensor | None,
                  pooled: torch.Tensor, passage_pooled: torch.Tensor | None):
         self.index = {record_id: i for i, record_id in enumerate(ids)}
         self.ids, self.tokens, self.offsets = ids, tokens, offsets
+        self.starts = offsets.tolist() if offsets is not None else None
         self._pooled, self.passage_pooled = pooled, passage_pooled
 
     def rows(self, records: list[dict]) -> list[int]:
@@ -142,13 +161,14 @@ class TeacherCache(TeacherView):
         if self.tokens is None:
             raise ValueError("this teacher cache holds no tokens (built for a method that needs none)")
         rows = self.rows(records)
-        lengths = [int(self.offsets[r + 1] - self.offsets[r]) for r in rows]
+        starts = self.starts  # Python ints: slicing reads no tensor value
+        lengths = [starts[r + 1] - starts[r] for r in rows]
         out = torch.zeros(len(rows), max(lengths), self.tokens.shape[1])
         mask = torch.zeros(len(rows), max(lengths))
         for i, (r, n) in enumerate(zip(rows, lengths)):
-            out[i, :n] = self.tokens[self.offsets[r] : self.offsets[r + 1]]
+            out[i, :n] = self.tokens[starts[r] : starts[r + 1]]
             mask[i, :n] = 1
-        return out.to(device), mask.to(device), self._pooled[rows].to(device)
+        return out.to(device), mask.to(device), self._pooled[rows].to(device)  # float32, as on the fly
 
     def pooled(self, records, device):
         return self._pooled[self.rows(records)].to(device)
@@ -167,6 +187,8 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
     batch_size = teacher.settings.batch_size
     device = next(teacher.model.parameters()).device
     fmt = teacher.settings.passage_format
+    # Under bf16 autocast the states are bf16 to begin with: kept so, they take half the memory of float32.
+    storage = torch.float32 if teacher.autocast is contextlib.nullcontext else torch.bfloat16
     texts = [counterpart(r, fmt) for r in records]
     per_record: list[torch.Tensor | None] = [None] * len(records)
     pooled = torch.zeros(len(records), teacher.model.config.hidden_size)
@@ -174,9 +196,9 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
     for index in encode.batches_by_length(texts, batch_size):
         hidden, mask, batch_pooled = teacher([texts[i] for i in index], device)
         pooled[index] = batch_pooled.cpu()
-        if tokens:
+        if tokens:  # only the tokens the loss reads (no special tokens, no padding), in the forward's precision
             for row, i in enumerate(index):
-                per_record[i] = hidden[row][mask[row].bool()].cpu()
+                per_record[i] = hidden[row][mask[row].bool()].to(storage).cpu()
         progress.update(len(index))
     progress.close()
     passage_pooled = None

@@ -91,19 +91,36 @@ class BatchStream:
         self.pending = list(state["pending"])
 
 
+def host_values(values: list) -> list[float]:
+    """The update's one read of device values: the 0-d tensors among `values` stacked and copied to the
+    host at once (one host synchronisation, however many micro-batches and loss parts), as Python
+    floats; floats pass through. float64 on the way, so each value is the one ``.item()`` would give."""
+    tensors = [v for v in values if isinstance(v, torch.Tensor)]
+    read = iter(torch.stack([t.detach().reshape(()).double() for t in tensors]).to("cpu", copy=True).tolist()
+                if tensors else [])
+    return [next(read) if isinstance(v, torch.Tensor) else float(v) for v in values]
+
+
 def accumulate_gradients(
     student: StudentEncoder, loss_fn: TrainingLoss, batch: TrainingBatch, micro: int
 ) -> tuple[float, dict[str, float]]:
     """Back-propagates the batch loss in micro-batches of `micro` pairs; returns (loss, parts).
     Each micro-batch's loss is weighted by its share of the batch, so the accumulated gradient is the
-    full batch's (for the transport and pooled terms, means of per-pair terms; dropout draws differ)."""
-    total, parts = 0.0, {}
+    full batch's (for the transport and pooled terms, means of per-pair terms; dropout draws differ).
+    The losses and parts stay on the device until the end, then are read in one synchronisation
+    (:func:`host_values`) and summed on the host in the order of the micro-batches."""
+    weighted = []
     for chunk in batch.split(micro):
         loss, chunk_parts = loss_fn(student(chunk.records), chunk)
         (loss * len(chunk) / len(batch)).backward()
-        total += loss.item() * len(chunk) / len(batch)
-        for name, value in chunk_parts.items():
-            parts[name] = parts.get(name, 0.0) + value * len(chunk) / len(batch)
+        weighted.append((len(chunk), loss, chunk_parts))
+    flat = [value for _, loss, parts in weighted for value in (loss, *parts.values())]
+    read = iter(host_values(flat))
+    total, parts = 0.0, {}
+    for size, _, chunk_parts in weighted:
+        total += next(read) * size / len(batch)
+        for name in chunk_parts:
+            parts[name] = parts.get(name, 0.0) + next(read) * size / len(batch)
     return total, parts
 
 
@@ -170,7 +187,7 @@ class _Training:
                                     cfg.trainable_layers, cfg.freeze_embeddings, cfg.dropout)
         self.loss = METHODS[method].from_config(cfg, transport_kind(records), teacher_settings)
         self.teacher_tokens = resolve_teacher_tokens(cfg.teacher_tokens, self.device)
-        teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings)
+        teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings, autocast_for(self.device))
         if self.teacher_tokens == "precompute":
             self.teacher = build_teacher_cache(teacher, records, tokens=self.loss.needs_tokens,
                                                passages=self.loss.needs_passages)
@@ -241,7 +258,8 @@ class _Training:
         recall = self.dev.recall(self.student, self.dev_inputs)
         self.student.train()
         if self.selection.record(self.done, recall) and self.cfg.budget == "converged":
-            self.best = self.student.trainable_state()
+            # The best student waits in host memory: device memory holds only the one being trained.
+            self.best = {name: p.to("cpu", copy=True) for name, p in self.student.trainable_state().items()}
         self.log["dev_seconds"] += time.perf_counter() - start
         return recall
 
@@ -276,6 +294,7 @@ def train_student(
     dev: DevSet | None = None,
     checkpoint: Path | None = None,
     checkpoint_every: int,
+    checkpoint_minutes: float,
     micro_batch_size: int | None = None,
 ) -> tuple[StudentModel, dict]:
     """Trains the student (initialised from the teacher) on `records` within the budget of `cfg` (the
@@ -286,15 +305,28 @@ def train_student(
     `method` names the loss (:data:`METHODS`); `seed` is the run's (the model's initial draws and the
     data order). `dev`: the language's dev set (required by the ``converged`` budget).
     `checkpoint`/`checkpoint_every` (the config's ``checkpoint_every``): where and every how many
-    updates to checkpoint (0: never; a re-run resumes there). `micro_batch_size` splits each batch for
-    gradient accumulation (a retry after running out of GPU memory): the transport and pooled losses are
-    means of per-pair terms, so the update is the same and the log records the split
+    updates to consider a checkpoint (0: never; a re-run resumes there); `checkpoint_minutes` (the
+    config's): one is written only when that long has passed since the start or the last write (0:
+    every `checkpoint_every`), in a background thread (:class:`Checkpoints`). `micro_batch_size` splits
+    each batch for gradient accumulation (a retry after running out of GPU memory): the transport and
+    pooled losses are means of per-pair terms, so the update is the same and the log records the split
     (``micro_batch_size``, ``accumulation_steps``); a loss with in-batch negatives (contrastive) would
     see fewer negatives, so the run stops instead, naming the setting to lower (:func:`check_micro_batch`).
     """
     run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size)
-    checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher, cfg, seed, method, dev))
+    checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher, cfg, seed, method, dev),
+                              checkpoint_minutes)
     run.resume(checkpoints)
+    checkpoints.start()
+    try:
+        stopped_by = _updates(run, checkpoints, method, cfg)
+    finally:
+        checkpoints.wait()  # a write under way ends before the job does (or fails)
+    return run.finish(stopped_by)
+
+
+def _updates(run: _Training, checkpoints: Checkpoints, method: str, cfg: TrainSettings) -> str:
+    """The update loop: steps, dev evaluations when due, checkpoints when due; returns why it stopped."""
     resumed_at = time.perf_counter()
     seconds_before = run.log["train_seconds"]  # wall time accumulates across resumptions
     if run.done == 0 and run.selection.due(0):
@@ -310,6 +342,6 @@ def train_student(
         stopped_by = run.selection.stop(run.done)
         run.log["train_seconds"] = seconds_before + time.perf_counter() - resumed_at
         if stopped_by is None and checkpoints.due(run.done, run.selection.last_step):
-            checkpoints.save(run.state())
+            checkpoints.save(run.state(), background=True)
     progress.close()
-    return run.finish(stopped_by)
+    return stopped_by

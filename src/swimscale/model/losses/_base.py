@@ -3,7 +3,8 @@
 A loss is called once per (micro-)batch as ``loss(student_outputs, batch) -> (loss, parts)``:
 ``student_outputs`` is the student's forward pass over the batch's queries (:class:`StudentOutputs`),
 ``batch`` the records with the frozen teacher's cached view of them (:class:`TrainingBatch`); it
-returns the scalar to back-propagate and its named parts (floats, for the training log).
+returns the scalar to back-propagate and its named parts (detached 0-d tensors, for the training log:
+the training loop reads them with the loss in one host synchronisation per update).
 """
 
 from __future__ import annotations
@@ -86,4 +87,4 @@ class TrainingLoss(ABC):
 
     @abstractmethod
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:
-        """(the loss to back-propagate, its named parts as floats)."""
+        """(the loss to back-propagate, its named parts as detached 0-d tensors)."""

@@ -56,4 +56,4 @@ class ContrastiveLoss(TrainingLoss):
         passages = batch.teacher.passages(batch.records, batch.device)
         logits = self.similarity(student.pooled, passages) / self.temperature
         loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch), device=batch.device))
-        return loss, {"contrastive_loss": loss.item()}
+        return loss, {"contrastive_loss": loss.detach()}

@@ -67,7 +67,7 @@ class OpticalLoss(TrainingLoss):
 
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:
         ot_loss = self.transport_cost(student, batch)
-        return ot_loss, {"ot_loss": ot_loss.item()}
+        return ot_loss, {"ot_loss": ot_loss.detach()}
 
 
 class OpticalPooledLoss(OpticalLoss):
@@ -97,4 +97,4 @@ class OpticalPooledLoss(OpticalLoss):
         ot_loss = self.transport_cost(student, batch)
         pooled_loss = pooled_distance(student, batch)
         loss = ot_loss + self.pooled_weight * pooled_loss
-        return loss, {"ot_loss": ot_loss.item(), "pooled_loss": pooled_loss.item()}
+        return loss, {"ot_loss": ot_loss.detach(), "pooled_loss": pooled_loss.detach()}

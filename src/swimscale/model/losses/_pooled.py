@@ -37,4 +37,4 @@ class PooledLoss(TrainingLoss):
 
     def __call__(self, student: StudentOutputs, batch: TrainingBatch) -> tuple[torch.Tensor, dict[str, float]]:
         loss = pooled_distance(student, batch)
-        return loss, {"pooled_loss": loss.item()}
+        return loss, {"pooled_loss": loss.detach()}

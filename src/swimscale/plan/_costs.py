@@ -1,0 +1,109 @@
+"""The full study's cost, planned from its config before launch: machine-independent counts (runs,
+updates, FLOPs, bytes, host synchronisations) turned into time by one row of the device table.
+
+The model (every figure is a count or a documented assumption; nothing here is measured on a GPU):
+
+- an update of batch B costs 3 forwards of the student on B queries of ``QUERY_TOKENS`` (forward and
+  backward) plus, when the teacher runs on the fly, one teacher forward on B counterparts of
+  ``COUNTERPART_TOKENS``; a BERT forward is 2 FLOPs per non-embedding parameter per token plus
+  4·layers·L²·h for attention (as perf/footprint_model.py); fused AdamW moves 28 bytes per trained
+  parameter (reads parameter, gradient and two moments, writes three);
+- ``teacher_tokens``: ``auto`` runs the teacher on the fly on a GPU and precomputes it on the CPU
+  (swimscale.model.resolve_teacher_tokens); precomputed, it costs N teacher forwards once per run;
+- the converged budget's length is unknown in advance. Bounds: the earliest stop (min_steps, or
+  patience evaluations after an untrained best) and the cap (max_steps). Expected: the dev best is
+  assumed reached after ``EXPECTED_PASSES`` pass(es) over the N pairs (rounded up to an evaluation),
+  then patience evaluations more — an assumption to replace by the first runs' dev curves;
+- a dev evaluation encodes the dev queries and searches the dev collection on the device (matmul and
+  top-k: 2·d FLOPs per query–passage pair);
+- each train job pays the device row's start-up (``overhead_s``) while holding its GPU.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# mDPR (castorini/mdpr-tied-pft-msmarco): multilingual BERT-base.
+MDPR = {"vocab_size": 119547, "hidden_size": 768, "num_hidden_layers": 12, "intermediate_size": 3072,
+        "max_position_embeddings": 512}
+QUERY_TOKENS = 20  # mBERT word pieces of a ~10-word query in a low-resource script (~2 per word)
+COUNTERPART_TOKENS = 133  # mBERT word pieces of a ~95-word English passage with its title (~1.4 per word)
+INDIC_POOL = 5_800  # the Indic SWIM-IR sets: ~5.6k–6.0k pairs (SWIM-IR paper, Table 7): a capped size's N
+COLLECTION_PASSAGES = 112_426  # XTREME-UP's passage index (SWIM-IR paper): a collection without corpus_size
+DEV_QUERIES, TEST_QUERIES = 500, 1000
+EXPECTED_PASSES = 1.0  # assumed: passes over the N pairs until the dev best
+ADAMW_BYTES = 28  # fused AdamW, fp32: read p, g, m, v; write p, m, v
+CUDA_CONTEXT_BYTES = 1.0 * 2**30  # assumed: CUDA context, cuBLAS workspace and allocator slack
+
+
+def parameters(shape: dict = MDPR) -> tuple[int, int]:
+    """(embedding, non-embedding) parameter counts of a BERT."""
+    h, ff, layers = shape["hidden_size"], shape["intermediate_size"], shape["num_hidden_layers"]
+    embedding = (shape["vocab_size"] + shape["max_position_embeddings"] + 2) * h + 2 * h
+    layer = 4 * h * h + 4 * h + 2 * h * ff + ff + h + 4 * h
+    return embedding, layers * layer + h * h + h
+
+
+def forward_flops(tokens: int, shape: dict = MDPR) -> float:
+    """One sequence of `tokens` through the encoder: 2 FLOPs per non-embedding parameter per token plus
+    the attention scores and mixing, 4·layers·L²·h."""
+    return 2.0 * parameters(shape)[1] * tokens + 4.0 * shape["num_hidden_layers"] * tokens**2 * shape["hidden_size"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One student: language, N (the pairs it trains on), seed and method."""
+
+    code: str
+    n: int
+    seed: int
+    method: str
+
+
+def runs(config: dict) -> list[Run]:
+    """Every trained student of a validated config: per language its sizes N > 0 (a capped size trains
+    on the pool, ~``INDIC_POOL``), its seeds (the pool's ``seeds`` when it has one) and the methods."""
+    out = []
+    for code in config["languages"]:
+        pool = config["pools"][code]
+        sizes = pool.get("sizes") or config["sizes"]
+        seeds = pool.get("seeds") or config["seeds"]
+        methods = pool.get("methods") or config["methods"]
+        for size in sizes:
+            if size <= 0:
+                continue
+            n = min(size, INDIC_POOL) if pool.get("cap_sizes") and size > INDIC_POOL else size
+            out += [Run(code, n, seed, method) for seed in seeds for method in methods]
+    return out
+
+
+def updates(train: dict, n: int) -> dict[str, int]:
+    """A run's updates: least (earliest stop), expected (module docstring) and cap."""
+    cap = train["max_steps"]
+    if train.get("max_passes"):  # a budget counted in passes over the N pairs
+        cap = min(cap, math.ceil(train["max_passes"] * n / min(train["batch_size"], n)))
+    if train["budget"] == "fixed":
+        return {"least": cap, "expected": cap, "cap": cap}
+    every, wait = train["eval_every"], train["patience"] * train["eval_every"]
+    least = min(cap, max(train["min_steps"], wait))
+    per_pass = n / min(train["batch_size"], n)
+    best = math.ceil(EXPECTED_PASSES * per_pass / every) * every
+    return {"least": least, "expected": min(cap, max(train["min_steps"], best + wait)), "cap": cap}
+
+
+def dev_passages(config: dict, code: str) -> int:
+    """The passages of the language's dev collection (its benchmarks' corpus_size, else XTREME-UP's)."""
+    sizes = [bench.get("corpus_size") for bench in config["benchmarks"].values()
+             if bench.get("role") == "dev" and code in (bench.get("pools") or [bench["language"]])]
+    return next((s for s in sizes if s), COLLECTION_PASSAGES)
+
+
+def collections(config: dict) -> dict[str, int]:
+    """{collection: passages} of the benchmarks of the config (a collection's corpus_size, else XTREME-UP's)."""
+    out: dict[str, int] = {}
+    for name, bench in config["benchmarks"].items():
+        key = bench.get("collection") or (bench.get("id", "").split("/")[1] if bench["source"] == "ir_datasets"
+                                           else bench["source"] if bench["source"] == "xtreme_up" else name)
+        out[key] = max(out.get(key, 0), bench.get("corpus_size") or COLLECTION_PASSAGES)
+    return out
