@@ -1,9 +1,12 @@
 """The analysis's vocabulary: table columns, metric names and labels, and its output files.
 
-Plain data, importing nothing, so that every other module (and the report) can name a column without
-importing the code that computes it. The columns of the correlation table are derived from the
-statistics table (:data:`swimscale.analysis._statistics.STATISTICS`).
+Plain data, importing nothing of the analysis (only the Layout's table paths, :data:`swimscale.config.TABLES`),
+so that every other module (and the report) can name a column without importing the code that computes
+it. The columns of the correlation table are derived from the statistics table
+(:data:`swimscale.analysis._statistics.STATISTICS`).
 """
+
+from swimscale.config import TABLES
 
 # The key of a run, and the part of it that makes one analysed group (all sizes and seeds).
 KEY_COLUMNS = ["language", "benchmark", "method", "size", "seed"]
@@ -158,38 +161,10 @@ SLOPE_COLUMNS = [
     "note",
 ]
 
-# Output name -> path under the output directory (results/ in the workflow); the correlate rule's
-# outputs carry the same names.
-OUTPUTS = {
-    "recall": "tables/recall.tsv",
-    "correlation": "tables/correlation.tsv",
-    "correlation_md": "tables/correlation.md",
-    "correlation_tex": "tables/correlation.tex",
-    "by_size": "tables/recall_by_size.tsv",
-    "by_size_md": "tables/recall_by_size.md",
-    "by_size_tex": "tables/recall_by_size.tex",
-    "curves": "tables/learning_curves.tsv",
-    "curves_md": "tables/learning_curves.md",
-    "curves_tex": "tables/learning_curves.tex",
-    "slopes": "tables/slopes.tsv",
-    "slopes_md": "tables/slopes.md",
-    "slopes_tex": "tables/slopes.tex",
-    "plot": "plots/recall_vs_n.png",
-    "plot_svg": "plots/recall_vs_n.svg",
-    "forest": "plots/slope_forest.png",
-    "forest_svg": "plots/slope_forest.svg",
-    "literature": "tables/literature.tsv",
-    "literature_md": "tables/literature.md",
-    "literature_tex": "tables/literature.tex",
-    "literature_plot": "plots/literature.png",
-    "literature_plot_svg": "plots/literature.svg",
-    "across": "tables/across_languages.tsv",
-    "moderators": "tables/moderators.tsv",
-    "contrasts": "tables/method_contrasts.tsv",
-    "across_plot": "plots/across_languages.png",
-    "across_plot_svg": "plots/across_languages.svg",
-    "summary": "summary.md",
-}
+# Output name -> path under the output directory (results/ in the workflow): the Layout's tables (the
+# one spelling of these paths), less the two that other rules write. The correlate rule's outputs carry
+# the same names.
+OUTPUTS = {name: path for name, path in TABLES.items() if name not in ("missing", "moderator_values")}
 # The across-language tables, which `python -m swimscale correlate` writes directly under OUT_DIR
 # (OUT_DIR/across_languages.tsv, ...) and the workflow under results/tables/.
 ACROSS_TABLES = ["across", "moderators", "contrasts"]

@@ -51,8 +51,8 @@ Standard library only: the process that builds the DAG imports it.
 
 from __future__ import annotations
 
-# The correlate rule's outputs {name: path under the results folder}: the names and paths of
-# swimscale.analysis.OUTPUTS (the tests check that they agree), and missing_runs' table.
+# The tables, plots and summary {name: path under the results folder}: the correlate rule's outputs
+# (swimscale.analysis.OUTPUTS is this less the other two), missing_runs' and moderator_values' tables.
 TABLES = {
     "recall": "tables/recall.tsv",
     "correlation": "tables/correlation.tsv",
