@@ -114,7 +114,9 @@ def test_iterations_stop_at_the_first_check_within_tolerance(kind, domain):
     twice = [0, 0] if worst is None else [worst, worst]
     _, single = solve(cost[twice[:1]], a[twice[:1]], b[twice[:1]], 0.1, 10000, tol=1e-9, domain=domain, return_info=True)
     _, double = solve(cost[twice], a[twice], b[twice], 0.1, 10000, tol=1e-9, domain=domain, return_info=True)
-    assert (double.iterations, double.marginal_error) == (single.iterations, single.marginal_error)
+    # the same stop; the error itself up to float rounding (a batch of two may be summed in another order)
+    assert double.iterations == single.iterations
+    assert double.marginal_error == pytest.approx(single.marginal_error, rel=1e-5, abs=1e-15)
 
 
 @pytest.mark.parametrize("kind", SOLVERS)
