@@ -174,3 +174,19 @@ def test_cli_on_the_workflows_table_says_its_warnings_and_caps(tmp_path: Path) -
     assert "found 3 pool passage(s) that are relevant documents of bench-ny's queries (left out of training)" in summary
     back = pd.read_csv(tmp_path / "cli" / "tables" / "recall.tsv", sep="\t")
     assert list(back.columns) == list(recall.columns)
+
+
+def test_a_table_without_benchmark_column_gives_the_across_language_tables(tmp_path: Path) -> None:
+    """The issue's minimal table: language, method, size, seed, the metric, tier and benchmark_family;
+    no benchmark column (each language has one, named by its family)."""
+    table, _, _ = study(languages=("ny", "sn", "yo"), sizes=SIZES, n_queries=40, seed=6)
+    table = table[["language", "method", "size", "seed", "recall_at_50"]].assign(tier="very-low", benchmark_family="fam")
+    path = tmp_path / "minimal.tsv"
+    table.to_csv(path, sep="\t", index=False)
+    assert main(["correlate", str(path), str(tmp_path / "out"), "--n-boot", "20", "--n-boot-fit", "5"]) == 0
+    across = pd.read_csv(tmp_path / "out" / "across_languages.tsv", sep="\t")
+    assert {"slope", "slope_low", "slope_high", "tau", "pi_low", "pi_high", "i2", "rmcorr", "rmcorr_low",
+            "rmcorr_high", "n_languages"} <= set(across.columns)
+    assert list(across["family"]) == ["fam"] and list(across["n_languages"]) == [3]
+    assert "p_holm" in pd.read_csv(tmp_path / "out" / "method_contrasts.tsv", sep="\t").columns
+    assert (tmp_path / "out" / "moderators.tsv").exists()

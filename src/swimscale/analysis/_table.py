@@ -144,8 +144,9 @@ def _check_unique(table: pd.DataFrame, path: Path) -> None:
 
 
 def read_recall_table(path: StrPath) -> pd.DataFrame:
-    """Read and check a recall table: :data:`REQUIRED_COLUMNS` at least; every other known column is
-    checked if present (see docs/analysis.md). Errors name the file, the line and the column."""
+    """Read and check a recall table: :data:`REQUIRED_COLUMNS` at least (``benchmark`` may be left out
+    when each language has one: it is then its ``benchmark_family``, or ``all``); every other known
+    column is checked if present (see docs/analysis.md). Errors name the file, the line and the column."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"recall table {path} not found")
@@ -153,6 +154,9 @@ def read_recall_table(path: StrPath) -> pd.DataFrame:
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=False)
     except (ValueError, pd.errors.ParserError) as error:
         raise InputError(f"{path}: not a tab-separated table ({str(error).splitlines()[0]})") from error
+    if "benchmark" not in table.columns and len(table.columns):
+        # A minimal table (one benchmark per language): the benchmark is named by its family, if given.
+        table["benchmark"] = table["benchmark_family"] if "benchmark_family" in table.columns else "all"
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(f"{path}: missing required column(s) {', '.join(missing)} (required: {', '.join(REQUIRED_COLUMNS)})")
