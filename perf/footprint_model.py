@@ -241,14 +241,15 @@ def disk(measurements: list[dict], study: dict) -> dict:
                 "search + evaluate files": len(study["tests"][code]) * (runs + 1) * search,
                 "students, only with keep_students": runs * weights}
 
-    large = max(study["languages"], key=lambda c: max(study["trained"][c]))
+    large = max(study["languages"], key=lambda c: max(study["trained"][c], default=0))  # controls train nothing
     per_language = {k: round(v) for k, v in language(large, SWIMIR_POOL).items()}
     per_corpus = {"embeddings (float32, 768)": study["corpus"] * 768 * 4 / MIB, "index (IndexFlatIP)": study["corpus"] * 768 * 4 / MIB,
                   "corpus JSONL": study["corpus"] * (per_unit_mib(measurements, "prepare_collection", None, "corpus") or 0.0)}
     corpora_mib = sum(per_corpus.values()) * (1 + XTREME_UP_CORPUS / study["corpus"])
     kept = total = 0.0
     for code in study["languages"]:
-        parts = language(code, SWIMIR_POOL if max(study["trained"][code]) > INDIC_POOL else INDIC_POOL)
+        largest_n = max(study["trained"][code], default=0)  # 0: a zero-data control, no pool
+        parts = language(code, 0 if not largest_n else SWIMIR_POOL if largest_n > INDIC_POOL else INDIC_POOL)
         kept += parts.pop("students, only with keep_students")
         total += sum(parts.values())
     return {"language": large, "record_mib": record, "per_language_mib": per_language,

@@ -57,7 +57,7 @@ def test_cached_teacher_states_give_the_loss_of_recomputed_ones():
                              torch.randn(6, width, generator=gen))
     cfg = train_settings()
     for method in ("optical", "optical_pooled", "pooled", "contrastive"):
-        loss = METHODS[method].from_config(cfg, "semi_relaxed")
+        loss = METHODS[method].from_config(cfg, "semi_relaxed", TEACHER)
         cached, _ = loss(student, TrainingBatch(batch, cache, "cpu"))
         recomputed, _ = loss(student, TrainingBatch(batch, fly, "cpu"))
         assert float(cached) == pytest.approx(float(recomputed), rel=1e-5, abs=1e-6), method

@@ -49,7 +49,7 @@ def check_inputs(tests, teacher):
     """Every search input of the job opened and checked before the first update (model/_search.py)."""
     from transformers import AutoConfig
 
-    hidden = AutoConfig.from_pretrained(resolve_model(teacher.model)).hidden_size
+    hidden = AutoConfig.from_pretrained(resolve_model(teacher.model), trust_remote_code=False).hidden_size
     for paths in tests.values():
         check_search_inputs(BenchmarkFiles.from_paths(paths), hidden)
 
