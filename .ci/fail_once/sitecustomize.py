@@ -15,10 +15,11 @@ if MARKER and sys.argv and sys.argv[0].endswith("train.py"):
 
     _save = _checkpoint.Checkpoints.save
 
-    def save_then_fail_once(self, state):
-        _save(self, state)
+    def save_then_fail_once(self, state, *args, **kwargs):
+        _save(self, state, *args, **kwargs)
         if state["step"] < 2:
             return
+        self.wait()  # a write in the background thread ends on disk before the job dies
         try:
             marker = os.open(MARKER, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
