@@ -289,8 +289,11 @@ def update_syncs(spec: str, records: list[dict], sizes: dict) -> dict:
 
 
 def micro_batch(batch_size: int, attempt: int) -> int:
-    """The train rule's `micro_batch` resource at attempt `attempt` (workflow/rules/train.smk)."""
-    return max(1, batch_size // 2 ** (attempt - 1))
+    """The train rule's `micro_batch` resource at attempt `attempt` for the arm this check trains,
+    optical (workflow/rules/train.smk calls the same :func:`swimscale.config.micro_batch`)."""
+    from swimscale.config import micro_batch as rule_micro_batch
+
+    return rule_micro_batch("optical", batch_size, attempt)
 
 
 @contextlib.contextmanager

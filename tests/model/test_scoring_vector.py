@@ -149,3 +149,14 @@ def test_a_run_logs_its_accumulation_and_a_contrastive_run_refuses_to_split_its_
     assert (log["examples_seen"], log["passes"]) == (8, round(8 / 6, 4))
     with pytest.raises(MicroBatchError, match="train.batch_size"):
         train_student(pairs, teacher, cfg, "contrastive", 0, checkpoint_every=0, checkpoint_minutes=0, micro_batch_size=2)
+
+
+def test_the_rules_micro_batch_never_splits_a_batch_with_in_batch_negatives():
+    """swimscale.config.micro_batch (the train rule's resource, standard library) knows the same methods
+    as the losses: a contrastive retry runs its whole batch again; the others halve theirs."""
+    from swimscale.config import IN_BATCH_NEGATIVES, micro_batch
+    from swimscale.model import METHODS
+
+    assert IN_BATCH_NEGATIVES == {name for name, cls in METHODS.items() if cls.in_batch_negatives}
+    assert [micro_batch("contrastive", 32, a) for a in (1, 2, 3)] == [32, 32, 32]
+    assert [micro_batch("optical", 32, a) for a in (1, 2, 3, 7)] == [32, 16, 8, 1]

@@ -12,7 +12,7 @@ from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from swimscale.config import Sweep, check_config, check_schema, model_files
+from swimscale.config import Sweep, check_config, check_schema, micro_batch, model_files
 from swimscale.errors import InputError
 from swimscale.jobs import set_job_environment
 

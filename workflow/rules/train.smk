@@ -56,13 +56,14 @@ rule train:
     # A re-run resumes from the job's checkpoint. With `--retries` (set in profiles/), each retry
     # halves the micro-batch (gradient accumulation keeps the update, up to float rounding and
     # dropout draws) and adds memory: the answer to running out of GPU or host memory. The contrastive
-    # arm's in-batch negatives cannot be split: its retry stops, naming train.batch_size (swimscale.model.check_micro_batch).
+    # arm's in-batch negatives cannot be split: its retry runs the whole batch again, and out of memory
+    # it stops naming train.batch_size (swimscale.config.micro_batch, swimscale.model.check_micro_batch).
     resources:
         gpu=1,
         mem_mb=lambda wc, attempt: 9000 * attempt,
         disk_mb=8000,
-        micro_batch=lambda wc, attempt: max(
-            1, config["train"]["batch_size"] // 2 ** (attempt - 1)
+        micro_batch=lambda wc, attempt: micro_batch(
+            wc.method, config["train"]["batch_size"], attempt
         ),
     params:
         teacher=SETTINGS.teacher.to_params(),

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from swimscale.config import Settings
+from swimscale.config import IN_BATCH_NEGATIVES, Settings
 from swimscale.data import read_pool, read_queries
 from swimscale.jobs import checked_job
 from swimscale.model import (
@@ -94,6 +94,12 @@ with checked_job(snakemake):
     except MicroBatchError as error:  # a retry's smaller micro-batch would change the in-batch negatives
         raise SystemExit(str(error)) from None
     except torch.cuda.OutOfMemoryError:
+        if snakemake.wildcards.method in IN_BATCH_NEGATIVES:  # its batch cannot be split (config.micro_batch)
+            raise SystemExit(
+                f"out of GPU memory at batch {settings.train.batch_size}: method '{snakemake.wildcards.method}' "
+                "cannot split its batch (in-batch negatives); lower train.batch_size for every run of the "
+                "study, or give the job a larger GPU"
+            ) from None
         raise SystemExit(
             f"out of GPU memory at micro-batch {snakemake.resources.micro_batch}; "
             "run again with --retries 1 (or more): each retry halves it and resumes from the checkpoint"

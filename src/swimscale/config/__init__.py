@@ -23,11 +23,13 @@ from swimscale.config._layout import TABLES, Layout
 from swimscale.config._schema import SCHEMA_PATH, check_schema, defaults, load_schema, validated
 from swimscale.config._settings import SearchSettings, Settings, TeacherSettings, TrainSettings
 from swimscale.config._sweep import Sweep
+from swimscale.config._train import IN_BATCH_NEGATIVES, micro_batch
 from swimscale.errors import InputError
 
 __all__ = [
     "SCHEMA_PATH",
     "TABLES",
+    "IN_BATCH_NEGATIVES",
     "InputError",
     "Layout",
     "SearchSettings",
@@ -43,6 +45,7 @@ __all__ = [
     "check_name",
     "defaults",
     "load_schema",
+    "micro_batch",
     "model_files",
     "validated",
 ]

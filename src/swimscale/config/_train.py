@@ -11,6 +11,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# Methods whose loss reads the other pairs of its batch (in-batch negatives): their batch cannot be split
+# into micro-batches without changing the loss. Kept equal to the losses' `in_batch_negatives` by a test
+# (tests/model/test_scoring_vector.py); here, in the standard library, for the rules.
+IN_BATCH_NEGATIVES = frozenset({"contrastive"})
+
+
+def micro_batch(method: str, batch_size: int, attempt: int) -> int:
+    """The train rule's `micro_batch` resource: the batch at the first attempt, halved at each retry (an
+    answer to running out of memory: gradient accumulation keeps the update); never split for a method
+    with in-batch negatives, whose retry runs the whole batch again (and, out of memory, stops naming
+    ``train.batch_size``)."""
+    if method in IN_BATCH_NEGATIVES:
+        return batch_size
+    return max(1, batch_size // 2 ** (attempt - 1))
+
+
 BUDGETS = ("converged", "fixed", "fixed_passes")
 TEACHER_TOKENS = ("auto", "precompute", "on_the_fly")
 
