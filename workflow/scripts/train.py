@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from swimscale.config import IN_BATCH_NEGATIVES, Settings
+from swimscale.formats import rebuild_command
 from swimscale.data import read_pool, read_queries
 from swimscale.jobs import checked_job
 from swimscale.model import (
@@ -38,10 +39,7 @@ def sample_records(path, size, cap):
     records than its size would be reported at that size."""
     records = read_pool(path)
     if len(records) != size and not (cap and len(records) < size):
-        raise SystemExit(
-            f"{path}: {len(records)} records, its size is {size}; rebuild it: rm '{path}' && "
-            f"snakemake --cores all '{path}' (Snakemake rebuilds it), then run your target again"
-        )
+        raise SystemExit(f"{path}: {len(records)} records, its size is {size}; rebuild it: {rebuild_command(path)}")
     return records
 
 
