@@ -24,12 +24,12 @@ from swimscale.model import (
     check_search_inputs,
     load_tokenizer,
     require_device,
+    resolve_model,
     save_student,
     search_benchmark,
     set_threads,
     train_student,
 )
-from swimscale.model._encode import resolve_model
 from swimscale.retrieval import read_qrels
 
 
