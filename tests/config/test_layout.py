@@ -85,6 +85,7 @@ def test_the_paths_are_the_workflows():
     assert layout.student(*student) == "results/train/ny/optical/seed0/n32/student.safetensors"
     assert layout.train_log(*student) == "results/train/ny/optical/seed0/n32/train_log.json"
     assert layout.checkpoint(*student) == "results/train/ny/optical/seed0/n32/checkpoint.pt"
+    assert layout.finished(*student) == "results/train/ny/optical/seed0/n32/finished"
     assert layout.student_dirs(*student) == ("results/search/ny/optical/seed0/n32",
                                              "results/evaluate/ny/optical/seed0/n32")
     assert layout.evaluation_files(*layout.student_dirs(*student), "b") == {
@@ -111,6 +112,7 @@ def test_logs_and_timings_name_each_job_alike():
         "encode_corpus": (("c",), "encode/mdpr/c"),
         "index": (("c",), "index/mdpr/c"),
         "train": (("ny", "pooled", 1, 8), "train/ny/pooled/seed1/n8"),
+        "train_students": (("ny", "pooled", 8), "train/ny/pooled/students_n8"),
         "search_zero_shot": (("ny", "b"), "search/ny/zero_shot/b"),
         "correlate": ((), "correlate/correlate"),
         "missing_runs": ((), "correlate/missing_runs"),
@@ -120,6 +122,8 @@ def test_logs_and_timings_name_each_job_alike():
     for rule, (args, job) in jobs.items():
         assert getattr(layout.logs, rule)(*args) == f"out/logs/{job}.log"
         assert getattr(layout.timings, rule)(*args) == f"out/timings/{job}.tsv"
+    # A job of every N and seed of a (language, method) (students_per_job: sizes_and_seeds).
+    assert layout.logs.train_students("ny", "pooled") == "out/logs/train/ny/pooled/students.log"
 
 
 def test_patterns_and_concrete_values_agree():

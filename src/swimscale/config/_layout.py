@@ -28,6 +28,7 @@ same for every rule, see :class:`JobFiles`)::
       encode/<teacher>/<collection>/{corpus.npy,docids.txt}    encode_corpus
       index/<teacher>/<collection>/flat_ip.faiss               index
       train/<language>/<method>/seed<seed>/n<size>/{student.safetensors,train_log.json,checkpoint.pt}
+      train/<language>/<method>/seed<seed>/n<size>/finished    a group job's finished student, until it ends
       search/<language>/<method>/seed<seed>/n<size>/<benchmark>.trec           train: runs folder
       evaluate/<language>/<method>/seed<seed>/n<size>/<benchmark>{.json,.per_query.tsv}
       search/<language>/zero_shot/<benchmark>.trec             search_zero_shot (N = 0)
@@ -137,6 +138,11 @@ class JobFiles:
     def train(self, language, method, seed, size) -> str:
         return self._file(f"train/{_student(language, method, seed, size)}")
 
+    def train_students(self, language, method, size=None) -> str:
+        """A training job of several students (``students_per_job``): every N and seed of a (language,
+        method) (`size` None), or every seed of one N."""
+        return self._file(f"train/{language}/{method}/" + ("students" if size is None else f"students_n{size}"))
+
     def search_zero_shot(self, language, benchmark) -> str:
         return self._file(f"search/{language}/zero_shot/{benchmark}")
 
@@ -230,6 +236,13 @@ class Layout:
     def checkpoint(self, language, method, seed, size) -> str:
         """Where an interrupted training job resumes from (deleted when the job finishes)."""
         return f"{self.results}/train/{_student(language, method, seed, size)}/checkpoint.pt"
+
+    def finished(self, language, method, seed, size) -> str:
+        """A copy of a finished student's outputs, kept beside its checkpoint while its training job (of
+        several students, ``students_per_job``) trains the others: Snakemake deletes a failed job's
+        outputs, and a re-run restores the students finished from here instead of training them again
+        (deleted when the job finishes; :class:`swimscale.jobs.FinishedStudent`)."""
+        return f"{self.results}/train/{_student(language, method, seed, size)}/finished"
 
     def runs_dir(self, language, method, seed, size) -> str:
         """A trained student's TREC runs, one per test benchmark (:meth:`evaluation_files`)."""
