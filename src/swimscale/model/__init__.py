@@ -18,14 +18,17 @@
   :func:`as_stored`);
 - a student's evaluation on a test benchmark: :func:`search_benchmark` (encode, exact search, run file,
   metrics) with :class:`BenchmarkFiles`;
-- training: :func:`train_student`, dev selection (:class:`DevSet`, :class:`Selection`).
+- training: :func:`train_student`, dev selection (:class:`DevSet`, :class:`Selection`);
+- a training job's student, start to end (train, save, search each test benchmark):
+  :func:`train_and_search`; several in one process read each model once (:func:`shared_encoders`).
 
 Settings come as the typed objects of :mod:`swimscale.config` (:class:`~swimscale.config.TeacherSettings`,
 :class:`~swimscale.config.TrainSettings`, :class:`~swimscale.config.Settings`), built once from the
 validated config: no function here restates a default of the schema.
 
 Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot`` → ``losses``,
-``_teacher``, ``_student`` → ``_queries`` → ``_select``, ``_search``, ``_checkpoint`` → ``_train``.
+``_teacher``, ``_student`` → ``_queries`` → ``_select``, ``_search``, ``_checkpoint`` → ``_train`` →
+``_students``.
 
 Needs torch (the ``torch`` conda environment).
 """
@@ -47,6 +50,7 @@ from swimscale.model._encode import (
     resolve_model,
     set_threads,
     scored_transport_mask,
+    shared_encoders,
     tokenize_for_transport,
 )
 from swimscale.model._ot import (
@@ -82,6 +86,7 @@ from swimscale.model._teacher import (
     transport_kind,
 )
 from swimscale.model._train import MicroBatchError, check_micro_batch, train_student
+from swimscale.model._students import train_and_search
 from swimscale.model.losses import (
     METHODS,
     ContrastiveLoss,
@@ -152,9 +157,11 @@ __all__ = [
     "search_benchmark",
     "semi_relaxed_sinkhorn",
     "set_threads",
+    "shared_encoders",
     "sinkhorn",
     "state_settings",
     "tokenize_for_transport",
+    "train_and_search",
     "train_student",
     "transport_kind",
     "uniform_marginal",
