@@ -218,29 +218,113 @@ def search_inputs(wildcards):
     return search_files(wildcards.benchmark)
 
 
-def train_inputs(wildcards):
-    """What a training job reads besides its sample: its language's dev benchmark (dev_*) and, as
-    `tests`, every file its searches read (those of each test benchmark of its language).
+def train_files(language):
+    """What training a student of `language` reads besides its sample: the language's dev benchmark
+    (dev_*) and, as `tests`, every file its searches read (those of each test benchmark of its language).
     """
     tests = {
         path
-        for name in test_benchmarks_of(wildcards.language)
+        for name in test_benchmarks_of(language)
         for path in search_files(name).values()
     }
-    return {**dev_files(wildcards.language), "tests": sorted(tests)}
+    return {**dev_files(language), "tests": sorted(tests)}
+
+
+def train_inputs(wildcards):
+    return train_files(wildcards.language)
+
+
+def tests_of(language, method, seed, size):
+    """{test benchmark: what its search reads and the run and metrics files it writes} of one trained
+    student: inside its two output folders, at the paths of the sweep's points (swimscale.config.Sweep).
+    """
+    folders = LAYOUT.student_dirs(language, method, seed, size)
+    return {
+        name: {**search_files(name), **LAYOUT.evaluation_files(*folders, name)}
+        for name in test_benchmarks_of(language)
+    }
 
 
 def student_tests(wildcards):
-    """{test benchmark: what its search reads and the run and metrics files it writes} of a training
-    job: inside its two output folders, at the paths of the sweep's points (swimscale.config.Sweep).
-    """
-    folders = LAYOUT.student_dirs(
+    return tests_of(
         wildcards.language, wildcards.method, wildcards.seed, wildcards.size
     )
+
+
+def student_outputs(language, method, seed, size):
+    """{name: path} of every file that training one student makes: the `train` rule's outputs (with
+    wildcards), and each student's share of a group job's (students_per_job; concrete values).
+    """
     return {
-        name: {**search_files(name), **LAYOUT.evaluation_files(*folders, name)}
-        for name in test_benchmarks_of(wildcards.language)
+        "student": student_file(LAYOUT.student(language, method, seed, size)),
+        "train_log": LAYOUT.train_log(language, method, seed, size),
+        "runs": directory(LAYOUT.runs_dir(language, method, seed, size)),
+        "metrics": directory(LAYOUT.metrics_dir(language, method, seed, size)),
     }
+
+
+# --- training jobs of several students (students_per_job: seeds, sizes_and_seeds; train.smk) ----------
+# A rule per job of swimscale.config.Sweep.student_groups, whose outputs are every file of each of its
+# students (student_outputs), so that asking for any one of them runs the whole job.
+
+
+def group_students(group):
+    """The students of a group job as its script reads them (params `students`): per (seed, N), its
+    sample, checkpoint, copy of its finished outputs, outputs and searches."""
+    language, method = group["language"], group["method"]
+    return [
+        {
+            "seed": seed,
+            "size": size,
+            "sample": LAYOUT.sample(language, seed, size),
+            "checkpoint": LAYOUT.checkpoint(language, method, seed, size),
+            "finished": LAYOUT.finished(language, method, seed, size),
+            "outputs": {
+                name: str(path)
+                for name, path in student_outputs(language, method, seed, size).items()
+            },
+            "tests": tests_of(language, method, seed, size),
+        }
+        for seed, size in group["students"]
+    ]
+
+
+def group_outputs(group):
+    """{<name>_seed<s>_n<N>: path} of every output of every student of a group job."""
+    return {
+        f"{name}_seed{seed}_n{size}": path
+        for seed, size in group["students"]
+        for name, path in student_outputs(
+            group["language"], group["method"], seed, size
+        ).items()
+    }
+
+
+# A group job's wall-clock limit on SLURM (resource `runtime`, minutes per attempt): the SLURM
+# profile gives the one-student rule `train` 240 per attempt; a group job asks for that per student,
+# up to a day per attempt. A job stopped at its limit loses nothing: its retry (retries:) restores the
+# students it finished and resumes the one it was training from its checkpoint.
+TRAIN_MINUTES = 240
+GROUP_MAX_MINUTES = 24 * 60
+# Host memory per attempt of a training job (MB), of one student or of a group (one at a time).
+TRAIN_MEM_MB = 9000
+
+
+def group_resources(group):
+    """The `train` rule's resources for a group job (bound to this group, not to the loop's variable):
+    one GPU, the memory of one student (they train one after another), the runtime of all of them.
+    """
+    method, students = group["method"], len(group["students"])
+    return dict(
+        gpu=1,
+        mem_mb=lambda wc, attempt: TRAIN_MEM_MB * attempt,
+        disk_mb=8000,
+        runtime=lambda wc, attempt: min(TRAIN_MINUTES * students, GROUP_MAX_MINUTES)
+        * attempt,
+        micro_batch=lambda wc, attempt: micro_batch(
+            method, config["train"]["batch_size"], attempt
+        ),
+    )
 
 
 # The model-side settings, built once from the validated config: one typed frozen object per concern
