@@ -29,7 +29,7 @@ def cluster_jobs():
 def rule_names():
     names = set()
     for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
-        names.update(re.findall(r"^rule (\w+):", smk.read_text(), flags=re.M))
+        names.update(re.findall(r"^\s*rule (\w+):", smk.read_text(), flags=re.M))  # train.smk: inside an if
     return names
 
 
