@@ -114,36 +114,42 @@ def finished_copy(job, student: dict, method: str, dev_inputs: list) -> Finished
     return FinishedStudent(student["finished"], student["outputs"], FinishedStudent.key_of(description, inputs))
 
 
-with checked_job(snakemake), shared_encoders():
-    set_threads(snakemake.threads)
+def train_students(job) -> None:
+    """Trains the job's students one after another (a finished one restored from its copy, where kept)."""
+    set_threads(job.threads)
     # A GPU job stops here without a usable GPU (unless allow_cpu: true), instead of training on CPU unseen.
-    require_device(snakemake.config["allow_cpu"], snakemake.resources.get("gpu", 0))
-    settings = Settings.from_params(snakemake.params)  # its teacher, train and search params
-    language, method = job_point(snakemake)
-    dev_inputs = [path for key, path in snakemake.input.items() if key.startswith("dev_")]
-    students, dev, dev_loaded = job_students(snakemake), None, False
+    require_device(job.config["allow_cpu"], job.resources.get("gpu", 0))
+    settings = Settings.from_params(job.params)  # its teacher, train and search params
+    language, method = job_point(job)
+    dev_inputs = [path for key, path in job.input.items() if key.startswith("dev_")]
+    students, dev, dev_loaded = job_students(job), None, False
     for number, student in enumerate(students, 1):
         name = f"{method} seed {student['seed']} N {student['size']} ({number} of {len(students)})"
-        kept = finished_copy(snakemake, student, method, dev_inputs) if "finished" in student else None
+        kept = finished_copy(job, student, method, dev_inputs) if "finished" in student else None
         if kept is not None and kept.restore():
             print(f"{name}: restored, as this job made it before it failed, from {student['finished']}")
             continue
         print(f"{name}: training")
-        cap = snakemake.config["pools"][language]["cap_sizes"]
+        cap = job.config["pools"][language]["cap_sizes"]
         records = sample_records(Path(student["sample"]), student["size"], cap)
         check_inputs(student["tests"], settings.teacher)  # before the GPU's first update
         if not dev_loaded:  # once per job: every student of a job is of one language
-            dev, dev_loaded = dev_set(snakemake.input, settings.teacher), True
-        with training_errors(method, settings.train.batch_size, snakemake.resources.micro_batch):
+            dev, dev_loaded = dev_set(job.input, settings.teacher), True
+        with training_errors(method, settings.train.batch_size, job.resources.micro_batch):
             train_and_search(records, settings, method, student["seed"], student["size"], dev=dev,
                              outputs=student["outputs"], tests=student["tests"],
                              checkpoint=Path(student["checkpoint"]),
-                             checkpoint_every=snakemake.params.checkpoint_every,
-                             checkpoint_minutes=snakemake.params.checkpoint_minutes,
-                             micro_batch_size=snakemake.resources.micro_batch,
-                             dtype=snakemake.config["student_dtype"])
+                             checkpoint_every=job.params.checkpoint_every,
+                             checkpoint_minutes=job.params.checkpoint_minutes,
+                             micro_batch_size=job.resources.micro_batch,
+                             dtype=job.config["student_dtype"])
         if kept is not None:
             kept.save()  # until the job ends: a failure after this student does not lose it
     for student in students:
         if "finished" in student:
             FinishedStudent(student["finished"], {}, "").discard()  # the job's outputs are all in place
+
+
+with checked_job(snakemake):
+    with shared_encoders():  # each model read from disk once, for all of the job's students
+        train_students(snakemake)

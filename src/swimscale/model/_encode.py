@@ -89,7 +89,7 @@ def load_tokenizer(spec: str):
 
 
 # {("model" | "tokenizer", spec): what was read} while shared_encoders() is active; None outside it.
-_SHARED: dict | None = None
+_SHARED = None
 
 
 @contextlib.contextmanager
