@@ -112,11 +112,12 @@ with checked_job(snakemake):
         f"{log['examples_per_second']} examples/s"
     )
     # The student as its file holds it, searched on every test benchmark of its language here rather than
-    # in a job per benchmark (which would start Python and load the model again).
+    # in a job per benchmark (which would start Python and load the model again). The runs are scored by
+    # the evaluate rule (workflow/rules/evaluate.smk), which reads the judgements: a qrels edit rescores.
     student = as_stored(student, dtype)
     tokenizer = load_tokenizer(settings.teacher.model)
     tag = f"{snakemake.wildcards.method}_seed{snakemake.wildcards.seed}_n{snakemake.wildcards.size}"
     for name, paths in snakemake.params.tests.items():
-        summary = search_benchmark(student, tokenizer, BenchmarkFiles.from_paths(paths), settings, tag)
-        print(f"{name}: {summary['n_queries']} queries searched: {summary}")
+        record = search_benchmark(student, tokenizer, BenchmarkFiles.from_paths(paths), settings, tag)
+        print(f"{name}: searched: {record}")
     Checkpoints(checkpoint, 0, "").discard()  # the finished job supersedes it (and any partial file)
