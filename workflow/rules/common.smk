@@ -229,7 +229,8 @@ def student_file(path):
 
 def student_outputs(language, method, seed, size):
     """{output name: path} of the training job of one student (wildcards or values): the student, its
-    training log, and the folder of its runs (one run and search record per test benchmark)."""
+    training log, and the folder of its runs (one run and search record per test benchmark).
+    """
     return {
         "student": student_file(LAYOUT.student(language, method, seed, size)),
         "train_log": LAYOUT.train_log(language, method, seed, size),
@@ -239,7 +240,8 @@ def student_outputs(language, method, seed, size):
 
 def search_files(benchmark):
     """What searching a benchmark reads: its queries (and their prefix states), and its collection's
-    index and docids. Not its judgements: the evaluate rules score the runs (evaluate.smk)."""
+    index and docids. Not its judgements: the evaluate rules score the runs (evaluate.smk).
+    """
     collection = collection_of(benchmark)
     files = {"queries": LAYOUT.benchmark_files(benchmark)["queries"]}
     if CACHED_STATES:
@@ -284,7 +286,10 @@ def student_tests(wildcards):
         wildcards.language, wildcards.method, wildcards.seed, wildcards.size
     )
     return {
-        name: {**search_files(name), **search_roles(LAYOUT.evaluation_files(*folders, name))}
+        name: {
+            **search_files(name),
+            **search_roles(LAYOUT.evaluation_files(*folders, name)),
+        }
         for name in test_benchmarks_of(wildcards.language)
     }
 
@@ -292,7 +297,9 @@ def student_tests(wildcards):
 def search_roles(files, search=True):
     """The files of Layout.evaluation_files that a search writes (SEARCH_ROLES), or (search=False) the
     others, which evaluation writes."""
-    return {role: path for role, path in files.items() if (role in SEARCH_ROLES) == search}
+    return {
+        role: path for role, path in files.items() if (role in SEARCH_ROLES) == search
+    }
 
 
 # --- evaluation inputs (evaluate.smk) -------------------------------------------------------------------
@@ -302,7 +309,10 @@ def evaluation_tests(language, folders):
     """{test benchmark: {queries, qrels, run, searched, metrics, per_query}} of a student whose runs and
     metrics folders are `folders` (Layout.student_dirs, Layout.zero_shot_dirs)."""
     return {
-        name: {**LAYOUT.benchmark_files(name), **LAYOUT.evaluation_files(*folders, name)}
+        name: {
+            **LAYOUT.benchmark_files(name),
+            **LAYOUT.evaluation_files(*folders, name),
+        }
         for name in test_benchmarks_of(language)
     }
 
