@@ -305,25 +305,35 @@ def search_roles(files, search=True):
 # --- evaluation inputs (evaluate.smk) -------------------------------------------------------------------
 
 
-def evaluation_tests(language, folders):
-    """{test benchmark: {queries, qrels, run, searched, metrics, per_query}} of a student whose runs and
-    metrics folders are `folders` (Layout.student_dirs, Layout.zero_shot_dirs)."""
+def judged_files(benchmark):
+    """What scoring a run of a test benchmark reads of it: its queries, qrels and manifest."""
+    return {
+        **LAYOUT.benchmark_files(benchmark),
+        "manifest": LAYOUT.benchmark_manifest(benchmark),
+    }
+
+
+def evaluation_tests(language, folders, benchmarks=None):
+    """{test benchmark: {queries, qrels, manifest, run, searched, metrics, per_query}} of a student whose
+    runs and metrics folders are `folders` (Layout.student_dirs, Layout.zero_shot_dirs): each test
+    benchmark of `language`, or those named."""
     return {
         name: {
-            **LAYOUT.benchmark_files(name),
+            **judged_files(name),
             **LAYOUT.evaluation_files(*folders, name),
         }
-        for name in test_benchmarks_of(language)
+        for name in benchmarks or test_benchmarks_of(language)
     }
 
 
 def evaluate_inputs(wildcards):
     """What scoring a trained student reads: its runs folder, the overlap screen's record of its
-    language, and the queries and judgements of each of its test benchmarks."""
+    language, and the queries, judgements and manifest of each of its test benchmarks.
+    """
     judged = {
         path
         for name in test_benchmarks_of(wildcards.language)
-        for path in LAYOUT.benchmark_files(name).values()
+        for path in judged_files(name).values()
     }
     return {
         "runs": LAYOUT.runs_dir(

@@ -3,9 +3,10 @@
 # them, not training. One job per trained student (all the test benchmarks of its language, written
 # into its metrics folder) and one per (language, test benchmark) at N = 0: trec_eval's metrics per
 # query and their means, from the run as written (swimscale.retrieval.evaluate_search). Each first
-# checks that the overlap screen of its language saw every document now judged relevant, and that the
-# queries are those searched (swimscale.data.check_screened); if not, it stops naming the file and the
-# command that re-screens and retrains (or searches again). Local jobs: seconds each, no GPU.
+# checks that the overlap screen of its language saw every document now judged relevant, the same
+# queries and the same dropped judgements (swimscale.data.check_screened), and that the queries are
+# those searched; if not, it stops naming the file and the command that re-screens and retrains (or
+# searches again). Local jobs: seconds each, no GPU.
 
 
 localrules:
@@ -15,7 +16,7 @@ localrules:
 
 rule evaluate:
     input:
-        unpack(evaluate_inputs),  # runs, screened, judged (queries and qrels)
+        unpack(evaluate_inputs),  # runs, screened, judged (queries, qrels, manifests)
     output:
         metrics=directory(LAYOUT.metrics_dir(*STUDENT)),
     log:
@@ -42,6 +43,7 @@ rule evaluate_zero_shot:
     input:
         **search_roles(LAYOUT.zero_shot_files("{language}", "{benchmark}")),
         **LAYOUT.benchmark_files("{benchmark}"),  # queries, qrels
+        manifest=LAYOUT.benchmark_manifest("{benchmark}"),
         screened=LAYOUT.screened("{language}"),
     output:
         **search_roles(LAYOUT.zero_shot_files("{language}", "{benchmark}"), False),
@@ -56,12 +58,9 @@ rule evaluate_zero_shot:
         mem_mb=2000,
         disk_mb=100,
     params:
-        tests=lambda wc: {
-            wc.benchmark: {
-                **LAYOUT.benchmark_files(wc.benchmark),
-                **LAYOUT.zero_shot_files(wc.language, wc.benchmark),
-            }
-        },
+        tests=lambda wc: evaluation_tests(
+            wc.language, LAYOUT.zero_shot_dirs(wc.language), [wc.benchmark]
+        ),
         rescreen=lambda wc: rebuild_command(LAYOUT.validation_report(wc.language)),
         search_again=lambda wc: rebuild_command(
             LAYOUT.zero_shot_files(wc.language, wc.benchmark)["run"]

@@ -18,7 +18,7 @@ with checked_job(snakemake):
     screened = json.loads(Path(snakemake.input.screened).read_text(encoding="utf-8"))
     for name, files in snakemake.params.tests.items():
         try:
-            check_screened(name, Path(files["qrels"]), Path(files["queries"]), screened, snakemake.params.rescreen)
+            check_screened(name, files, screened, snakemake.params.rescreen)
             summary = evaluate_search(files, snakemake.params.search_again)
         except InputError as error:  # one line on the terminal, naming the file and the command
             raise SystemExit(str(error)) from None

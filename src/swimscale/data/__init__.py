@@ -60,7 +60,7 @@ from swimscale.data._swimir import (
     snapshot_dir,
     snapshot_files,
 )
-from swimscale.data._screened import check_screened, relevant_documents, screened_record
+from swimscale.data._screened import check_screened, prepared_counts, relevant_documents, screened_record
 from swimscale.data._source import Source
 from swimscale.data._validate import check_benchmark, check_language, check_pool, write_report
 from swimscale.errors import DataMissingError, InputError
@@ -100,6 +100,7 @@ __all__ = [
     "prepare_bible",
     "prepare_pool",
     "prepare_swimir_pool",
+    "prepared_counts",
     "read_chichewa",
     "read_corpus",
     "read_corpus_ids",
