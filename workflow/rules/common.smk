@@ -253,16 +253,21 @@ def search_files(benchmark):
     }
 
 
-def search_inputs(wildcards):
-    return search_files(wildcards.benchmark)
-
-
 # A test benchmark's queries file (and their prefix states) is written again, byte for byte the same,
-# whenever the benchmark is prepared again, as a qrels edit does: training reads them through ancient()
-# so that the edit rescores (evaluate.smk) without retraining. Evaluation checks that the queries are
-# those the run answers (swimscale.retrieval.evaluate_search), so an edit of the queries themselves
-# stops there with the command that retrains. Dev benchmarks are read as they are: their edit retrains.
+# whenever the benchmark is prepared again, as a qrels edit does: its searches (train, search_zero_shot)
+# read them through ancient() so that the edit rescores (evaluate.smk) without searching or training
+# again. Evaluation checks that the queries are those the run answers (swimscale.retrieval.evaluate_search),
+# so an edit of the queries themselves stops there with the command that searches again. Dev benchmarks
+# are read as they are: their edit retrains.
 REPREPARED = ("queries", "states")
+
+
+def search_inputs(wildcards):
+    """What the zero-shot search of a test benchmark reads (REPREPARED files through ancient())."""
+    return {
+        role: ancient(path) if role in REPREPARED else path
+        for role, path in search_files(wildcards.benchmark).items()
+    }
 
 
 def train_inputs(wildcards):

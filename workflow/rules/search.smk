@@ -2,7 +2,8 @@
 # as in training (train.max_length; cached prefix states when the student has a frozen prefix), exact
 # search of the collection's index, the run file and its search record (swimscale.model.search_benchmark).
 # A trained student is searched the same way inside its training job (train.smk). The runs are scored
-# by evaluate_zero_shot (evaluate.smk).
+# by evaluate_zero_shot (evaluate.smk); the queries are read through ancient() (common.smk, REPREPARED),
+# so a qrels edit rescores without searching again.
 
 
 rule search_zero_shot:
