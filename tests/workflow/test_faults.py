@@ -78,6 +78,12 @@ def summary_outputs(snakemake, workdir) -> dict[str, list[str]]:
     return outputs
 
 
+# Files that share a suffix with another output of their rule but are another kind of record: a run's
+# per-query metrics and search record, the overlap screen's record beside the validate report.
+COMPOUND_SUFFIXES = (".per_query.tsv", ".searched.json")
+OWN_KIND = ("screened.json",)
+
+
 def kinds_of(outputs: dict[str, list[str]], workdir: Path) -> dict[str, Path]:
     """{kind: one file of it}: per rule, one file of each suffix (files inside directory outputs too)."""
     kinds = {}
@@ -87,8 +93,8 @@ def kinds_of(outputs: dict[str, list[str]], workdir: Path) -> dict[str, Path]:
             if not full.exists():  # a temp() output (a student, unless keep_students) is deleted after use
                 continue
             for file in files_of(full):
-                suffix = "".join(file.suffixes[-2:]) if file.name.endswith(".per_query.tsv") else file.suffix
-                kinds.setdefault(f"{rule}:{suffix}", file)
+                suffix = "".join(file.suffixes[-2:]) if file.name.endswith(COMPOUND_SUFFIXES) else file.suffix
+                kinds.setdefault(f"{rule}:{file.name if file.name in OWN_KIND else suffix}", file)
     return kinds
 
 
@@ -129,6 +135,10 @@ def test_every_rule_is_in_the_matrix(clean, snakemake):
     assert rules - set(outputs) == NOT_IN_THE_TINY_RUN
     assert {kind.split(":")[0] for kind in kinds} == set(outputs)
     assert len(kinds) >= 14
+    # The outputs of issue 28's split: the search records, the metrics the evaluate rules write from
+    # them, and the overlap screen's record that evaluation checks the judgements against.
+    assert {"train:.searched.json", "train:.json", "search_zero_shot:.searched.json", "evaluate:.json",
+            "evaluate:.per_query.tsv", "evaluate_zero_shot:.json", "validate:screened.json"} <= set(kinds)
 
 
 @pytest.mark.e2e

@@ -350,6 +350,7 @@ def evaluate_inputs(wildcards):
 
 
 def evaluate_tests(wildcards):
+    """The evaluate job's params `tests`: a trained student's files on each test benchmark."""
     folders = LAYOUT.student_dirs(
         wildcards.language, wildcards.method, wildcards.seed, wildcards.size
     )
