@@ -151,9 +151,10 @@ def test_ci_overlay_changes_single_entries_and_keeps_the_rest(tmp_path):
 def test_per_language_target_runs_the_language_up_to_its_evaluation(dry_run):
     output = dry_run("all_ny")
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output.split("Job stats:")[1].split("Reasons")[0], flags=re.M))
-    # Four arms x two sizes: eight students, each searched and evaluated in one job, and the zero-shot run.
+    # Four arms x two sizes: eight students, each searched in its training job and scored by an evaluate
+    # job, and the zero-shot run with its own; not the tables.
     assert (jobs["train"], jobs["search_zero_shot"]) == ("8", "1") and "search_student" not in jobs
-    assert "correlate" not in jobs and "evaluate" not in jobs
+    assert (jobs["evaluate"], jobs["evaluate_zero_shot"]) == ("8", "1") and "correlate" not in jobs
 
 
 LISTING = """Building DAG of jobs...
