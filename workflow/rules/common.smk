@@ -12,8 +12,16 @@ from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from swimscale.config import Sweep, check_config, check_schema, micro_batch, model_files
+from swimscale.config import (
+    SEARCH_ROLES,
+    Sweep,
+    check_config,
+    check_schema,
+    micro_batch,
+    model_files,
+)
 from swimscale.errors import InputError
+from swimscale.formats import rebuild_command
 from swimscale.jobs import set_job_environment
 
 # The schema checks every key (check_schema names the first bad one in a line), then Snakemake's
@@ -133,6 +141,22 @@ def validate_benchmarks(language):
     }
 
 
+def screen_inputs(language):
+    """The files the validate rule reads of the benchmarks a language is evaluated on. A test benchmark's
+    prepared files (queries, qrels, manifest) are read through ancient(): a qrels edit prepares the
+    benchmark again, and must rescore, not re-screen the pool and retrain. The screen records what it
+    read (Layout.screened) and evaluation stops, with the command that re-screens, on a document judged
+    relevant that the screen never saw (swimscale.data.check_screened). Corpora and dev benchmarks are
+    read as they are: their edit re-screens and retrains."""
+    paths = set()
+    for files in validate_benchmarks(language).values():
+        for role, path in files.items():
+            if role != "role":
+                test = files["role"] == "test" and role != "corpus"
+                paths.add(ancient(path) if test else path)
+    return sorted(paths)
+
+
 def table_reports():
     """{language: its validate report} of the languages with runs in the tables: the correlate rule
     reads their overlap counts and data warnings into recall.tsv and summary.md. With `partial:
@@ -203,29 +227,58 @@ def student_file(path):
     return path if config["keep_students"] else temp(path)
 
 
-def search_files(benchmark):
-    """What searching a benchmark reads: its queries and judgements (and their prefix states), and its
-    collection's index and docids."""
-    collection = collection_of(benchmark)
+def student_outputs(language, method, seed, size):
+    """{output name: path} of the training job of one student (wildcards or values): the student, its
+    training log, and the folder of its runs (one run and search record per test benchmark).
+    """
     return {
-        **benchmark_queries(benchmark),
+        "student": student_file(LAYOUT.student(language, method, seed, size)),
+        "train_log": LAYOUT.train_log(language, method, seed, size),
+        "runs": directory(LAYOUT.runs_dir(language, method, seed, size)),
+    }
+
+
+def search_files(benchmark):
+    """What searching a benchmark reads: its queries (and their prefix states), and its collection's
+    index and docids. Not its judgements: the evaluate rules score the runs (evaluate.smk).
+    """
+    collection = collection_of(benchmark)
+    files = {"queries": LAYOUT.benchmark_files(benchmark)["queries"]}
+    if CACHED_STATES:
+        files["states"] = LAYOUT.query_states(benchmark)
+    return {
+        **files,
         "index": LAYOUT.index(collection),
         "docids": LAYOUT.encoding(collection)["docids"],
     }
 
 
+# A test benchmark's queries file (and their prefix states) is written again, byte for byte the same,
+# whenever the benchmark is prepared again, as a qrels edit does: its searches (train, search_zero_shot)
+# read them through ancient() so that the edit rescores (evaluate.smk) without searching or training
+# again. Evaluation checks that the queries are those the run answers (swimscale.retrieval.evaluate_search),
+# so an edit of the queries themselves stops there with the command that searches again. Dev benchmarks
+# are read as they are: their edit retrains.
+REPREPARED = ("queries", "states")
+
+
 def search_inputs(wildcards):
-    return search_files(wildcards.benchmark)
+    """What the zero-shot search of a test benchmark reads (REPREPARED files through ancient())."""
+    return {
+        role: ancient(path) if role in REPREPARED else path
+        for role, path in search_files(wildcards.benchmark).items()
+    }
 
 
 def train_files(language):
     """What training a student of `language` reads besides its sample: the language's dev benchmark
-    (dev_*) and, as `tests`, every file its searches read (those of each test benchmark of its language).
+    (dev_*) and, as `tests`, every file its searches read (those of each test benchmark of its language;
+    REPREPARED ones through ancient()).
     """
     tests = {
-        path
+        ancient(path) if role in REPREPARED else path
         for name in test_benchmarks_of(language)
-        for path in search_files(name).values()
+        for role, path in search_files(name).items()
     }
     return {**dev_files(language), "tests": sorted(tests)}
 
@@ -235,12 +288,15 @@ def train_inputs(wildcards):
 
 
 def tests_of(language, method, seed, size):
-    """{test benchmark: what its search reads and the run and metrics files it writes} of one trained
-    student: inside its two output folders, at the paths of the sweep's points (swimscale.config.Sweep).
+    """{test benchmark: what its search reads and the run and search record it writes} of one trained
+    student: inside its runs folder, at the paths of the sweep's points (swimscale.config.Sweep).
     """
     folders = LAYOUT.student_dirs(language, method, seed, size)
     return {
-        name: {**search_files(name), **LAYOUT.evaluation_files(*folders, name)}
+        name: {
+            **search_files(name),
+            **search_roles(LAYOUT.evaluation_files(*folders, name)),
+        }
         for name in test_benchmarks_of(language)
     }
 
@@ -249,18 +305,6 @@ def student_tests(wildcards):
     return tests_of(
         wildcards.language, wildcards.method, wildcards.seed, wildcards.size
     )
-
-
-def student_outputs(language, method, seed, size):
-    """{name: path} of every file that training one student makes: the `train` rule's outputs (with
-    wildcards), and each student's share of a group job's (students_per_job; concrete values).
-    """
-    return {
-        "student": student_file(LAYOUT.student(language, method, seed, size)),
-        "train_log": LAYOUT.train_log(language, method, seed, size),
-        "runs": directory(LAYOUT.runs_dir(language, method, seed, size)),
-        "metrics": directory(LAYOUT.metrics_dir(language, method, seed, size)),
-    }
 
 
 # --- training jobs of several students (students_per_job: seeds, sizes_and_seeds; train.smk) ----------
@@ -325,6 +369,64 @@ def group_resources(group):
             method, config["train"]["batch_size"], attempt
         ),
     )
+
+
+def search_roles(files, search=True):
+    """The files of Layout.evaluation_files that a search writes (SEARCH_ROLES), or (search=False) the
+    others, which evaluation writes."""
+    return {
+        role: path for role, path in files.items() if (role in SEARCH_ROLES) == search
+    }
+
+
+# --- evaluation inputs (evaluate.smk) -------------------------------------------------------------------
+
+
+def judged_files(benchmark):
+    """What scoring a run of a test benchmark reads of it: its queries, qrels and manifest."""
+    return {
+        **LAYOUT.benchmark_files(benchmark),
+        "manifest": LAYOUT.benchmark_manifest(benchmark),
+    }
+
+
+def evaluation_tests(language, folders, benchmarks=None):
+    """{test benchmark: {queries, qrels, manifest, run, searched, metrics, per_query}} of a student whose
+    runs and metrics folders are `folders` (Layout.student_dirs, Layout.zero_shot_dirs): each test
+    benchmark of `language`, or those named."""
+    return {
+        name: {
+            **judged_files(name),
+            **LAYOUT.evaluation_files(*folders, name),
+        }
+        for name in benchmarks or test_benchmarks_of(language)
+    }
+
+
+def evaluate_inputs(wildcards):
+    """What scoring a trained student reads: its runs folder, the overlap screen's record of its
+    language, and the queries, judgements and manifest of each of its test benchmarks.
+    """
+    judged = {
+        path
+        for name in test_benchmarks_of(wildcards.language)
+        for path in judged_files(name).values()
+    }
+    return {
+        "runs": LAYOUT.runs_dir(
+            wildcards.language, wildcards.method, wildcards.seed, wildcards.size
+        ),
+        "screened": LAYOUT.screened(wildcards.language),
+        "judged": sorted(judged),
+    }
+
+
+def evaluate_tests(wildcards):
+    """The evaluate job's params `tests`: a trained student's files on each test benchmark."""
+    folders = LAYOUT.student_dirs(
+        wildcards.language, wildcards.method, wildcards.seed, wildcards.size
+    )
+    return evaluation_tests(wildcards.language, folders)
 
 
 # The model-side settings, built once from the validated config: one typed frozen object per concern

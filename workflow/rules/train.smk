@@ -1,8 +1,11 @@
-# Training (one job per language x method x seed x N), which then searches and evaluates its student on
-# each test benchmark of its language (one run and metrics file per benchmark in its two output
-# folders: a student costs one job, not one per benchmark), and the frozen-prefix states of the
-# benchmarks' queries. The job's searches are part of it: a test benchmark added to a trained language
-# re-runs its training jobs (params `tests` changed; the students are temporary).
+# Training (one job per language x method x seed x N), which then searches its student on each test
+# benchmark of its language (one run and search record per benchmark in its runs folder: a student
+# costs one job, not one per benchmark), and the frozen-prefix states of the benchmarks' queries. The
+# runs are scored by the evaluate rule (evaluate.smk), which reads the judgements: a qrels edit of a
+# test benchmark rescores, it does not retrain (the queries, written again when the benchmark is
+# prepared again, are read through ancient(): common.smk, REPREPARED). The job's searches are part of
+# it: a test benchmark added to a trained language re-runs its training jobs (params `tests` changed;
+# the students are temporary unless keep_students: docs/cluster.md).
 # With train.trainable_layers or train.freeze_embeddings the student's embeddings (and lower
 # layers) are the teacher's, so their output for a query never changes: `query_states` computes it once
 # per benchmark, and every student's dev evaluation and search reads it (swimscale.model.QueryStates).
@@ -43,7 +46,7 @@ if config["students_per_job"] == "one":
             sample=LAYOUT.sample("{language}", "{seed}", "{size}"),
             model=TEACHER_FILES,
         output:
-            **student_outputs(*STUDENT),
+            **student_outputs(*STUDENT),  # student, train_log, runs
         log:
             LAYOUT.logs.train(*STUDENT),
         benchmark:

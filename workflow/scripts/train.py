@@ -72,7 +72,7 @@ def job_students(job) -> list[dict]:
     wildcards = job.wildcards
     return [dict(seed=int(wildcards.seed), size=int(wildcards.size), sample=job.input.sample,
                  checkpoint=job.params.checkpoint, tests=job.params.tests,
-                 outputs={name: job.output[name] for name in ("student", "train_log", "runs", "metrics")})]
+                 outputs={name: job.output[name] for name in ("student", "train_log", "runs")})]
 
 
 def job_point(job) -> tuple[str, str]:
@@ -109,7 +109,7 @@ def finished_copy(job, student: dict, method: str, dev_inputs: list) -> Finished
                        method=method, student=student, dtype=job.config["student_dtype"])
     outputs = [Path(path) for path in student["outputs"].values()]
     searched = [path for paths in student["tests"].values() for path in paths.values()
-                if not any(Path(path).is_relative_to(folder) for folder in outputs)]  # not its runs, metrics
+                if not any(Path(path).is_relative_to(folder) for folder in outputs)]  # not its runs
     inputs = [student["sample"], *dev_inputs, *searched]
     return FinishedStudent(student["finished"], student["outputs"], FinishedStudent.key_of(description, inputs))
 

@@ -22,17 +22,17 @@ same for every rule, see :class:`JobFiles`)::
       prepare/benchmarks/<benchmark>/{queries.tsv,qrels.txt}   prepare_bible, prepare_benchmark
       prepare/collections/<collection>/corpus.jsonl            prepare_bible, prepare_collection
       prepare/manifests/{pool-<language>,benchmark-<benchmark>,collection-<collection>}.json
-      validate/<language>/{pool.jsonl,report.json}             validate
+      validate/<language>/{pool.jsonl,report.json,screened.json}   validate
       subsample/<language>/seed<seed>/n<size>.jsonl            subsample
       query_states/<teacher>/<benchmark>.safetensors           query_states
       encode/<teacher>/<collection>/{corpus.npy,docids.txt}    encode_corpus
       index/<teacher>/<collection>/flat_ip.faiss               index
       train/<language>/<method>/seed<seed>/n<size>/{student.safetensors,train_log.json,checkpoint.pt}
       train/<language>/<method>/seed<seed>/n<size>/finished    a group job's finished student, until it ends
-      search/<language>/<method>/seed<seed>/n<size>/<benchmark>.trec           train: runs folder
-      evaluate/<language>/<method>/seed<seed>/n<size>/<benchmark>{.json,.per_query.tsv}
-      search/<language>/zero_shot/<benchmark>.trec             search_zero_shot (N = 0)
-      evaluate/<language>/zero_shot/<benchmark>{.json,.per_query.tsv}
+      search/<language>/<method>/seed<seed>/n<size>/<benchmark>{.trec,.searched.json}   train: runs folder
+      evaluate/<language>/<method>/seed<seed>/n<size>/<benchmark>{.json,.per_query.tsv}   evaluate
+      search/<language>/zero_shot/<benchmark>{.trec,.searched.json}   search_zero_shot (N = 0)
+      evaluate/<language>/zero_shot/<benchmark>{.json,.per_query.tsv}   evaluate_zero_shot
       tables/recall.tsv                                        correlate (and the rest of tables/,
       tables/{correlation,recall_by_size,learning_curves,slopes,literature}.{tsv,md,tex}
       tables/{across_languages,moderators,method_contrasts}.tsv
@@ -86,6 +86,8 @@ TABLES = {
     "summary": "summary.md",
     "missing": "tables/missing.tsv",
 }
+# The roles of Layout.evaluation_files that a search writes (train, search_zero_shot); evaluation writes the others.
+SEARCH_ROLES = ("run", "searched")
 # What `snakemake` with no target makes (rule all): the tables, the plot and the list of missing runs.
 FINAL = ("recall", "correlation", "plot", "missing")
 
@@ -146,6 +148,12 @@ class JobFiles:
     def search_zero_shot(self, language, benchmark) -> str:
         return self._file(f"search/{language}/zero_shot/{benchmark}")
 
+    def evaluate(self, language, method, seed, size) -> str:
+        return self._file(f"evaluate/{_student(language, method, seed, size)}")
+
+    def evaluate_zero_shot(self, language, benchmark) -> str:
+        return self._file(f"evaluate/{language}/zero_shot/{benchmark}")
+
     def correlate(self) -> str:
         return self._file("correlate/correlate")
 
@@ -205,6 +213,11 @@ class Layout:
         """The validate stage's report of a language (counts, benchmark checks, overlap counts)."""
         return f"{self.results}/validate/{language}/report.json"
 
+    def screened(self, language) -> str:
+        """What the overlap screen read of each benchmark (relevant documents, the qrels' and queries'
+        SHA-256): evaluation checks the current judgements against it (swimscale.data.check_screened)."""
+        return f"{self.results}/validate/{language}/screened.json"
+
     def sample(self, language, seed, size) -> str:
         """The training sample of N = `size` records drawn with `seed` from the validated pool."""
         return f"{self.results}/subsample/{language}/seed{seed}/n{size}.jsonl"
@@ -245,7 +258,7 @@ class Layout:
         return f"{self.results}/train/{_student(language, method, seed, size)}/finished"
 
     def runs_dir(self, language, method, seed, size) -> str:
-        """A trained student's TREC runs, one per test benchmark (:meth:`evaluation_files`)."""
+        """A trained student's TREC runs and their search records, one per test benchmark (:meth:`evaluation_files`)."""
         return f"{self.results}/search/{_student(language, method, seed, size)}"
 
     def metrics_dir(self, language, method, seed, size) -> str:
@@ -253,7 +266,7 @@ class Layout:
         return f"{self.results}/evaluate/{_student(language, method, seed, size)}"
 
     def student_dirs(self, language, method, seed, size) -> tuple[str, str]:
-        """The folders of one trained student's runs and metrics: its training job's outputs."""
+        """The folders of one trained student's runs and metrics: its training and evaluation jobs' outputs."""
         return self.runs_dir(language, method, seed, size), self.metrics_dir(language, method, seed, size)
 
     def zero_shot_dirs(self, language) -> tuple[str, str]:
@@ -263,9 +276,11 @@ class Layout:
     @staticmethod
     def evaluation_files(search: str, evaluate: str, benchmark) -> dict[str, str]:
         """A student's files for one test benchmark in its two folders (:meth:`student_dirs`,
-        :meth:`zero_shot_dirs`): its TREC run, mean metrics and per-query metrics."""
-        return {"run": f"{search}/{benchmark}.trec", "metrics": f"{evaluate}/{benchmark}.json",
-                "per_query": f"{evaluate}/{benchmark}.per_query.tsv"}
+        :meth:`zero_shot_dirs`): what its search writes (:data:`SEARCH_ROLES`: the TREC run, and the record
+        of the search: the queries' SHA-256, k, the corpus size) and its evaluation writes from them (mean
+        and per-query metrics)."""
+        return {"run": f"{search}/{benchmark}.trec", "searched": f"{search}/{benchmark}.searched.json",
+                "metrics": f"{evaluate}/{benchmark}.json", "per_query": f"{evaluate}/{benchmark}.per_query.tsv"}
 
     def zero_shot_files(self, language, benchmark) -> dict[str, str]:
         """The untrained student's run, metrics and per-query metrics on one test benchmark."""

@@ -6,9 +6,10 @@ collections each prepare rule makes.
 workflow/rules/common.smk builds one :class:`Sweep` when the DAG is built and its input functions call
 it; nothing here reads data or imports anything beyond the standard library and the source registries.
 Every path comes from the config's :class:`swimscale.config.Layout` (`Sweep.layout`): a point's files
-are the outputs of the rules `train` (which also searches and evaluates its student on each test
-benchmark; with ``students_per_job`` one rule per :meth:`Sweep.student_groups` job instead) and
-`search_zero_shot` (workflow/rules/); the end-to-end tests run both.
+are the outputs of the rules `train` (which also searches its student on each test benchmark; with
+``students_per_job`` one rule per :meth:`Sweep.student_groups` job instead) and `search_zero_shot` (the
+runs), and `evaluate` and `evaluate_zero_shot` (the metrics, scored from the runs against the current
+judgements) (workflow/rules/); the end-to-end tests run them all.
 """
 
 from __future__ import annotations
@@ -190,7 +191,8 @@ class Sweep:
     def point(self, code: str, bench: str, method: str, size: int, seed: int) -> dict:
         """One reported point (`bench` a test benchmark), its files, and `outputs`: what the job that makes
         them outputs, which is what rules downstream ask for (a trained student's runs and metrics sit in
-        its training job's two folders, one file per test benchmark; the untrained student's are files)."""
+        two folders, its training job's and its evaluate job's, one file per test benchmark; the untrained
+        student's are files)."""
         layout = self.layout
         if size == 0:
             # The untrained student is the same for every method and seed: run once.

@@ -16,8 +16,9 @@
   (:class:`TextQueries`) or cached prefix states (:class:`QueryStates`, :func:`encode_query_states`),
   their embeddings (:func:`encode_queries`), its file (:func:`save_student`, :func:`load_student`,
   :func:`as_stored`);
-- a student's evaluation on a test benchmark: :func:`search_benchmark` (encode, exact search, run file,
-  metrics) with :class:`BenchmarkFiles`;
+- a student's search of a test benchmark: :func:`search_benchmark` (encode, exact search, run file and
+  its record) with :class:`BenchmarkFiles`; the run is scored apart, against the current judgements
+  (:func:`swimscale.retrieval.evaluate_search`: the evaluate rules);
 - training: :func:`train_student`, dev selection (:class:`DevSet`, :class:`Selection`);
 - a training job's student, start to end (train, save, search each test benchmark):
   :func:`train_and_search`; several in one process read each model once (:func:`shared_encoders`).

@@ -1,5 +1,5 @@
 """One student of a training job, start to end: trained, saved with its log, and searched on each test
-benchmark of its language. A training job calls it once per student (one, or several one after another
+benchmark of its language (the evaluate rule scores the runs). A training job calls it once per student (one, or several one after another
 with ``students_per_job``: workflow/scripts/train.py), so that a student's files are the same whichever
 job trained it.
 """
@@ -36,12 +36,13 @@ def train_and_search(records: list[dict], settings: Settings, method: str, seed:
     print(f"{log['steps']} updates ({log['stopped_by']}), best at {log['steps_at_best']}, "
           f"{log['examples_per_second']} examples/s")
     # The student as its file holds it, searched on every test benchmark of its language here rather than
-    # in a job per benchmark (which would start Python and load the model again).
+    # in a job per benchmark (which would start Python and load the model again). The runs are scored by
+    # the evaluate rule (workflow/rules/evaluate.smk), which reads the judgements: a qrels edit rescores.
     student = as_stored(student, dtype)
     tokenizer = load_tokenizer(settings.teacher.model)
     tag = f"{method}_seed{seed}_n{size}"
     for name, paths in tests.items():
-        summary = search_benchmark(student, tokenizer, BenchmarkFiles.from_paths(paths), settings, tag)
-        print(f"{name}: {summary['n_queries']} queries searched: {summary}")
+        record = search_benchmark(student, tokenizer, BenchmarkFiles.from_paths(paths), settings, tag)
+        print(f"{name}: searched: {record}")
     Checkpoints(checkpoint, 0, "").discard()  # the finished student supersedes it (and any partial file)
     return log
