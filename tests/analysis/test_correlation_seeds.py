@@ -24,7 +24,7 @@ from swimscale.analysis._inference import CUT, seed_t_interval
 
 LEVEL = 0.9
 METRIC = "ndcg_at_10"
-SIZES = (16, 32, 64, 128, 256, 1024)
+SIZES = (1, 32, 64, 128, 256, 1024)  # N = 1 is a trained size (log N = 0)
 B = 40  # replicates
 
 
@@ -60,6 +60,7 @@ def test_seeds_with_fewer_than_five_sizes_are_left_out_and_named() -> None:
     row = correlation_table(table, METRIC, LEVEL, n_boot=0, seed=0).iloc[0]
     assert (row.n_seeds, row.n_points, row.n_sizes, row.n_queries, row.n_boot) == (3, 21, 6, 7, 0)
     assert row.resampled == "seeds only" and row.zero_shot == pytest.approx(0.11)
+    assert (row.language, row.benchmark, row.method, row.metric) == ("ny", "b", "m", METRIC)
     assert math.isnan(row.zero_shot_ci_low) and math.isnan(row.zero_shot_ci_high)
     for statistic in STATISTICS:
         values = _per_seed(table, statistic, (0, 1, 2))
@@ -73,13 +74,15 @@ def test_seeds_with_fewer_than_five_sizes_are_left_out_and_named() -> None:
             pytest.approx(lo, abs=1e-12), pytest.approx(hi, abs=1e-12))
         assert row[statistic.p_column] == pytest.approx(stats.ttest_1samp(kept, 0.0).pvalue, abs=1e-12)
     assert row.t_df == 2.0  # the slope's, the last statistic: three seeds
-    notes = row.note.split("; ")
-    assert notes[0] == "1 seed(s) with fewer than 5 sizes left out"
-    for symbol in ("ρ", "r", "τ"):
-        assert f"{symbol} undefined in 1 of 3 seeds (metric constant within the seed): left out" in notes
-    assert notes.count(f"ρ: {CUT}") + notes.count(f"r: {CUT}") + notes.count(f"τ: {CUT}") == sum(
-        f"{s}: {CUT}" in notes for s in ("ρ", "r", "τ"))
-    assert len(notes) == len(set(notes))
+    expected = ["1 seed(s) with fewer than 5 sizes left out"]
+    for statistic in STATISTICS:
+        values = _per_seed(table, statistic, (0, 1, 2))
+        if statistic.correlation:
+            expected.append(f"{statistic.symbol} undefined in 1 of 3 seeds (metric constant within the seed): left out")
+        interval = seed_t_interval(values[np.isfinite(values)], None, LEVEL, bounded=statistic.correlation)
+        expected.append(f"{statistic.symbol}: {CUT}" if interval.note else "")
+    assert f"ρ: {CUT}" in expected  # two seeds: the correlations' intervals reach past ±1
+    assert row.note == "; ".join(n for n in expected if n)
 
 
 def test_a_seed_at_exactly_five_sizes_is_kept() -> None:
@@ -154,8 +157,23 @@ def test_a_size_without_any_value_does_not_count() -> None:
     table = table[table["size"] != 1024]
     table.loc[table["size"] == 128, METRIC] = np.nan
     row = correlation_table(table, METRIC, LEVEL, n_boot=0, seed=0).iloc[0]
-    assert row.note == "only 4 trained size(s) (16, 32, 64 and 256); a trend needs ≥ 5 distinct N > 0"
+    assert row.note == "only 4 trained size(s) (1, 32, 64 and 256); a trend needs ≥ 5 distinct N > 0"
     assert math.isnan(row.slope_per_doubling) and row.n_seeds == 4 and math.isnan(row.t_df)
+
+
+def test_notes_are_said_once_and_only_the_cut_names_its_statistic() -> None:
+    """One seed: each statistic's interval says the same thing, which the note says once, unprefixed."""
+    table = _table()
+    row = correlation_table(table[table["seed"] == 0], METRIC, LEVEL, n_boot=0, seed=0).iloc[0]
+    assert row.note == "one seed: no interval (seeds are the replicates)"
+    assert row.n_seeds == 1 and math.isnan(row.t_df) and row.slope_per_doubling == pytest.approx(
+        _per_seed(table, STATISTICS[-1], (0,))[0])
+
+
+def test_no_group_gives_an_empty_table_with_every_column() -> None:
+    from swimscale.analysis import CORRELATION_COLUMNS
+
+    assert list(correlation_tables([], [], [METRIC], LEVEL).columns) == CORRELATION_COLUMNS
 
 
 def test_too_few_sizes_words() -> None:

@@ -23,6 +23,7 @@ from swimscale.analysis._tier_slopes import (
     SEED_METHOD,
     UNKNOWN_TIER,
     WELCH_METHOD,
+    benchmark_family,
     common_ground,
     read_tiers,
     slope_across_languages,
@@ -34,7 +35,7 @@ LEVEL = 0.9  # not the default 0.95: a level dropped on the way would show
 METRIC = "ndcg_at_10"  # not the default metric: the column is read by name
 TIERS = {"aa": "low", "bb": "low", "cc": "low", "dd": "mid", "ee": "mid", "ff": "mid", "gg": "mid"}
 # Each language's benchmarks (one family, "up", named by the benchmark_family column) with their own sizes.
-SIZE_SETS = [(16, 64, 256, 1024), (32, 128, 512), (16, 128, 1024, 4096, 8192)]
+SIZE_SETS = [(1, 16, 64, 256, 1024), (32, 128, 512), (16, 128, 1024, 4096, 8192)]  # N = 1: log2 N = 0
 
 
 def _panel(seed: int = 0, tiers: dict[str, str] = TIERS) -> pd.DataFrame:
@@ -194,6 +195,7 @@ def test_the_minimum_languages_and_sizes(n_languages: int, n_sizes: int, note: s
     data = _trained(table)
     row = slope_across_languages(data, METRIC, LEVEL)
     assert row["note"] == note and row["n_sizes"] == n_sizes and row["n_languages"] == n_languages
+    assert math.isnan(row["max_size"]) and row["ci_method"] == CLUSTER_METHOD
     assert row["n_points"] == len(data)
     if note:
         assert all(math.isnan(row[k]) for k in ("slope", "se", "ci_low", "ci_high", "p_value", "stat", "df_den"))
@@ -269,7 +271,8 @@ def test_language_rows_copy_the_correlation_table() -> None:
 def test_methods_are_fitted_apart() -> None:
     one = _panel(6, dict.fromkeys(TIERS, "one"))
     two = one.assign(method="a", **{METRIC: one[METRIC] * 2})
-    result = slopes_table(pd.concat([two, one.assign(method="b")]), None, {}, LEVEL, metric=METRIC)
+    result = slopes_table(pd.concat([one.assign(method="b"), two]), None, {}, LEVEL, metric=METRIC)
+    assert list(result["method"]) == ["a"] * 3 + ["b"] * 3  # sorted by method, whatever the table's order
     rows = result[result["scope"] == "all"].set_index("method")
     assert rows.loc["a", "slope"] == pytest.approx(2 * rows.loc["b", "slope"])
     assert rows.loc["b", "slope"] == pytest.approx(_ols_slope(_trained(one)))
@@ -281,7 +284,28 @@ def test_read_tiers_strips_keeps_na_words_and_skips_comments(tmp_path) -> None:
     path.write_text("# languages\ncode\tname\ttier\n na \tNA language\t mid \nnan\tx\tNA\n")
     assert read_tiers(path) == {"na": "mid", "nan": "NA"}
     assert read_tiers(str(path)) == {"na": "mid", "nan": "NA"}
+    numbered = tmp_path / "numbered.tsv"
+    numbered.write_text("code\ttier\n1\t2\nxx\t0\n")  # numbers are read as words
+    assert read_tiers(numbered) == {"1": "2", "xx": "0"}
     nocode = tmp_path / "nocode.tsv"
-    nocode.write_text("tier\nlow\n")
-    with pytest.raises(ValueError, match=r"no column 'code' \(columns: tier\)"):
+    nocode.write_text("name\ttier\nx\tlow\n")
+    with pytest.raises(ValueError, match=r"no column 'code' \(columns: name, tier\)"):
         read_tiers(nocode)
+
+
+def test_the_common_grounds_note_reaches_the_tier_and_all_rows() -> None:
+    """A tier not scored on the chosen family is named in the note of every tier row and the all row."""
+    table = _panel(7)
+    table["benchmark_family"] = np.where(table["language"].map(TIERS) == "low", "other", "up")
+    result = slopes_table(table, None, TIERS, LEVEL, metric=METRIC)
+    said = "tier(s) low not scored on up: left out of the tier comparison (one family only)"
+    low, mid, everything = (result[(result["scope"] == s) & (result["tier"] == t)].iloc[0]
+                            for s, t in (("tier", "low"), ("tier", "mid"), ("all", "")))
+    assert low.note == "0 size(s) on the common ground: a slope across languages needs ≥ 3; " + said
+    assert mid.note == said and everything.note == said
+    _assert_row(everything, _trained(table[table["benchmark_family"] == "up"]))
+
+
+def test_a_benchmark_named_as_its_language_is_its_own_family() -> None:
+    assert benchmark_family("ny", "ny") == "ny"
+    assert benchmark_family("ny-ny", "ny") == "ny-ny"
