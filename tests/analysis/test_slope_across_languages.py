@@ -284,6 +284,9 @@ def test_read_tiers_strips_keeps_na_words_and_skips_comments(tmp_path) -> None:
     path.write_text("# languages\ncode\tname\ttier\n na \tNA language\t mid \nnan\tx\tNA\n")
     assert read_tiers(path) == {"na": "mid", "nan": "NA"}
     assert read_tiers(str(path)) == {"na": "mid", "nan": "NA"}
+    commas = tmp_path / "commas.tsv"  # tab-separated even where every line has as many commas
+    commas.write_text("code\tname, in English\ttier\nny\tChichewa, Nyanja\tlow\nsn\tShona, chiShona\tmid\n")
+    assert read_tiers(commas) == {"ny": "low", "sn": "mid"}
     numbered = tmp_path / "numbered.tsv"
     numbered.write_text("code\ttier\n1\t2\nxx\t0\n")  # numbers are read as words
     assert read_tiers(numbered) == {"1": "2", "xx": "0"}
