@@ -31,6 +31,8 @@ from swimscale.analysis._tier_slopes import (
     tier_difference,
 )
 
+pytestmark = pytest.mark.filterwarnings("error")  # no warning on any of these inputs (a sqrt of a negative rounding error would warn)
+
 LEVEL = 0.9  # not the default 0.95: a level dropped on the way would show
 METRIC = "ndcg_at_10"  # not the default metric: the column is read by name
 TIERS = {"aa": "low", "bb": "low", "cc": "low", "dd": "mid", "ee": "mid", "ff": "mid", "gg": "mid"}
