@@ -17,6 +17,8 @@ import pytest
 from swimscale.analysis._bootstrap import Replicates
 from swimscale.analysis._curve_model import Fit, curve, fit, fit_bounds, n_at_fraction, n_for_target
 from swimscale.analysis._curves import (
+    _derived,
+    _fmt,
     _check_lack_of_fit,
     _n_ci,
     _r_inf_ci,
@@ -256,3 +258,58 @@ def test_one_seed_and_no_replicates_cannot_judge_and_identical_seeds_get_a_floor
     with pytest.raises(_Unreliable, match=r"at N = 256"):
         _check_lack_of_fit(group, None, METRIC, R0, TRUTH)
 
+
+
+# --------------------------------------------------------------------------- what is reported of the fit
+
+
+def _derived_row(best: Fit, target: float, r0: float = R0, min_n: float = 16.0, max_n: float = 4096.0) -> tuple:
+    row = {"r0": r0, "n_points": 20}
+    notes = _derived(row, best, target, min_n, max_n)
+    return row, notes
+
+
+def test_the_fits_numbers_and_their_closed_forms() -> None:
+    best = Fit(0.4, 150.0, 0.7, 0.0008)
+    row, notes = _derived_row(best, 0.3)
+    assert notes == ["", ""]
+    assert (row["r_inf"], row["n0"], row["alpha"]) == (0.4, 150.0, 0.7)
+    assert row["rmse"] == pytest.approx(math.sqrt(0.0008 / 20))
+    assert row["n90"] == pytest.approx(150.0 * (0.1 ** (-1 / 0.7) - 1))
+    # R(N) = target: 0.4 − 0.35 (1 + N/150)^(−0.7) = 0.3
+    assert row["n_target"] == pytest.approx(150.0 * ((0.35 / 0.1) ** (1 / 0.7) - 1))
+
+
+def test_an_n_outside_the_sweep_is_not_reported_and_says_why() -> None:
+    row, notes = _derived_row(Fit(0.4, 1.0, 2.0, 0.0), 0.39)  # N90 = 2.16, below the smallest N
+    assert notes[0] == "N90 below the smallest trained N = 16 (the fit says 2.16): not resolved by the sweep"
+    assert math.isnan(row["n90"]) and math.isnan(row["n_target"])
+    assert notes[1] == "N(target) below the smallest trained N = 16 (the fit says 4.92): not resolved by the sweep"
+    row, notes = _derived_row(Fit(0.4, 2e5, 0.5, 0.0), 0.3)  # N90 = 1.98e7, N(target) = 2.25e6 > 100 × 4,096
+    assert notes[0] == "N90 = 2e+07 is beyond 100 × the largest N (4096): extrapolation" and math.isnan(row["n90"])
+    assert notes[1] == "N(target) = 2.2e+06 is beyond 100 × the largest N (4096): extrapolation"
+    assert math.isnan(row["n_target"])
+
+
+def test_a_target_reached_at_zero_shot_or_never() -> None:
+    row, notes = _derived_row(Fit(0.4, 150.0, 0.7, 0.0), 0.05)  # R0 = target: reached at N = 0
+    assert notes[1] == "target 0.05 already reached at N = 0 (R0 = 0.05)" and row["n_target"] == 0.0
+    row, notes = _derived_row(Fit(0.4, 150.0, 0.7, 0.0), 0.4)  # R∞ = target: never
+    assert notes[1] == "target 0.4 not reached: fitted R∞ = 0.4" and math.isnan(row["n_target"])
+
+
+def test_the_limits_of_the_sweep_are_inclusive() -> None:
+    best = Fit(0.4, 16.0, 1.0, 0.0)  # N90 = 9 N0 = 144 (to rounding)
+    n90 = float(n_at_fraction(16.0, 1.0))
+    assert 100 * (n90 / 100) == n90
+    for min_n, max_n in ((n90, 4096.0), (16.0, n90 / 100)):
+        row, notes = _derived_row(best, 0.3, min_n=min_n, max_n=max_n)
+        assert notes[0] == "" and row["n90"] == n90
+
+
+@pytest.mark.parametrize("value, text", [
+    (math.inf, "inf"), (math.nan, "nan"), (2_345_678.0, "2.3e+06"), (1e6, "1e+06"), (999_999.0, "999,999"),
+    (1234.4, "1,234"), (100.0, "100"), (-250.0, "-250"), (99.5, "99.5"), (12.345, "12.3"), (0.0123, "0.0123"),
+])
+def test_numbers_in_the_notes(value: float, text: str) -> None:
+    assert _fmt(value) == text
