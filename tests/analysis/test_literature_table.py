@@ -99,3 +99,19 @@ def test_a_missing_file_or_column_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as error:
         read_literature(path)
     assert str(error.value) == f"{path}: missing column(s) n, note (needs {', '.join(LITERATURE_COLUMNS)})"
+
+
+def test_whole_numbers_are_read_as_floats_and_commas_are_no_separator(tmp_path: Path) -> None:
+    rows = [{**GOOD, "n": "0", "value": "6", "note": "Table 5, mean"}, {**GOOD, "n": "6000", "value": "25", "note": "Table 5, all"}]
+    path = _write(tmp_path / "lit.tsv", [{**r, "page, line": "p. 5, l. 3"} for r in rows],
+                  columns=[*LITERATURE_COLUMNS, "page, line"])
+    table = read_literature(path)
+    assert table["n"].dtype == float and table["value"].dtype == float
+    assert table["note"].tolist() == ["Table 5, mean", "Table 5, all"]
+    assert literature_table(table)["gain_over_n0"].tolist() == [0.0, 19.0]
+
+
+def test_no_series_with_an_n0_row_gives_no_gains() -> None:
+    points = _points()
+    table = literature_table(points[points["n"] != 0])
+    assert list(table.columns) == LITERATURE_TABLE_COLUMNS and table["gain_over_n0"].isna().all()
