@@ -249,3 +249,80 @@ def test_the_table_is_each_groups_row() -> None:
         assert got == expected[column] or (isinstance(got, float) and math.isnan(got) and math.isnan(expected[column]))
     assert table.iloc[0]["r_inf_ci_low"] == pytest.approx(expected["r_inf_ci_low"]) and np.isfinite(expected["r_inf_ci_low"])
     assert table.iloc[1]["note"].startswith("only 2 trained size(s)")
+
+
+# --------------------------------------------------------------------------- limits of the reported intervals
+
+
+def test_a_plateau_interval_exactly_half_wide_is_reported() -> None:
+    from swimscale.analysis._curves import _r_inf_ci
+
+    row = {"r_inf": 0.5, "r_inf_ci_low": math.nan, "r_inf_ci_high": math.nan}
+    assert _r_inf_ci(row, np.r_[[0.25] * 50, [0.75] * 50], LEVEL) == ""
+    assert (row["r_inf_ci_low"], row["r_inf_ci_high"]) == (0.25, 0.75)
+
+
+def test_undefined_refits_exactly_filling_the_tail_are_counted_in_it() -> None:
+    """1 of 4 undefined is exactly the 25 % tail of a 50 % CI: not "unbounded", but +∞ in the upper tail."""
+    from swimscale.analysis._curves import _n_ci
+
+    row = {"n90": 500.0, "n90_ci_low": math.nan, "n90_ci_high": math.nan}
+    note = _n_ci(row, "n90", "N90", np.array([300.0, 400.0, 500.0, np.inf]), 4096.0, 0.5)
+    assert note == "N90 unreliable: 50 % CI [375, 2.5e+299] too wide" and math.isnan(row["n90"])
+
+
+def test_an_n90_below_the_smallest_trained_n_of_one() -> None:
+    """Fast saturation (N0 = 0.3, α = 2): N90 = 0.65, below N = 1, the smallest trained size."""
+    (group,) = groups_of(_rows((0, 1, 4, 16, 64, 256), value=lambda n, s: float(curve(n, R0, 0.4, 0.3, 2.0))))
+    row = learning_curve_row(group, None, 0.3, LEVEL, metric=METRIC)
+    assert row["preferred_model"] == "saturating" and math.isnan(row["n90"])
+    assert row["note"].startswith("N90 below the smallest trained N = 1 (the fit says 0.6")
+
+
+def test_an_n_below_one_is_below_the_sweep_too() -> None:
+    from swimscale.analysis._curves import _derived
+
+    row = {"r0": R0, "n_points": 10}
+    notes = _derived(row, Fit(0.4, 0.1, 2.0, 0.0), 0.3, 16.0, 4096.0)
+    assert notes[0] == "N90 below the smallest trained N = 16 (the fit says 0.216): not resolved by the sweep"
+
+
+class _PlantedRefits:
+    """The real fit for the full data; for each refit (weighted), R∞ = R0 + the next planted gain."""
+
+    def __init__(self, gains):
+        from swimscale.analysis._curve_model import fit as real
+
+        self.real, self.gains, self.bounds = real, list(gains), []
+
+    def __call__(self, sizes, y, r0, weights=None, starts=None, bounds=None):
+        if weights is None:
+            return self.real(sizes, y, r0, bounds=bounds)
+        self.bounds.append(bounds)
+        return Fit(r0 + self.gains.pop(0), 150.0, 0.7, 0.0)
+
+
+def test_refits_without_a_gain_leave_n_unreported_and_say_so(monkeypatch) -> None:
+    group, reps = _noisy_group(seeds=(0, 1, 2))
+    planted = _PlantedRefits([0.35] * 17 + [-0.01] * 3)
+    monkeypatch.setattr("swimscale.analysis._curves.fit", planted)
+    row = learning_curve_row(group, reps, 0.3, LEVEL, metric=METRIC)
+    assert (row["n_boot_fit"], row["n_boot_ok"]) == (20, 20)  # a refit without a gain still converged
+    notes = row["note"].split("; ")
+    assert "N90 unreliable: gain ≤ 0 in 3 of 20 bootstrap refits (upper CI unbounded)" in notes
+    assert "N(target) unreliable: the target is not reached in 3 of 20 bootstrap refits (upper CI unbounded)" in notes
+    trained = group.rows.loc[group.rows["size"] > 0, "size"].to_numpy(float)
+    assert planted.bounds == [fit_bounds(trained)] * 20
+    assert math.isnan(row["n90"]) and math.isfinite(row["r_inf_ci_low"])
+
+
+def test_the_lack_of_fit_verdict_uses_the_groups_replicates() -> None:
+    """Misses within the seeds' own spread, but beyond 3 of the replicates' (tighter) SEs: no plateau."""
+    shift = {0: 0.012, 1: -0.012, 2: 0.0}
+    sizes = (0, 16, 64, 256, 1024, 4096, 16384)
+    (group,) = groups_of(_rows(sizes, value=lambda n, s: float(curve(n, R0, 0.4, 150.0, 0.7)) + shift[s] * (n > 0)
+                               + 0.01 * (n == 256)))
+    assert learning_curve_row(group, None, 0.3, LEVEL, metric=METRIC)["note"] == ""
+    tight = Replicates(100, size_mean={METRIC: np.column_stack([np.tile([-1e-3, 1e-3], 50)] * len(sizes))})
+    row = learning_curve_row(group, tight, 0.3, LEVEL, metric=METRIC)
+    assert row["note"].startswith("lack of fit at N = ") and math.isnan(row["r_inf"])
