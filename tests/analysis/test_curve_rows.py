@@ -114,7 +114,7 @@ class _StandIn:
 
 
 def _refit_case(monkeypatch, gains, **kw):
-    table = _rows((0, 16, 64, 256), seeds=(0, 1, 2))
+    table = _rows((0, 1, 16, 64, 256), seeds=(0, 1, 2))  # N = 1 is trained
     table = table[~((table["size"] == 0) & (table["seed"] == 2))]  # seed 2 has no N = 0 run
     (group,) = groups_of(table)
     n_cells = len(group.rows)
