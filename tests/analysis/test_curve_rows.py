@@ -326,3 +326,43 @@ def test_the_lack_of_fit_verdict_uses_the_groups_replicates() -> None:
     tight = Replicates(100, size_mean={METRIC: np.column_stack([np.tile([-1e-3, 1e-3], 50)] * len(sizes))})
     row = learning_curve_row(group, tight, 0.3, LEVEL, metric=METRIC)
     assert row["note"].startswith("lack of fit at N = ") and math.isnan(row["r_inf"])
+
+
+# --------------------------------------------------------------------------- the full fit's verdicts, with a stand-in
+
+
+def _saturating_group():
+    (group,) = groups_of(_rows((0, 16, 64, 256, 1024, 4096, 16384)))
+    return group
+
+
+def test_a_fit_that_never_converges_says_so_with_the_comparison(monkeypatch) -> None:
+    monkeypatch.setattr("swimscale.analysis._curves.fit", lambda *args, **kw: None)
+    row = learning_curve_row(_saturating_group(), None, 0.3, LEVEL, metric=METRIC)
+    assert row["note"].startswith("curve_fit did not converge from any start; no plateau: ")
+    assert math.isnan(row["aicc_saturating"]) and math.isnan(row["r_inf"])
+
+
+@pytest.mark.parametrize("r_inf, note", [
+    (1.0 - 1e-6, "fitted R∞ at its bound (1): plateau not identified"),
+    (0.0 + 1e-6, "fitted R∞ at its bound (1e-06): plateau not identified"),
+    (0.05 + 0.002, "no gain: fitted R∞ = 0.052 ≤ R0 = 0.052"),
+])
+def test_the_fits_limits_are_inclusive(monkeypatch, r_inf: float, note: str) -> None:
+    """R∞ within 1e-6 of a bound, or exactly R0 (the group's zero-shot mean), is not reported."""
+    group = _saturating_group()
+    r0 = float(group.rows.loc[group.rows["size"] == 0, METRIC].mean())
+    planted = Fit(r0 if note.startswith("no gain") else r_inf, 150.0, 0.7, 1e-12)
+    monkeypatch.setattr("swimscale.analysis._curves.fit", lambda *args, **kw: planted)
+    row = learning_curve_row(group, None, 0.3, LEVEL, metric=METRIC)
+    assert row["preferred_model"] == "saturating" and row["note"] == note
+
+
+def test_the_comparison_counts_every_trained_run_n_1_included() -> None:
+    from swimscale.analysis._curve_model import aicc
+
+    table = _rows((0, 1, 4, 16, 64, 256), value=lambda n, s: float(curve(n, R0, 0.4, 0.3, 2.0)) + 0.001 * s)
+    (group,) = groups_of(table)
+    row = learning_curve_row(group, None, 0.3, LEVEL, metric=METRIC)
+    y = table.loc[table["size"] > 0, METRIC].to_numpy(float)
+    assert row["aicc_flat"] == pytest.approx(aicc(float(np.sum((y - y.mean()) ** 2)), len(y), 1))
