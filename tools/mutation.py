@@ -131,6 +131,12 @@ def module_workdir(base: Path, module: str) -> Path:
     return base / module.removesuffix(".py").replace("/", "_")
 
 
+def nothing_to_mutate(workdir: Path, module: str) -> bool:
+    """Whether mutmut made no mutant of ``module`` in its scratch copy."""
+    meta = workdir / "mutants" / PACKAGE / f"{module}.meta"
+    return meta.exists() and not json.loads(meta.read_text())["exit_code_by_key"]
+
+
 def run_modules(base: Path, plan: Plan, max_children: int) -> int:
     """mutmut on each module of `plan` in turn, each in a fresh scratch copy with its own tests; each
     run's wall time is kept with its results. mutmut's exit status on the first failure, else 0."""
@@ -142,6 +148,11 @@ def run_modules(base: Path, plan: Plan, max_children: int) -> int:
         add_mutmut_settings(workdir, alone)
         code = run_mutmut(workdir, max_children)
         seconds = time.monotonic() - start
+        if code != 0 and nothing_to_mutate(workdir, module):
+            # mutmut mutates functions only, and stops with an error when there are none (a module of
+            # declarations, such as the statistics table): 0 mutants, reported as such.
+            print(f"==== {module}: no function for mutmut to mutate (module-level declarations only)", flush=True)
+            code = 0
         if code != 0:
             print(f"mutmut failed on {module} (exit status {code}) after {seconds / 60:.1f} min", file=sys.stderr)
             return code
