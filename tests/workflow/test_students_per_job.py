@@ -52,7 +52,8 @@ def files(root: Path, seed, size) -> dict:
 def test_a_job_of_several_students_equals_a_job_each_and_keeps_what_it_finished(tmp_path, tiny_config, snakemake):
     alone, grouped = tmp_path / "alone", tmp_path / "grouped"
     targets = [f"results/train/ny/optical/seed{seed}/n{size}/train_log.json" for seed, size in STUDENTS]
-    first = snakemake(alone, *targets, config=study(tmp_path, tiny_config, "one"))
+    scored = [f"results/evaluate/ny/optical/seed{seed}/n{size}" for seed, size in STUDENTS]  # evaluate's
+    first = snakemake(alone, *targets, *scored, config=study(tmp_path, tiny_config, "one"))
     assert first.returncode == 0, first.output[-3000:]
     for sub in ("prepare", "validate", "subsample", "encode", "index", "query_states"):  # the same inputs
         shutil.copytree(alone / "results" / sub, grouped / "results" / sub)
@@ -68,7 +69,7 @@ def test_a_job_of_several_students_equals_a_job_each_and_keeps_what_it_finished(
     assert not (first_student / "train_log.json").exists()  # Snakemake deleted the failed job's outputs...
     assert (first_student / "finished" / "train_log").exists()  # ... but not the copy of the first
 
-    again = snakemake(grouped, targets[1], config=config)
+    again = snakemake(grouped, targets[1], *scored, config=config)
     assert again.returncode == 0, again.output[-3000:]
     log = (grouped / "results/logs/train/ny/optical/students.log").read_text()
     assert log.count("seed 0 N 32 (1 of 2): restored") == 1 and "seed 0 N 32 (1 of 2): training" not in log
@@ -79,7 +80,7 @@ def test_a_job_of_several_students_equals_a_job_each_and_keeps_what_it_finished(
     assert (grouped / "results/train/ny/optical/seed0/n32/train_log.json.sidecar.json").exists()
 
     # Run whole, the job trains its second student after the first, in the process that trained the first.
-    whole = snakemake(grouped, "--forcerun", "train_ny_optical", "--", targets[0], config=config)
+    whole = snakemake(grouped, "--forcerun", "train_ny_optical", "--", targets[0], *scored, config=config)
     assert whole.returncode == 0, whole.output[-3000:]
     log = (grouped / "results/logs/train/ny/optical/students.log").read_text()
     assert log.count(" updates (") == 2 and "restored" not in log
