@@ -10,8 +10,11 @@
 - training methods: one loss object each in :mod:`swimscale.model.losses`, registered in
   :data:`METHODS` (``optical``: :class:`OpticalLoss`, ``optical_pooled``: :class:`OpticalPooledLoss`,
   ``pooled``: :class:`PooledLoss`, ``contrastive``: :class:`ContrastiveLoss`);
-- the teacher's view of a run's records, precomputed (:func:`build_teacher_cache`) or on the fly
-  (:class:`TeacherOnTheFly`);
+- the teacher's view of a run's records, precomputed (:func:`build_teacher_cache`), on the fly
+  (:class:`TeacherOnTheFly`) or read from its language's teacher-states file, computed once per
+  (language, teacher) (:func:`write_teacher_states`, :class:`TeacherStates`); :func:`teacher_view`
+  chooses (``train.teacher_tokens``);
+- ``torch.compile`` of the update's student forward, checked against eager (:func:`compile_encoder`);
 - the student (:class:`StudentModel`: which layers train, the frozen prefix), its queries as token ids
   (:class:`TextQueries`) or cached prefix states (:class:`QueryStates`, :func:`encode_query_states`),
   their embeddings (:func:`encode_queries`), its file (:func:`save_student`, :func:`load_student`,
@@ -25,7 +28,8 @@ Settings come as the typed objects of :mod:`swimscale.config` (:class:`~swimscal
 validated config: no function here restates a default of the schema.
 
 Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot`` → ``losses``,
-``_teacher``, ``_student`` → ``_queries`` → ``_select``, ``_search``, ``_checkpoint`` → ``_train``.
+``_teacher`` → ``_teacher_states``, ``_student`` → ``_queries`` → ``_compile``, ``_select``, ``_search``,
+``_checkpoint`` → ``_train``.
 
 Needs torch (the ``torch`` conda environment).
 """
@@ -81,6 +85,8 @@ from swimscale.model._teacher import (
     resolve_teacher_tokens,
     transport_kind,
 )
+from swimscale.model._teacher_states import TeacherStates, TeacherStatesError, teacher_view, write_teacher_states
+from swimscale.model._compile import compile_encoder, wants_compile
 from swimscale.model._train import MicroBatchError, check_micro_batch, train_student
 from swimscale.model.losses import (
     METHODS,
@@ -117,6 +123,8 @@ __all__ = [
     "TeacherCache",
     "TeacherEncoder",
     "TeacherOnTheFly",
+    "TeacherStates",
+    "TeacherStatesError",
     "TeacherView",
     "TextQueries",
     "TrainingBatch",
@@ -126,6 +134,7 @@ __all__ = [
     "build_teacher_cache",
     "check_micro_batch",
     "check_passage_format",
+    "compile_encoder",
     "cosine_cost",
     "counterpart",
     "cuda_problem",
@@ -154,8 +163,11 @@ __all__ = [
     "set_threads",
     "sinkhorn",
     "state_settings",
+    "teacher_view",
     "tokenize_for_transport",
     "train_student",
     "transport_kind",
     "uniform_marginal",
+    "wants_compile",
+    "write_teacher_states",
 ]
