@@ -38,6 +38,7 @@ rule query_states:
 rule train:
     input:
         unpack(train_inputs),
+        unpack(TEACHER_STATES_INPUT),
         sample=LAYOUT.sample("{language}", "{seed}", "{size}"),
         model=TEACHER_FILES,
     output:

@@ -88,6 +88,7 @@ with checked_job(snakemake):
             checkpoint_every=snakemake.params.checkpoint_every,
             checkpoint_minutes=snakemake.params.checkpoint_minutes,
             micro_batch_size=snakemake.resources.micro_batch,
+            teacher_states=Path(snakemake.input.teacher_states) if "teacher_states" in snakemake.input.keys() else None,
         )
     except MicroBatchError as error:  # a retry's smaller micro-batch would change the in-batch negatives
         raise SystemExit(str(error)) from None

@@ -102,13 +102,13 @@ class TeacherStates(TeacherView):
         self.tokens, self.starts, self._pooled, self.passage_pooled = tokens, starts, pooled, passage_pooled
 
     @classmethod
-    def load(cls, path: Path, teacher: TeacherSettings, device, ids: list[str] | None = None,
-             verify: str = "auto") -> TeacherStates:
+    def load(cls, path: Path, teacher: TeacherSettings, device, ids: list[str] | None = None) -> TeacherStates:
         """The file's states of the records `ids` (None: every record of the pool) on `device`, after
-        checking the file against its sidecar (:func:`swimscale.formats.check_sidecar`), its structure
-        and the teacher settings it was encoded with."""
+        checking the file against its sidecar (:func:`swimscale.formats.check_sidecar`: size and count,
+        and the SHA-256 under its limit; a workflow job has checked it with the config's `verify`
+        already), its structure and the teacher settings it was encoded with."""
         path = Path(path)
-        check_sidecar(path, verify)
+        check_sidecar(path, "auto")
         try:
             with safe_open(str(path), framework="pt") as handle:
                 metadata, keys = handle.metadata() or {}, set(handle.keys())

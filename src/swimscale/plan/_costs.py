@@ -22,6 +22,7 @@ The model (every figure is a count or a documented assumption; nothing here is m
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # mDPR (castorini/mdpr-tied-pft-msmarco): multilingual BERT-base.
@@ -30,6 +31,7 @@ MDPR = {"vocab_size": 119547, "hidden_size": 768, "num_hidden_layers": 12, "inte
 QUERY_TOKENS = 20  # mBERT word pieces of a ~10-word query in a low-resource script (~2 per word)
 COUNTERPART_TOKENS = 133  # mBERT word pieces of a ~95-word English passage with its title (~1.4 per word)
 INDIC_POOL = 5_800  # the Indic SWIM-IR sets: ~5.6k–6.0k pairs (SWIM-IR paper, Table 7): a capped size's N
+SWIMIR_POOL = 900_000  # a SWIM-IR cross-lingual language's pool: ~900k pairs (an uncapped language's pool)
 COLLECTION_PASSAGES = 112_426  # XTREME-UP's passage index (SWIM-IR paper): a collection without corpus_size
 DEV_QUERIES, TEST_QUERIES = 500, 1000
 EXPECTED_PASSES = 1.0  # assumed: passes over the N pairs until the dev best
@@ -107,3 +109,42 @@ def collections(config: dict) -> dict[str, int]:
                                            else bench["source"] if bench["source"] == "xtreme_up" else name)
         out[key] = max(out.get(key, 0), bench.get("corpus_size") or COLLECTION_PASSAGES)
     return out
+
+
+def pool_pairs(config: dict, code: str) -> int:
+    """The pairs of a language's validated pool, as planned: ~``INDIC_POOL`` for a language whose sizes
+    are capped (its largest size stands for 'all of it'), else ~``SWIMIR_POOL``."""
+    pool = config["pools"][code]
+    return min(max(pool.get("sizes") or config["sizes"]), INDIC_POOL) if pool.get("cap_sizes") else SWIMIR_POOL
+
+
+def state_bytes(pairs: int, shape: dict = MDPR) -> float:
+    """Bytes of the teacher's states of `pairs` pairs (swimscale.model._teacher_states): bf16 token
+    states of ``COUNTERPART_TOKENS`` a pair, two float32 pooled vectors a pair."""
+    return pairs * (COUNTERPART_TOKENS * shape["hidden_size"] * 2 + 8 * shape["hidden_size"])
+
+
+def language_states(config: dict, code: str) -> bool:
+    """Whether a language's training jobs read its teacher states (the ``teacher_states`` rule, once per
+    language): ``train.teacher_tokens: language``, or ``auto`` in a GPU study (``allow_cpu`` false)
+    for a capped pool whose planned states fit ``train.teacher_cache_gib``. Decided from the config
+    alone, since the DAG is built before any pool is read; the job checks the real file's size."""
+    train = config["train"]
+    if train["teacher_tokens"] == "language":
+        return True
+    if train["teacher_tokens"] != "auto" or config.get("allow_cpu"):
+        return False
+    pool = config["pools"][code]
+    return bool(pool.get("cap_sizes")) and state_bytes(pool_pairs(config, code)) <= train["teacher_cache_gib"] * 2**30
+
+
+def teacher_states_input(config: dict, layout) -> Callable[[object], dict[str, str]]:
+    """The train rule's input function for the language's teacher states: {"teacher_states": its file}
+    (``layout.teacher_states``) for a job that reads them (:func:`language_states`), else {}."""
+
+    def inputs(wildcards) -> dict[str, str]:
+        if language_states(config, wildcards.language):
+            return {"teacher_states": layout.teacher_states(wildcards.language)}
+        return {}
+
+    return inputs
