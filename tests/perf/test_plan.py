@@ -7,7 +7,9 @@ import yaml
 
 from swimscale.__main__ import main
 from swimscale.config import validated
-from swimscale.plan import forward_flops, parameters, plan, read_devices, runs, updates
+from swimscale.plan import (Run, forward_flops, language_states, parameters, plan, pool_pairs, read_devices, runs,
+                            state_bytes, updates)
+from swimscale.plan._costs import COMPILE_S, COUNTERPART_TOKENS, job_key, teacher_mode
 from tests.conftest import ROOT
 
 STUDY = ROOT / "config" / "full_study.yaml"
@@ -62,7 +64,8 @@ def test_plan_prints_hours_expected_and_at_the_cap(study, capsys):
     p = plan(study, read_devices()["h100"])
     hours = p["hours"]
     assert hours["least"]["total"] < hours["expected"]["total"] < hours["cap"]["total"]
-    assert p["jobs"] == 3036 and p["syncs_per_update"] == 3
+    assert (p["jobs"], p["students"]) == (32 * 4, 3036)  # students_per_job: sizes_and_seeds
+    assert p["compiled"] and p["syncs_per_update"] == {False: 1, True: 2}
     assert main(["plan", "--configfile", str(STUDY), "--device", "a100"]) == 0
     out = capsys.readouterr().out
     for label in ("updates", "GPU-hours: total", "per-job overhead", "peak GPU memory", "host syncs per update"):
@@ -73,7 +76,43 @@ def test_plan_prints_hours_expected_and_at_the_cap(study, capsys):
 def test_checkpoint_writes_follow_the_interval(study):
     from swimscale.plan._plan import checkpoint_writes
 
-    hours = {"job_updates": [1000, 300_000], "update_ms": 10.0}  # 10 s and 50 min of updates
+    hours = {"job_updates": [1000, 300_000], "mean_update_ms": 10.0}  # 10 s and 50 min of updates
     assert checkpoint_writes({**study, "checkpoint_every": 500, "checkpoint_minutes": 30}, hours) == 1
     assert checkpoint_writes({**study, "checkpoint_every": 500, "checkpoint_minutes": 0}, hours) == 2 + 600
     assert checkpoint_writes({**study, "checkpoint_every": 0, "checkpoint_minutes": 30}, hours) == 0
+
+
+def test_students_per_job_sets_the_jobs_and_the_start_ups_are_paid_once_per_job(study):
+    h100 = read_devices()["h100"]
+    plans = {group: plan({**study, "students_per_job": group}, h100) for group in ("one", "seeds", "sizes_and_seeds")}
+    trained = [c for c in study["languages"] if study["pools"][c]["source"] != "none"]
+    sizes = sum(len([n for n in (study["pools"][c].get("sizes") or study["sizes"]) if n > 0]) for c in trained)
+    assert [plans[g]["jobs"] for g in ("one", "seeds", "sizes_and_seeds")] == [3036, sizes * 4, len(trained) * 4]
+    assert {plans[g]["students"] for g in plans} == {3036}
+    per_job = h100.overhead_s + COMPILE_S
+    for group, p in plans.items():
+        fixed = p["jobs"] * per_job / 3600
+        assert fixed < p["hours"]["expected"]["overhead"] < fixed + 3.0, group  # + each student's set-up
+        assert p["hours"]["expected"]["compute"] == pytest.approx(plans["one"]["hours"]["expected"]["compute"])
+    assert plans["sizes_and_seeds"]["hours"]["expected"]["overhead"] < plans["one"]["hours"]["expected"]["overhead"] / 10
+    assert job_key(study, Run("hi", 100, 2, "pooled")) == ("hi", "pooled")
+
+
+def test_the_teacher_states_are_computed_once_per_language_and_read_by_its_runs(study):
+    h100 = read_devices()["h100"]
+    indic = [c for c in study["languages"] if study["pools"][c].get("cap_sizes")]
+    assert len(indic) == 15 and all(language_states(study, c) for c in indic) and not language_states(study, "hi")
+    assert not language_states({**study, "allow_cpu": True}, "bho")  # a CPU study precomputes per run
+    assert state_bytes(5800) / 2**30 < study["train"]["teacher_cache_gib"]
+    p = plan(study, h100)
+    assert p["state_languages"] == sorted(indic)
+    assert p["states_flops"] == pytest.approx(sum(pool_pairs(study, c) for c in indic) * forward_flops(COUNTERPART_TOKENS))
+    assert p["modes"]["language"] == sum(1 for r in runs(study) if r.code in indic)
+    # a large language: the pooled arms' states fit at every N, the transport arms' tokens not at 256k
+    assert teacher_mode(study, Run("hi", 256000, 0, "pooled"), True) == "precompute"
+    assert teacher_mode(study, Run("hi", 256000, 0, "optical"), True) == "on_the_fly"
+    assert teacher_mode(study, Run("hi", 10000, 0, "optical"), True) == "precompute"
+    assert teacher_mode(study, Run("bho", 5800, 0, "optical"), False) == "precompute"  # the cpu row
+    fly = plan({**study, "train": {**study["train"], "teacher_tokens": "on_the_fly"}}, h100)
+    assert fly["states_flops"] == 0 and fly["hours"]["expected"]["compute"] > p["hours"]["expected"]["compute"]
+    assert p["peak_memory"] > fly["peak_memory"]  # the states a job holds count in its memory

@@ -170,9 +170,12 @@ class TeacherStates(TeacherView):
         stored = self.passage_pooled if self.passage_pooled is not None else self._pooled
         return stored[torch.tensor(self.rows(records)).to(stored.device)].to(device)
 
-def run_states_bytes(tokenizer, records: list[dict], teacher: TeacherSettings, hidden: int) -> int:
-    """The bytes a run's own precomputed states would take in bf16 (its counterparts' tokens, from the
-    tokenizer alone, at most ``teacher.max_length`` each, plus two float32 vectors a record)."""
+def run_states_bytes(tokenizer, records: list[dict], teacher: TeacherSettings, hidden: int, tokens: bool) -> int:
+    """The bytes a run's own precomputed states would take: two float32 vectors a record, and, when its
+    loss reads `tokens`, its counterparts' tokens in bf16 (counted by the tokenizer alone, at most
+    ``teacher.max_length`` each)."""
+    if not tokens:
+        return 8 * hidden * len(records)
     texts = [counterpart(r, teacher.passage_format) for r in records]
     ids = tokenizer(texts, truncation=True, max_length=teacher.max_length)["input_ids"]
     return sum(len(i) for i in ids) * hidden * 2 + 8 * hidden * len(records)
@@ -188,7 +191,7 @@ def teacher_view(encoder: TeacherEncoder, records: list[dict], cfg: TrainSetting
     language = states is not None and Path(states).stat().st_size <= limit
     run_fits = (cfg.teacher_tokens == "auto" and torch.device(device).type == "cuda" and not language
                 and run_states_bytes(encoder.tokenizer, records, encoder.settings,
-                                     encoder.model.config.hidden_size) <= limit)
+                                     encoder.model.config.hidden_size, loss.needs_tokens) <= limit)
     mode = resolve_teacher_tokens(cfg.teacher_tokens, torch.device(device), language, run_fits)
     if mode == "language":
         if states is None:

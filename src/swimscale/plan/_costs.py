@@ -8,15 +8,27 @@ The model (every figure is a count or a documented assumption; nothing here is m
   ``COUNTERPART_TOKENS``; a BERT forward is 2 FLOPs per non-embedding parameter per token plus
   4·layers·L²·h for attention (as perf/footprint_model.py); fused AdamW moves 28 bytes per trained
   parameter (reads parameter, gradient and two moments, writes three);
-- ``teacher_tokens``: ``auto`` runs the teacher on the fly on a GPU and precomputes it on the CPU
-  (swimscale.model.resolve_teacher_tokens); precomputed, it costs N teacher forwards once per run;
+- ``teacher_tokens`` (swimscale.model.resolve_teacher_tokens), per run: ``language`` reads the
+  language's teacher states, computed once per language (pool pairs × one teacher forward: the
+  ``teacher_states`` rule); ``precompute`` costs N teacher forwards once per run; ``on_the_fly`` one
+  forward of the batch per update. ``auto`` precomputes on the CPU; on a GPU it reads the language's
+  states where :func:`language_states` says so, else precomputes where the run's states
+  (:func:`run_state_bytes`: tokens only for the arms that read them) fit ``train.teacher_cache_gib``,
+  else runs the teacher on the fly;
+- ``students_per_job`` (:func:`job_key`): a job trains one student, every seed of one (language,
+  method, N), or every N and seed of one (language, method). A job pays the device row's start-up
+  (``overhead_s``) once, plus, when ``train.compile`` compiles (``auto``: on a GPU), one compile
+  (``COMPILE_S``, assumed); each student then costs its re-initialisation (the teacher's weights copied
+  back from host memory at ``HOST_COPY_BPS``, assumed) and its data (``DATA_S_PER_RECORD``, measured
+  on CPU by perf/job_overhead.py: reading and tokenising its sample; and its states' rows read at
+  ``HOST_COPY_BPS``);
 - the converged budget's length is unknown in advance. Bounds: the earliest stop (min_steps, or
   patience evaluations after an untrained best) and the cap (max_steps). Expected: the dev best is
   assumed reached after ``EXPECTED_PASSES`` pass(es) over the N pairs (rounded up to an evaluation),
   then patience evaluations more — an assumption to replace by the first runs' dev curves;
 - a dev evaluation encodes the dev queries and searches the dev collection on the device (matmul and
   top-k: 2·d FLOPs per query–passage pair);
-- each train job pays the device row's start-up (``overhead_s``) while holding its GPU.
+- each train job holds its GPU through its start-up.
 """
 
 from __future__ import annotations
@@ -34,9 +46,13 @@ INDIC_POOL = 5_800  # the Indic SWIM-IR sets: ~5.6k–6.0k pairs (SWIM-IR paper,
 SWIMIR_POOL = 900_000  # a SWIM-IR cross-lingual language's pool: ~900k pairs (an uncapped language's pool)
 COLLECTION_PASSAGES = 112_426  # XTREME-UP's passage index (SWIM-IR paper): a collection without corpus_size
 DEV_QUERIES, TEST_QUERIES = 500, 1000
+TOKEN_METHODS = ("optical", "optical_pooled")  # the arms whose loss reads the teacher's token states
 EXPECTED_PASSES = 1.0  # assumed: passes over the N pairs until the dev best
 ADAMW_BYTES = 28  # fused AdamW, fp32: read p, g, m, v; write p, m, v
 CUDA_CONTEXT_BYTES = 1.0 * 2**30  # assumed: CUDA context, cuBLAS workspace and allocator slack
+COMPILE_S = 60.0  # assumed: torch.compile of mBERT's forward and backward, once per job (gpu_check measures it)
+HOST_COPY_BPS = 10e9  # assumed: host-to-device copies from pageable memory, bytes/s (PCIe 4/5 sustain more)
+DATA_S_PER_RECORD = 1e-4  # measured: 0.1 s to read and tokenise 1,000 records (perf/job_overhead.py, CPU)
 
 
 def parameters(shape: dict = MDPR) -> tuple[int, int]:
@@ -148,3 +164,33 @@ def teacher_states_input(config: dict, layout) -> Callable[[object], dict[str, s
         return {}
 
     return inputs
+
+
+def run_state_bytes(config: dict, run: Run, shape: dict = MDPR) -> float:
+    """Bytes of one run's own teacher states: tokens (bf16) only for the arms that read them (the
+    transport arms), two float32 pooled vectors a pair for every arm."""
+    tokens = run.method in TOKEN_METHODS
+    return run.n * ((COUNTERPART_TOKENS * shape["hidden_size"] * 2 if tokens else 0) + 8 * shape["hidden_size"])
+
+
+def teacher_mode(config: dict, run: Run, gpu: bool) -> str:
+    """What ``train.teacher_tokens`` resolves to for `run` (module docstring)."""
+    mode = config["train"]["teacher_tokens"]
+    if mode != "auto":
+        return mode
+    if not gpu:
+        return "precompute"
+    if language_states(config, run.code):
+        return "language"
+    fits = run_state_bytes(config, run) <= config["train"]["teacher_cache_gib"] * 2**30
+    return "precompute" if fits else "on_the_fly"
+
+
+def job_key(config: dict, run: Run) -> tuple:
+    """The training job that trains `run` under ``students_per_job``."""
+    grouping = config.get("students_per_job") or "one"
+    if grouping == "sizes_and_seeds":
+        return run.code, run.method
+    if grouping == "seeds":
+        return run.code, run.method, run.n
+    return run.code, run.method, run.n, run.seed
