@@ -116,3 +116,29 @@ def test_the_teacher_states_are_computed_once_per_language_and_read_by_its_runs(
     fly = plan({**study, "train": {**study["train"], "teacher_tokens": "on_the_fly"}}, h100)
     assert fly["states_flops"] == 0 and fly["hours"]["expected"]["compute"] > p["hours"]["expected"]["compute"]
     assert p["peak_memory"] > fly["peak_memory"]  # the states a job holds count in its memory
+
+
+@pytest.mark.parametrize("n", [100, 300, 1000, 5800, 30000, 256000])
+def test_the_planned_updates_are_the_selection_rules_for_its_assumed_curves(study, n):
+    """Selection (the training loop's budget rule) run on two assumed dev curves: the untrained student
+    never beaten (the earliest stop) and a best after one pass (the expected length)."""
+    from swimscale.config import TrainSettings
+    from swimscale.model import Selection
+
+    train = TrainSettings.from_section(study["train"])
+    planned = updates(study["train"], n)
+
+    def length(recall_at):
+        rule = Selection.from_settings(train, n, min(train.batch_size, n), evaluates=True)
+        step = 0
+        rule.record(0, recall_at(0, rule))
+        while rule.stop(step) is None:
+            step += 1
+            if rule.due(step):
+                rule.record(step, recall_at(step, rule))
+        return step
+
+    assert length(lambda step, rule: 1.0 - step * 1e-9) == planned["least"]
+    # rising until one pass, then falling: the best is the first evaluation at or after one pass
+    assert length(lambda step, rule: rule.passes_after(step) if rule.passes_after(step) < 1
+                  else 10 - rule.passes_after(step)) == planned["expected"]

@@ -22,10 +22,12 @@ The model (every figure is a count or a documented assumption; nothing here is m
   back from host memory at ``HOST_COPY_BPS``, assumed) and its data (``DATA_S_PER_RECORD``, measured
   on CPU by perf/job_overhead.py: reading and tokenising its sample; and its states' rows read at
   ``HOST_COPY_BPS``);
-- the converged budget's length is unknown in advance. Bounds: the earliest stop (min_steps, or
-  patience evaluations after an untrained best) and the cap (max_steps). Expected: the dev best is
-  assumed reached after ``EXPECTED_PASSES`` pass(es) over the N pairs (rounded up to an evaluation),
-  then patience evaluations more — an assumption to replace by the first runs' dev curves;
+- the converged budget's length is unknown in advance. Evaluations come every ``eval_every_passes``
+  passes over the N pairs (else every ``eval_every`` updates), as swimscale.model.Selection makes
+  them. Bounds: the earliest stop (patience evaluations after an untrained best, not before the floor
+  ``min_steps``/``min_passes``) and the cap (max_steps). Expected: the dev best is assumed reached
+  after ``EXPECTED_PASSES`` pass(es) over the N pairs (rounded up to an evaluation), then patience
+  evaluations more — an assumption to replace by the first runs' dev curves;
 - a dev evaluation encodes the dev queries and searches the dev collection on the device (matmul and
   top-k: 2·d FLOPs per query–passage pair);
 - each train job holds its GPU through its start-up.
@@ -34,6 +36,7 @@ The model (every figure is a count or a documented assumption; nothing here is m
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -96,18 +99,42 @@ def runs(config: dict) -> list[Run]:
     return out
 
 
+def eval_step(train: dict, n: int, k: int) -> int:
+    """The update after which a run on `n` pairs makes its k-th dev evaluation: every
+    ``eval_every_passes`` passes over the pairs (swimscale.model.Selection), else every ``eval_every``."""
+    if train.get("eval_every_passes") is None:
+        return k * train["eval_every"]
+    batch = min(train["batch_size"], n)
+    return math.ceil(Fraction(k * n, batch) * Fraction(str(train["eval_every_passes"])))
+
+
+def evaluations(train: dict, n: int, count: int) -> int:
+    """Dev evaluations of a run of `count` updates (the untrained student's included)."""
+    if train.get("eval_every_passes") is None:
+        return count // train["eval_every"] + 1
+    batch = min(train["batch_size"], n)
+    return math.floor(Fraction(count * batch, n) / Fraction(str(train["eval_every_passes"]))) + 1
+
+
 def updates(train: dict, n: int) -> dict[str, int]:
-    """A run's updates: least (earliest stop), expected (module docstring) and cap."""
+    """A run's updates: least (earliest stop: the untrained student stays best, so `patience`
+    evaluations), expected (the best after ``EXPECTED_PASSES`` passes, rounded up to an evaluation, then
+    `patience` evaluations) and cap; never a stop before the floor (``min_steps``, ``min_passes``)."""
+    batch = min(train["batch_size"], n)
     cap = train["max_steps"]
+    if train["budget"] == "fixed_passes":
+        cap = min(cap, math.ceil(Fraction(n, batch) * Fraction(str(train["passes"]))))
     if train.get("max_passes"):  # a budget counted in passes over the N pairs
-        cap = min(cap, math.ceil(train["max_passes"] * n / min(train["batch_size"], n)))
-    if train["budget"] == "fixed":
+        cap = min(cap, math.ceil(train["max_passes"] * n / batch))
+    if train["budget"] in ("fixed", "fixed_passes"):
         return {"least": cap, "expected": cap, "cap": cap}
-    every, wait = train["eval_every"], train["patience"] * train["eval_every"]
-    least = min(cap, max(train["min_steps"], wait))
-    per_pass = n / min(train["batch_size"], n)
-    best = math.ceil(EXPECTED_PASSES * per_pass / every) * every
-    return {"least": least, "expected": min(cap, max(train["min_steps"], best + wait)), "cap": cap}
+    floor = max(train["min_steps"], math.ceil(Fraction(n, batch) * Fraction(str(train.get("min_passes") or 0))))
+    every_passes = train.get("eval_every_passes")
+    per_eval = Fraction(train["eval_every"] * batch, n) if every_passes is None else Fraction(str(every_passes))
+    best = math.ceil(Fraction(str(EXPECTED_PASSES)) / per_eval)  # the evaluation that finds the best
+    least = max(floor, eval_step(train, n, train["patience"]))
+    expected = max(floor, eval_step(train, n, best + train["patience"]))
+    return {"least": min(cap, least), "expected": min(cap, expected), "cap": cap}
 
 
 def dev_passages(config: dict, code: str) -> int:

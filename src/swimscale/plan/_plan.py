@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from swimscale.plan._costs import (MDPR, ADAMW_BYTES, COMPILE_S, COUNTERPART_TOKENS, CUDA_CONTEXT_BYTES,
                                    DATA_S_PER_RECORD, DEV_QUERIES, HOST_COPY_BPS, QUERY_TOKENS, TEST_QUERIES,
-                                   collections, dev_passages, forward_flops, job_key, parameters,
+                                   collections, dev_passages, evaluations, forward_flops, job_key, parameters,
                                    pool_pairs, run_state_bytes, runs, state_bytes, teacher_mode, updates)
 from swimscale.plan._devices import Device
 
@@ -48,7 +48,7 @@ def _empty() -> dict:
 def stage_totals(config: dict, device: Device) -> dict:
     """FLOPs, bytes and counts per stage, summed over the runs, for each bound of the budget; and, per
     training job (``students_per_job``), its students' expected updates and their set-up seconds."""
-    gpu, train, every = is_gpu(device), config["train"], config["train"]["eval_every"]
+    gpu, train = is_gpu(device), config["train"]
     out = {bound: _empty() for bound in BOUNDS}
     modes: dict[str, int] = defaultdict(int)
     jobs: dict[tuple, dict] = defaultdict(lambda: {"expected": 0, "setup_s": 0.0, "students": 0, "state_bytes": 0.0})
@@ -69,10 +69,11 @@ def stage_totals(config: dict, device: Device) -> dict:
         for bound, count in counts.items():
             totals = out[bound]
             totals["updates"] += count
-            totals["dev_evaluations"] += count // every + 1
+            checks = evaluations(train, run.n, count)
+            totals["dev_evaluations"] += checks
             totals["train_flops"] += count * update_flops
             totals["train_bytes"] += count * update_bytes
-            totals["dev_flops"] += (count // every + 1) * dev
+            totals["dev_flops"] += checks * dev
             totals["teacher_flops"] += run.n * forward_flops(COUNTERPART_TOKENS) if mode == "precompute" else 0.0
     languages = state_languages(config, device)
     states_flops = sum(pool_pairs(config, code) for code in languages) * forward_flops(COUNTERPART_TOKENS)
