@@ -142,3 +142,15 @@ def test_the_planned_updates_are_the_selection_rules_for_its_assumed_curves(stud
     # rising until one pass, then falling: the best is the first evaluation at or after one pass
     assert length(lambda step, rule: rule.passes_after(step) if rule.passes_after(step) < 1
                   else 10 - rule.passes_after(step)) == planned["expected"]
+
+
+def test_the_optimiser_traffic_counts_the_trained_parameters_only(study):
+    from swimscale.plan import per_update
+    from swimscale.plan._costs import ADAMW_BYTES, trained_parameters
+
+    embedding, body = parameters()
+    assert trained_parameters(study["train"]) == embedding + body  # the study trains every parameter
+    frozen = {**study["train"], "freeze_embeddings": True}
+    assert trained_parameters(frozen) == body
+    assert trained_parameters({**frozen, "trainable_layers": 12}) == body  # the top 12 of 12 layers and the pooler
+    assert per_update({**study, "train": frozen}, False)[1] == ADAMW_BYTES * body

@@ -7,7 +7,8 @@ The model (every figure is a count or a documented assumption; nothing here is m
   backward) plus, when the teacher runs on the fly, one teacher forward on B counterparts of
   ``COUNTERPART_TOKENS``; a BERT forward is 2 FLOPs per non-embedding parameter per token plus
   4·layers·L²·h for attention (as perf/footprint_model.py); fused AdamW moves 28 bytes per trained
-  parameter (reads parameter, gradient and two moments, writes three);
+  parameter (reads parameter, gradient and two moments, writes three; :func:`trained_parameters`:
+  ``freeze_embeddings`` and ``trainable_layers`` leave parameters out);
 - ``teacher_tokens`` (swimscale.model.resolve_teacher_tokens), per run: ``language`` reads the
   language's teacher states, computed once per language (pool pairs × one teacher forward: the
   ``teacher_states`` rule); ``precompute`` costs N teacher forwards once per run; ``on_the_fly`` one
@@ -64,6 +65,17 @@ def parameters(shape: dict = MDPR) -> tuple[int, int]:
     embedding = (shape["vocab_size"] + shape["max_position_embeddings"] + 2) * h + 2 * h
     layer = 4 * h * h + 4 * h + 2 * h * ff + ff + h + 4 * h
     return embedding, layers * layer + h * h + h
+
+
+def trained_parameters(train: dict, shape: dict = MDPR) -> int:
+    """The parameters AdamW updates: every one, less the embeddings under ``freeze_embeddings``, only the
+    top ``trainable_layers`` layers (and the pooler) when that is set."""
+    embedding, body = parameters(shape)
+    if train.get("trainable_layers") is not None:
+        h, ff = shape["hidden_size"], shape["intermediate_size"]
+        layer = 4 * h * h + 4 * h + 2 * h * ff + ff + h + 4 * h
+        return train["trainable_layers"] * layer + h * h + h
+    return body + (0 if train.get("freeze_embeddings") else embedding)
 
 
 def forward_flops(tokens: int, shape: dict = MDPR) -> float:

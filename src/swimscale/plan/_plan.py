@@ -9,7 +9,8 @@ from collections import defaultdict
 from swimscale.plan._costs import (MDPR, ADAMW_BYTES, COMPILE_S, COUNTERPART_TOKENS, CUDA_CONTEXT_BYTES,
                                    DATA_S_PER_RECORD, DEV_QUERIES, HOST_COPY_BPS, QUERY_TOKENS, TEST_QUERIES,
                                    collections, dev_passages, evaluations, forward_flops, job_key, parameters,
-                                   pool_pairs, run_state_bytes, runs, state_bytes, teacher_mode, updates)
+                                   pool_pairs, run_state_bytes, runs, state_bytes, teacher_mode, trained_parameters,
+                                   updates)
 from swimscale.plan._devices import Device
 
 WIDTH = 768  # mDPR's embedding width
@@ -32,7 +33,7 @@ def per_update(config: dict, on_the_fly: bool, shape: dict = MDPR) -> tuple[floa
     flops = batch * 3 * forward_flops(QUERY_TOKENS, shape)
     if on_the_fly:
         flops += batch * forward_flops(COUNTERPART_TOKENS, shape)
-    return flops, ADAMW_BYTES * sum(parameters(shape))
+    return flops, ADAMW_BYTES * trained_parameters(config["train"], shape)
 
 
 def state_languages(config: dict, device: Device) -> list[str]:
