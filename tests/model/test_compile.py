@@ -43,8 +43,26 @@ def test_a_compile_that_fails_falls_back_to_eager_with_the_reason(monkeypatch, c
         return compiled
 
     monkeypatch.setattr(torch, "compile", broken)
+    monkeypatch.setattr(_compile, "BACKEND", "broken")  # a backend no earlier test compiled (one per process)
     fallback = run("always", "pooled")
     assert fallback.log["compile"] == "eager (compile failed: RuntimeError: backend exploded)"
+    _compile._compiled.cache_clear()
     assert fallback.encoder.forward is None
     assert "running eager: compile failed: RuntimeError: backend exploded" in capsys.readouterr().out
     assert fallback.step() == pytest.approx(run("never", "pooled").step(), rel=0, abs=0)
+
+
+def test_the_students_of_one_job_share_the_compiled_graphs(monkeypatch):
+    """students_per_job: the second student of a process compiles nothing new (the plan counts one
+    compile per job)."""
+    from torch._dynamo.utils import counters
+
+    monkeypatch.setattr(_compile, "BACKEND", "aot_eager")
+    first = run("always", "pooled")
+    first.step()
+    compiled_frames = counters["stats"]["unique_graphs"]
+    assert compiled_frames > 0
+    second = run("always", "pooled")
+    second.step()
+    assert second.log["compile"] == "compiled (aot_eager)"
+    assert counters["stats"]["unique_graphs"] == compiled_frames

@@ -21,6 +21,7 @@ stay eager and bit-identical to before.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import torch
 
@@ -28,6 +29,19 @@ from swimscale.model._queries import StudentEncoder
 
 RTOL, ATOL = 1e-3, 1e-4
 BACKEND = "inductor"
+
+
+def _student_forward(student, batch: dict) -> torch.Tensor:
+    return student.forward(batch)
+
+
+@functools.cache
+def _compiled(backend: str):
+    """One compiled forward per process and backend, the student an argument: the students a job trains
+    one after another (``students_per_job``) share its graphs — torch.compile lifts a module's
+    parameters into graph inputs, so a student of the same architecture reuses them instead of
+    compiling again (tests/model/test_compile.py counts the compiles)."""
+    return torch.compile(_student_forward, backend=backend, dynamic=True)
 
 
 def wants_compile(mode: str, device: torch.device) -> bool:
@@ -67,8 +81,7 @@ def compile_encoder(encoder: StudentEncoder, mode: str, records: list[dict]) -> 
     device, backend = encoder.student.device, BACKEND
     if not wants_compile(mode, device):
         return encoder, f"eager (train.compile {mode} on {device.type})"
-    compiled = dataclasses.replace(encoder, forward=torch.compile(encoder.student.forward, backend=backend,
-                                                                  dynamic=True))
+    compiled = dataclasses.replace(encoder, forward=functools.partial(_compiled(backend), encoder.student))
     state = _rng_state(device)
     try:
         problem = _agreement(encoder, compiled, records)
