@@ -154,3 +154,22 @@ def test_the_optimiser_traffic_counts_the_trained_parameters_only(study):
     assert trained_parameters(frozen) == body
     assert trained_parameters({**frozen, "trainable_layers": 12}) == body  # the top 12 of 12 layers and the pooler
     assert per_update({**study, "train": frozen}, False)[1] == ADAMW_BYTES * body
+
+
+def test_the_docs_quote_the_plan_as_printed_and_the_readme_its_hours(study):
+    """docs/cost.md and docs/full_study.md paste the plan's output; README.md quotes its expected and
+    cap GPU-hours: a change of the plan or of the config that they no longer show fails here."""
+    import re
+
+    from swimscale.plan import describe
+
+    p = plan(study, read_devices()["h100"])
+    command = "$ python -m swimscale plan --configfile config/full_study.yaml\n"
+    for doc in ("docs/cost.md", "docs/full_study.md"):
+        blocks = re.findall(r"```\n" + re.escape(command) + r"(.*?)\n```", (ROOT / doc).read_text(), re.S)
+        assert blocks == [describe(p)], doc
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    found = re.search(r"plans its cost: ([\d.,]+) GPU-hours expected on an H100 at an assumed 25 % of peak, "
+                      r"([\d.,]+) at the cap", readme)
+    assert found and found.groups() == (f"{p['hours']['expected']['total']:,.1f}", f"{p['hours']['cap']['total']:,.1f}")
+    assert read_devices()["h100"].efficiency == 0.25

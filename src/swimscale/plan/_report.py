@@ -51,7 +51,7 @@ def describe(p: dict) -> str:
     lines += [
         "",
         f"per-job overhead: {p['per_job_s']:g} s a job (start-up {d.overhead_s:g} s"
-        + (" + compile 60 s, assumed" if p["compiled"] else "") + f") + a median {p['setup_s']:.0f} s a job of "
+        + (f" + compile {p['per_job_s'] - d.overhead_s:g} s, assumed" if p["compiled"] else "") + f") + a median {p['setup_s']:.0f} s a job of "
         f"students' set-up (data, states, weights re-initialised from host memory), against a typical (median) "
         f"job of {p['typical_job_s']:.0f} s of updates: {100 * p['overhead_share']:.0f} % of the study's job time"
         + (" (over 10 %)" if p["overhead_share"] > 0.10 else ""),
