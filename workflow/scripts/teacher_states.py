@@ -9,7 +9,14 @@ from pathlib import Path
 from swimscale.config import TeacherSettings
 from swimscale.data import read_pool
 from swimscale.jobs import checked_job
-from swimscale.model import TeacherEncoder, autocast_for, load_encoder, require_device, set_threads, write_teacher_states
+from swimscale.model import (
+    TeacherEncoder,
+    autocast_for,
+    load_encoder,
+    require_device,
+    set_threads,
+    write_teacher_states,
+)
 
 with checked_job(snakemake):
     set_threads(snakemake.threads)

@@ -8,4 +8,5 @@ from swimscale.plan._plan import per_update, plan
 from swimscale.plan._report import describe
 
 __all__ = ["DEVICES_TSV", "Device", "Run", "describe", "forward_flops", "language_states", "parameters", "per_update",
-           "plan", "pool_pairs", "read_devices", "runs", "state_bytes", "teacher_states_input", "updates", "write_measured_row"]
+           "plan", "pool_pairs", "read_devices", "runs", "state_bytes", "teacher_states_input", "updates",
+           "write_measured_row"]
