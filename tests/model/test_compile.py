@@ -66,3 +66,12 @@ def test_the_students_of_one_job_share_the_compiled_graphs(monkeypatch):
     second.step()
     assert second.log["compile"] == "compiled (aot_eager)"
     assert counters["stats"]["unique_graphs"] == compiled_frames
+
+
+def test_a_compiled_forward_that_disagrees_falls_back(monkeypatch):
+    """A compiled forward whose states differ from eager's beyond the tolerance is not used."""
+    monkeypatch.setattr(_compile, "BACKEND", "aot_eager")
+    monkeypatch.setattr(_compile, "TOLERANCE", {"float32": -1.0, "bf16": -1.0})  # nothing agrees
+    refused = run("always", "pooled")
+    assert refused.log["compile"].startswith("eager (compiled token states differ from eager by ")
+    assert refused.encoder.forward is None

@@ -7,8 +7,9 @@ are not used, since the batches' shapes vary) cuts the launches, and traces away
 padding check, one host read per forward. It is used only when it is safe:
 
 1. the compiled forward is run on the run's first batch, in eval mode (no dropout, so no random draw),
-   beside the eager one: the token states must agree within ``RTOL``/``ATOL`` (bf16 autocast on CUDA
-   rounds both alike);
+   beside the eager one: the token states must agree to a relative error ‖compiled − eager‖ / ‖eager‖
+   of at most ``TOLERANCE`` — float32's ``1e-4`` on the CPU, bf16's ``1e-2`` under the CUDA autocast
+   (bf16 keeps ~3 significant digits, and fused kernels round in other places than eager ones);
 2. one compiled forward and backward in train mode must run (the backward is compiled lazily, at its
    first call); the RNG state is restored and the gradients dropped afterwards, so the run's draws start
    where they would have.
@@ -20,6 +21,7 @@ stay eager and bit-identical to before.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 
@@ -27,7 +29,7 @@ import torch
 
 from swimscale.model._queries import StudentEncoder
 
-RTOL, ATOL = 1e-3, 1e-4
+TOLERANCE = {"float32": 1e-4, "bf16": 1e-2}
 BACKEND = "inductor"
 
 
@@ -69,9 +71,11 @@ def _agreement(encoder: StudentEncoder, compiled: StudentEncoder, records: list[
             eager, fast = encoder(records).tokens, compiled(records).tokens
     finally:
         encoder.student.train()
-    if torch.allclose(fast, eager, rtol=RTOL, atol=ATOL):
+    tolerance = TOLERANCE["float32" if encoder.autocast is contextlib.nullcontext else "bf16"]
+    error = ((fast - eager).norm() / eager.norm().clamp_min(1e-30)).item()  # set-up only: one read
+    if error <= tolerance:
         return None
-    return f"compiled token states differ from eager by up to {(fast - eager).abs().max().item():.3g}"
+    return f"compiled token states differ from eager by {error:.3g} (relative), over {tolerance:g}"
 
 
 def compile_encoder(encoder: StudentEncoder, mode: str, records: list[dict]) -> tuple[StudentEncoder, str]:
@@ -97,5 +101,5 @@ def compile_encoder(encoder: StudentEncoder, mode: str, records: list[dict]) -> 
         print(f"train.compile {mode}: running eager: {problem}")
         return encoder, f"eager ({problem})"
     print(f"train.compile {mode}: the student's forward is compiled ({backend}), equal to eager within "
-          f"rtol {RTOL}, atol {ATOL}")
+          f"the tolerance of its precision")
     return compiled, f"compiled ({backend})"
