@@ -14,6 +14,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/encode.smk"
 include: "workflow/rules/index.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/correlate.smk"
 include: "workflow/rules/moderator_values.smk"
 

@@ -1,5 +1,6 @@
 """What every job of the workflow runs under: its environment (set once, by workflow/rules/common.smk)
-and its log file.
+and its log file; and, for a training job of several students, the copies of those it finished
+(:class:`FinishedStudent`).
 
 Standard library only: common.smk imports this module in the process that builds the DAG.
 """
@@ -7,12 +8,15 @@ Standard library only: common.smk imports this module in the process that builds
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
 from swimscale._types import StrPath
-from swimscale.formats import SidecarMismatch, WriteFailed, check_sidecar, write_sidecar
+from swimscale.formats import SidecarMismatch, WriteFailed, check_sidecar, sidecar_path, write_sidecar
 from swimscale.formats._sidecar import under
 
 # Idle OpenMP threads sleep instead of spinning: spinning threads of two jobs sharing two cores made
@@ -111,3 +115,74 @@ def checked_job(snakemake):
                     write_sidecar(path)
     except (SidecarMismatch, WriteFailed) as error:
         raise SystemExit(str(error)) from None
+
+
+class FinishedStudent:
+    """A copy of one finished student's outputs in `folder`, outside them, for a training job of several
+    students (``students_per_job``): when such a job fails, Snakemake deletes all of its outputs, those
+    of the students it had finished too; a re-run restores these instead of training them again.
+
+    `outputs`: {name: path} of the student's outputs (files or folders); `key`: what the student's
+    results depend on (:meth:`key_of`), so that a copy made under other settings or from other inputs is
+    never restored. The copy is made of hard links where the file system allows (no second copy on disk)
+    and written key last, so a job killed while copying leaves none that counts.
+    """
+
+    KEY = "key.txt"
+
+    def __init__(self, folder: StrPath, outputs: dict[str, StrPath], key: str):
+        self.folder, self.outputs, self.key = Path(folder), {n: Path(p) for n, p in outputs.items()}, key
+
+    @staticmethod
+    def key_of(description, inputs) -> str:
+        """SHA-256 of the student's description (JSON: settings, method, seed, size, paths) and of each of
+        its `inputs` as recorded: its sidecar (a derived file's hash), else its size and mtime."""
+        digest = hashlib.sha256(json.dumps(description, sort_keys=True, default=str).encode())
+        for path in sorted(map(str, inputs)):
+            side = sidecar_path(path)
+            stat = os.stat(path)
+            digest.update(side.read_bytes() if side.exists() else f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        return digest.hexdigest()
+
+    def save(self) -> None:
+        """Copies the outputs (all made) into the folder, replacing any older copy."""
+        self.discard()
+        for name, path in self.outputs.items():
+            _link_tree(path, self.folder / name)
+        (self.folder / self.KEY).write_text(self.key + "\n")
+
+    def restore(self) -> bool:
+        """Puts a copy made under the same key back in place of the outputs; True if it did. A copy made
+        under another key is deleted."""
+        key_file = self.folder / self.KEY
+        if not key_file.exists() or key_file.read_text().strip() != self.key:
+            self.discard()
+            return False
+        for name, path in self.outputs.items():
+            _remove(path)
+            _link_tree(self.folder / name, path)
+        return True
+
+    def discard(self) -> None:
+        _remove(self.folder)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """`target` as a copy of the file or folder `source`: hard links, or copied bytes where linking fails."""
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    if source.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        to = target if file == source else target / file.relative_to(source)
+        to.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(file, to)
+        except OSError:
+            shutil.copy2(file, to)

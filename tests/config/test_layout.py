@@ -77,6 +77,7 @@ def test_the_paths_are_the_workflows():
     assert layout.collection_manifest("c") == "results/prepare/manifests/collection-c.json"
     assert layout.validated_pool("ny") == "results/validate/ny/pool.jsonl"
     assert layout.validation_report("ny") == "results/validate/ny/report.json"
+    assert layout.screened("ny") == "results/validate/ny/screened.json"
     assert layout.sample("ny", 0, 32) == "results/subsample/ny/seed0/n32.jsonl"
     assert layout.query_states("b") == "results/query_states/minilm-l6/b.safetensors"
     assert layout.teacher_states("ny") == "results/teacher_states/minilm-l6/ny.safetensors"
@@ -86,12 +87,15 @@ def test_the_paths_are_the_workflows():
     assert layout.student(*student) == "results/train/ny/optical/seed0/n32/student.safetensors"
     assert layout.train_log(*student) == "results/train/ny/optical/seed0/n32/train_log.json"
     assert layout.checkpoint(*student) == "results/train/ny/optical/seed0/n32/checkpoint.pt"
+    assert layout.finished(*student) == "results/train/ny/optical/seed0/n32/finished"
     assert layout.student_dirs(*student) == ("results/search/ny/optical/seed0/n32",
                                              "results/evaluate/ny/optical/seed0/n32")
     assert layout.evaluation_files(*layout.student_dirs(*student), "b") == {
         "run": "results/search/ny/optical/seed0/n32/b.trec", "metrics": "results/evaluate/ny/optical/seed0/n32/b.json",
+        "searched": "results/search/ny/optical/seed0/n32/b.searched.json",
         "per_query": "results/evaluate/ny/optical/seed0/n32/b.per_query.tsv"}
     assert layout.zero_shot_files("ny", "b") == {"run": "results/search/ny/zero_shot/b.trec",
+                                                 "searched": "results/search/ny/zero_shot/b.searched.json",
                                                  "metrics": "results/evaluate/ny/zero_shot/b.json",
                                                  "per_query": "results/evaluate/ny/zero_shot/b.per_query.tsv"}
     assert layout.final_outputs() == ["results/tables/recall.tsv", "results/tables/correlation.tsv",
@@ -113,7 +117,10 @@ def test_logs_and_timings_name_each_job_alike():
         "encode_corpus": (("c",), "encode/mdpr/c"),
         "index": (("c",), "index/mdpr/c"),
         "train": (("ny", "pooled", 1, 8), "train/ny/pooled/seed1/n8"),
+        "train_students": (("ny", "pooled", 8), "train/ny/pooled/students_n8"),
         "search_zero_shot": (("ny", "b"), "search/ny/zero_shot/b"),
+        "evaluate": (("ny", "pooled", 1, 8), "evaluate/ny/pooled/seed1/n8"),
+        "evaluate_zero_shot": (("ny", "b"), "evaluate/ny/zero_shot/b"),
         "correlate": ((), "correlate/correlate"),
         "missing_runs": ((), "correlate/missing_runs"),
         "moderator_values": ((), "correlate/moderator_values"),
@@ -122,6 +129,8 @@ def test_logs_and_timings_name_each_job_alike():
     for rule, (args, job) in jobs.items():
         assert getattr(layout.logs, rule)(*args) == f"out/logs/{job}.log"
         assert getattr(layout.timings, rule)(*args) == f"out/timings/{job}.tsv"
+    # A job of every N and seed of a (language, method) (students_per_job: sizes_and_seeds).
+    assert layout.logs.train_students("ny", "pooled") == "out/logs/train/ny/pooled/students.log"
 
 
 def test_patterns_and_concrete_values_agree():
@@ -228,7 +237,8 @@ def test_every_file_a_rule_declares_is_a_layout_path(tmp_path, tiny_config, snak
     jobs = dry_run_jobs(result.stdout)
     assert {job["rule"] for job in jobs} == {
         "prepare_bible", "prepare_pool", "prepare_collection", "prepare_benchmark", "validate", "subsample",
-        "query_states", "encode_corpus", "index", "train", "search_zero_shot", "correlate", "missing_runs", "moderator_values", "all"}
+        "query_states", "encode_corpus", "index", "train", "search_zero_shot", "evaluate", "evaluate_zero_shot",
+        "correlate", "missing_runs", "moderator_values", "all"}
     checked = 0
     for job in jobs:
         for field, paths in job["files"].items():

@@ -95,3 +95,28 @@ def test_partial_tables_take_what_finished_and_list_the_rest(two_languages, tmp_
     assert missing[0]["missing"] == missing[0]["metrics_file"]  # the first file it lacks, in POINT_FILES order
     complete = Sweep(two_languages)  # partial: false: every point, none missing, whatever exists
     assert complete.table_points() == complete.points() and complete.missing_points() == []
+
+
+@pytest.mark.parametrize("mode", ["one", "seeds", "sizes_and_seeds"])
+def test_student_groups_cover_every_trained_student_once(two_languages, mode):
+    """students_per_job: the jobs of several students hold each trained student of the sweep exactly once,
+    grouped by (language, method) with sizes_and_seeds, by (language, method, N) with seeds; `one` has
+    none (the wildcard rule trains each student)."""
+    sweep = Sweep({**two_languages, "students_per_job": mode})
+    groups = sweep.student_groups()
+    trained = sorted((p["language"], p["method"], p["seed"], p["size"]) for p in sweep.points() if p["size"] > 0)
+    held = sorted((g["language"], g["method"], seed, size) for g in groups for seed, size in g["students"])
+    if mode == "one":
+        assert groups == []
+        return
+    assert held == sorted(set(trained))  # every student once (a point per test benchmark: set)
+    assert len({g["rule"] for g in groups}) == len(groups)  # rule names are unique
+    keys = [(g["language"], g["method"], g["size"]) for g in groups]
+    if mode == "sizes_and_seeds":
+        assert keys == [(code, method, None) for code in ("ny", "yo") for method in ("optical", "contrastive")]
+        assert groups[0]["rule"] == "train_ny_optical"
+        assert groups[0]["students"] == [(0, 32), (1, 32), (0, 64), (1, 64)]  # the smaller students first
+    else:
+        assert keys == [(code, method, size) for code, sizes in (("ny", (32, 64)), ("yo", (16,)))
+                        for method in ("optical", "contrastive") for size in sizes]
+        assert groups[0]["rule"] == "train_ny_optical_n32" and groups[0]["students"] == [(0, 32), (1, 32)]

@@ -360,6 +360,12 @@ def test_valid_prepared_data_passes_validation(tmp_path, workflow, tiny_config):
     assert report["overlap"]["overlapping_queries"] == 1 and report["overlap"]["overlapping_relevant"] == 1
     kept = [json.loads(line)["_id"] for line in (work / "results/validate/ny/pool.jsonl").read_text().splitlines()]
     assert not {"p1", "p5"} & set(kept) and "p7" in kept and len(kept) == 38
+    # What the screen read, beside the report: evaluation checks the current judgements against it.
+    screened = json.loads((work / "results/validate/ny/screened.json").read_text())
+    assert "screened" not in report and set(screened) == {"bible-ny-en", "bible-ny-en-dev"}
+    assert screened["bible-ny-en"]["relevant"] == [f"d{i}" for i in range(5)] and screened["bible-ny-en"]["role"] == "test"
+    assert screened["bible-ny-en-dev"]["relevant"] == [f"d{i}" for i in range(3)]
+    assert screened["bible-ny-en"]["qrels"] == f"{BENCH}/qrels.txt"
 
 
 @pytest.mark.parametrize("case", sorted(DATA_CASES))

@@ -1,5 +1,6 @@
-"""A student's evaluation on a test benchmark (swimscale.model.search_benchmark), as the training job and
-search_zero_shot run it, and the student it searches with (as_stored: the student its file holds)."""
+"""A student's search of a test benchmark (swimscale.model.search_benchmark), as the training job and
+search_zero_shot run it, scored as the evaluate rules score it (swimscale.retrieval.evaluate_search),
+and the student it searches with (as_stored: the student its file holds)."""
 
 import dataclasses
 import json
@@ -21,7 +22,7 @@ from swimscale.model import (
     save_student,
     search_benchmark,
 )
-from swimscale.retrieval import build_flat_ip, save_index
+from swimscale.retrieval import build_flat_ip, evaluate_search, save_index
 from tests.model.bible import TEACHER, dev_parts, teacher_settings, train_settings
 
 # The study's settings as the search reads them: queries up to 64 tokens encoded in batches of 8, k = 20.
@@ -81,17 +82,31 @@ def benchmark(tmp_path_factory, teacher):
     return root, queries, qrels, docids
 
 
+def paths(root, out, states=None):
+    """The paths of one benchmark's search and evaluation, by role (as the workflow's params give them)."""
+    return {"queries": root / "queries.tsv", "qrels": root / "qrels.txt", "index": root / "flat_ip.faiss",
+            "docids": root / "docids.txt", "run": out / "search" / "b.trec", "searched": out / "search" / "b.searched.json",
+            "metrics": out / "evaluate" / "b.json", "per_query": out / "evaluate" / "b.per_query.tsv", "states": states}
+
+
 def files(root, out, states=None):
-    return BenchmarkFiles.from_paths({"queries": root / "queries.tsv", "qrels": root / "qrels.txt",
-                                      "index": root / "flat_ip.faiss", "docids": root / "docids.txt",
-                                      "run": out / "search" / "b.trec", "metrics": out / "evaluate" / "b.json",
-                                      "per_query": out / "evaluate" / "b.per_query.tsv", "states": states})
+    return BenchmarkFiles.from_paths(paths(root, out, states))
+
+
+def searched_and_scored(student, tokenizer, root, out, states=None, tag="t"):
+    """Searches as a training job does, then scores the run as the evaluate rule does: the means."""
+    search_benchmark(student, tokenizer, files(root, out, states), SETTINGS, tag=tag)
+    return evaluate_search(paths(root, out, states), search_again="(search again)")
 
 
 def test_search_benchmark_writes_a_whole_run_and_trec_evals_metrics(tmp_path, benchmark):
     root, queries, qrels, docids = benchmark
     tokenizer, student = load_student(SETTINGS.teacher, SETTINGS.train, None, torch.device("cpu"))
-    summary = search_benchmark(student, tokenizer, files(root, tmp_path), SETTINGS, tag="zero_shot")
+    record = search_benchmark(student, tokenizer, files(root, tmp_path), SETTINGS, tag="zero_shot")
+    assert json.loads((tmp_path / "search" / "b.searched.json").read_text()) == record
+    assert record["k"] == SETTINGS.search.k and record["n_documents"] == len(docids)
+    assert not (tmp_path / "evaluate").exists()  # the judgements are not read by the search
+    summary = evaluate_search(paths(root, tmp_path), search_again="(search again)")
     lines = (tmp_path / "search" / "b.trec").read_text().splitlines()
     assert len(lines) == len(queries) * SETTINGS.search.k and all(line.split()[5] == "zero_shot" for line in lines)
     run = {}
@@ -119,10 +134,9 @@ def test_a_cached_student_reads_its_queries_prefix_states_and_needs_them(tmp_pat
     states.save(tmp_path / "states.safetensors")
     with pytest.raises(ValueError, match="cached states"):
         search_benchmark(student, tokenizer, files(root, tmp_path / "none"), SETTINGS, tag="t")
-    cached = search_benchmark(student, tokenizer, files(root, tmp_path / "a", tmp_path / "states.safetensors"),
-                              SETTINGS, tag="t")
+    cached = searched_and_scored(student, tokenizer, root, tmp_path / "a", tmp_path / "states.safetensors")
     whole = StudentModel(student.model, None, False, None)  # the same weights, read from the text
-    from_text = search_benchmark(whole, tokenizer, files(root, tmp_path / "b"), SETTINGS, tag="t")
+    from_text = searched_and_scored(whole, tokenizer, root, tmp_path / "b")
     assert cached == pytest.approx(from_text)
     a = [line.split()[2] for line in (tmp_path / "a" / "search" / "b.trec").read_text().splitlines()]
     b = [line.split()[2] for line in (tmp_path / "b" / "search" / "b.trec").read_text().splitlines()]
@@ -139,8 +153,8 @@ def _search_files(tmp_path, n_docs=5, dim=8, n_ids=None):
     (tmp_path / "docids.txt").write_text("\n".join(f"d{i}" for i in range(n_ids or n_docs)) + "\n")
     vectors = np.random.default_rng(0).standard_normal((n_docs, dim)).astype(np.float32)
     save_index(build_flat_ip(vectors, False), tmp_path / "flat_ip.faiss")
-    return BenchmarkFiles(*(tmp_path / n for n in ("queries.tsv", "qrels.txt", "flat_ip.faiss", "docids.txt")),
-                          *(tmp_path / n for n in ("run.trec", "m.json", "pq.tsv")))
+    return BenchmarkFiles(*(tmp_path / n for n in ("queries.tsv", "flat_ip.faiss", "docids.txt")),
+                          *(tmp_path / n for n in ("run.trec", "run.searched.json")))
 
 
 def test_good_search_inputs_pass(tmp_path):

@@ -12,7 +12,9 @@ same size, emptied, a record too many, deleted) the outcome is one of two:
 
 End to end, on the real workflow: a truncated subsample fails the run naming the file and leaves the
 tables as they were; a corrupt FAISS index or query-states file fails the training job before its
-first update; a deleted file is rebuilt and the tables equal the clean run's; a second run on the same
+first update; a deleted file is rebuilt and the tables equal the clean run's; a test benchmark's qrels
+edited rescores without training, or stops the evaluate job naming the file when the edit makes relevant a
+document the overlap screen never saw; a second run on the same
 results folder from another working directory is refused naming the holder; a write that finds no room
 stops the job in one line.
 """
@@ -76,6 +78,12 @@ def summary_outputs(snakemake, workdir) -> dict[str, list[str]]:
     return outputs
 
 
+# Files that share a suffix with another output of their rule but are another kind of record: a run's
+# per-query metrics and search record, the overlap screen's record beside the validate report.
+COMPOUND_SUFFIXES = (".per_query.tsv", ".searched.json")
+OWN_KIND = ("screened.json",)
+
+
 def kinds_of(outputs: dict[str, list[str]], workdir: Path) -> dict[str, Path]:
     """{kind: one file of it}: per rule, one file of each suffix (files inside directory outputs too)."""
     kinds = {}
@@ -85,8 +93,8 @@ def kinds_of(outputs: dict[str, list[str]], workdir: Path) -> dict[str, Path]:
             if not full.exists():  # a temp() output (a student, unless keep_students) is deleted after use
                 continue
             for file in files_of(full):
-                suffix = "".join(file.suffixes[-2:]) if file.name.endswith(".per_query.tsv") else file.suffix
-                kinds.setdefault(f"{rule}:{suffix}", file)
+                suffix = "".join(file.suffixes[-2:]) if file.name.endswith(COMPOUND_SUFFIXES) else file.suffix
+                kinds.setdefault(f"{rule}:{file.name if file.name in OWN_KIND else suffix}", file)
     return kinds
 
 
@@ -127,6 +135,10 @@ def test_every_rule_is_in_the_matrix(clean, snakemake):
     assert rules - set(outputs) == NOT_IN_THE_TINY_RUN
     assert {kind.split(":")[0] for kind in kinds} == set(outputs)
     assert len(kinds) >= 14
+    # The outputs of issue 28's split: the search records, the metrics the evaluate rules write from
+    # them, and the overlap screen's record that evaluation checks the judgements against.
+    assert {"train:.searched.json", "train:.json", "search_zero_shot:.searched.json", "evaluate:.json",
+            "evaluate:.per_query.tsv", "evaluate_zero_shot:.json", "validate:screened.json"} <= set(kinds)
 
 
 @pytest.mark.e2e
@@ -236,16 +248,16 @@ def test_a_corrupt_search_input_fails_training_before_its_first_update(clean, tm
 @pytest.mark.e2e
 def test_a_deleted_run_file_is_rebuilt_to_the_same_table(clean, tmp_path, snakemake):
     """A deleted file is rebuilt when a job that reads it runs, and the table equals the clean run's
-    (timings aside): here the zero-shot metrics (search_zero_shot), read by correlate, whose table is gone
+    (timings aside): here the zero-shot metrics (evaluate_zero_shot), read by correlate, whose table is gone
     too. (A deleted intermediate that no job has to read again is left alone: the tables stay as they are.)"""
     workdir, _, kinds = clean
     copy = copy_of(workdir, tmp_path)
-    deleted = copy / kinds["search_zero_shot:.json"].relative_to(workdir)
+    deleted = copy / kinds["evaluate_zero_shot:.json"].relative_to(workdir)
     deleted.unlink()
     (copy / "results" / "tables" / "recall.tsv").unlink()
     result = snakemake(copy)
     assert result.returncode == 0, result.output[-3000:]
-    assert "search_zero_shot" in result.output and deleted.is_file()
+    assert "evaluate_zero_shot" in result.output and deleted.is_file()
 
     def rows(folder):
         lines = (folder / "results" / "tables" / "recall.tsv").read_text().splitlines()
@@ -254,6 +266,53 @@ def test_a_deleted_run_file_is_rebuilt_to_the_same_table(clean, tmp_path, snakem
         return [[v for i, v in enumerate(line.split("\t")) if i not in timing] for line in lines]
 
     assert rows(copy) == rows(workdir)
+
+
+RETRAINING = {"validate", "subsample", "train"}
+
+
+def edited_qrels(qrels: Path, corpus: Path, change: str) -> str:
+    """The test benchmark's qrels with a grade changed and a non-relevant judgement added ("rescore"), or
+    with a document of the corpus that no query judged relevant made relevant ("new_relevant")."""
+    lines = qrels.read_text().splitlines(keepends=True)
+    judged = {line.split()[2] for line in lines}
+    other = next(json.loads(line)["docid"] for line in corpus.read_text().splitlines()
+                 if json.loads(line)["docid"] not in judged)
+    qid = lines[0].split()[0]
+    if change == "rescore":
+        return lines[0].rsplit(" ", 1)[0] + " 2\n" + "".join(lines[1:]) + f"{qid} 0 {other} 0\n"
+    return "".join(lines) + f"{qid} 0 {other} 1\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("change", ["rescore", "new_relevant"])
+def test_a_qrels_edit_rescores_without_training_or_stops_naming_the_file(clean, tmp_path, snakemake, change):
+    """A test benchmark's qrels prepared again with other judgements (and the sidecar its preparation
+    writes): the students' runs are scored again and no job validates, samples or trains; a document now
+    judged relevant that the overlap screen never saw stops the evaluate job, naming the qrels file and the
+    command that re-screens and retrains, and the tables stay as they were."""
+    workdir, _, _ = clean
+    copy = copy_of(workdir, tmp_path)
+    qrels = copy / "results" / "prepare" / "benchmarks" / "bible-ny-en" / "qrels.txt"
+    corpus = copy / "results" / "prepare" / "collections" / "bible-ny-en" / "corpus.jsonl"
+    qrels.write_text(edited_qrels(qrels, corpus, change))
+    from swimscale.formats import write_sidecar
+
+    write_sidecar(qrels)
+    recall = copy / "results" / "tables" / "recall.tsv"
+    before = recall.read_bytes()
+    result = snakemake(copy)
+    rules = set(re.findall(r"^(?:local)?rule (\w+):$", result.output, re.M))
+    assert not RETRAINING & rules, rules
+    if change == "rescore":
+        assert result.returncode == 0, result.output[-3000:]
+        assert {"evaluate", "evaluate_zero_shot", "correlate"} <= rules, rules
+        return
+    assert result.returncode != 0 and rules & {"evaluate", "evaluate_zero_shot"}, rules
+    assert "results/prepare/benchmarks/bible-ny-en/qrels.txt: 1 document(s) judged relevant now that the " \
+           "training pool's overlap screen never saw" in result.output, result.output[-3000:]
+    assert "re-screen and retrain: rm 'results/validate/ny/report.json' && snakemake" in result.output
+    assert recall.read_bytes() == before
 
 
 @pytest.mark.e2e

@@ -60,7 +60,7 @@ def test_a_module_no_lock_has_is_reported_as_not_provided(jobs, monkeypatch):
 
 def test_every_rule_of_the_rule_files_is_loaded_by_the_scan(jobs):
     written = {name for smk in (ROOT / "workflow" / "rules").glob("*.smk")
-               for name in re.findall(r"^(?:rule|checkpoint) (\w+):", smk.read_text(), flags=re.MULTILINE)}
+               for name in re.findall(r"^\s*(?:rule|checkpoint) (\w+):", smk.read_text(), flags=re.MULTILINE)}
     assert written <= {job.rule for job in jobs}, written - {job.rule for job in jobs}
 
 

@@ -29,7 +29,7 @@ def cluster_jobs():
 def rule_names():
     names = set()
     for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
-        names.update(re.findall(r"^rule (\w+):", smk.read_text(), flags=re.M))
+        names.update(re.findall(r"^\s*rule (\w+):", smk.read_text(), flags=re.M))  # train.smk: inside an if
     return names
 
 
@@ -117,12 +117,13 @@ def test_slurm_profile_dry_run_plans_six_submissions_for_the_tiny_study(dry_run)
     # collection's encoding with its index and the dev collection's encoding (dev recall is computed in
     # the training job), the zero-shot search, and one student group holding both sizes (32, 64): their
     # samples and the 4 methods' students, each searched in its training job; correlate alone; `all`,
-    # missing_runs and moderator_values local.
+    # missing_runs, moderator_values and the evaluate jobs that score the runs (8 students, 1 at N = 0) local.
     assert counts.group_kinds == {"prepare_bible+query_states+validate": 1, "encode_corpus+index": 1,
                                   "encode_corpus": 1, "search_zero_shot": 1, "subsample+train": 1}
     assert counts.jobs_in_groups["train"] == 8 and counts.jobs_in_groups["subsample"] == 2
-    assert counts.ungrouped == {"correlate": 1} and counts.local == {"all": 1, "missing_runs": 1, "moderator_values": 1}
-    assert (counts.submissions, counts.total_jobs) == (6, 22)
+    assert counts.ungrouped == {"correlate": 1} and counts.local == {
+        "all": 1, "missing_runs": 1, "moderator_values": 1, "evaluate": 8, "evaluate_zero_shot": 1}
+    assert (counts.submissions, counts.total_jobs) == (6, 31)
 
 
 def test_local_profile_dry_run(dry_run):
@@ -150,9 +151,10 @@ def test_ci_overlay_changes_single_entries_and_keeps_the_rest(tmp_path):
 def test_per_language_target_runs_the_language_up_to_its_evaluation(dry_run):
     output = dry_run("all_ny")
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", output.split("Job stats:")[1].split("Reasons")[0], flags=re.M))
-    # Four arms x two sizes: eight students, each searched and evaluated in one job, and the zero-shot run.
+    # Four arms x two sizes: eight students, each searched in its training job and scored by an evaluate
+    # job, and the zero-shot run with its own; not the tables.
     assert (jobs["train"], jobs["search_zero_shot"]) == ("8", "1") and "search_student" not in jobs
-    assert "correlate" not in jobs and "evaluate" not in jobs
+    assert (jobs["evaluate"], jobs["evaluate_zero_shot"]) == ("8", "1") and "correlate" not in jobs
 
 
 LISTING = """Building DAG of jobs...

@@ -139,7 +139,7 @@ def test_killed_training_job_resumes_to_the_same_student(tiny_run, tmp_path, sna
     run_dir = "results/train/ny/optical/seed0/n64"
     for sub in ("prepare", "validate", "subsample", "encode", "index", "query_states"):  # the tiny run's inputs
         shutil.copytree(tiny_run / "results" / sub, tmp_path / "results" / sub)
-    target = "results/evaluate/ny/optical/seed0/n64"  # the job's metrics folder: it trains, then searches
+    target = "results/evaluate/ny/optical/seed0/n64"  # the student's metrics: trained, searched, then scored
     checkpoint = tmp_path / run_dir / "checkpoint.pt"
     with open(tmp_path / "first.log", "w") as out:
         first = subprocess.Popen(snakemake.command(tmp_path, target), stdout=out, stderr=subprocess.STDOUT)

@@ -12,8 +12,16 @@ from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from swimscale.config import Sweep, check_config, check_schema, micro_batch, model_files
+from swimscale.config import (
+    SEARCH_ROLES,
+    Sweep,
+    check_config,
+    check_schema,
+    micro_batch,
+    model_files,
+)
 from swimscale.errors import InputError
+from swimscale.formats import rebuild_command
 from swimscale.jobs import set_job_environment
 
 # The schema checks every key (check_schema names the first bad one in a line), then Snakemake's
@@ -133,6 +141,22 @@ def validate_benchmarks(language):
     }
 
 
+def screen_inputs(language):
+    """The files the validate rule reads of the benchmarks a language is evaluated on. A test benchmark's
+    prepared files (queries, qrels, manifest) are read through ancient(): a qrels edit prepares the
+    benchmark again, and must rescore, not re-screen the pool and retrain. The screen records what it
+    read (Layout.screened) and evaluation stops, with the command that re-screens, on a document judged
+    relevant that the screen never saw (swimscale.data.check_screened). Corpora and dev benchmarks are
+    read as they are: their edit re-screens and retrains."""
+    paths = set()
+    for files in validate_benchmarks(language).values():
+        for role, path in files.items():
+            if role != "role":
+                test = files["role"] == "test" and role != "corpus"
+                paths.add(ancient(path) if test else path)
+    return sorted(paths)
+
+
 def table_reports():
     """{language: its validate report} of the languages with runs in the tables: the correlate rule
     reads their overlap counts and data warnings into recall.tsv and summary.md. With `partial:
@@ -203,44 +227,206 @@ def student_file(path):
     return path if config["keep_students"] else temp(path)
 
 
-def search_files(benchmark):
-    """What searching a benchmark reads: its queries and judgements (and their prefix states), and its
-    collection's index and docids."""
-    collection = collection_of(benchmark)
+def student_outputs(language, method, seed, size):
+    """{output name: path} of the training job of one student (wildcards or values): the student, its
+    training log, and the folder of its runs (one run and search record per test benchmark).
+    """
     return {
-        **benchmark_queries(benchmark),
+        "student": student_file(LAYOUT.student(language, method, seed, size)),
+        "train_log": LAYOUT.train_log(language, method, seed, size),
+        "runs": directory(LAYOUT.runs_dir(language, method, seed, size)),
+    }
+
+
+def search_files(benchmark):
+    """What searching a benchmark reads: its queries (and their prefix states), and its collection's
+    index and docids. Not its judgements: the evaluate rules score the runs (evaluate.smk).
+    """
+    collection = collection_of(benchmark)
+    files = {"queries": LAYOUT.benchmark_files(benchmark)["queries"]}
+    if CACHED_STATES:
+        files["states"] = LAYOUT.query_states(benchmark)
+    return {
+        **files,
         "index": LAYOUT.index(collection),
         "docids": LAYOUT.encoding(collection)["docids"],
     }
 
 
+# A test benchmark's queries file (and their prefix states) is written again, byte for byte the same,
+# whenever the benchmark is prepared again, as a qrels edit does: its searches (train, search_zero_shot)
+# read them through ancient() so that the edit rescores (evaluate.smk) without searching or training
+# again. Evaluation checks that the queries are those the run answers (swimscale.retrieval.evaluate_search),
+# so an edit of the queries themselves stops there with the command that searches again. Dev benchmarks
+# are read as they are: their edit retrains.
+REPREPARED = ("queries", "states")
+
+
 def search_inputs(wildcards):
-    return search_files(wildcards.benchmark)
+    """What the zero-shot search of a test benchmark reads (REPREPARED files through ancient())."""
+    return {
+        role: ancient(path) if role in REPREPARED else path
+        for role, path in search_files(wildcards.benchmark).items()
+    }
+
+
+def train_files(language):
+    """What training a student of `language` reads besides its sample: the language's dev benchmark
+    (dev_*) and, as `tests`, every file its searches read (those of each test benchmark of its language;
+    REPREPARED ones through ancient()).
+    """
+    tests = {
+        ancient(path) if role in REPREPARED else path
+        for name in test_benchmarks_of(language)
+        for role, path in search_files(name).items()
+    }
+    return {**dev_files(language), "tests": sorted(tests)}
 
 
 def train_inputs(wildcards):
-    """What a training job reads besides its sample: its language's dev benchmark (dev_*) and, as
-    `tests`, every file its searches read (those of each test benchmark of its language).
+    return train_files(wildcards.language)
+
+
+def tests_of(language, method, seed, size):
+    """{test benchmark: what its search reads and the run and search record it writes} of one trained
+    student: inside its runs folder, at the paths of the sweep's points (swimscale.config.Sweep).
     """
-    tests = {
-        path
-        for name in test_benchmarks_of(wildcards.language)
-        for path in search_files(name).values()
+    folders = LAYOUT.student_dirs(language, method, seed, size)
+    return {
+        name: {
+            **search_files(name),
+            **search_roles(LAYOUT.evaluation_files(*folders, name)),
+        }
+        for name in test_benchmarks_of(language)
     }
-    return {**dev_files(wildcards.language), "tests": sorted(tests)}
 
 
 def student_tests(wildcards):
-    """{test benchmark: what its search reads and the run and metrics files it writes} of a training
-    job: inside its two output folders, at the paths of the sweep's points (swimscale.config.Sweep).
+    return tests_of(
+        wildcards.language, wildcards.method, wildcards.seed, wildcards.size
+    )
+
+
+# --- training jobs of several students (students_per_job: seeds, sizes_and_seeds; train.smk) ----------
+# A rule per job of swimscale.config.Sweep.student_groups, whose outputs are every file of each of its
+# students (student_outputs), so that asking for any one of them runs the whole job.
+
+
+def group_students(group):
+    """The students of a group job as its script reads them (params `students`): per (seed, N), its
+    sample, checkpoint, copy of its finished outputs, outputs and searches."""
+    language, method = group["language"], group["method"]
+    return [
+        {
+            "seed": seed,
+            "size": size,
+            "sample": LAYOUT.sample(language, seed, size),
+            "checkpoint": LAYOUT.checkpoint(language, method, seed, size),
+            "finished": LAYOUT.finished(language, method, seed, size),
+            "outputs": {
+                name: str(path)
+                for name, path in student_outputs(language, method, seed, size).items()
+            },
+            "tests": tests_of(language, method, seed, size),
+        }
+        for seed, size in group["students"]
+    ]
+
+
+def group_outputs(group):
+    """{<name>_seed<s>_n<N>: path} of every output of every student of a group job."""
+    return {
+        f"{name}_seed{seed}_n{size}": path
+        for seed, size in group["students"]
+        for name, path in student_outputs(
+            group["language"], group["method"], seed, size
+        ).items()
+    }
+
+
+# A group job's wall-clock limit on SLURM (resource `runtime`, minutes per attempt): the SLURM
+# profile gives the one-student rule `train` 240 per attempt; a group job asks for that per student,
+# up to a day per attempt. A job stopped at its limit loses nothing: its retry (retries:) restores the
+# students it finished and resumes the one it was training from its checkpoint.
+TRAIN_MINUTES = 240
+GROUP_MAX_MINUTES = 24 * 60
+# Host memory per attempt of a training job (MB), of one student or of a group (one at a time).
+TRAIN_MEM_MB = 9000
+
+
+def group_resources(group):
+    """The `train` rule's resources for a group job (bound to this group, not to the loop's variable):
+    one GPU, the memory of one student (they train one after another), the runtime of all of them.
     """
+    method, students = group["method"], len(group["students"])
+    return dict(
+        gpu=1,
+        mem_mb=lambda wc, attempt: TRAIN_MEM_MB * attempt,
+        disk_mb=8000,
+        runtime=lambda wc, attempt: min(TRAIN_MINUTES * students, GROUP_MAX_MINUTES)
+        * attempt,
+        micro_batch=lambda wc, attempt: micro_batch(
+            method, config["train"]["batch_size"], attempt
+        ),
+    )
+
+
+def search_roles(files, search=True):
+    """The files of Layout.evaluation_files that a search writes (SEARCH_ROLES), or (search=False) the
+    others, which evaluation writes."""
+    return {
+        role: path for role, path in files.items() if (role in SEARCH_ROLES) == search
+    }
+
+
+# --- evaluation inputs (evaluate.smk) -------------------------------------------------------------------
+
+
+def judged_files(benchmark):
+    """What scoring a run of a test benchmark reads of it: its queries, qrels and manifest."""
+    return {
+        **LAYOUT.benchmark_files(benchmark),
+        "manifest": LAYOUT.benchmark_manifest(benchmark),
+    }
+
+
+def evaluation_tests(language, folders, benchmarks=None):
+    """{test benchmark: {queries, qrels, manifest, run, searched, metrics, per_query}} of a student whose
+    runs and metrics folders are `folders` (Layout.student_dirs, Layout.zero_shot_dirs): each test
+    benchmark of `language`, or those named."""
+    return {
+        name: {
+            **judged_files(name),
+            **LAYOUT.evaluation_files(*folders, name),
+        }
+        for name in benchmarks or test_benchmarks_of(language)
+    }
+
+
+def evaluate_inputs(wildcards):
+    """What scoring a trained student reads: its runs folder, the overlap screen's record of its
+    language, and the queries, judgements and manifest of each of its test benchmarks.
+    """
+    judged = {
+        path
+        for name in test_benchmarks_of(wildcards.language)
+        for path in judged_files(name).values()
+    }
+    return {
+        "runs": LAYOUT.runs_dir(
+            wildcards.language, wildcards.method, wildcards.seed, wildcards.size
+        ),
+        "screened": LAYOUT.screened(wildcards.language),
+        "judged": sorted(judged),
+    }
+
+
+def evaluate_tests(wildcards):
+    """The evaluate job's params `tests`: a trained student's files on each test benchmark."""
     folders = LAYOUT.student_dirs(
         wildcards.language, wildcards.method, wildcards.seed, wildcards.size
     )
-    return {
-        name: {**search_files(name), **LAYOUT.evaluation_files(*folders, name)}
-        for name in test_benchmarks_of(wildcards.language)
-    }
+    return evaluation_tests(wildcards.language, folders)
 
 
 # The model-side settings, built once from the validated config: one typed frozen object per concern

@@ -1,8 +1,9 @@
-# Search and evaluation of the untrained student (N = 0), one job per (test benchmark, language): its
-# queries encoded as in training (train.max_length; cached prefix states when the student has a frozen
-# prefix), exact search of the collection's index, the run file, then its metrics (per query and mean)
-# from the run file as written (swimscale.model.search_benchmark). A trained student is searched the
-# same way inside its training job (train.smk).
+# Search of the untrained student (N = 0), one job per (test benchmark, language): its queries encoded
+# as in training (train.max_length; cached prefix states when the student has a frozen prefix), exact
+# search of the collection's index, the run file and its search record (swimscale.model.search_benchmark).
+# A trained student is searched the same way inside its training job (train.smk). The runs are scored
+# by evaluate_zero_shot (evaluate.smk); the queries are read through ancient() (common.smk, REPREPARED),
+# so a qrels edit rescores without searching again.
 
 
 rule search_zero_shot:
@@ -10,7 +11,7 @@ rule search_zero_shot:
         unpack(search_inputs),
         model=TEACHER_FILES,
     output:
-        **LAYOUT.zero_shot_files("{language}", "{benchmark}"),  # run, metrics, per_query
+        **search_roles(LAYOUT.zero_shot_files("{language}", "{benchmark}")),  # run, searched
     log:
         LAYOUT.logs.search_zero_shot("{language}", "{benchmark}"),
     benchmark:

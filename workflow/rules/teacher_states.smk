@@ -2,7 +2,7 @@
 # training job of the language that reads them (train.teacher_tokens: language, or auto in a GPU study
 # for a capped pool within train.teacher_cache_gib: swimscale.plan.language_states) holds its own
 # records' rows on its device instead of running the teacher (swimscale.model._teacher_states).
-from swimscale.plan import teacher_states_input
+from swimscale.plan import language_states_files, teacher_states_input
 
 # The train rule's input function: {"teacher_states": the language's file} for a job that reads it.
 TEACHER_STATES_INPUT = teacher_states_input(config, LAYOUT)

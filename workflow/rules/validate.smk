@@ -2,7 +2,9 @@
 # overlap screen: the validated pool leaves out (overlap: drop) every record whose passage is a relevant
 # document of a test or dev benchmark the language is evaluated on. The config itself is checked when
 # the DAG is built (common.smk: swimscale.config.check_config). subsample reads the validated pool, so
-# no training starts before the checks have passed.
+# no training starts before the checks have passed. A test benchmark's prepared files are read through
+# ancient() (common.smk: screen_inputs): a qrels edit rescores, and evaluation checks that the screen
+# saw every document now judged relevant (swimscale.data.check_screened).
 
 
 localrules:
@@ -12,17 +14,12 @@ localrules:
 rule validate:
     input:
         pool=lambda wc: LAYOUT.pool(wc.language),
-        benchmarks=lambda wc: sorted(
-            {
-                path
-                for files in validate_benchmarks(wc.language).values()
-                for role, path in files.items()
-                if role != "role"
-            }
-        ),
+        benchmarks=lambda wc: screen_inputs(wc.language),
     output:
         pool=LAYOUT.validated_pool("{language}"),
         report=LAYOUT.validation_report("{language}"),
+        # What the screen read of each benchmark: evaluation checks the current judgements against it.
+        screened=LAYOUT.screened("{language}"),
     log:
         LAYOUT.logs.validate("{language}"),
     benchmark:

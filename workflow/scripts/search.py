@@ -14,5 +14,5 @@ with checked_job(snakemake):
     # The untrained student (N = 0) is the teacher, split as the trained students are.
     tokenizer, student = load_student(settings.teacher, settings.train, None)
     files = BenchmarkFiles.from_paths({**dict(snakemake.input.items()), **dict(snakemake.output.items())})
-    summary = search_benchmark(student, tokenizer, files, settings, tag="zero_shot")
-    print(f"{summary['n_queries']} queries searched: {summary}")
+    record = search_benchmark(student, tokenizer, files, settings, tag="zero_shot")
+    print(f"searched: {record}")  # scored by evaluate_zero_shot (workflow/rules/evaluate.smk)

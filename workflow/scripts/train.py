@@ -4,7 +4,7 @@ from swimscale.jobs import isolate_job_imports
 
 isolate_job_imports()
 
-import json
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -13,22 +13,18 @@ import torch
 from swimscale.config import IN_BATCH_NEGATIVES, Settings
 from swimscale.formats import rebuild_command
 from swimscale.data import read_pool, read_queries
-from swimscale.jobs import checked_job
+from swimscale.jobs import FinishedStudent, checked_job
 from swimscale.model import (
     BenchmarkFiles,
-    Checkpoints,
     DevSet,
     MicroBatchError,
     QueryStates,
-    as_stored,
     check_search_inputs,
-    load_tokenizer,
     require_device,
     resolve_model,
-    save_student,
-    search_benchmark,
     set_threads,
-    train_student,
+    shared_encoders,
+    train_and_search,
 )
 from swimscale.retrieval import read_qrels
 
@@ -67,57 +63,94 @@ def dev_set(inputs, teacher):
     )
 
 
-with checked_job(snakemake):
-    set_threads(snakemake.threads)
-    # A GPU job stops here without a usable GPU (unless allow_cpu: true), instead of training on CPU unseen.
-    require_device(snakemake.config["allow_cpu"], snakemake.resources.get("gpu", 0))
-    settings = Settings.from_params(snakemake.params)  # its teacher, train and search params
-    size, cap = int(snakemake.wildcards.size), snakemake.config["pools"][snakemake.wildcards.language]["cap_sizes"]
-    records = sample_records(Path(snakemake.input.sample), size, cap)
-    check_inputs(snakemake.params.tests, settings.teacher)  # before the GPU's first update
-    checkpoint = Path(snakemake.params.checkpoint)
+def job_students(job) -> list[dict]:
+    """The students of this job, each {seed, size, sample, checkpoint, outputs, tests} (and `finished`,
+    where a copy of it is kept once it is made): the group rules' params `students` (students_per_job),
+    or the one student of rule `train`'s wildcards."""
+    if "students" in job.params.keys():
+        return job.params.students
+    wildcards = job.wildcards
+    return [dict(seed=int(wildcards.seed), size=int(wildcards.size), sample=job.input.sample,
+                 checkpoint=job.params.checkpoint, tests=job.params.tests,
+                 outputs={name: job.output[name] for name in ("student", "train_log", "runs")})]
+
+
+def job_point(job) -> tuple[str, str]:
+    """(language, method) of the job: a group rule's params, or rule `train`'s wildcards."""
+    names = job.params if "method" in job.params.keys() else job.wildcards
+    return names.language, names.method
+
+
+@contextlib.contextmanager
+def training_errors(method: str, batch_size: int, micro_batch: int):
+    """Running out of GPU memory, or a retry's micro-batch that the method cannot take, stops the job
+    with what to do (one line, not a traceback)."""
     try:
-        student, log = train_student(
-            records,
-            settings.teacher,
-            settings.train,
-            snakemake.wildcards.method,
-            int(snakemake.wildcards.seed),
-            dev=dev_set(snakemake.input, settings.teacher),
-            checkpoint=checkpoint,
-            checkpoint_every=snakemake.params.checkpoint_every,
-            checkpoint_minutes=snakemake.params.checkpoint_minutes,
-            micro_batch_size=snakemake.resources.micro_batch,
-            teacher_states=Path(snakemake.input.teacher_states) if "teacher_states" in snakemake.input.keys() else None,
-        )
+        yield
     except MicroBatchError as error:  # a retry's smaller micro-batch would change the in-batch negatives
         raise SystemExit(str(error)) from None
     except torch.cuda.OutOfMemoryError:
-        if snakemake.wildcards.method in IN_BATCH_NEGATIVES:  # its batch cannot be split (config.micro_batch)
+        if method in IN_BATCH_NEGATIVES:  # its batch cannot be split (config.micro_batch)
             raise SystemExit(
-                f"out of GPU memory at batch {settings.train.batch_size}: method '{snakemake.wildcards.method}' "
+                f"out of GPU memory at batch {batch_size}: method '{method}' "
                 "cannot split its batch (in-batch negatives); lower train.batch_size for every run of the "
                 "study, or give the job a larger GPU"
             ) from None
         raise SystemExit(
-            f"out of GPU memory at micro-batch {snakemake.resources.micro_batch}; "
+            f"out of GPU memory at micro-batch {micro_batch}; "
             "run again with --retries 1 (or more): each retry halves it and resumes from the checkpoint"
         ) from None
-    if len(records) != size:
-        log["capped_to"] = len(records)  # cap_sizes: the recall table reports it beside the size
-    dtype = snakemake.config["student_dtype"]
-    save_student(student, Path(snakemake.output.student), dtype)
-    Path(snakemake.output.train_log).write_text(json.dumps(log, indent=1) + "\n")
-    print(
-        f"{log['steps']} updates ({log['stopped_by']}), best at {log['steps_at_best']}, "
-        f"{log['examples_per_second']} examples/s"
-    )
-    # The student as its file holds it, searched on every test benchmark of its language here rather than
-    # in a job per benchmark (which would start Python and load the model again).
-    student = as_stored(student, dtype)
-    tokenizer = load_tokenizer(settings.teacher.model)
-    tag = f"{snakemake.wildcards.method}_seed{snakemake.wildcards.seed}_n{snakemake.wildcards.size}"
-    for name, paths in snakemake.params.tests.items():
-        summary = search_benchmark(student, tokenizer, BenchmarkFiles.from_paths(paths), settings, tag)
-        print(f"{name}: {summary['n_queries']} queries searched: {summary}")
-    Checkpoints(checkpoint, 0, "").discard()  # the finished job supersedes it (and any partial file)
+
+
+def finished_copy(job, student: dict, method: str, dev_inputs: list) -> FinishedStudent:
+    """The copy of a group job's finished student, keyed by everything its results depend on: the job's
+    settings and the student's own params, and its sample, dev and search inputs as recorded."""
+    description = dict(params={key: getattr(job.params, key) for key in ("teacher", "train", "search")},
+                       method=method, student=student, dtype=job.config["student_dtype"])
+    outputs = [Path(path) for path in student["outputs"].values()]
+    searched = [path for paths in student["tests"].values() for path in paths.values()
+                if not any(Path(path).is_relative_to(folder) for folder in outputs)]  # not its runs
+    inputs = [student["sample"], *dev_inputs, *searched]
+    return FinishedStudent(student["finished"], student["outputs"], FinishedStudent.key_of(description, inputs))
+
+
+def train_students(job) -> None:
+    """Trains the job's students one after another (a finished one restored from its copy, where kept)."""
+    set_threads(job.threads)
+    # A GPU job stops here without a usable GPU (unless allow_cpu: true), instead of training on CPU unseen.
+    require_device(job.config["allow_cpu"], job.resources.get("gpu", 0))
+    settings = Settings.from_params(job.params)  # its teacher, train and search params
+    language, method = job_point(job)
+    dev_inputs = [path for key, path in job.input.items() if key.startswith("dev_")]
+    students, dev, dev_loaded = job_students(job), None, False
+    for number, student in enumerate(students, 1):
+        name = f"{method} seed {student['seed']} N {student['size']} ({number} of {len(students)})"
+        kept = finished_copy(job, student, method, dev_inputs) if "finished" in student else None
+        if kept is not None and kept.restore():
+            print(f"{name}: restored, as this job made it before it failed, from {student['finished']}")
+            continue
+        print(f"{name}: training")
+        cap = job.config["pools"][language]["cap_sizes"]
+        records = sample_records(Path(student["sample"]), student["size"], cap)
+        check_inputs(student["tests"], settings.teacher)  # before the GPU's first update
+        if not dev_loaded:  # once per job: every student of a job is of one language
+            dev, dev_loaded = dev_set(job.input, settings.teacher), True
+        with training_errors(method, settings.train.batch_size, job.resources.micro_batch):
+            train_and_search(records, settings, method, student["seed"], student["size"], dev=dev,
+                             outputs=student["outputs"], tests=student["tests"],
+                             checkpoint=Path(student["checkpoint"]),
+                             checkpoint_every=job.params.checkpoint_every,
+                             checkpoint_minutes=job.params.checkpoint_minutes,
+                             micro_batch_size=job.resources.micro_batch,
+                             dtype=job.config["student_dtype"],
+                             teacher_states=Path(job.input.teacher_states) if "teacher_states" in job.input.keys() else None)
+        if kept is not None:
+            kept.save()  # until the job ends: a failure after this student does not lose it
+    for student in students:
+        if "finished" in student:
+            FinishedStudent(student["finished"], {}, "").discard()  # the job's outputs are all in place
+
+
+with checked_job(snakemake):
+    with shared_encoders():  # each model read from disk once, for all of the job's students
+        train_students(snakemake)

@@ -4,10 +4,12 @@ from swimscale.jobs import isolate_job_imports
 
 isolate_job_imports()
 
+import json
 import sys
 from pathlib import Path
 
 from swimscale.data import check_language, write_report
+from swimscale.formats import write_text_atomic
 from swimscale.jobs import checked_job
 
 language = snakemake.wildcards.language
@@ -22,6 +24,9 @@ with checked_job(snakemake):
         overlap=snakemake.params.overlap,
         near_duplicate_jaccard=snakemake.params.near_duplicate_jaccard,
     )
+    # What the screen read of each benchmark, for evaluation to check the current judgements against.
+    screened = report.pop("screened")
+    write_text_atomic(Path(snakemake.output.screened), json.dumps(screened, indent=1, sort_keys=True) + "\n")
     write_report(report, Path(snakemake.output.report))
     print(report)
 # Overlaps and small corpora where the user sees them (the terminal), not only in the report.

@@ -19,7 +19,7 @@ from swimscale.config._checks import (
     check_name,
     model_files,
 )
-from swimscale.config._layout import TABLES, Layout
+from swimscale.config._layout import SEARCH_ROLES, TABLES, Layout
 from swimscale.config._schema import SCHEMA_PATH, check_schema, defaults, load_schema, validated
 from swimscale.config._settings import SearchSettings, Settings, TeacherSettings, TrainSettings
 from swimscale.config._sweep import Sweep
@@ -32,6 +32,7 @@ __all__ = [
     "IN_BATCH_NEGATIVES",
     "InputError",
     "Layout",
+    "SEARCH_ROLES",
     "SearchSettings",
     "Settings",
     "Sweep",

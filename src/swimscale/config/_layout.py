@@ -22,17 +22,18 @@ same for every rule, see :class:`JobFiles`)::
       prepare/benchmarks/<benchmark>/{queries.tsv,qrels.txt}   prepare_bible, prepare_benchmark
       prepare/collections/<collection>/corpus.jsonl            prepare_bible, prepare_collection
       prepare/manifests/{pool-<language>,benchmark-<benchmark>,collection-<collection>}.json
-      validate/<language>/{pool.jsonl,report.json}             validate
+      validate/<language>/{pool.jsonl,report.json,screened.json}   validate
       subsample/<language>/seed<seed>/n<size>.jsonl            subsample
       query_states/<teacher>/<benchmark>.safetensors           query_states
       teacher_states/<teacher>/<language>.safetensors          teacher_states
       encode/<teacher>/<collection>/{corpus.npy,docids.txt}    encode_corpus
       index/<teacher>/<collection>/flat_ip.faiss               index
       train/<language>/<method>/seed<seed>/n<size>/{student.safetensors,train_log.json,checkpoint.pt}
-      search/<language>/<method>/seed<seed>/n<size>/<benchmark>.trec           train: runs folder
-      evaluate/<language>/<method>/seed<seed>/n<size>/<benchmark>{.json,.per_query.tsv}
-      search/<language>/zero_shot/<benchmark>.trec             search_zero_shot (N = 0)
-      evaluate/<language>/zero_shot/<benchmark>{.json,.per_query.tsv}
+      train/<language>/<method>/seed<seed>/n<size>/finished    a group job's finished student, until it ends
+      search/<language>/<method>/seed<seed>/n<size>/<benchmark>{.trec,.searched.json}   train: runs folder
+      evaluate/<language>/<method>/seed<seed>/n<size>/<benchmark>{.json,.per_query.tsv}   evaluate
+      search/<language>/zero_shot/<benchmark>{.trec,.searched.json}   search_zero_shot (N = 0)
+      evaluate/<language>/zero_shot/<benchmark>{.json,.per_query.tsv}   evaluate_zero_shot
       tables/recall.tsv                                        correlate (and the rest of tables/,
       tables/{correlation,recall_by_size,learning_curves,slopes,literature}.{tsv,md,tex}
       tables/{across_languages,moderators,method_contrasts}.tsv
@@ -86,6 +87,8 @@ TABLES = {
     "summary": "summary.md",
     "missing": "tables/missing.tsv",
 }
+# The roles of Layout.evaluation_files that a search writes (train, search_zero_shot); evaluation writes the others.
+SEARCH_ROLES = ("run", "searched")
 # What `snakemake` with no target makes (rule all): the tables, the plot and the list of missing runs.
 FINAL = ("recall", "correlation", "plot", "missing")
 
@@ -141,8 +144,19 @@ class JobFiles:
     def train(self, language, method, seed, size) -> str:
         return self._file(f"train/{_student(language, method, seed, size)}")
 
+    def train_students(self, language, method, size=None) -> str:
+        """A training job of several students (``students_per_job``): every N and seed of a (language,
+        method) (`size` None), or every seed of one N."""
+        return self._file(f"train/{language}/{method}/" + ("students" if size is None else f"students_n{size}"))
+
     def search_zero_shot(self, language, benchmark) -> str:
         return self._file(f"search/{language}/zero_shot/{benchmark}")
+
+    def evaluate(self, language, method, seed, size) -> str:
+        return self._file(f"evaluate/{_student(language, method, seed, size)}")
+
+    def evaluate_zero_shot(self, language, benchmark) -> str:
+        return self._file(f"evaluate/{language}/zero_shot/{benchmark}")
 
     def correlate(self) -> str:
         return self._file("correlate/correlate")
@@ -203,6 +217,11 @@ class Layout:
         """The validate stage's report of a language (counts, benchmark checks, overlap counts)."""
         return f"{self.results}/validate/{language}/report.json"
 
+    def screened(self, language) -> str:
+        """What the overlap screen read of each benchmark (relevant documents, the qrels' and queries'
+        SHA-256): evaluation checks the current judgements against it (swimscale.data.check_screened)."""
+        return f"{self.results}/validate/{language}/screened.json"
+
     def sample(self, language, seed, size) -> str:
         """The training sample of N = `size` records drawn with `seed` from the validated pool."""
         return f"{self.results}/subsample/{language}/seed{seed}/n{size}.jsonl"
@@ -240,8 +259,15 @@ class Layout:
         """Where an interrupted training job resumes from (deleted when the job finishes)."""
         return f"{self.results}/train/{_student(language, method, seed, size)}/checkpoint.pt"
 
+    def finished(self, language, method, seed, size) -> str:
+        """A copy of a finished student's outputs, kept beside its checkpoint while its training job (of
+        several students, ``students_per_job``) trains the others: Snakemake deletes a failed job's
+        outputs, and a re-run restores the students finished from here instead of training them again
+        (deleted when the job finishes; :class:`swimscale.jobs.FinishedStudent`)."""
+        return f"{self.results}/train/{_student(language, method, seed, size)}/finished"
+
     def runs_dir(self, language, method, seed, size) -> str:
-        """A trained student's TREC runs, one per test benchmark (:meth:`evaluation_files`)."""
+        """A trained student's TREC runs and their search records, one per test benchmark (:meth:`evaluation_files`)."""
         return f"{self.results}/search/{_student(language, method, seed, size)}"
 
     def metrics_dir(self, language, method, seed, size) -> str:
@@ -249,7 +275,7 @@ class Layout:
         return f"{self.results}/evaluate/{_student(language, method, seed, size)}"
 
     def student_dirs(self, language, method, seed, size) -> tuple[str, str]:
-        """The folders of one trained student's runs and metrics: its training job's outputs."""
+        """The folders of one trained student's runs and metrics: its training and evaluation jobs' outputs."""
         return self.runs_dir(language, method, seed, size), self.metrics_dir(language, method, seed, size)
 
     def zero_shot_dirs(self, language) -> tuple[str, str]:
@@ -259,9 +285,11 @@ class Layout:
     @staticmethod
     def evaluation_files(search: str, evaluate: str, benchmark) -> dict[str, str]:
         """A student's files for one test benchmark in its two folders (:meth:`student_dirs`,
-        :meth:`zero_shot_dirs`): its TREC run, mean metrics and per-query metrics."""
-        return {"run": f"{search}/{benchmark}.trec", "metrics": f"{evaluate}/{benchmark}.json",
-                "per_query": f"{evaluate}/{benchmark}.per_query.tsv"}
+        :meth:`zero_shot_dirs`): what its search writes (:data:`SEARCH_ROLES`: the TREC run, and the record
+        of the search: the queries' SHA-256, k, the corpus size) and its evaluation writes from them (mean
+        and per-query metrics)."""
+        return {"run": f"{search}/{benchmark}.trec", "searched": f"{search}/{benchmark}.searched.json",
+                "metrics": f"{evaluate}/{benchmark}.json", "per_query": f"{evaluate}/{benchmark}.per_query.tsv"}
 
     def zero_shot_files(self, language, benchmark) -> dict[str, str]:
         """The untrained student's run, metrics and per-query metrics on one test benchmark."""

@@ -6,8 +6,10 @@ collections each prepare rule makes.
 workflow/rules/common.smk builds one :class:`Sweep` when the DAG is built and its input functions call
 it; nothing here reads data or imports anything beyond the standard library and the source registries.
 Every path comes from the config's :class:`swimscale.config.Layout` (`Sweep.layout`): a point's files
-are the outputs of the rules `train` (which also searches and evaluates its student on each test
-benchmark) and `search_zero_shot` (workflow/rules/); the end-to-end tests run both.
+are the outputs of the rules `train` (which also searches its student on each test benchmark; with
+``students_per_job`` one rule per :meth:`Sweep.student_groups` job instead) and `search_zero_shot` (the
+runs), and `evaluate` and `evaluate_zero_shot` (the metrics, scored from the runs against the current
+judgements) (workflow/rules/); the end-to-end tests run them all.
 """
 
 from __future__ import annotations
@@ -143,6 +145,30 @@ class Sweep:
         sizes = self.pool_sizes(code) if code is not None else sorted(self.config["sizes"])
         return [size for size in sizes if size > 0]
 
+    # --- training jobs ---------------------------------------------------------------------------
+
+    def student_groups(self) -> list[dict]:
+        """The training jobs of ``students_per_job`` other than ``one``: one dict per job, ``rule`` (its
+        rule's name), ``language``, ``method``, ``size`` (None: every N) and ``students``, the (seed, N)
+        it trains in order (N, then seed: the smaller students first). ``seeds``: one job per
+        (language, method, N > 0); ``sizes_and_seeds``: one per (language, method). ``one``: none (the
+        wildcard rule ``train`` makes each student)."""
+        mode = self.config["students_per_job"]
+        if mode == "one":
+            return []
+        groups = []
+        for code in self.config["languages"]:
+            pairs = [(seed, size) for size in self.trained_sizes(code) for seed in self.pool_seeds(code)]
+            for method in self.config["methods"]:
+                if mode == "sizes_and_seeds" and pairs:
+                    groups.append(dict(rule=f"train_{code}_{method}", language=code, method=method, size=None,
+                                       students=pairs))
+                elif mode == "seeds":
+                    groups.extend(dict(rule=f"train_{code}_{method}_n{size}", language=code, method=method,
+                                       size=size, students=[(seed, size) for seed in self.pool_seeds(code)])
+                                  for size in self.trained_sizes(code))
+        return groups
+
     # --- the points of the sweep -----------------------------------------------------------------
 
     def points(self) -> list[dict]:
@@ -165,7 +191,8 @@ class Sweep:
     def point(self, code: str, bench: str, method: str, size: int, seed: int) -> dict:
         """One reported point (`bench` a test benchmark), its files, and `outputs`: what the job that makes
         them outputs, which is what rules downstream ask for (a trained student's runs and metrics sit in
-        its training job's two folders, one file per test benchmark; the untrained student's are files)."""
+        two folders, its training job's and its evaluate job's, one file per test benchmark; the untrained
+        student's are files)."""
         layout = self.layout
         if size == 0:
             # The untrained student is the same for every method and seed: run once.

@@ -6,7 +6,8 @@ optional ``query_en`` translation). Benchmark: ``queries.tsv`` and TREC qrels, s
 which also writes the Bible's test and dev benchmarks), SWIM-IR from the Hub or the release
 (:func:`prepare_swimir_pool`); the zero-shot benchmarks, their collections and their registry are in
 :mod:`swimscale.data.benchmarks`. :func:`check_language` validates a language's prepared data and
-screens its pool against the documents its students are evaluated on.
+screens its pool against the documents its students are evaluated on; :func:`check_screened` checks,
+before a student is scored, that the screen covered what the judgements now call relevant.
 
 This subpackage needs the standard library only (``datasets``/``pyarrow``/``ir_datasets`` are
 imported where a source needs them): the process that builds the DAG imports it, torch never.
@@ -59,6 +60,7 @@ from swimscale.data._swimir import (
     snapshot_dir,
     snapshot_files,
 )
+from swimscale.data._screened import check_screened, prepared_counts, relevant_documents, screened_record
 from swimscale.data._source import Source
 from swimscale.data._validate import check_benchmark, check_language, check_pool, write_report
 from swimscale.errors import DataMissingError, InputError
@@ -84,6 +86,7 @@ __all__ = [
     "check_bible_settings",
     "check_language",
     "check_pool",
+    "check_screened",
     "check_sizes",
     "checksums",
     "dev_books",
@@ -97,6 +100,7 @@ __all__ = [
     "prepare_bible",
     "prepare_pool",
     "prepare_swimir_pool",
+    "prepared_counts",
     "read_chichewa",
     "read_corpus",
     "read_corpus_ids",
@@ -104,8 +108,10 @@ __all__ = [
     "read_pool",
     "read_queries",
     "record_problem",
+    "relevant_documents",
     "sample_pool",
     "sample_rank",
+    "screened_record",
     "sha256_of",
     "small_corpus_warnings",
     "snapshot_dir",

@@ -27,6 +27,7 @@ from swimscale.data._records import (
     sha256_of,
     small_corpus_warnings,
 )
+from swimscale.data._screened import screened_record
 from swimscale.errors import InputError
 from swimscale.formats import iter_qrels, write_text_atomic
 
@@ -137,14 +138,17 @@ def check_language(code: str, pool: Path, out_pool: Path, sizes: list[int], benc
     """Everything a language's training and evaluation read; `benchmarks`: name → {queries, qrels,
     corpus, manifest, role}. Writes the screened pool to `out_pool`; returns the report
     (results/validate/<code>/report.json). `sizes` are the trained sizes: none (a zero-data control)
-    allows an empty pool. `near_duplicate_jaccard`: the near-duplicate screen's threshold (None: exact only)."""
+    allows an empty pool. `near_duplicate_jaccard`: the near-duplicate screen's threshold (None: exact only).
+    The report's `screened` ({benchmark: :func:`~swimscale.data.screened_record`}) is what the screen read of
+    each benchmark; the validate rule writes it beside the report, for evaluation to check against."""
     report = {"language": code, "pool": str(pool), "validated_pool": str(out_pool), "sizes": sorted(sizes),
-              "benchmarks": {}}
+              "benchmarks": {}, "screened": {}}
     index = OverlapIndex(jaccard=near_duplicate_jaccard)
     by_collection: dict[str, dict[str, set[str]]] = {}
     for name, files in benchmarks.items():
         checked = check_benchmark(name, Path(files["queries"]), Path(files["corpus"]), Path(files["qrels"]))
         relevant = checked.pop("relevant")
+        report["screened"][name] = screened_record(files, relevant)
         warnings = small_corpus_warnings(checked["documents"])
         report["benchmarks"][name] = {"role": files["role"], **checked, "small_corpus": checked["documents"] <= RECALL_DEPTH,
                                       "warnings": warnings,

@@ -19,9 +19,12 @@
   (:class:`TextQueries`) or cached prefix states (:class:`QueryStates`, :func:`encode_query_states`),
   their embeddings (:func:`encode_queries`), its file (:func:`save_student`, :func:`load_student`,
   :func:`as_stored`);
-- a student's evaluation on a test benchmark: :func:`search_benchmark` (encode, exact search, run file,
-  metrics) with :class:`BenchmarkFiles`;
-- training: :func:`train_student`, dev selection (:class:`DevSet`, :class:`Selection`).
+- a student's search of a test benchmark: :func:`search_benchmark` (encode, exact search, run file and
+  its record) with :class:`BenchmarkFiles`; the run is scored apart, against the current judgements
+  (:func:`swimscale.retrieval.evaluate_search`: the evaluate rules);
+- training: :func:`train_student`, dev selection (:class:`DevSet`, :class:`Selection`);
+- a training job's student, start to end (train, save, search each test benchmark):
+  :func:`train_and_search`; several in one process read each model once (:func:`shared_encoders`).
 
 Settings come as the typed objects of :mod:`swimscale.config` (:class:`~swimscale.config.TeacherSettings`,
 :class:`~swimscale.config.TrainSettings`, :class:`~swimscale.config.Settings`), built once from the
@@ -29,7 +32,7 @@ validated config: no function here restates a default of the schema.
 
 Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot`` → ``losses``,
 ``_teacher`` → ``_teacher_states``, ``_student`` → ``_queries`` → ``_compile``, ``_select``, ``_search``,
-``_checkpoint`` → ``_train``.
+``_checkpoint`` → ``_train`` → ``_students``.
 
 Needs torch (the ``torch`` conda environment).
 """
@@ -51,6 +54,7 @@ from swimscale.model._encode import (
     resolve_model,
     set_threads,
     scored_transport_mask,
+    shared_encoders,
     tokenize_for_transport,
 )
 from swimscale.model._ot import (
@@ -89,6 +93,7 @@ from swimscale.model._teacher import (
 from swimscale.model._teacher_states import TeacherStates, TeacherStatesError, teacher_view, write_teacher_states
 from swimscale.model._compile import compile_encoder, wants_compile
 from swimscale.model._train import MicroBatchError, check_micro_batch, train_student
+from swimscale.model._students import train_and_search
 from swimscale.model.losses import (
     METHODS,
     ContrastiveLoss,
@@ -163,10 +168,12 @@ __all__ = [
     "search_benchmark",
     "semi_relaxed_sinkhorn",
     "set_threads",
+    "shared_encoders",
     "sinkhorn",
     "state_settings",
     "teacher_view",
     "tokenize_for_transport",
+    "train_and_search",
     "train_student",
     "transport_kind",
     "uniform_marginal",

@@ -60,22 +60,69 @@ def resolve_model(spec: str) -> str:
 
 def load_encoder(spec: str, device: torch.device | None = None):
     """(tokenizer, model) in eval mode on `device` (None: :func:`swimscale.model.device`). Offline and
-    not cached, a Hub id fails with what to do."""
-    from transformers import AutoModel
-
+    not cached, a Hub id fails with what to do. Inside :func:`shared_encoders`, a copy of the model
+    read once."""
     tokenizer = load_tokenizer(spec)
-    with _loading(spec):
-        model = AutoModel.from_pretrained(resolve_model(spec), use_safetensors=True, trust_remote_code=False)
+    model = _shared_model(spec) if _SHARED is not None else _read_model(spec)
     model.to(device or default_device()).eval()
     return tokenizer, model
+
+
+def _read_model(spec: str):
+    from transformers import AutoModel
+
+    with _loading(spec):
+        return AutoModel.from_pretrained(resolve_model(spec), use_safetensors=True, trust_remote_code=False)
 
 
 def load_tokenizer(spec: str):
     """The tokenizer of a model spec alone (what a student already in memory needs to read text)."""
     from transformers import AutoTokenizer
 
+    if _SHARED is not None and ("tokenizer", spec) in _SHARED:
+        return _SHARED["tokenizer", spec]
     with _loading(spec):
-        return AutoTokenizer.from_pretrained(resolve_model(spec), trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model(spec), trust_remote_code=False)
+    if _SHARED is not None:
+        _SHARED["tokenizer", spec] = tokenizer
+    return tokenizer
+
+
+# {("model" | "tokenizer", spec): what was read} while shared_encoders() is active; None outside it.
+_SHARED = None
+
+
+@contextlib.contextmanager
+def shared_encoders():
+    """Inside, each model is read from disk once: :func:`load_encoder` hands out a fresh copy of the host
+    copy it read first (a training job of several students builds each student and teacher from it,
+    without the load), and :func:`load_tokenizer` the same tokenizer. A copy equals a fresh load,
+    parameter for parameter, and reading a model draws no random numbers (checked on the first read:
+    where it does, as for a model missing weights that are then initialised, every load reads the disk
+    again, so that the draws after ``torch.manual_seed`` stay those of a job of its own)."""
+    global _SHARED
+    _SHARED = {}
+    try:
+        yield
+    finally:
+        _SHARED = None
+
+
+def _shared_model(spec: str):
+    """A copy of the model of `spec` as first read (the first read is kept on the host, unchanged)."""
+    import copy
+
+    key = ("model", spec)
+    if key not in _SHARED:
+        before = torch.get_rng_state()
+        model = _read_model(spec)
+        draws = not torch.equal(before, torch.get_rng_state())
+        if draws:
+            print(f"{spec}: reading the model draws random numbers; each student reads it again")
+        _SHARED[key] = None if draws else model.eval()
+        if draws:
+            return model
+    return _read_model(spec) if _SHARED[key] is None else copy.deepcopy(_SHARED[key])
 
 
 @contextlib.contextmanager

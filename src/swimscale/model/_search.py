@@ -1,18 +1,19 @@
-"""A student's evaluation on one test benchmark: its queries encoded as in training (``train.max_length``;
+"""A student's search of one test benchmark: its queries encoded as in training (``train.max_length``;
 the cached prefix states when the student has a frozen prefix), exact search of the benchmark's
-collection index, the TREC run written atomically and checked whole, then trec_eval's metrics computed
-from the run file as written (per query, and their means with ``n_queries``).
+collection index, the TREC run written atomically and checked whole, and the search's record (the
+queries' SHA-256, ``k``, the corpus size: :func:`swimscale.retrieval.write_search_record`).
 
 The ``train`` rule calls :func:`search_benchmark` for each test benchmark of its language with the
 student it has just trained (the student as stored: :func:`swimscale.model.as_stored`), so a trained
 student costs one job; ``search_zero_shot`` calls it with the untrained student. Both pass the study's
 :class:`swimscale.config.Settings`: the teacher's (model, pooling, normalisation, encoding batch), the
-training's (the queries' ``max_length``, the student's split) and the search's (``k``).
+training's (the queries' ``max_length``, the student's split) and the search's (``k``). The judgements
+are not read here: the ``evaluate`` rules score the run (:func:`swimscale.retrieval.evaluate_search`),
+so a qrels edit rescores without a new search, nor a new student.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,21 +23,19 @@ from swimscale.errors import InputError
 from swimscale.formats import rebuild_command
 from swimscale.model._queries import QueryStates, TextQueries, encode_queries, state_settings
 from swimscale.model._student import StudentModel
-from swimscale.retrieval import check_run, evaluate, load_index, read_qrels, search, write_run
+from swimscale.retrieval import check_run, load_index, search, write_run, write_search_record
 
 
 @dataclass(frozen=True)
 class BenchmarkFiles:
-    """What searching one benchmark reads (queries, judgements, the collection's index and docids, the
-    queries' prefix states when cached) and writes (run, mean metrics, per-query metrics)."""
+    """What searching one benchmark reads (queries, the collection's index and docids, the queries' prefix
+    states when cached) and writes (the run, the search's record)."""
 
     queries: Path
-    qrels: Path
     index: Path
     docids: Path
     run: Path
-    metrics: Path
-    per_query: Path
+    searched: Path
     states: Path | None = None
 
     @classmethod
@@ -88,8 +87,8 @@ def _check_states(path: Path, qids: set, hidden_size: int) -> None:
 
 
 def search_benchmark(student: StudentModel, tokenizer, files: BenchmarkFiles, settings: Settings, tag: str) -> dict:
-    """Searches and evaluates one benchmark (the module docstring); returns the mean metrics written to
-    ``files.metrics`` (``recall_at_50`` … and ``n_queries``, the judged queries)."""
+    """Searches one benchmark (the module docstring); returns the search's record (queries file and its
+    SHA-256, ``k``, ``n_documents``), written to ``files.searched``."""
     queries = read_queries(files.queries)
     qids = list(queries)
     docids = files.docids.read_text(encoding="utf-8").split()
@@ -102,15 +101,8 @@ def search_benchmark(student: StudentModel, tokenizer, files: BenchmarkFiles, se
         inputs = TextQueries(tokenizer, settings.train.max_length, queries)
     embeddings = encode_queries(student, inputs, qids, settings.teacher)
     index = load_index(files.index)
-    for folder in {files.run.parent, files.metrics.parent, files.per_query.parent}:
-        folder.mkdir(parents=True, exist_ok=True)
+    files.run.parent.mkdir(parents=True, exist_ok=True)
     k = settings.search.k
     write_run(files.run, search(index, embeddings, qids, docids, k), tag)
-    # Evaluated from the run file as written, as trec_eval would read it, once it is known to be whole.
-    run = check_run(files.run, qids, k, index.ntotal)
-    per_query = evaluate(run, read_qrels(files.qrels))
-    per_query.to_csv(files.per_query, sep="\t", index=False)
-    summary = {column: float(per_query[column].mean()) for column in per_query.columns if column != "qid"}
-    summary["n_queries"] = len(per_query)
-    files.metrics.write_text(json.dumps(summary, indent=1) + "\n")
-    return summary
+    check_run(files.run, qids, k, index.ntotal)  # the file as written is whole
+    return write_search_record(files.searched, files.queries, k, index.ntotal)

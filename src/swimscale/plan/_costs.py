@@ -193,16 +193,15 @@ def language_states(config: dict, code: str) -> bool:
     return bool(pool.get("cap_sizes")) and state_bytes(pool_pairs(config, code)) <= train["teacher_cache_gib"] * 2**30
 
 
-def teacher_states_input(config: dict, layout) -> Callable[[object], dict[str, str]]:
-    """The train rule's input function for the language's teacher states: {"teacher_states": its file}
+def language_states_files(config: dict, layout, code: str) -> dict[str, str]:
+    """A training job's input of the language's teacher states: {"teacher_states": its file}
     (``layout.teacher_states``) for a job that reads them (:func:`language_states`), else {}."""
+    return {"teacher_states": layout.teacher_states(code)} if language_states(config, code) else {}
 
-    def inputs(wildcards) -> dict[str, str]:
-        if language_states(config, wildcards.language):
-            return {"teacher_states": layout.teacher_states(wildcards.language)}
-        return {}
 
-    return inputs
+def teacher_states_input(config: dict, layout) -> Callable[[object], dict[str, str]]:
+    """The train rule's input function (of its wildcards) for :func:`language_states_files`."""
+    return lambda wildcards: language_states_files(config, layout, wildcards.language)
 
 
 def run_state_bytes(config: dict, run: Run, shape: dict = MDPR) -> float:
