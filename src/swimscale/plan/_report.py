@@ -21,7 +21,8 @@ def _header(p: dict) -> list[str]:
         f"device: {d.name} — {d.peak_flops / 1e12:g} TFLOP/s bf16, {d.bandwidth / 1e9:g} GB/s, "
         f"{d.memory_bytes / GIB:g} GiB, efficiency {d.efficiency:g}, start-up {d.overhead_s:g} s/job ({d.source})",
         f"jobs: {p['jobs']:,} train jobs for {p['students']:,} students (students_per_job {p['students_per_job']}: "
-        f"{GROUPING[p['students_per_job']]}; one submission each) + {len(p['state_languages'])} teacher_states "
+        f"{GROUPING[p['students_per_job']]}; a submission each, before the SLURM profile's groups: "
+        f"tools/cluster_jobs.py) + {len(p['state_languages'])} teacher_states "
         f"jobs + {p['collections']} corpus encodings",
         f"teacher per run: {teacher}; update {'compiled' if p['compiled'] else 'eager'}",
         f"update: {p['update_ms'][False]:.2f} ms without the teacher, {p['update_ms'][True]:.2f} ms with it on the fly "
