@@ -92,3 +92,19 @@ def test_auto_reads_the_language_states_on_cuda_only_and_language_needs_a_file()
     cfg = train_settings(batch_size=4, max_length=64, budget="fixed", max_steps=1, teacher_tokens="language")
     with pytest.raises(ValueError, match="teacher_states rule"):
         _Training(POOL[:8], TEACHER, cfg, 0, "pooled", None, None, None)
+
+
+def test_a_training_job_passes_the_language_states_to_each_student(states, tmp_path):
+    """train_and_search (one student of a training job, start to end) reads the states it is given."""
+    import json
+
+    from swimscale.config import SearchSettings, Settings, defaults
+    from swimscale.model import train_and_search
+
+    cfg = train_settings(batch_size=4, max_length=64, budget="fixed", max_steps=2, teacher_tokens="language")
+    settings = Settings(TEACHER, cfg, SearchSettings.from_section(defaults("search")))
+    outputs = {"student": tmp_path / "student.safetensors", "train_log": tmp_path / "train_log.json"}
+    log = train_and_search(POOL[:8], settings, "optical", 0, 8, dev=None, outputs=outputs, tests={},
+                           checkpoint=tmp_path / "checkpoint.pt", checkpoint_every=0, checkpoint_minutes=0,
+                           micro_batch_size=None, dtype=None, teacher_states=states)
+    assert log["teacher_tokens"] == "language" and json.loads(outputs["train_log"].read_text())["steps"] == 2
