@@ -16,6 +16,9 @@ Reports (one JSON, plus a readable table on stdout):
 - the transport's share of a training step (its forward and backward, timed on the step's own
   batch), and beside it the teacher's forward that ``teacher_tokens: on_the_fly`` (the ``auto``
   choice on CUDA) adds to each step;
+- a training update as the full study runs it (``train.compile`` included), timed with CUDA events
+  after warm-up, the teacher read from memory and on the fly, each against `swimscale plan`'s
+  estimate for the same configuration (``measured_update``);
 - a measured update (the study's batch of 32) against `swimscale plan`'s estimate for the same
   configuration and device row (h100, a100 or l4 by the device's name; cpu in a dry run), the efficiency
   that would make them agree and the per-job start-up (perf/job_overhead.py); on a GPU, with
@@ -123,13 +126,14 @@ def environment(dev: torch.device) -> dict:
     return info
 
 
-def train_config(batch_size: int, steps: int) -> TrainSettings:
+def train_config(batch_size: int, steps: int, compile_mode: str = "never") -> TrainSettings:
     """The full study's ``train`` section (over the schema's defaults) for exactly `steps` updates of
-    the full model (every layer trains: nothing is cached)."""
+    the full model (every layer trains: nothing is cached). Eager unless `compile_mode` says otherwise:
+    only :func:`measured_update` pays a compile (the study's ``train.compile``), to keep the check short."""
     study = yaml.safe_load(STUDY.read_text(encoding="utf-8"))["train"]
     settings = {**defaults("train"), **study, "budget": "fixed", "max_steps": steps, "min_steps": 0,
                 "batch_size": batch_size, "max_length": TRAIN_MAX_LENGTH, "trainable_layers": None,
-                "freeze_embeddings": False}
+                "freeze_embeddings": False, "compile": compile_mode}
     return TrainSettings.from_section(settings)
 
 
@@ -288,6 +292,54 @@ def update_syncs(spec: str, records: list[dict], sizes: dict) -> dict:
     return counts
 
 
+def event_ms(dev: torch.device, work, repeats: int) -> float:
+    """Milliseconds per call of `work`, over `repeats` calls: CUDA events on a GPU, the wall clock on CPU."""
+    if dev.type != "cuda":
+        start = time.perf_counter()
+        for _ in range(repeats):
+            work()
+        return 1000 * (time.perf_counter() - start) / repeats
+    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()
+    begin.record()
+    for _ in range(repeats):
+        work()
+    end.record()
+    torch.cuda.synchronize()
+    return begin.elapsed_time(end) / repeats
+
+
+def measured_update(spec: str, records: list[dict], sizes: dict, dev: torch.device, shape: dict) -> list[dict]:
+    """A training update as the full study runs it (its ``train`` section, ``train.compile`` included:
+    compiled on a GPU under auto), timed with CUDA events after `warmup` updates, with the teacher's view
+    read from memory (``precompute``; ``language`` reads the same per update) and on the fly, against
+    `swimscale plan`'s estimate for the same configuration (:func:`swimscale.plan.per_update` on this
+    device's row). The set-up time includes the compile and its check against eager."""
+    from swimscale.model._train import _Training
+
+    study = validated(yaml.safe_load(STUDY.read_text(encoding="utf-8")))
+    batch = sizes["batch_sizes"][0]
+    study["train"]["batch_size"] = batch
+    device = read_devices()[device_row(dev)]
+    rows = []
+    for mode in ("precompute", "on_the_fly"):
+        cfg = dataclasses.replace(train_config(batch, sizes["steps"], study["train"]["compile"]), teacher_tokens=mode)
+        start = time.perf_counter()
+        run = _Training(records, teacher_settings(spec, MDPR, sizes["encode_batch"]), cfg, 0, "optical", None, None)
+        setup_s = time.perf_counter() - start
+        for _ in range(sizes["warmup"]):
+            run.step()
+        measured = event_ms(dev, run.step, sizes["steps"])
+        planned = 1000 * device.seconds(*per_update(study, mode == "on_the_fly", shape))
+        rows.append({"teacher_tokens": mode, "batch_size": batch, "compile": run.log["compile"],
+                     "setup_s": round(setup_s, 1), "update_ms_measured": round(measured, 2),
+                     "update_ms_planned": round(planned, 2), "device_row": device.name,
+                     "efficiency_measured": round(device.efficiency * planned / measured, 4)})
+        del run
+        gc.collect()
+    return rows
+
+
 def micro_batch(batch_size: int, attempt: int) -> int:
     """The train rule's `micro_batch` resource at attempt `attempt` for the arm this check trains,
     optical (workflow/rules/train.smk calls the same :func:`swimscale.config.micro_batch`)."""
@@ -401,6 +453,7 @@ def run(mode: str, minilm: str, dev: torch.device, work: Path, write_row: bool =
     long_queries = [{**r, "query": r["text"]} for r in records[: sizes["oom_batch"]]]  # long: big activations
     report["oom_retry"] = {"model": mdpr_name, **oom_retry(mdpr, long_queries, sizes, dev)}
     report["update_syncs"] = update_syncs(mdpr, records[: sizes["batch_sizes"][0] * 4], sizes)
+    report["measured_update"] = measured_update(mdpr, records, sizes, dev, sizes["shape"])
     report["plan"] = against_plan(report, dev, sizes["shape"], mdpr, write_row)
     return report
 
@@ -476,6 +529,11 @@ def table(report: dict) -> str:
                       f"{plan['device_row']} row (efficiency {plan['efficiency_assumed']} assumed, "
                       f"{plan['efficiency_measured']} measured); job start-up {plan['job_overhead']['total_s']} s"
                       + (f"; wrote the row {plan['wrote_row']}" if plan.get("wrote_row") else "")]
+    for row in report.get("measured_update", []):
+        lines.append(f"measured update (CUDA events on a GPU, after warm-up), batch {row['batch_size']}, teacher "
+                     f"{row['teacher_tokens']}, {row['compile']}: {row['update_ms_measured']} ms, planned "
+                     f"{row['update_ms_planned']} ms on the {row['device_row']} row (efficiency "
+                     f"{row['efficiency_measured']} measured); set-up {row['setup_s']} s")
     return "\n".join(lines)
 
 

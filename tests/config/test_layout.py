@@ -80,6 +80,7 @@ def test_the_paths_are_the_workflows():
     assert layout.screened("ny") == "results/validate/ny/screened.json"
     assert layout.sample("ny", 0, 32) == "results/subsample/ny/seed0/n32.jsonl"
     assert layout.query_states("b") == "results/query_states/minilm-l6/b.safetensors"
+    assert layout.teacher_states("ny") == "results/teacher_states/minilm-l6/ny.safetensors"
     assert layout.encoding("c") == {"embeddings": "results/encode/minilm-l6/c/corpus.npy",
                                     "docids": "results/encode/minilm-l6/c/docids.txt"}
     assert layout.index("c") == "results/index/minilm-l6/c/flat_ip.faiss"
@@ -112,6 +113,7 @@ def test_logs_and_timings_name_each_job_alike():
         "validate": (("ny",), "validate/ny"),
         "subsample": (("ny", 1, 8), "subsample/ny/seed1/n8"),
         "query_states": (("b",), "query_states/mdpr/b"),
+        "teacher_states": (("ny",), "teacher_states/mdpr/ny"),
         "encode_corpus": (("c",), "encode/mdpr/c"),
         "index": (("c",), "index/mdpr/c"),
         "train": (("ny", "pooled", 1, 8), "train/ny/pooled/seed1/n8"),

@@ -47,6 +47,15 @@ def test_dry_run_reports_every_figure_and_retries_with_halved_micro_batches(tmp_
     assert plan["update_ms_measured"] > 0 and plan["update_ms_planned"] > 0 and plan["efficiency_measured"] > 0
     assert plan["job_overhead"]["total_s"] >= plan["job_overhead"]["imports_s"] > 0
     assert "planned" in result.stdout
+    # The update as the study runs it (train.compile: auto, eager on the CPU), timed after warm-up, per
+    # teacher mode, against the plan's estimate for the same configuration.
+    updates = report["measured_update"]
+    assert [u["teacher_tokens"] for u in updates] == ["precompute", "on_the_fly"]
+    assert all(u["update_ms_measured"] > 0 and u["update_ms_planned"] > 0 and u["device_row"] == "cpu"
+               for u in updates)
+    assert updates[1]["update_ms_planned"] > updates[0]["update_ms_planned"]  # the teacher's forward
+    assert {u["compile"] for u in updates} == {"eager (train.compile auto on cpu)"}
+    assert result.stdout.count("measured update (CUDA events on a GPU, after warm-up)") == 2
 
     oom = report["oom_retry"]
     assert oom["simulated"] and oom["exercised"]
@@ -75,5 +84,5 @@ def test_micro_batch_halves_per_attempt_as_the_train_rule_does():
     from gpu_check import micro_batch
 
     assert [micro_batch(32, attempt) for attempt in (1, 2, 3, 7)] == [32, 16, 8, 1]
-    rule = (ROOT / "workflow/rules/train.smk").read_text()
-    assert "micro_batch(\n            wc.method, config[\"train\"][\"batch_size\"], attempt\n        )" in rule  # the same function
+    rule = " ".join((ROOT / "workflow/rules/train.smk").read_text().split())  # its layout aside
+    assert 'micro_batch( wc.method, config["train"]["batch_size"], attempt )' in rule  # the same function

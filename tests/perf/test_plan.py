@@ -7,7 +7,9 @@ import yaml
 
 from swimscale.__main__ import main
 from swimscale.config import validated
-from swimscale.plan import forward_flops, parameters, plan, read_devices, runs, updates
+from swimscale.plan import (Run, forward_flops, language_states, parameters, plan, pool_pairs, read_devices, runs,
+                            state_bytes, updates)
+from swimscale.plan._costs import COMPILE_S, COUNTERPART_TOKENS, job_key, teacher_mode
 from tests.conftest import ROOT
 
 STUDY = ROOT / "config" / "full_study.yaml"
@@ -62,7 +64,8 @@ def test_plan_prints_hours_expected_and_at_the_cap(study, capsys):
     p = plan(study, read_devices()["h100"])
     hours = p["hours"]
     assert hours["least"]["total"] < hours["expected"]["total"] < hours["cap"]["total"]
-    assert p["jobs"] == 3036 and p["syncs_per_update"] == 3
+    assert (p["jobs"], p["students"]) == (32 * 4, 3036)  # students_per_job: sizes_and_seeds
+    assert p["compiled"] and p["syncs_per_update"] == {False: 1, True: 2}
     assert main(["plan", "--configfile", str(STUDY), "--device", "a100"]) == 0
     out = capsys.readouterr().out
     for label in ("updates", "GPU-hours: total", "per-job overhead", "peak GPU memory", "host syncs per update"):
@@ -73,7 +76,100 @@ def test_plan_prints_hours_expected_and_at_the_cap(study, capsys):
 def test_checkpoint_writes_follow_the_interval(study):
     from swimscale.plan._plan import checkpoint_writes
 
-    hours = {"job_updates": [1000, 300_000], "update_ms": 10.0}  # 10 s and 50 min of updates
+    hours = {"job_updates": [1000, 300_000], "mean_update_ms": 10.0}  # 10 s and 50 min of updates
     assert checkpoint_writes({**study, "checkpoint_every": 500, "checkpoint_minutes": 30}, hours) == 1
     assert checkpoint_writes({**study, "checkpoint_every": 500, "checkpoint_minutes": 0}, hours) == 2 + 600
     assert checkpoint_writes({**study, "checkpoint_every": 0, "checkpoint_minutes": 30}, hours) == 0
+
+
+def test_students_per_job_sets_the_jobs_and_the_start_ups_are_paid_once_per_job(study):
+    h100 = read_devices()["h100"]
+    plans = {group: plan({**study, "students_per_job": group}, h100) for group in ("one", "seeds", "sizes_and_seeds")}
+    trained = [c for c in study["languages"] if study["pools"][c]["source"] != "none"]
+    sizes = sum(len([n for n in (study["pools"][c].get("sizes") or study["sizes"]) if n > 0]) for c in trained)
+    assert [plans[g]["jobs"] for g in ("one", "seeds", "sizes_and_seeds")] == [3036, sizes * 4, len(trained) * 4]
+    assert {plans[g]["students"] for g in plans} == {3036}
+    per_job = h100.overhead_s + COMPILE_S
+    for group, p in plans.items():
+        fixed = p["jobs"] * per_job / 3600
+        assert fixed < p["hours"]["expected"]["overhead"] < fixed + 3.0, group  # + each student's set-up
+        assert p["hours"]["expected"]["compute"] == pytest.approx(plans["one"]["hours"]["expected"]["compute"])
+    assert plans["sizes_and_seeds"]["hours"]["expected"]["overhead"] < plans["one"]["hours"]["expected"]["overhead"] / 10
+    assert job_key(study, Run("hi", 100, 2, "pooled")) == ("hi", "pooled")
+
+
+def test_the_teacher_states_are_computed_once_per_language_and_read_by_its_runs(study):
+    h100 = read_devices()["h100"]
+    indic = [c for c in study["languages"] if study["pools"][c].get("cap_sizes")]
+    assert len(indic) == 15 and all(language_states(study, c) for c in indic) and not language_states(study, "hi")
+    assert not language_states({**study, "allow_cpu": True}, "bho")  # a CPU study precomputes per run
+    assert state_bytes(5800) / 2**30 < study["train"]["teacher_cache_gib"]
+    p = plan(study, h100)
+    assert p["state_languages"] == sorted(indic)
+    assert p["states_flops"] == pytest.approx(sum(pool_pairs(study, c) for c in indic) * forward_flops(COUNTERPART_TOKENS))
+    assert p["modes"]["language"] == sum(1 for r in runs(study) if r.code in indic)
+    # a large language: the pooled arms' states fit at every N, the transport arms' tokens not at 256k
+    assert teacher_mode(study, Run("hi", 256000, 0, "pooled"), True) == "precompute"
+    assert teacher_mode(study, Run("hi", 256000, 0, "optical"), True) == "on_the_fly"
+    assert teacher_mode(study, Run("hi", 10000, 0, "optical"), True) == "precompute"
+    assert teacher_mode(study, Run("bho", 5800, 0, "optical"), False) == "precompute"  # the cpu row
+    fly = plan({**study, "train": {**study["train"], "teacher_tokens": "on_the_fly"}}, h100)
+    assert fly["states_flops"] == 0 and fly["hours"]["expected"]["compute"] > p["hours"]["expected"]["compute"]
+    assert p["peak_memory"] > fly["peak_memory"]  # the states a job holds count in its memory
+
+
+@pytest.mark.parametrize("n", [100, 300, 1000, 5800, 30000, 256000])
+def test_the_planned_updates_are_the_selection_rules_for_its_assumed_curves(study, n):
+    """Selection (the training loop's budget rule) run on two assumed dev curves: the untrained student
+    never beaten (the earliest stop) and a best after one pass (the expected length)."""
+    from swimscale.config import TrainSettings
+    from swimscale.model import Selection
+
+    train = TrainSettings.from_section(study["train"])
+    planned = updates(study["train"], n)
+
+    def length(recall_at):
+        rule = Selection.from_settings(train, n, min(train.batch_size, n), evaluates=True)
+        step = 0
+        rule.record(0, recall_at(0, rule))
+        while rule.stop(step) is None:
+            step += 1
+            if rule.due(step):
+                rule.record(step, recall_at(step, rule))
+        return step
+
+    assert length(lambda step, rule: 1.0 - step * 1e-9) == planned["least"]
+    # rising until one pass, then falling: the best is the first evaluation at or after one pass
+    assert length(lambda step, rule: rule.passes_after(step) if rule.passes_after(step) < 1
+                  else 10 - rule.passes_after(step)) == planned["expected"]
+
+
+def test_the_optimiser_traffic_counts_the_trained_parameters_only(study):
+    from swimscale.plan import per_update
+    from swimscale.plan._costs import ADAMW_BYTES, trained_parameters
+
+    embedding, body = parameters()
+    assert trained_parameters(study["train"]) == embedding + body  # the study trains every parameter
+    frozen = {**study["train"], "freeze_embeddings": True}
+    assert trained_parameters(frozen) == body
+    assert trained_parameters({**frozen, "trainable_layers": 12}) == body  # the top 12 of 12 layers and the pooler
+    assert per_update({**study, "train": frozen}, False)[1] == ADAMW_BYTES * body
+
+
+def test_the_docs_quote_the_plan_as_printed_and_the_readme_its_hours(study):
+    """docs/cost.md and docs/full_study.md paste the plan's output; README.md quotes its expected and
+    cap GPU-hours: a change of the plan or of the config that they no longer show fails here."""
+    import re
+
+    from swimscale.plan import describe
+
+    p = plan(study, read_devices()["h100"])
+    command = "$ python -m swimscale plan --configfile config/full_study.yaml\n"
+    for doc in ("docs/cost.md", "docs/full_study.md"):
+        blocks = re.findall(r"```\n" + re.escape(command) + r"(.*?)\n```", (ROOT / doc).read_text(), re.S)
+        assert blocks == [describe(p)], doc
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    found = re.search(r"plans its cost: ([\d.,]+) GPU-hours expected on an H100 at an assumed 25 % of peak, "
+                      r"([\d.,]+) at the cap", readme)
+    assert found and found.groups() == (f"{p['hours']['expected']['total']:,.1f}", f"{p['hours']['cap']['total']:,.1f}")
+    assert read_devices()["h100"].efficiency == 0.25

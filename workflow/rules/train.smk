@@ -43,6 +43,7 @@ if config["students_per_job"] == "one":
     rule train:
         input:
             unpack(train_inputs),
+            unpack(TEACHER_STATES_INPUT),
             sample=LAYOUT.sample("{language}", "{seed}", "{size}"),
             model=TEACHER_FILES,
         output:
@@ -92,6 +93,7 @@ else:
                 group["rule"]
             input:
                 **train_files(group["language"]),
+                **language_states_files(config, LAYOUT, group["language"]),
                 samples=[
                     LAYOUT.sample(group["language"], *s) for s in group["students"]
                 ],

@@ -142,7 +142,8 @@ def train_students(job) -> None:
                              checkpoint_every=job.params.checkpoint_every,
                              checkpoint_minutes=job.params.checkpoint_minutes,
                              micro_batch_size=job.resources.micro_batch,
-                             dtype=job.config["student_dtype"])
+                             dtype=job.config["student_dtype"],
+                             teacher_states=Path(job.input.teacher_states) if "teacher_states" in job.input.keys() else None)
         if kept is not None:
             kept.save()  # until the job ends: a failure after this student does not lose it
     for student in students:

@@ -25,6 +25,7 @@ same for every rule, see :class:`JobFiles`)::
       validate/<language>/{pool.jsonl,report.json,screened.json}   validate
       subsample/<language>/seed<seed>/n<size>.jsonl            subsample
       query_states/<teacher>/<benchmark>.safetensors           query_states
+      teacher_states/<teacher>/<language>.safetensors          teacher_states
       encode/<teacher>/<collection>/{corpus.npy,docids.txt}    encode_corpus
       index/<teacher>/<collection>/flat_ip.faiss               index
       train/<language>/<method>/seed<seed>/n<size>/{student.safetensors,train_log.json,checkpoint.pt}
@@ -131,6 +132,9 @@ class JobFiles:
     def query_states(self, benchmark) -> str:
         return self._file(f"query_states/{self.teacher}/{benchmark}")
 
+    def teacher_states(self, language) -> str:
+        return self._file(f"teacher_states/{self.teacher}/{language}")
+
     def encode_corpus(self, collection) -> str:
         return self._file(f"encode/{self.teacher}/{collection}")
 
@@ -227,6 +231,11 @@ class Layout:
     def query_states(self, benchmark) -> str:
         """The frozen prefix's output for a benchmark's queries (with trainable_layers/freeze_embeddings)."""
         return f"{self.results}/query_states/{self.teacher}/{benchmark}.safetensors"
+
+    def teacher_states(self, language) -> str:
+        """The teacher's token states of a language's validated pool, in pool order, read by every
+        training job of the language that uses them (``train.teacher_tokens``: swimscale.model._teacher_states)."""
+        return f"{self.results}/teacher_states/{self.teacher}/{language}.safetensors"
 
     def encoding(self, collection) -> dict[str, str]:
         """The teacher's embeddings and docids of a collection: {"embeddings": .npy, "docids": .txt}."""

@@ -115,13 +115,15 @@ class TrainSettings(_Section):
     trainable_layers: int | None  # the top k transformer layers train; None = every layer
     freeze_embeddings: bool
     dropout: float | None  # None = the model's own
-    teacher_tokens: str  # auto | precompute | on_the_fly
+    teacher_tokens: str  # auto | precompute | on_the_fly | language
+    teacher_cache_gib: float  # the most teacher states a job holds under auto (language's or its own)
     eps: float
     tau: float
     sinkhorn_iters: int
     pooled_weight: float
     temperature: float
     grad_clip: float
+    compile: str  # auto (CUDA only) | always | never: torch.compile of the student's forward
 
     def problems(self) -> list[str]:
         return train_problems(asdict(self))

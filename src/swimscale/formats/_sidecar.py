@@ -65,12 +65,26 @@ def _npy_rows(path: Path) -> int | None:
     return int(shape[0]) if shape else 1
 
 
+def _safetensors_count(path: Path) -> int | None:
+    """The ``count`` of a ``.safetensors`` file's metadata (its JSON header), or None when it has none."""
+    with open(path, "rb") as handle:
+        length = int.from_bytes(handle.read(8), "little")
+        try:
+            count = json.loads(handle.read(min(length, 1 << 27)))["__metadata__"]["count"]
+            return int(count)
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
 def count_of(path: StrPath) -> int | None:
     """The file's count where its format has one: non-blank lines of a line-based text file (records,
-    rows, ids, run lines), rows of a ``.npy`` array; None for other formats (FAISS, safetensors, JSON)."""
+    rows, ids, run lines), rows of a ``.npy`` array, the metadata ``count`` of a ``.safetensors`` file
+    that declares one (the teacher states: records); None for other formats (FAISS, JSON)."""
     path = Path(path)
     if path.suffix == ".npy":
         return _npy_rows(path)
+    if path.suffix == ".safetensors":
+        return _safetensors_count(path)
     if path.suffix in _LINE_SUFFIXES:
         with open(path, "rb") as handle:
             return sum(1 for line in handle if line.strip())

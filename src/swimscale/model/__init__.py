@@ -10,8 +10,11 @@
 - training methods: one loss object each in :mod:`swimscale.model.losses`, registered in
   :data:`METHODS` (``optical``: :class:`OpticalLoss`, ``optical_pooled``: :class:`OpticalPooledLoss`,
   ``pooled``: :class:`PooledLoss`, ``contrastive``: :class:`ContrastiveLoss`);
-- the teacher's view of a run's records, precomputed (:func:`build_teacher_cache`) or on the fly
-  (:class:`TeacherOnTheFly`);
+- the teacher's view of a run's records, precomputed (:func:`build_teacher_cache`), on the fly
+  (:class:`TeacherOnTheFly`) or read from its language's teacher-states file, computed once per
+  (language, teacher) (:func:`write_teacher_states`, :class:`TeacherStates`); :func:`teacher_view`
+  chooses (``train.teacher_tokens``);
+- ``torch.compile`` of the update's student forward, checked against eager (:func:`compile_encoder`);
 - the student (:class:`StudentModel`: which layers train, the frozen prefix), its queries as token ids
   (:class:`TextQueries`) or cached prefix states (:class:`QueryStates`, :func:`encode_query_states`),
   their embeddings (:func:`encode_queries`), its file (:func:`save_student`, :func:`load_student`,
@@ -28,8 +31,8 @@ Settings come as the typed objects of :mod:`swimscale.config` (:class:`~swimscal
 validated config: no function here restates a default of the schema.
 
 Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot`` → ``losses``,
-``_teacher``, ``_student`` → ``_queries`` → ``_select``, ``_search``, ``_checkpoint`` → ``_train`` →
-``_students``.
+``_teacher`` → ``_teacher_states``, ``_student`` → ``_queries`` → ``_compile``, ``_select``, ``_search``,
+``_checkpoint`` → ``_train`` → ``_students``.
 
 Needs torch (the ``torch`` conda environment).
 """
@@ -66,6 +69,7 @@ from swimscale.model._queries import (
     QueryStates,
     StudentEncoder,
     TextQueries,
+    autocast_for,
     encode_queries,
     encode_query_states,
     query_inputs,
@@ -86,6 +90,8 @@ from swimscale.model._teacher import (
     resolve_teacher_tokens,
     transport_kind,
 )
+from swimscale.model._teacher_states import TeacherStates, TeacherStatesError, teacher_view, write_teacher_states
+from swimscale.model._compile import compile_encoder, wants_compile
 from swimscale.model._train import MicroBatchError, check_micro_batch, train_student
 from swimscale.model._students import train_and_search
 from swimscale.model.losses import (
@@ -123,15 +129,19 @@ __all__ = [
     "TeacherCache",
     "TeacherEncoder",
     "TeacherOnTheFly",
+    "TeacherStates",
+    "TeacherStatesError",
     "TeacherView",
     "TextQueries",
     "TrainingBatch",
     "TrainingLoss",
     "as_stored",
+    "autocast_for",
     "batches_by_length",
     "build_teacher_cache",
     "check_micro_batch",
     "check_passage_format",
+    "compile_encoder",
     "cosine_cost",
     "counterpart",
     "cuda_problem",
@@ -161,9 +171,12 @@ __all__ = [
     "shared_encoders",
     "sinkhorn",
     "state_settings",
+    "teacher_view",
     "tokenize_for_transport",
     "train_and_search",
     "train_student",
     "transport_kind",
     "uniform_marginal",
+    "wants_compile",
+    "write_teacher_states",
 ]

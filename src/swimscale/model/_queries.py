@@ -152,11 +152,14 @@ class StudentEncoder:
     inputs: TextQueries | QueryStates  # keyed by record id
     pooling: str
     autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+    # The student's forward as the update runs it: None, eager (StudentModel.forward); else its
+    # torch.compile'd form (swimscale.model._compile.compile_encoder).
+    forward: Callable[[dict], torch.Tensor] | None = None
 
     def __call__(self, records: list[dict]) -> StudentOutputs:
         batch = self.inputs.batch([r["_id"] for r in records], self.student.device)
         with self.autocast():
-            hidden = self.student.forward(batch)
+            hidden = (self.forward or self.student.forward)(batch)
         hidden = hidden.float()
         pooled = encode.pool(hidden, batch["attention_mask"], self.pooling)
         mask = encode.scored_transport_mask(batch["transport_mask"], batch["attention_mask"], self.pooling)

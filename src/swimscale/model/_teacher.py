@@ -49,14 +49,19 @@ def transport_kind(records: list[dict]) -> str:
     )
 
 
-def resolve_teacher_tokens(mode: str, device: torch.device) -> str:
-    """``train.teacher_tokens`` on this device: `auto` precomputes on CPU (a run repeats each record
-    many times, and a teacher forward costs about twice a top-layer update there) and computes on the
-    fly on CUDA (no O(N) memory; the forward is cheap beside the step)."""
+def resolve_teacher_tokens(mode: str, device: torch.device, language: bool = False, run_fits: bool = False) -> str:
+    """``train.teacher_tokens`` on this device. `language`: the job was given its language's teacher
+    states (the ``teacher_states`` rule) and they fit ``train.teacher_cache_gib``; `run_fits`: the
+    run's own states would fit it. ``auto`` precomputes on the CPU (a run repeats each record many
+    times, and a teacher forward costs about twice a top-layer update there); on CUDA it reads the
+    language's states when given, else precomputes the run's when they fit, else runs the teacher on the
+    fly (no O(N) memory; one teacher forward per update)."""
     if mode == "auto":
-        return "on_the_fly" if device.type == "cuda" else "precompute"
-    if mode not in ("precompute", "on_the_fly"):
-        raise ValueError(f"unknown train.teacher_tokens {mode!r}; known: auto, precompute, on_the_fly")
+        if device.type != "cuda":
+            return "precompute"
+        return "language" if language else "precompute" if run_fits else "on_the_fly"
+    if mode not in ("precompute", "on_the_fly", "language"):
+        raise ValueError(f"unknown train.teacher_tokens {mode!r}; known: auto, precompute, on_the_fly, language")
     return mode
 
 

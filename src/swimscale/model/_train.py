@@ -35,17 +35,13 @@ from tqdm import tqdm
 from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.model import _encode as encode
 from swimscale.model._checkpoint import Checkpoints, fingerprint
+from swimscale.model._compile import compile_encoder
 from swimscale.model._device import device as default_device
 from swimscale.model._queries import StudentEncoder, autocast_for, query_inputs, state_settings
 from swimscale.model._select import DevSet, Selection
 from swimscale.model._student import StudentModel
-from swimscale.model._teacher import (
-    TeacherEncoder,
-    TeacherOnTheFly,
-    build_teacher_cache,
-    resolve_teacher_tokens,
-    transport_kind,
-)
+from swimscale.model._teacher import TeacherEncoder, transport_kind
+from swimscale.model._teacher_states import teacher_view
 from swimscale.model.losses import METHODS, TrainingBatch, TrainingLoss
 
 
@@ -172,7 +168,7 @@ class _Training:
     """One run between its phases: the student, its inputs, optimiser, loss, data order, budget and log."""
 
     def __init__(self, records: list[dict], teacher_settings: TeacherSettings, cfg: TrainSettings, seed: int,
-                 method: str, dev: DevSet | None, micro_batch_size: int | None):
+                 method: str, dev: DevSet | None, micro_batch_size: int | None, teacher_states: Path | None = None):
         """Set-up. The order of these calls fixes the RNG draws (the seed is set before the models are
         built): changing it changes every student."""
         if method not in METHODS:
@@ -186,13 +182,8 @@ class _Training:
         self.student = StudentModel(encode.load_encoder(teacher_settings.model, self.device)[1],
                                     cfg.trainable_layers, cfg.freeze_embeddings, cfg.dropout)
         self.loss = METHODS[method].from_config(cfg, transport_kind(records), teacher_settings)
-        self.teacher_tokens = resolve_teacher_tokens(cfg.teacher_tokens, self.device)
         teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings, autocast_for(self.device))
-        if self.teacher_tokens == "precompute":
-            self.teacher = build_teacher_cache(teacher, records, tokens=self.loss.needs_tokens,
-                                               passages=self.loss.needs_passages)
-        else:
-            self.teacher = TeacherOnTheFly(teacher)
+        self.teacher_tokens, self.teacher = teacher_view(teacher, records, cfg, self.loss, self.device, teacher_states)
         queries = query_inputs(tokenizer, self.student, [r["_id"] for r in records], [r["query"] for r in records],
                                teacher_settings, cfg)
         settings = state_settings(teacher_settings, cfg, self.student)
@@ -205,14 +196,16 @@ class _Training:
         self.micro = check_micro_batch(self.loss, self.batch_size, micro_batch_size)
         lengths = [queries.length(r["_id"]) for r in records]
         self.stream = BatchStream(len(records), self.batch_size, seed, lengths, cfg.group_by_length)
-        self.encoder = StudentEncoder(self.student, queries, teacher_settings.pooling, autocast_for(self.device))
+        self.encoder, compiled = compile_encoder(StudentEncoder(self.student, queries, teacher_settings.pooling,
+                                                                autocast_for(self.device)),
+                                                 cfg.compile, records[: self.batch_size])
         self.selection = Selection.from_settings(cfg, len(records), self.batch_size, evaluates=dev is not None)
         self.best: dict[str, torch.Tensor] | None = None
         self.done = 0
         self.log = {"config": run_config(teacher_settings, cfg, seed), "method": method,
                     "transport": self.loss.transport, "n_records": len(records), "batch_size": self.batch_size,
                     "micro_batch_size": self.micro, "accumulation_steps": math.ceil(self.batch_size / self.micro),
-                    "teacher_tokens": self.teacher_tokens, "prefix_depth": self.student.prefix_depth,
+                    "teacher_tokens": self.teacher_tokens, "compile": compiled, "prefix_depth": self.student.prefix_depth,
                     "trained_parameters": sum(p.numel() for p in self.student.parameters()),
                     "dev_queries": len(dev.qids) if dev is not None else 0, "loss": [], "parts": [],
                     "resumed_from_step": 0, "setup_seconds": round(time.perf_counter() - setup_start, 3),
@@ -296,6 +289,7 @@ def train_student(
     checkpoint_every: int,
     checkpoint_minutes: float,
     micro_batch_size: int | None = None,
+    teacher_states: Path | None = None,
 ) -> tuple[StudentModel, dict]:
     """Trains the student (initialised from the teacher) on `records` within the budget of `cfg` (the
     ``train`` section); returns the kept student and its log.
@@ -312,8 +306,10 @@ def train_student(
     pooled losses are means of per-pair terms, so the update is the same and the log records the split
     (``micro_batch_size``, ``accumulation_steps``); a loss with in-batch negatives (contrastive) would
     see fewer negatives, so the run stops instead, naming the setting to lower (:func:`check_micro_batch`).
+    `teacher_states`: the language's teacher-states file (``train.teacher_tokens`` ``language``, or
+    ``auto`` on CUDA within ``train.teacher_cache_gib``: :func:`swimscale.model.teacher_view`).
     """
-    run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size)
+    run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size, teacher_states)
     checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher, cfg, seed, method, dev),
                               checkpoint_minutes)
     run.resume(checkpoints)
