@@ -97,6 +97,9 @@ def expected_logs():
         logs |= {f"train/{code}/{method}/seed{seed}/n{size}.log" for method, seed, size in trained(code)}
         # A trained student is searched in its training job (its log above); the untrained one per benchmark.
         logs |= {f"search/{code}/zero_shot/{bench}.log" for bench in TESTS[code]}
+        # Their runs are scored apart (evaluate.smk): a job per trained student, one per benchmark at N = 0.
+        logs |= {f"evaluate/{code}/{method}/seed{seed}/n{size}.log" for method, seed, size in trained(code)}
+        logs |= {f"evaluate/{code}/zero_shot/{bench}.log" for bench in TESTS[code]}
     for collection, members in COLLECTIONS.items():
         logs |= {f"prepare/collection-{collection}.log", f"encode/{TEACHER}/{collection}.log",
                  f"index/{TEACHER}/{collection}.log"}

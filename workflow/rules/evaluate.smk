@@ -2,10 +2,11 @@
 # student), so that a qrels edit of a test benchmark re-runs only these light jobs and what depends on
 # them, not training. One job per trained student (all the test benchmarks of its language, written
 # into its metrics folder) and one per (language, test benchmark) at N = 0: trec_eval's metrics per
-# query and their means, from the run as written (swimscale.retrieval.evaluate_search). Each first
-# checks that the overlap screen of its language saw every document now judged relevant, the same
-# queries and the same dropped judgements (swimscale.data.check_screened), and that the queries are
-# those searched; if not, it stops naming the file and the command that re-screens and retrains (or
+# query and their means, from the run as written (swimscale.retrieval.evaluate_search). A trained
+# student's job first checks that the overlap screen of its language saw every document now judged
+# relevant, the same queries and the same dropped judgements (swimscale.data.check_screened; N = 0 saw no
+# training data, so it does not wait for the language's pool); each checks that the queries are those
+# searched; if not, it stops naming the file and the command that re-screens and retrains (or
 # searches again). Local jobs: seconds each, no GPU.
 
 
@@ -44,7 +45,6 @@ rule evaluate_zero_shot:
         **search_roles(LAYOUT.zero_shot_files("{language}", "{benchmark}")),
         **LAYOUT.benchmark_files("{benchmark}"),  # queries, qrels
         manifest=LAYOUT.benchmark_manifest("{benchmark}"),
-        screened=LAYOUT.screened("{language}"),
     output:
         **search_roles(LAYOUT.zero_shot_files("{language}", "{benchmark}"), False),
     log:
