@@ -31,8 +31,37 @@ def test_the_static_cost_range_picks_the_domain_without_reading(kind, eps, domai
         _, info = SOLVERS[kind](cost, a, b, eps, 50, return_info=True, host_checks=False, cost_range=2.0)
         _, unbounded = SOLVERS[kind](cost, a, b, eps, 50, return_info=True, host_checks=False)
     assert syncs.count == 0
-    assert info.domain == domain and not info.fell_back  # 2/0.1 = 20 <= 50, 2/0.02 = 100 > 50 (float32)
-    assert unbounded.domain == "log"  # no bound: the log domain
+    assert info.domain == domain and info.fell_back is False  # 2/0.1 = 20 <= 50, 2/0.02 = 100 > 50 (float32)
+    assert unbounded.domain == "log" and unbounded.fell_back is False  # no bound: the log domain
+
+
+@pytest.mark.parametrize("kind", SOLVERS)
+def test_the_bound_at_the_limit_itself_still_uses_the_scaling_domain(kind):
+    cost, a, b = problems(0)
+    _, info = SOLVERS[kind](cost, a, b, 0.125, 20, return_info=True, host_checks=False, cost_range=6.25)
+    assert 6.25 / 0.125 == 50.0 and info.domain == "scaling"
+    _, info = SOLVERS[kind](cost.double(), a.double(), b.double(), 0.125, 20, return_info=True, host_checks=False,
+                            cost_range=25.0)
+    assert info.domain == "scaling"  # 200 in float64
+
+
+def test_a_dtype_without_a_scaling_limit_is_solved_in_the_log_domain_whatever_the_bound():
+    cost, a, b = (x.to(torch.bfloat16) for x in problems(0))
+    for bound in (0.5, 2.0):
+        plan, info = sinkhorn(cost, a, b, 1.0, 10, return_info=True, host_checks=False, cost_range=bound)
+        assert info.domain == "log" and plan.dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize("kind", SOLVERS)
+def test_the_cost_of_padded_entries_takes_no_part_in_the_device_scaling(kind):
+    """Padding's cost can be anything (here far below the unpadded minimum, whose exp would overflow):
+    the device path masks it out of the kernel as the host path does."""
+    cost, a, b = problems(6)
+    garbage = cost.clone()
+    garbage[1, 3:, :], garbage[2, :, 4:] = -100.0, -100.0
+    plan, info = SOLVERS[kind](garbage, a, b, 0.1, 30, tol=0, domain="scaling", return_info=True, host_checks=False)
+    assert info.domain == "scaling" and torch.isfinite(plan).all()
+    assert torch.equal(plan, SOLVERS[kind](cost, a, b, 0.1, 30, tol=0, domain="scaling", host_checks=False))
 
 
 @pytest.mark.parametrize("tau", [None, 0.5])
@@ -51,14 +80,14 @@ def test_optical_loss_bounds_the_cosine_cost_by_two(tau, eps, domain):
     assert float(loss) == pytest.approx(float(host_loss), rel=1e-5)
 
 
-@pytest.mark.parametrize("kind", SOLVERS)
+@pytest.mark.parametrize("kind, checks", [("balanced", 1), ("balanced", 2), ("semi_relaxed", 2), ("semi_relaxed", 3)])
 @pytest.mark.parametrize("domain", ["scaling", "log"])
 @pytest.mark.parametrize("host_checks", [True, False])
-def test_an_error_equal_to_the_tolerance_stops_at_that_check(kind, domain, host_checks):
-    """"Within tolerance" includes equality, on either path: the error of a check taken as `tol`."""
+def test_an_error_equal_to_the_tolerance_stops_at_that_check(kind, checks, domain, host_checks):
+    """"Within tolerance" includes equality, on either path, at the first check that can stop (the
+    semi-relaxed error needs a previous check) or a later one: the error of a check taken as `tol`."""
     cost, a, b = problems(1)
     solve = SOLVERS[kind]
-    checks = 2 if kind == "balanced" else 3  # the semi-relaxed error needs a previous check
     _, reference = solve(cost, a, b, 0.1, 5 * checks, tol=1e-30, domain=domain, return_info=True)
     assert reference.iterations == 5 * checks and reference.marginal_error > 0
     plan, info = solve(cost, a, b, 0.1, 100, tol=reference.marginal_error, domain=domain, return_info=True,
