@@ -127,3 +127,32 @@ def test_draws_reach_every_query_and_every_seed():
     (query_idx, seed_idx), = list(bootstrap.draw(np.random.default_rng(0), 400, 7, 3, 1000))
     assert query_idx.shape == (400, 7) and seed_idx.shape == (400, 3)
     assert set(query_idx.ravel()) == set(range(7)) and set(seed_idx.ravel()) == set(range(3))
+
+
+def _stream_draws(group, n_boot, n_queries, chunk, seed=0):
+    rng = bootstrap.group_rng(seed, group.language, group.benchmark)
+    return list(bootstrap.draw(rng, n_boot, n_queries, len(group.seeds), chunk))
+
+
+def test_the_replicates_are_the_group_stream_s_draws_in_chunks_bounded_by_the_work_budget(monkeypatch):
+    """A group's replicates are those of draw() on its own stream, in chunks of at most 1 000
+    replicates and at most _CHUNK_FLOATS // (queries + cells² + runs) (at least one); a group without
+    per-query values draws one query, which it ignores."""
+    table, per_query, _ = study(sizes=(0, 32, 128), seeds=(0, 1), n_queries=4500, seed=10)
+    (group,) = groups_of(table, per_query)
+    chunk = bootstrap._CHUNK_FLOATS // (4500 + group.cell_at.size ** 2 + len(group.rows))
+    assert chunk < 1000
+    reps = bootstrap_group(group, ["recall_at_50"], chunk + 5, n_keep=chunk + 5, seed=0)
+    draws = _stream_draws(group, chunk + 5, 4500, chunk)
+    np.testing.assert_array_equal(reps.seed_draws, np.concatenate([s for _, s in draws]))
+    expected = np.concatenate([replicate_statistics(group, ["recall_at_50"], q, s)["recall_at_50"]["size_mean"]
+                               for q, s in draws])
+    np.testing.assert_array_equal(reps.size_mean["recall_at_50"], expected)
+
+    (seeds_only,) = groups_of(table, None)
+    reps = bootstrap_group(seeds_only, ["recall_at_50"], 1001, n_keep=1001, seed=0)
+    np.testing.assert_array_equal(reps.seed_draws, np.concatenate([s for _, s in _stream_draws(seeds_only, 1001, 1, 1000)]))
+
+    monkeypatch.setattr(bootstrap, "_CHUNK_FLOATS", 10)
+    reps = bootstrap_group(seeds_only, ["recall_at_50"], 7, n_keep=7, seed=0)
+    np.testing.assert_array_equal(reps.seed_draws, np.concatenate([s for _, s in _stream_draws(seeds_only, 7, 1, 1)]))
