@@ -371,3 +371,16 @@ def test_dev_recall_moves_the_collection_to_the_students_device_once(monkeypatch
     assert made[-1] == torch.device("meta")
     assert _select._device_of(torch.nn.Linear(2, 2, device="meta")) == torch.device("meta")
     assert _select._device_of(torch.nn.Module()) == torch.device("cpu")  # a module without parameters
+
+
+def test_the_rule_of_a_run_takes_every_budget_setting_and_the_sample():
+    cfg = train_settings(budget="fixed_passes", max_steps=900, min_steps=7, eval_every=11, patience=4,
+                         eval_every_passes=0.5, min_passes=1.5, passes=3.0)
+    rule = Selection.from_settings(cfg, 1234, 16, evaluates=False)
+    got = {name: getattr(rule, name) for name in ("budget", "max_steps", "min_steps", "eval_every", "patience",
+                                                  "eval_every_passes", "min_passes", "passes", "n_records",
+                                                  "batch_size", "evaluates")}
+    assert got == {"budget": "fixed_passes", "max_steps": 900, "min_steps": 7, "eval_every": 11, "patience": 4,
+                   "eval_every_passes": 0.5, "min_passes": 1.5, "passes": 3.0, "n_records": 1234, "batch_size": 16,
+                   "evaluates": False}
+    assert Selection.from_settings(cfg, 1234, 16, evaluates=True).evaluates is True
