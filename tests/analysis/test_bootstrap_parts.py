@@ -151,7 +151,8 @@ def test_the_replicates_are_the_group_stream_s_draws_in_chunks_bounded_by_the_wo
 
     (seeds_only,) = groups_of(table, None)
     reps = bootstrap_group(seeds_only, ["recall_at_50"], 1001, n_keep=1001, seed=0)
-    np.testing.assert_array_equal(reps.seed_draws, np.concatenate([s for _, s in _stream_draws(seeds_only, 1001, 1, 1000)]))
+    expected = np.concatenate([s for _, s in _stream_draws(seeds_only, 1001, 1, 1000)])
+    np.testing.assert_array_equal(reps.seed_draws, expected)
 
     monkeypatch.setattr(bootstrap, "_CHUNK_FLOATS", 10)
     reps = bootstrap_group(seeds_only, ["recall_at_50"], 7, n_keep=7, seed=0)

@@ -130,7 +130,8 @@ def test_extreme_rows_give_scipys_values_without_warnings():
 def test_a_constant_row_is_judged_on_its_own_values_not_the_batchs():
     from swimscale.analysis._rowstats import _constant
 
-    a = np.array([[1.0, 1.0, np.nan, 1.0], [0.0, 2.0, 3.0, np.nan], [np.nan, np.nan, np.nan, np.nan], [5.0, 4.0, 4.0, 4.0]])
+    a = np.array([[1.0, 1.0, np.nan, 1.0], [0.0, 2.0, 3.0, np.nan],
+                  [np.nan, np.nan, np.nan, np.nan], [5.0, 4.0, 4.0, 4.0]])
     assert _constant(a).tolist() == [True, False, True, False]
 
 
