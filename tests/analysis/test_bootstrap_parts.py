@@ -127,3 +127,43 @@ def test_draws_reach_every_query_and_every_seed():
     (query_idx, seed_idx), = list(bootstrap.draw(np.random.default_rng(0), 400, 7, 3, 1000))
     assert query_idx.shape == (400, 7) and seed_idx.shape == (400, 3)
     assert set(query_idx.ravel()) == set(range(7)) and set(seed_idx.ravel()) == set(range(3))
+
+
+def _stream_draws(group, n_boot, n_queries, chunk, seed=0):
+    rng = bootstrap.group_rng(seed, group.language, group.benchmark)
+    return list(bootstrap.draw(rng, n_boot, n_queries, len(group.seeds), chunk))
+
+
+def test_the_replicates_are_the_group_stream_s_draws_in_chunks_bounded_by_the_work_budget(monkeypatch):
+    """A group's replicates are those of draw() on its own stream, in chunks of at most 1 000
+    replicates and at most _CHUNK_FLOATS // (queries + cells² + runs) (at least one)."""
+    table, per_query, _ = study(sizes=(0, 32, 128), seeds=(0, 1), n_queries=4500, seed=10)
+    (group,) = groups_of(table, per_query)
+    chunk = bootstrap._CHUNK_FLOATS // (4500 + group.cell_at.size ** 2 + len(group.rows))
+    assert chunk < 1000
+    reps = bootstrap_group(group, ["recall_at_50"], chunk + 5, n_keep=chunk + 5, seed=0)
+    draws = _stream_draws(group, chunk + 5, 4500, chunk)
+    np.testing.assert_array_equal(reps.seed_draws, np.concatenate([s for _, s in draws]))
+    expected = np.concatenate([replicate_statistics(group, ["recall_at_50"], q, s)["recall_at_50"]["size_mean"]
+                               for q, s in draws])
+    np.testing.assert_array_equal(reps.size_mean["recall_at_50"], expected)
+
+    # 30 queries: chunks of 1 000 (n_boot 1 001), and of one replicate under a tiny budget.
+    small, small_queries, _ = study(sizes=(0, 32, 128), seeds=(0, 1), n_queries=30, seed=10)
+    (group,) = groups_of(small, small_queries)
+    for n_boot, budget, chunk in ((1001, bootstrap._CHUNK_FLOATS, 1000), (7, 10, 1)):
+        monkeypatch.setattr(bootstrap, "_CHUNK_FLOATS", budget)
+        reps = bootstrap_group(group, ["recall_at_50"], n_boot, n_keep=n_boot, seed=0)
+        draws = _stream_draws(group, n_boot, 30, chunk)
+        np.testing.assert_array_equal(reps.seed_draws, np.concatenate([s for _, s in draws]))
+        expected = np.concatenate([replicate_statistics(group, ["recall_at_50"], q, s)["recall_at_50"]["size_mean"]
+                                   for q, s in draws])
+        np.testing.assert_array_equal(reps.size_mean["recall_at_50"], expected)
+    monkeypatch.undo()
+    # Seeds only: a cell's mean is its one "query"; a table without any metric still draws one query.
+    for columns in (list(small.columns), ["language", "benchmark", "method", "size", "seed"]):
+        (seeds_only,) = groups_of(small[columns], None)
+        reps = bootstrap_group(seeds_only, ["recall_at_50"], 1001, n_keep=1001, seed=0)
+        expected = np.concatenate([s for _, s in _stream_draws(seeds_only, 1001, 1, 1000)])
+        np.testing.assert_array_equal(reps.seed_draws, expected)
+        assert set(reps.size_mean) == ({"recall_at_50"} if seeds_only.per_query else set())

@@ -143,3 +143,25 @@ def test_no_group_gives_an_empty_table_with_every_column():
     from swimscale.analysis._schema import BY_SIZE_COLUMNS
 
     assert list(by_size_table([], [], ["recall_at_50"], 0.9).columns) == BY_SIZE_COLUMNS
+
+
+def test_flags_mark_cap_bound_sizes_fewer_seeds_than_the_best_covered_n_and_zero_width_cis():
+    recall = table({0: [0.2, None, None], 1: [0.25, 0.3, None], 100: [0.4, 0.46, 0.43], 1000: [0.5, 0.5, 0.5]})
+    recall["cap_bound"] = recall["size"].map({0: math.nan, 1: True, 100: False, 1000: math.nan})
+    n_boot = 50
+    rng = np.random.default_rng(0)
+    size_mean = np.stack([rng.uniform(0.0, 0.4, n_boot), rng.uniform(0.2, 0.4, n_boot),
+                          rng.uniform(0.3, 0.5, n_boot), np.full(n_boot, 0.5)], axis=1)
+    got = by_size(recall, Replicates(n_boot=n_boot, size_mean={"recall_at_50": size_mean}))
+    # N = 0 is never short of seeds; N = 100 has as many as the best-covered size; N = 1,000 every
+    # replicate the same mean: a CI of zero width.
+    assert got["flag"].to_dict() == {0: "", 1: "cap_bound,fewer_seeds", 100: "", 1000: "degenerate_ci"}
+    assert got.loc[1000, "ci_low"] == got.loc[1000, "ci_high"] == pytest.approx(0.5)
+    # The best-covered size may be the smallest; N = 0's seeds do not count; no CI is no zero-width CI.
+    assert by_size(table({0: [0.2, 0.2, 0.2], 1: [0.25, 0.3, 0.28], 100: [0.4, 0.46, None]}))["flag"].to_dict() == {
+        0: "", 1: "", 100: "fewer_seeds"}
+    assert by_size(table({0: [0.2, 0.2, 0.2], 1: [0.25, 0.3, None], 100: [0.4, 0.46, None]}))["flag"].to_dict() == {
+        0: "", 1: "", 100: ""}
+    # Without a cap_bound column nothing is cap-bound; a group of N = 0 alone has no size to compare.
+    assert set(by_size(table())["flag"]) <= {"", "fewer_seeds"}
+    assert by_size(table({0: [0.2, 0.3]}))["flag"].to_dict() == {0: ""}

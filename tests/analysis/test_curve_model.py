@@ -7,6 +7,7 @@ recovery of known curves and the curve table.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -155,3 +156,68 @@ def test_starts_on_or_beyond_the_bounds_are_moved_inside():
     for start in (lower, upper, [-1.0, lower[1] - 2, lower[2] - 2], [2.0, upper[1] + 2, upper[2] + 2]):
         got = fit(SIZES, y, R0, starts=[start])
         assert got is not None and got.sse == pytest.approx(default.sse, rel=1e-6), start
+
+
+def test_the_curve_is_evaluated_in_float64_whatever_the_sizes_dtype():
+    sizes = np.array([10, 300, 5000], dtype=np.float32)
+    got = curve(sizes, 0.1, 0.6, 123.0, 0.7)
+    assert got.dtype == np.float64
+    assert np.array_equal(got, curve(sizes.astype(np.float64), 0.1, 0.6, 123.0, 0.7))
+
+
+def test_default_starts_span_the_plateau_n0_and_alpha():
+    """R∞ from the best value and halfway beyond it (capped at 1), log10 N0 from a decade below the
+    smallest size to a decade above the largest, log10 α = ∓0.3."""
+    from swimscale.analysis._curve_model import default_starts
+
+    got = default_starts(np.array([10.0, 100.0, 1000.0]), np.array([0.3, 0.4, 0.5]), 0.1)
+    assert np.allclose(got, [[r, n0, a] for r in (0.5, 0.7) for n0 in (0.0, 2.0, 4.0) for a in (-0.3, 0.3)],
+                       rtol=0, atol=1e-12)
+    capped = default_starts(np.array([10.0, 1000.0]), np.array([0.9, 0.9]), 0.2)
+    assert [start[0] for start in capped] == [0.9] * 6 + [1.0] * 6
+
+
+def test_fit_keeps_the_first_finite_fit_of_least_sse_from_its_starts_inside_the_bounds(monkeypatch):
+    """The optimiser stubbed: each start's result given. A non-finite fit and a failed one are skipped,
+    a worse one does not replace the best, nor does a later one of equal SSE (R∞ = R0: flat at R0,
+    whatever N0 and α). Each start reaches the optimiser clipped to just inside the bounds, with the
+    analytic Jacobian, at most 2000 evaluations, and only its Optimize/Runtime warnings silenced."""
+    from scipy.optimize import OptimizeWarning
+
+    from swimscale.analysis import _curve_model
+
+    sizes, r0 = np.array([10.0, 100.0, 1000.0, 10000.0]), 0.2
+    y = np.full(4, r0)
+    results = iter([[math.nan, 1.0, 0.0], [0.2, 1.0, 0.0], RuntimeError, [0.5, 2.0, 0.0], [0.2, 3.0, 0.1]])
+    calls = []
+
+    def optimiser(model, x, ydata, **kw):
+        calls.append(kw)
+        warnings.warn("stubbed", OptimizeWarning)
+        warnings.warn("stubbed", RuntimeWarning)
+        warnings.warn("stubbed", UserWarning)
+        result = next(results)
+        if result is RuntimeError:
+            raise RuntimeError("no convergence")
+        return np.array(result), None
+
+    monkeypatch.setattr(_curve_model, "curve_fit", optimiser)
+    bounds = ([0.0, -1.0, -1.0], [1.0, 5.0, 1.0])
+    starts = [[0.3, 1.0, 0.0], [0.4, 2.0, 0.2], [0.1, 3.0, -0.2], [2.0, -3.0, 0.5], [0.5, 4.0, 0.0]]
+    with pytest.warns(UserWarning, match="stubbed") as caught:
+        got = fit(sizes, y, r0, starts=starts, bounds=bounds)
+    assert {w.category for w in caught} == {UserWarning}
+    assert (got.r_inf, got.n0, got.alpha, got.sse) == (0.2, 10.0, 1.0, 0.0)
+    assert [list(kw["p0"]) for kw in calls[:3] + calls[4:]] == [starts[i] for i in (0, 1, 2, 4)]
+    assert np.allclose(calls[3]["p0"], [1.0, -1.0, 0.5], rtol=0, atol=1e-8)
+    assert (calls[3]["p0"][0] < 1.0) and (calls[3]["p0"][1] > -1.0)  # strictly inside
+    assert all(kw["max_nfev"] == 2000 and kw["bounds"] == bounds for kw in calls)
+    # The Jacobian given is the model's: central differences of R(N) in (R∞, log10 N0, log10 α).
+    jacobian, p = calls[0]["jac"], np.array([0.6, 2.0, -0.2])
+
+    def model(q):
+        return curve(sizes, r0, q[0], 10.0 ** q[1], 10.0 ** q[2])
+
+    steps = np.eye(3) * 1e-6
+    numeric = np.column_stack([(model(p + h) - model(p - h)) / 2e-6 for h in steps])
+    assert np.allclose(jacobian(sizes, *p), numeric, rtol=1e-6, atol=1e-9)

@@ -125,3 +125,22 @@ def test_extreme_rows_give_scipys_values_without_warnings():
     assert r[0] == pytest.approx(stats.pearsonr(x[0], y[0])[0]) == pytest.approx(1.0)
     assert np.isnan(r[1:]).all() and np.isnan(b[1:]).all() and np.isnan(rho[1:]).all() and np.isnan(tau[1:]).all()
     assert (rho[0], tau[0]) == (pytest.approx(1.0), pytest.approx(1.0)) and b[0] == pytest.approx(1.0)
+
+
+def test_a_constant_row_is_judged_on_its_own_values_not_the_batchs():
+    from swimscale.analysis._rowstats import _constant
+
+    a = np.array([[1.0, 1.0, np.nan, 1.0], [0.0, 2.0, 3.0, np.nan],
+                  [np.nan, np.nan, np.nan, np.nan], [5.0, 4.0, 4.0, 4.0]])
+    assert _constant(a).tolist() == [True, False, True, False]
+
+
+def test_the_slope_of_a_row_whose_squares_underflow_warns_of_nothing():
+    """x spread by 1e-200: Σ dx² underflows to 0 while Σ dx·dy does not; the division by zero is silent."""
+    from swimscale.analysis._rowstats import slope
+
+    x, y = np.array([[0.0, 1e-200, 2e-200]]), np.array([[0.0, 1e100, 2e100]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = slope(x, y)
+    assert got.shape == (1,) and not np.isnan(got[0])  # x is not constant: a slope, not NaN

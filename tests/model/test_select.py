@@ -328,3 +328,59 @@ def test_fixed_passes_needs_its_passes():
     assert train_settings(budget="fixed_passes", passes=2.5).passes == 2.5
     # The pass spelling frees a converged run from eval_every ≤ max_steps (eval_every is then unused).
     assert train_settings(eval_every_passes=1, eval_every=5000, max_steps=100).eval_every_passes == 1
+
+
+def test_summaries_count_examples_and_round_passes_to_four_places():
+    """Batches of 2 over 3 records: the examples are updates × 2, the passes 2/3 of the updates."""
+    curve = {0: 0.1, 10: 0.3, 20: 0.1, 30: 0.1}
+    converged, step, stopped = run_rule(curve, patience=2, max_steps=30, n_records=3, batch_size=2)
+    summary = converged.summary(step, stopped)
+    assert (summary["steps_at_best"], summary["examples_at_best"], summary["examples_seen"]) == (10, 20, 60)
+    assert summary["passes_at_best"] == 6.6667 and summary["passes"] == 20.0
+    fixed, step, stopped = run_rule(curve, budget="fixed", max_steps=10, n_records=3, batch_size=2)
+    summary = fixed.summary(step, stopped)
+    assert (step, summary["examples_at_best"], summary["passes"], summary["passes_at_best"]) == (10, 20, 6.6667, 6.6667)
+
+
+class _OnMeta(Identity):
+    """A stand-in student whose parameters are on another device than the CPU."""
+
+    def parameters(self):
+        return iter([torch.zeros(1, device="meta")])
+
+
+def test_dev_recall_moves_the_collection_to_the_students_device_once(monkeypatch):
+    from swimscale.model import _select
+
+    made, real = [], _select.DeviceIndex
+
+    def recording(corpus, device):
+        made.append(torch.device(device))
+        if torch.device(device).type == "meta":
+            raise LookupError("recorded")
+        return real(corpus, device)
+
+    monkeypatch.setattr(_select, "DeviceIndex", recording)
+    dev = known_dev()
+    first = dev.recall(Identity(), dev.states)
+    index = dev._index
+    assert dev.recall(Identity(), dev.states) == first and dev._index is index  # the index is kept
+    assert made == [torch.device("cpu")]
+    with pytest.raises(LookupError, match="recorded"):
+        dev.recall(_OnMeta(), dev.states)
+    assert made[-1] == torch.device("meta")
+    assert _select._device_of(torch.nn.Linear(2, 2, device="meta")) == torch.device("meta")
+    assert _select._device_of(torch.nn.Module()) == torch.device("cpu")  # a module without parameters
+
+
+def test_the_rule_of_a_run_takes_every_budget_setting_and_the_sample():
+    cfg = train_settings(budget="fixed_passes", max_steps=900, min_steps=7, eval_every=11, patience=4,
+                         eval_every_passes=0.5, min_passes=1.5, passes=3.0)
+    rule = Selection.from_settings(cfg, 1234, 16, evaluates=False)
+    got = {name: getattr(rule, name) for name in ("budget", "max_steps", "min_steps", "eval_every", "patience",
+                                                  "eval_every_passes", "min_passes", "passes", "n_records",
+                                                  "batch_size", "evaluates")}
+    assert got == {"budget": "fixed_passes", "max_steps": 900, "min_steps": 7, "eval_every": 11, "patience": 4,
+                   "eval_every_passes": 0.5, "min_passes": 1.5, "passes": 3.0, "n_records": 1234, "batch_size": 16,
+                   "evaluates": False}
+    assert Selection.from_settings(cfg, 1234, 16, evaluates=True).evaluates is True
