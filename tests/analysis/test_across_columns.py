@@ -48,8 +48,8 @@ def correlation(study) -> pd.DataFrame:
     return pd.concat([main, other], ignore_index=True)
 
 
-@pytest.fixture(scope="module")
-def tables(study, correlation):
+@pytest.fixture
+def tables(study, correlation):  # per test: mutation testing maps each function to the tests that call it
     return across_tables(study, {}, 0.95, correlation)
 
 
@@ -242,6 +242,8 @@ def test_a_method_without_trained_runs_and_an_empty_table():
     data = pd.concat([_runs(["a", "b", "c"], (16, 64, 256)), _runs(["a"], ()).assign(method="zero")])
     table, units = across_tables(data, {}, 0.95)
     assert list(table["method"]) == ["m"] and list(units["method"].unique()) == ["m"]
+    table, units = across_tables(data[data["method"] == "zero"], {}, 0.95)
+    assert table.empty and units.empty and list(units.columns) == UNIT_COLUMNS
     table, units = across_tables(data.iloc[:0], {}, 0.95)
     assert table.empty and units.empty and list(units.columns) == UNIT_COLUMNS and list(table.columns) == ACROSS_COLUMNS
 
@@ -264,7 +266,15 @@ def test_unit_slopes_of_one_run_and_of_two_seeds():
     assert a["intercept"] == pytest.approx(0.275 - 0.125 * 5) and a["n_sizes"] == 2
     assert b["tier"] == "t" and b["n_seeds"] == 0 and b["n_sizes"] == 1
     assert math.isnan(b["slope"]) and math.isnan(b["se"]) and math.isnan(b["intercept"])
-    assert unit_slopes(rows.iloc[:0], rows, METRIC).empty
+    assert list(unit_slopes(rows.iloc[:0], rows, METRIC).columns) == [c for c in UNIT_COLUMNS if c != "method"]
+
+
+def test_object_typed_sizes_and_metric_give_the_same_tables():
+    data = _runs(["a", "b", "c", "d"], (16, 64, 256, 1024))
+    table, units = across_tables(data, {}, 0.95)
+    mixed, mixed_units = across_tables(data.astype({"size": object, METRIC: object}), {}, 0.95)
+    pd.testing.assert_frame_equal(mixed, table, check_dtype=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(mixed_units, units, check_dtype=False, rtol=1e-12)
 
 
 def test_disagreement_at_and_beyond_each_bound():
