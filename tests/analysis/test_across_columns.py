@@ -290,3 +290,17 @@ def test_disagreement_at_and_beyond_each_bound():
     assert disagreement({**row, "meta_low_pm": 0.021}).startswith("mixed model and meta-analysis disagree")
     assert disagreement({"slope": 0.02}) == "" and disagreement({"meta_slope_pm": 0.02}) == ""
     assert disagreement({**row, "meta_slope_pm": math.nan, "meta_low_pm": math.nan, "meta_high_pm": math.nan}) == ""
+
+
+def test_the_random_slope_model_is_statsmodels_reml_by_lbfgs():
+    data = planted_study(np.random.default_rng(1), n_languages=6)
+    data = data[data["size"] > 0]
+    ours = random_slope_fit(data, METRIC, 0.95)
+    x = np.log2(data["size"].to_numpy(dtype=float))
+    exog = np.column_stack([np.ones(len(x)), x - x.mean()])
+    groups = (data["language"] + "/" + data["benchmark"]).to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = across.MixedLM(data[METRIC].to_numpy(), exog, groups=groups, exog_re=exog).fit(reml=True, method="lbfgs")
+    assert ours["tau"] == pytest.approx(math.sqrt(fit.cov_re[1, 1]), rel=1e-9)
+    assert (ours["slope"], ours["se"]) == pytest.approx((fit.fe_params[1], fit.bse_fe[1]), rel=1e-9)
