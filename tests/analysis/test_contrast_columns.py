@@ -176,3 +176,12 @@ def test_better_needs_the_holm_adjusted_p_value_below_alpha():
     t = stats.t.ppf(1 - 0.05 / 3 / 2, 10)
     assert (table["ci_low_holm"].iloc[0], table["ci_high_holm"].iloc[0]) == pytest.approx(
         (table["difference"].iloc[0] - t, table["difference"].iloc[0] + t))
+
+
+def test_an_adjusted_p_value_of_exactly_alpha_names_no_winner():
+    # 2 × α/2 = α exactly (α = 1 − 0.95 in floating point): the second row's own interval excludes 0,
+    # but p_holm = α is not below α
+    alpha = 1 - 0.95
+    table = _holm_columns(_holm_input([alpha / 2, 0.03], [1, 1]), 0.95)
+    assert list(table["p_holm"]) == [alpha, alpha] and table["ci_low_holm"].iloc[1] > 0
+    assert table["better"].iloc[1] == ""

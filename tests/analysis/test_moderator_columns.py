@@ -118,3 +118,10 @@ def test_moderators_follow_the_rows_index_and_tiers_rank_only_known_tiers():
     values = language_moderators(table, {"a": "high", "b": "somewhere"})
     assert list(values["unk_rate"]) == [0.1, 0.2, 0.3]
     assert values.loc["a", "tier"] == 3.0 and math.isnan(values.loc["b", "tier"]) and math.isnan(values.loc["c", "tier"])
+
+
+def test_object_typed_units_give_the_same_table():
+    recall, units, _ = _study(2)
+    table = moderators_table(recall, units, {}, 0.95)
+    mixed = moderators_table(recall, units.astype(object), {}, 0.95)
+    pd.testing.assert_frame_equal(mixed, table, check_dtype=False, rtol=1e-12)

@@ -52,3 +52,13 @@ def test_seed_means_are_sorted_by_unit_then_size():
     means = seed_means(data, "m")
     assert list(means["unit"]) == ["a/x", "a/x", "b/x", "b/x"] and list(means["size"]) == [16, 64, 16, 64]
     assert means["m"].to_numpy() == pytest.approx([0.2, 0.3, 0.2, 0.4])
+
+
+def test_exact_lines_never_give_a_correlation_beyond_one():
+    # Σxy / √(Σx² Σy²) of an exact line rounds past ±1 now and then (about one draw in seven here)
+    rng = np.random.default_rng(0)
+    units = np.repeat(["a", "b"], 3)
+    for _ in range(200):
+        x, c = rng.normal(size=6), rng.normal()
+        fit = rmcorr(x, c * x, units, 0.95)
+        assert -1.0 <= fit.r <= 1.0 and fit.r == pytest.approx(math.copysign(1.0, c), abs=1e-12)
