@@ -81,3 +81,33 @@ def test_dersimonian_laird_below_its_expected_q_is_the_fixed_effect_fit():
         assert (pooled.mean, pooled.se) == pytest.approx((mean, se), rel=1e-12)
         half = stats.t.ppf(0.975, 3) * se
         assert (pooled.ci_low, pooled.ci_high) == pytest.approx((mean - half, mean + half), rel=1e-12)
+
+
+def _moments_tau2_by_hand(y, m, v):
+    x = np.column_stack([np.ones(len(y)), m])
+    w = 1 / v
+    wx = x * w[:, None]
+    beta = np.linalg.solve(x.T @ wx, wx.T @ y)
+    p_matrix = np.diag(w) - wx @ np.linalg.inv(x.T @ wx) @ wx.T
+    return max(0.0, (np.sum(w * (y - x @ beta) ** 2) - (len(y) - 2)) / np.trace(p_matrix))
+
+
+def test_large_sampling_variances_keep_their_moment_tau2():
+    # w = 1/10: tr P is below 1, and τ² is still (Q_E − (k − p)) / tr P
+    y, m, v = np.array([0.0, 20, -15, 25, -10, 30]), np.arange(6.0), np.full(6, 10.0)
+    fit = meta_regression(y, m, v, 0.95)
+    assert fit.tau2 == pytest.approx(_moments_tau2_by_hand(y, m, v), rel=1e-12) and fit.tau2 > 0
+
+
+def test_two_points_on_a_moderator_leave_no_residual_variance():
+    fit = meta_regression(np.array([0.1, 0.5]), np.array([0.0, 1.0]), np.array([0.01, 0.01]), 0.95)
+    assert fit.tau2 == 0.0 and fit.df == 0 and fit.coefficient == pytest.approx(0.4) and math.isnan(fit.ci_low)
+
+
+def test_object_arrays_give_the_same_numbers():
+    rng = np.random.default_rng(5)
+    y, m, v = rng.normal(size=8), rng.normal(size=8), rng.uniform(0.1, 0.3, 8)
+    as_object = [np.array(list(a), dtype=object) for a in (y, m, v)]
+    assert meta_regression(*as_object, 0.95) == meta_regression(y, m, v, 0.95)
+    assert meta_regression(as_object[0], as_object[1], np.zeros(8, dtype=object), 0.95) == meta_regression(y, m, np.zeros(8), 0.95)
+    assert random_effects(as_object[0], as_object[2], "pm", 0.95) == random_effects(y, v, "pm", 0.95)

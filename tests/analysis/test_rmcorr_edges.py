@@ -62,3 +62,9 @@ def test_exact_lines_never_give_a_correlation_beyond_one():
         x, c = rng.normal(size=6), rng.normal()
         fit = rmcorr(x, c * x, units, 0.95)
         assert -1.0 <= fit.r <= 1.0 and fit.r == pytest.approx(math.copysign(1.0, c), abs=1e-12)
+
+
+def test_object_arrays_give_the_same_numbers():
+    rng = np.random.default_rng(6)
+    x, y, units = rng.normal(size=9), rng.normal(size=9), np.repeat(["a", "b", "c"], 3)
+    assert rmcorr(x.astype(object), y.astype(object), units, 0.95) == rmcorr(x, y, units, 0.95)
