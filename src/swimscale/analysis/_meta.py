@@ -4,7 +4,9 @@
   variance, combined by :func:`statsmodels.stats.meta_analysis.combine_effects` with τ² by
   DerSimonian–Laird (``dl``) or Paule–Mandel (``pm``); Cochran's Q, I² = max(0, (Q − df)/Q), and the
   combined mean with a t(k − 1) interval (Hartung–Knapp–Sidik–Jonkman: the scale of the weighted
-  residuals estimated, as statsmodels' ``sd_eff_w_re_hksj``).
+  residuals estimated, as statsmodels' ``sd_eff_w_re_hksj``). Where DL's τ² is negative (Q < k − 1)
+  statsmodels weighs by 1/(v + τ²) with that negative τ²; the estimator is truncated at 0, so the mean
+  and its scale are then the fixed-effect ones (``mean_effect_fe``, ``sd_eff_w_fe_hksj``).
 * :func:`meta_regression`: y_i = b0 + b1 m_i + u_i + e_i, u ~ N(0, τ²_res), e ~ N(0, v_i), with
   τ²_res by the method of moments of DerSimonian & Laird generalised to a design X (Raudenbush 2009:
   τ² = max(0, (Q_E − (k − p)) / tr P), P = W − W X (XᵀWX)⁻¹ XᵀW), coefficients by weighted least
@@ -62,9 +64,11 @@ def random_effects(effects: np.ndarray, variances: np.ndarray, method: str, leve
     tau2 = max(0.0, float(res.tau2))
     q = float(res.q)
     i2 = max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0
-    se = float(res.sd_eff_w_re_hksj)
-    lo, hi, p = t_interval(float(res.mean_effect_re), se, k - 1, level)
-    return Pooled(float(res.mean_effect_re), se, lo, hi, p, tau2, i2, q, float(stats.chi2.sf(q, k - 1)), k)
+    mean, se = float(res.mean_effect_re), float(res.sd_eff_w_re_hksj)
+    if res.tau2 < 0:  # statsmodels' DL keeps τ² < 0 (Q < k − 1) in its weights; at τ² = 0: the fixed-effect fit
+        mean, se = float(res.mean_effect_fe), float(res.sd_eff_w_fe_hksj)
+    lo, hi, p = t_interval(mean, se, k - 1, level)
+    return Pooled(mean, se, lo, hi, p, tau2, i2, q, float(stats.chi2.sf(q, k - 1)), k)
 
 
 def _moments_tau2(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> float:
