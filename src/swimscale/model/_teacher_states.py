@@ -37,6 +37,7 @@ from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.errors import InputError
 from swimscale.formats import PARTIAL_SUFFIX, check_sidecar, rebuild_command
 from swimscale.model._teacher import (
+    TeacherCache,
     TeacherEncoder,
     TeacherOnTheFly,
     TeacherView,
@@ -89,17 +90,17 @@ def _check_metadata(path: Path, metadata: dict, teacher: TeacherSettings, keys: 
         raise _refuse(path, f"holds {sorted(keys)}, not tokens, offsets, pooled and ids")
 
 
-class TeacherStates(TeacherView):
+class TeacherStates(TeacherCache):
     """The teacher's view of a set of records read from a teacher-states file and held on the device:
     tokens in the file's precision (bf16 on CUDA: half the memory), handed to the loss as float32 like
     the per-run cache (:class:`swimscale.model.TeacherCache`). A batch is gathered on the device with
     one index copied from the host (no read of the device): an update reads nothing more than with the
-    per-run cache, and the teacher never runs."""
+    per-run cache, and the teacher never runs. The records' rows and pooled vectors are the cache's."""
 
     def __init__(self, ids: list[str], tokens: torch.Tensor, starts: list[int], pooled: torch.Tensor,
                  passage_pooled: torch.Tensor | None):
-        self.index = {record_id: i for i, record_id in enumerate(ids)}
-        self.tokens, self.starts, self._pooled, self.passage_pooled = tokens, starts, pooled, passage_pooled
+        super().__init__(ids, tokens, None, pooled, passage_pooled)
+        self.starts = starts  # Python ints, as the cache's
 
     @classmethod
     def load(cls, path: Path, teacher: TeacherSettings, device, ids: list[str] | None = None) -> TeacherStates:
@@ -141,12 +142,6 @@ class TeacherStates(TeacherView):
         return cls([pool_ids[r] for r in rows], torch.cat(parts).to(device), starts, pooled.to(device),
                    passages.to(device) if passages is not None else None)
 
-    def rows(self, records: list[dict]) -> list[int]:
-        try:
-            return [self.index[r["_id"]] for r in records]
-        except KeyError as err:
-            raise KeyError(f"record {err} is not among the teacher states loaded for this run") from None
-
     def batch(self, records, device):
         rows = self.rows(records)
         lengths = [self.starts[r + 1] - self.starts[r] for r in rows]
@@ -162,9 +157,6 @@ class TeacherStates(TeacherView):
         view = torch.tensor(rows).to(self.tokens.device, non_blocking=True)
         return (out.view(len(rows), width, -1).to(device), mask.view(len(rows), width).to(device),
                 self._pooled[view].to(device))
-
-    def pooled(self, records, device):
-        return self._pooled[torch.tensor(self.rows(records)).to(self._pooled.device)].to(device)
 
     def passages(self, records, device):
         stored = self.passage_pooled if self.passage_pooled is not None else self._pooled
