@@ -132,8 +132,8 @@ def train_students(job) -> None:
         print(f"{name}: training")
         cap = job.config["pools"][language]["cap_sizes"]
         records = sample_records(Path(student["sample"]), student["size"], cap)
-        check_inputs(student["tests"], settings.teacher)  # before the GPU's first update
-        if not dev_loaded:  # once per job: every student of a job is of one language
+        if not dev_loaded:  # once per job: every student of a job is of one language (same searches, dev)
+            check_inputs(student["tests"], settings.teacher)  # before the GPU's first update
             dev, dev_loaded = dev_set(job.input, settings.teacher), True
         with training_errors(method, settings.train.batch_size, job.resources.micro_batch):
             train_and_search(records, settings, method, student["seed"], student["size"], dev=dev,
