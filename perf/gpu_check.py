@@ -80,7 +80,7 @@ from swimscale.model import (  # noqa: E402
 from swimscale.model import _device  # noqa: E402
 from swimscale.model._queries import autocast_for  # noqa: E402
 from swimscale.config import validated  # noqa: E402
-from swimscale.plan import per_update, read_devices, write_measured_row  # noqa: E402
+from swimscale.plan import per_update, read_devices, update_wait_s, write_measured_row  # noqa: E402
 
 STUDY = Path(__file__).resolve().parents[1] / "config" / "full_study.yaml"
 
@@ -330,7 +330,9 @@ def measured_update(spec: str, records: list[dict], sizes: dict, dev: torch.devi
         for _ in range(sizes["warmup"]):
             run.step()
         measured = event_ms(dev, run.step, sizes["steps"])
-        planned = 1000 * device.seconds(*per_update(study, mode == "on_the_fly", shape))
+        planned = 1000 * (device.seconds(*per_update(study, mode == "on_the_fly", shape,
+                                                     trained=run.log["trained_parameters"]))
+                           + update_wait_s(study, mode, "optical"))
         rows.append({"teacher_tokens": mode, "batch_size": batch, "compile": run.log["compile"],
                      "setup_s": round(setup_s, 1), "update_ms_measured": round(measured, 2),
                      "update_ms_planned": round(planned, 2), "device_row": device.name,
@@ -476,8 +478,9 @@ def against_plan(report: dict, dev: torch.device, spec_shape: dict, spec: str, w
     config["train"]["batch_size"] = row["batch_size"]
     name = device_row(dev)
     device = read_devices()[name]
-    flops, traffic = per_update(config, row["teacher_tokens"] == "on_the_fly", spec_shape)
-    planned_ms = 1000 * device.seconds(flops, traffic)
+    flops, traffic = per_update(config, row["teacher_tokens"] == "on_the_fly", spec_shape,
+                                trained=row["trained_parameters"])
+    planned_ms = 1000 * (device.seconds(flops, traffic) + update_wait_s(config, row["teacher_tokens"], "optical"))
     measured_ms = 1000 * row["batch_size"] / row["examples_per_s"]
     efficiency = device.efficiency * planned_ms / measured_ms
     overhead = measure(spec, 1000)

@@ -8,21 +8,28 @@ The model (every figure is a count or a documented assumption; nothing here is m
   ``COUNTERPART_TOKENS``; a BERT forward is 2 FLOPs per non-embedding parameter per token plus
   4·layers·L²·h for attention (as perf/footprint_model.py); fused AdamW moves 28 bytes per trained
   parameter (reads parameter, gradient and two moments, writes three; :func:`trained_parameters`:
-  ``freeze_embeddings`` and ``trainable_layers`` leave parameters out);
+  ``freeze_embeddings`` and ``trainable_layers`` leave parameters out, ``embedding_rows: sample`` trains
+  only the word-piece rows of the training queries, :func:`embedding_rows`);
 - ``teacher_tokens`` (swimscale.model.resolve_teacher_tokens), per run: ``language`` reads the
   language's teacher states, computed once per language (pool pairs × one teacher forward: the
-  ``teacher_states`` rule); ``precompute`` costs N teacher forwards once per run; ``on_the_fly`` one
-  forward of the batch per update. ``auto`` precomputes on the CPU; on a GPU it reads the language's
-  states where :func:`language_states` says so, else precomputes where the run's states
-  (:func:`run_state_bytes`: tokens only for the arms that read them) fit ``train.teacher_cache_gib``,
-  else runs the teacher on the fly;
+  ``teacher_states`` rule); ``job`` computes the states of the largest sample of each seed of a
+  training job once (its smaller samples are its prefixes: nested), held in the job's host memory,
+  each update copying its batch's rows to the device (bf16 tokens, float32 pooled vectors, at
+  ``HOST_COPY_BPS``, not overlapped); ``precompute`` costs N teacher forwards once per run;
+  ``on_the_fly`` one forward of the batch per update. ``auto`` precomputes on the CPU; on a GPU it
+  reads the language's states where :func:`language_states` says so, else ``job`` where the job's
+  states of a seed (:func:`job_state_bytes`) fit ``train.teacher_host_gib``, else precomputes where the
+  run's states (:func:`run_state_bytes`: tokens only for the arms that read them) fit
+  ``train.teacher_cache_gib``, else runs the teacher on the fly. Every teacher forward first tokenises
+  its English counterparts on the job's CPU while the GPU waits (``COUNTERPART_S``, measured);
 - ``students_per_job`` (:func:`job_key`): a job trains one student, every seed of one (language,
-  method, N), or every N and seed of one (language, method). A job pays the device row's start-up
+  method, N), every N and seed of one (language, method), or every method, N and seed of a language. A job pays the device row's start-up
   (``overhead_s``) once, plus, when ``train.compile`` compiles (``auto``: on a GPU), one compile
   (``COMPILE_S``, assumed); each student then costs its re-initialisation (the teacher's weights copied
-  back from host memory at ``HOST_COPY_BPS``, assumed) and its data (``DATA_S_PER_RECORD``, measured
-  on CPU by perf/job_overhead.py: reading and tokenising its sample; and its states' rows read at
-  ``HOST_COPY_BPS``);
+  back from host memory at ``HOST_COPY_BPS``, assumed), reading its sample (``READ_S_PER_RECORD``) and
+  its states' rows read at ``HOST_COPY_BPS``; a job tokenises the queries of each seed's largest sample
+  once (``QUERY_S_PER_RECORD``), shared by that seed's students (swimscale.model.JobShared). The
+  per-record times are measured on one CPU core by perf/job_overhead.py;
 - the converged budget's length is unknown in advance. Evaluations come every ``eval_every_passes``
   passes over the N pairs (else every ``eval_every`` updates), as swimscale.model.Selection makes
   them. Bounds: the earliest stop (patience evaluations after an untrained best, not before the floor
@@ -56,7 +63,19 @@ ADAMW_BYTES = 28  # fused AdamW, fp32: read p, g, m, v; write p, m, v
 CUDA_CONTEXT_BYTES = 1.0 * 2**30  # assumed: CUDA context, cuBLAS workspace and allocator slack
 COMPILE_S = 60.0  # assumed: torch.compile of mBERT's forward and backward, once per job (gpu_check measures it)
 HOST_COPY_BPS = 10e9  # assumed: host-to-device copies from pageable memory, bytes/s (PCIe 4/5 sustain more)
-DATA_S_PER_RECORD = 1e-4  # measured: 0.1 s to read and tokenise 1,000 records (perf/job_overhead.py, CPU)
+# Measured on this project's 2-core machine, on one core, by `perf/job_overhead.py --per-record`
+# (2026-12-07, on real text: Chichewa verses cut to 10 words as queries, a title and 95 English words as
+# counterparts; MiniLM's WordPiece, the fast tokenizer): reading a pool record (JSON) 2.1 µs, tokenising
+# its query 68 µs, its counterpart 94 µs; rounded up here.
+READ_S_PER_RECORD = 3e-6
+QUERY_S_PER_RECORD = 7e-5
+COUNTERPART_S = 1e-4
+# Assumed: the share of mBERT's 119,547 word pieces that one language's training queries use, at most
+# (one language's script and the shared pieces: mBERT's vocabulary serves 104 languages). Measured by
+# the same script on the Bible through MiniLM's 30,522-piece WordPiece: 30,000 English verses use 7,889
+# pieces (26 %), 30,000 Chichewa verses 2,649 (9 %). The training log's ``trained_embedding_rows`` gives
+# the real count of the first runs.
+EMBEDDING_ROWS_SHARE = 0.5
 
 
 def parameters(shape: dict = MDPR) -> tuple[int, int]:
@@ -67,15 +86,31 @@ def parameters(shape: dict = MDPR) -> tuple[int, int]:
     return embedding, layers * layer + h * h + h
 
 
-def trained_parameters(train: dict, shape: dict = MDPR) -> int:
+def embedding_rows(train: dict, n: int | None, shape: dict = MDPR) -> int:
+    """The word-piece rows AdamW updates in a run on `n` pairs: every row, or under ``embedding_rows:
+    sample`` (swimscale.model: only the rows of the training queries' word pieces train; the others only
+    decay, exactly) at most ``QUERY_TOKENS`` new pieces a query and at most ``EMBEDDING_ROWS_SHARE`` of
+    the vocabulary (an assumed bound; `n` None: the bound)."""
+    vocab = shape["vocab_size"]
+    if train.get("embedding_rows", "all") != "sample":
+        return vocab
+    bound = math.ceil(EMBEDDING_ROWS_SHARE * vocab)
+    return bound if n is None else min(bound, n * QUERY_TOKENS)
+
+
+def trained_parameters(train: dict, shape: dict = MDPR, n: int | None = None) -> int:
     """The parameters AdamW updates: every one, less the embeddings under ``freeze_embeddings``, only the
-    top ``trainable_layers`` layers (and the pooler) when that is set."""
+    top ``trainable_layers`` layers (and the pooler) when that is set, only :func:`embedding_rows` of the
+    word-piece rows (for a run on `n` pairs) under ``embedding_rows: sample``."""
     embedding, body = parameters(shape)
     if train.get("trainable_layers") is not None:
         h, ff = shape["hidden_size"], shape["intermediate_size"]
         layer = 4 * h * h + 4 * h + 2 * h * ff + ff + h + 4 * h
         return train["trainable_layers"] * layer + h * h + h
-    return body + (0 if train.get("freeze_embeddings") else embedding)
+    if train.get("freeze_embeddings"):
+        return body
+    unused = (shape["vocab_size"] - embedding_rows(train, n, shape)) * shape["hidden_size"]
+    return body + embedding - unused
 
 
 def forward_flops(tokens: int, shape: dict = MDPR) -> float:
@@ -211,22 +246,46 @@ def run_state_bytes(config: dict, run: Run, shape: dict = MDPR) -> float:
     return run.n * ((COUNTERPART_TOKENS * shape["hidden_size"] * 2 if tokens else 0) + 8 * shape["hidden_size"])
 
 
-def teacher_mode(config: dict, run: Run, gpu: bool) -> str:
-    """What ``train.teacher_tokens`` resolves to for `run` (module docstring)."""
-    mode = config["train"]["teacher_tokens"]
+def job_seeds(config: dict) -> dict[tuple, tuple[int, bool]]:
+    """{(training job, seed): (the largest N of its students of that seed, whether one of them reads the
+    teacher's tokens)}: what the job's states of that seed cover (``teacher_tokens: job``)."""
+    out: dict[tuple, tuple[int, bool]] = {}
+    for run in runs(config):
+        key = (job_key(config, run), run.seed)
+        n, tokens = out.get(key, (0, False))
+        out[key] = (max(n, run.n), tokens or run.method in TOKEN_METHODS)
+    return out
+
+
+def job_state_bytes(largest: int, tokens: bool, shape: dict = MDPR) -> float:
+    """Bytes of a job's states of one seed: its largest sample's, tokens (bf16) when a student of the job
+    reads them, two float32 pooled vectors a pair."""
+    return largest * ((COUNTERPART_TOKENS * shape["hidden_size"] * 2 if tokens else 0) + 8 * shape["hidden_size"])
+
+
+def teacher_mode(config: dict, run: Run, gpu: bool, seeds: dict | None = None) -> str:
+    """What ``train.teacher_tokens`` resolves to for `run` (module docstring); `seeds`: :func:`job_seeds`
+    of the config (computed when not given)."""
+    train = config["train"]
+    mode = train["teacher_tokens"]
     if mode != "auto":
         return mode
     if not gpu:
         return "precompute"
     if language_states(config, run.code):
         return "language"
-    fits = run_state_bytes(config, run) <= config["train"]["teacher_cache_gib"] * 2**30
+    largest, tokens = (seeds if seeds is not None else job_seeds(config))[(job_key(config, run), run.seed)]
+    if job_state_bytes(largest, tokens) <= train.get("teacher_host_gib", 0) * 2**30:
+        return "job"
+    fits = run_state_bytes(config, run) <= train["teacher_cache_gib"] * 2**30
     return "precompute" if fits else "on_the_fly"
 
 
 def job_key(config: dict, run: Run) -> tuple:
     """The training job that trains `run` under ``students_per_job``."""
     grouping = config.get("students_per_job") or "one"
+    if grouping == "language":
+        return (run.code,)
     if grouping == "sizes_and_seeds":
         return run.code, run.method
     if grouping == "seeds":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 GIB = 2**30
 GROUPING = {"one": "one student each", "seeds": "every seed of one (language, method, N) each",
-            "sizes_and_seeds": "every N and seed of one (language, method) each"}
+            "sizes_and_seeds": "every N and seed of one (language, method) each",
+            "language": "every method, N and seed of one language each"}
 
 
 def _tflop(x: float) -> str:
@@ -14,7 +15,8 @@ def _tflop(x: float) -> str:
 def _header(p: dict) -> list[str]:
     d, modes = p["device"], p["modes"]
     teacher = ", ".join(f"{label} {modes[key]:,}" for key, label in (
-        ("language", "the language's states (read)"), ("precompute", "precomputed per run"),
+        ("language", "the language's states (read)"), ("job", "the job's states of its seed (host memory)"),
+        ("precompute", "precomputed per run"),
         ("on_the_fly", "on the fly")) if modes.get(key))
     syncs = p["syncs_per_update"]
     return [
@@ -26,7 +28,8 @@ def _header(p: dict) -> list[str]:
         f"jobs + {p['collections']} corpus encodings",
         f"teacher per run: {teacher}; update {'compiled' if p['compiled'] else 'eager'}",
         f"update: {p['update_ms'][False]:.2f} ms without the teacher, {p['update_ms'][True]:.2f} ms with it on the fly "
-        f"(mean {p['mean_update_ms']:.2f} ms); host syncs per update: {syncs[False]} ({syncs[True]} with the "
+        f"(mean {p['mean_update_ms']:.2f} ms, host copies and CPU tokenising included; trained embedding rows "
+        f"{p['embedding_rows']}); host syncs per update: {syncs[False]} ({syncs[True]} with the "
         "teacher on the fly): 1 read of loss and parts + transformers' padding check per eager model forward; "
         "+1 at a dev decision",
         "",
@@ -45,6 +48,9 @@ def describe(p: dict) -> str:
         lines.append(f"{name:28}" + "".join(f"{cell(b[k]):>16}" for k in ("least", "expected", "cap")))
     lines.append(f"{'FLOPs: teacher states':28}{_tflop(p['states_flops']):>16} (once per language: "
                  f"{len(p['state_languages'])} languages)")
+    if p["job_seeds"] and p["modes"].get("job"):
+        lines.append(f"{'FLOPs: teacher per job':28}{_tflop(p['job_teacher_flops']):>16} (once per (job, seed), "
+                     f"its largest sample: {p['job_seeds']:,})")
     lines.append(f"{'FLOPs: corpus encoding':28}{_tflop(p['encode_flops']):>16} ({p['passages']:,} passages)")
     for name, key in (("GPU-hours: compute", "compute"), ("GPU-hours: job start-up", "overhead"),
                       ("GPU-hours: total", "total")):
@@ -57,7 +63,9 @@ def describe(p: dict) -> str:
         f"job of {p['typical_job_s']:.0f} s of updates: {100 * p['overhead_share']:.0f} % of the study's job time"
         + (" (over 10 %)" if p["overhead_share"] > 0.10 else ""),
         f"peak GPU memory per train job: {p['peak_memory'] / GIB:.1f} GiB (of {d.memory_bytes / GIB:g}), "
-        "teacher states held included",
+        "teacher states held included"
+        + (f"; host memory per train job: {p['host_bytes'] / GIB:.1f} GiB of teacher states (one seed's at a "
+           "time)" if p["host_bytes"] else ""),
         f"disk: teacher states {p['states_bytes'] / 1e9:.1f} GB (bf16, kept); per running train job: checkpoint "
         f"{p['checkpoint_bytes'] / GIB:.1f} GiB (considered every {p['checkpoint_every']:,} updates, written every "
         f"{p['checkpoint_minutes']:g} min: {p['checkpoint_writes']:,} writes, "
