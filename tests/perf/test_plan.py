@@ -64,7 +64,7 @@ def test_plan_prints_hours_expected_and_at_the_cap(study, capsys):
     p = plan(study, read_devices()["h100"])
     hours = p["hours"]
     assert hours["least"]["total"] < hours["expected"]["total"] < hours["cap"]["total"]
-    assert (p["jobs"], p["students"]) == (32 * 4, 3036)  # students_per_job: sizes_and_seeds
+    assert (p["jobs"], p["students"]) == (32, 3036)  # students_per_job: language
     assert p["compiled"] and p["syncs_per_update"] == {False: 1, True: 2}
     assert main(["plan", "--configfile", str(STUDY), "--device", "a100"]) == 0
     out = capsys.readouterr().out
@@ -84,18 +84,22 @@ def test_checkpoint_writes_follow_the_interval(study):
 
 def test_students_per_job_sets_the_jobs_and_the_start_ups_are_paid_once_per_job(study):
     h100 = read_devices()["h100"]
-    plans = {group: plan({**study, "students_per_job": group}, h100) for group in ("one", "seeds", "sizes_and_seeds")}
+    groups = ("one", "seeds", "sizes_and_seeds", "language")
+    plans = {group: plan({**study, "students_per_job": group}, h100) for group in groups}
     trained = [c for c in study["languages"] if study["pools"][c]["source"] != "none"]
     sizes = sum(len([n for n in (study["pools"][c].get("sizes") or study["sizes"]) if n > 0]) for c in trained)
-    assert [plans[g]["jobs"] for g in ("one", "seeds", "sizes_and_seeds")] == [3036, sizes * 4, len(trained) * 4]
+    assert [plans[g]["jobs"] for g in groups] == [3036, sizes * 4, len(trained) * 4, len(trained)]
     assert {plans[g]["students"] for g in plans} == {3036}
     per_job = h100.overhead_s + COMPILE_S
     for group, p in plans.items():
         fixed = p["jobs"] * per_job / 3600
         assert fixed < p["hours"]["expected"]["overhead"] < fixed + 3.0, group  # + each student's set-up
-        assert p["hours"]["expected"]["compute"] == pytest.approx(plans["one"]["hours"]["expected"]["compute"])
-    assert plans["sizes_and_seeds"]["hours"]["expected"]["overhead"] < plans["one"]["hours"]["expected"]["overhead"] / 10
-    assert job_key(study, Run("hi", 100, 2, "pooled")) == ("hi", "pooled")
+    # a coarser job shares more: its seed's teacher states and tokenised queries serve more students
+    compute = [plans[g]["hours"]["expected"]["compute"] for g in groups]
+    assert compute == sorted(compute, reverse=True) and compute[-1] < compute[0]
+    assert plans["language"]["hours"]["expected"]["overhead"] < plans["one"]["hours"]["expected"]["overhead"] / 10
+    assert job_key(study, Run("hi", 100, 2, "pooled")) == ("hi",)
+    assert job_key({**study, "students_per_job": "sizes_and_seeds"}, Run("hi", 100, 2, "pooled")) == ("hi", "pooled")
 
 
 def test_the_teacher_states_are_computed_once_per_language_and_read_by_its_runs(study):
@@ -108,14 +112,35 @@ def test_the_teacher_states_are_computed_once_per_language_and_read_by_its_runs(
     assert p["state_languages"] == sorted(indic)
     assert p["states_flops"] == pytest.approx(sum(pool_pairs(study, c) for c in indic) * forward_flops(COUNTERPART_TOKENS))
     assert p["modes"]["language"] == sum(1 for r in runs(study) if r.code in indic)
-    # a large language: the pooled arms' states fit at every N, the transport arms' tokens not at 256k
-    assert teacher_mode(study, Run("hi", 256000, 0, "pooled"), True) == "precompute"
-    assert teacher_mode(study, Run("hi", 256000, 0, "optical"), True) == "on_the_fly"
-    assert teacher_mode(study, Run("hi", 10000, 0, "optical"), True) == "precompute"
+    # a large language: its job holds each seed's largest sample's states (256k pairs, tokens: ~50 GiB)
+    # in host memory, within teacher_host_gib; else the run's own where they fit, else on the fly
+    assert teacher_mode(study, Run("hi", 256000, 0, "optical"), True) == "job"
+    assert teacher_mode(study, Run("hi", 100, 0, "pooled"), True) == "job"
+    small = {**study, "train": {**study["train"], "teacher_host_gib": 1}}
+    assert teacher_mode(small, Run("hi", 256000, 0, "pooled"), True) == "precompute"
+    assert teacher_mode(small, Run("hi", 256000, 0, "optical"), True) == "on_the_fly"
+    assert teacher_mode(small, Run("hi", 10000, 0, "optical"), True) == "precompute"
     assert teacher_mode(study, Run("bho", 5800, 0, "optical"), False) == "precompute"  # the cpu row
     fly = plan({**study, "train": {**study["train"], "teacher_tokens": "on_the_fly"}}, h100)
     assert fly["states_flops"] == 0 and fly["hours"]["expected"]["compute"] > p["hours"]["expected"]["compute"]
-    assert p["peak_memory"] > fly["peak_memory"]  # the states a job holds count in its memory
+    assert p["peak_memory"] > fly["peak_memory"]  # the states a job holds on its GPU count in its memory
+
+
+def test_a_jobs_teacher_states_are_computed_once_per_seed_for_its_largest_sample(study):
+    from swimscale.plan import job_state_bytes
+
+    h100 = read_devices()["h100"]
+    p = plan(study, h100)
+    large = [c for c in study["languages"] if study["pools"][c]["source"] != "none"
+             and not study["pools"][c].get("cap_sizes")]
+    seeds = sum(len(study["pools"][c].get("seeds") or study["seeds"]) for c in large)
+    assert p["job_seeds"] == seeds == 16 * 3 + 5  # te has 5 seeds
+    assert p["job_teacher_flops"] == pytest.approx(seeds * 256000 * forward_flops(COUNTERPART_TOKENS))
+    assert p["modes"]["job"] == sum(1 for r in runs(study) if r.code in large) and "on_the_fly" not in p["modes"]
+    assert p["host_bytes"] == job_state_bytes(256000, True) and 45 < p["host_bytes"] / 2**30 < study["train"]["teacher_host_gib"]
+    # per (language, method) jobs compute each seed's states once per method: four times the teacher
+    by_method = plan({**study, "students_per_job": "sizes_and_seeds"}, h100)
+    assert by_method["job_teacher_flops"] == pytest.approx(4 * p["job_teacher_flops"])
 
 
 @pytest.mark.parametrize("n", [100, 300, 1000, 5800, 30000, 256000])
@@ -149,7 +174,14 @@ def test_the_optimiser_traffic_counts_the_trained_parameters_only(study):
     from swimscale.plan._costs import ADAMW_BYTES, trained_parameters
 
     embedding, body = parameters()
-    assert trained_parameters(study["train"]) == embedding + body  # the study trains every parameter
+    every = {**study["train"], "embedding_rows": "all"}
+    assert trained_parameters(every) == embedding + body
+    # the study trains only the rows of its sample's word pieces: at most 20 a query, at most half the vocabulary
+    assert study["train"]["embedding_rows"] == "sample"
+    assert trained_parameters(study["train"], n=100) == embedding + body - (119547 - 2000) * 768
+    assert trained_parameters(study["train"], n=256000) == embedding + body - (119547 - 59774) * 768
+    assert per_update(study, False, n=100)[1] < per_update(study, False, n=256000)[1] < per_update(
+        {**study, "train": every}, False)[1]
     frozen = {**study["train"], "freeze_embeddings": True}
     assert trained_parameters(frozen) == body
     assert trained_parameters({**frozen, "trainable_layers": 12}) == body  # the top 12 of 12 layers and the pooler

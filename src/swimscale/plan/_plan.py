@@ -65,7 +65,8 @@ def _empty() -> dict:
 
 
 def _job() -> dict:
-    return {"expected": 0, "setup_s": 0.0, "students": 0, "state_bytes": 0.0, "host_bytes": 0.0, "seeds": set()}
+    return {"expected": 0, "setup_s": 0.0, "students": 0, "state_bytes": 0.0, "host_bytes": 0.0, "seeds": set(),
+            "state_seeds": 0}
 
 
 def stage_totals(config: dict, device: Device) -> dict:
@@ -91,6 +92,7 @@ def stage_totals(config: dict, device: Device) -> dict:
             job["setup_s"] += largest * QUERY_S_PER_RECORD
             if mode == "job":  # and its teacher states computed once, held in host memory
                 job["setup_s"] += largest * COUNTERPART_S
+                job["state_seeds"] += 1
                 job_teacher_flops += largest * forward_flops(COUNTERPART_TOKENS)
                 job["host_bytes"] = max(job["host_bytes"], job_state_bytes(largest, tokens))
         held = run_state_bytes(config, run) if mode in ("language", "precompute") else 0.0
@@ -116,7 +118,7 @@ def stage_totals(config: dict, device: Device) -> dict:
     pairs = sum(pool_pairs(config, code) for code in languages)
     return {"bounds": out, "job_list": list(jobs.values()), "modes": dict(modes), "state_languages": languages,
             "states_flops": pairs * forward_flops(COUNTERPART_TOKENS), "states_s": pairs * COUNTERPART_S,
-            "job_teacher_flops": job_teacher_flops, "job_seeds": sum(1 for j in jobs.values() for _ in j["seeds"]),
+            "job_teacher_flops": job_teacher_flops, "job_seeds": sum(j["state_seeds"] for j in jobs.values()),
             "states_bytes": sum(state_bytes(pool_pairs(config, c)) for c in languages)}
 
 
