@@ -131,6 +131,9 @@ def test_logs_and_timings_name_each_job_alike():
         assert getattr(layout.timings, rule)(*args) == f"out/timings/{job}.tsv"
     # A job of every N and seed of a (language, method) (students_per_job: sizes_and_seeds).
     assert layout.logs.train_students("ny", "pooled") == "out/logs/train/ny/pooled/students.log"
+    # A job of every method, N and seed of a language (students_per_job: language), beside its methods' folders.
+    assert layout.logs.train_students("ny") == "out/logs/train/ny/students.log"
+    assert layout.timings.train_students("ny") == "out/timings/train/ny/students.tsv"
 
 
 def test_patterns_and_concrete_values_agree():

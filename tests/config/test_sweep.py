@@ -97,26 +97,49 @@ def test_partial_tables_take_what_finished_and_list_the_rest(two_languages, tmp_
     assert complete.table_points() == complete.points() and complete.missing_points() == []
 
 
-@pytest.mark.parametrize("mode", ["one", "seeds", "sizes_and_seeds"])
+@pytest.mark.parametrize("mode", ["one", "seeds", "sizes_and_seeds", "language"])
 def test_student_groups_cover_every_trained_student_once(two_languages, mode):
     """students_per_job: the jobs of several students hold each trained student of the sweep exactly once,
-    grouped by (language, method) with sizes_and_seeds, by (language, method, N) with seeds; `one` has
-    none (the wildcard rule trains each student)."""
+    grouped by language with `language`, by (language, method) with sizes_and_seeds, by (language, method,
+    N) with seeds; `one` has none (the wildcard rule trains each student). A job's students come seed by
+    seed (then N, then method)."""
     sweep = Sweep({**two_languages, "students_per_job": mode})
     groups = sweep.student_groups()
     trained = sorted((p["language"], p["method"], p["seed"], p["size"]) for p in sweep.points() if p["size"] > 0)
-    held = sorted((g["language"], g["method"], seed, size) for g in groups for seed, size in g["students"])
+    held = sorted((g["language"], method, seed, size) for g in groups for method, seed, size in g["students"])
     if mode == "one":
         assert groups == []
         return
     assert held == sorted(set(trained))  # every student once (a point per test benchmark: set)
     assert len({g["rule"] for g in groups}) == len(groups)  # rule names are unique
     keys = [(g["language"], g["method"], g["size"]) for g in groups]
-    if mode == "sizes_and_seeds":
+    for group in groups:  # seed-major: a seed's students in a row, then N ascending, then the config's methods
+        order = [(seed, size, sweep.config["methods"].index(method)) for method, seed, size in group["students"]]
+        assert order == sorted(order)
+    if mode == "language":
+        assert keys == [("ny", None, None), ("yo", None, None)]
+        assert [g["rule"] for g in groups] == ["train_ny", "train_yo"]
+        assert groups[0]["students"] == [("optical", 0, 32), ("contrastive", 0, 32), ("optical", 0, 64),
+                                         ("contrastive", 0, 64), ("optical", 1, 32), ("contrastive", 1, 32),
+                                         ("optical", 1, 64), ("contrastive", 1, 64)]
+        assert groups[1]["students"] == [("optical", 0, 16), ("contrastive", 0, 16),
+                                         ("optical", 1, 16), ("contrastive", 1, 16)]
+    elif mode == "sizes_and_seeds":
         assert keys == [(code, method, None) for code in ("ny", "yo") for method in ("optical", "contrastive")]
         assert groups[0]["rule"] == "train_ny_optical"
-        assert groups[0]["students"] == [(0, 32), (1, 32), (0, 64), (1, 64)]  # the smaller students first
+        assert groups[0]["students"] == [("optical", 0, 32), ("optical", 0, 64), ("optical", 1, 32),
+                                         ("optical", 1, 64)]  # seed by seed
     else:
         assert keys == [(code, method, size) for code, sizes in (("ny", (32, 64)), ("yo", (16,)))
                         for method in ("optical", "contrastive") for size in sizes]
-        assert groups[0]["rule"] == "train_ny_optical_n32" and groups[0]["students"] == [(0, 32), (1, 32)]
+        assert groups[0]["rule"] == "train_ny_optical_n32"
+        assert groups[0]["students"] == [("optical", 0, 32), ("optical", 1, 32)]
+
+
+def test_a_language_without_a_trained_size_has_no_training_job(two_languages):
+    """A language whose sizes are all 0 trains no student: no job of any mode (an empty job would be a
+    rule without outputs)."""
+    config = {**two_languages, "pools": {**two_languages["pools"], "yo": {**two_languages["pools"]["yo"], "sizes": [0]}}}
+    for mode in ("seeds", "sizes_and_seeds", "language"):
+        groups = Sweep({**config, "students_per_job": mode}).student_groups()
+        assert groups and {g["language"] for g in groups} == {"ny"}, mode

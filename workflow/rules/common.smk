@@ -4,6 +4,7 @@
 # environment), swimscale.config (checks, the sweep, the layout of results/), swimscale.data (sources).
 # Every path is LAYOUT's (swimscale.config.Layout): the rules pass it wildcard strings ("{language}")
 # and the input functions concrete values.
+import math
 import re
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ from swimscale.config import (
 from swimscale.errors import InputError
 from swimscale.formats import rebuild_command
 from swimscale.jobs import set_job_environment
+from swimscale.plan import Run, pool_pairs
+from swimscale.plan._costs import run_state_bytes  # not re-exported by swimscale.plan
 
 # The schema checks every key (check_schema names the first bad one in a line), then Snakemake's
 # validate fills in every default (nested pool and benchmark entries too): the one home of defaults,
@@ -307,17 +310,19 @@ def student_tests(wildcards):
     )
 
 
-# --- training jobs of several students (students_per_job: seeds, sizes_and_seeds; train.smk) ----------
+# --- training jobs of several students (students_per_job: seeds, sizes_and_seeds, language; train.smk) --
 # A rule per job of swimscale.config.Sweep.student_groups, whose outputs are every file of each of its
-# students (student_outputs), so that asking for any one of them runs the whole job.
+# students (student_outputs), so that asking for any one of them runs the whole job. A student is a
+# (method, seed, N): a `language` job trains every method of its language.
 
 
 def group_students(group):
-    """The students of a group job as its script reads them (params `students`): per (seed, N), its
-    sample, checkpoint, copy of its finished outputs, outputs and searches."""
-    language, method = group["language"], group["method"]
+    """The students of a group job as its script reads them (params `students`): per (method, seed, N),
+    its sample, checkpoint, copy of its finished outputs, outputs and searches."""
+    language = group["language"]
     return [
         {
+            "method": method,
             "seed": seed,
             "size": size,
             "sample": LAYOUT.sample(language, seed, size),
@@ -329,19 +334,23 @@ def group_students(group):
             },
             "tests": tests_of(language, method, seed, size),
         }
-        for seed, size in group["students"]
+        for method, seed, size in group["students"]
     ]
 
 
 def group_outputs(group):
-    """{<name>_seed<s>_n<N>: path} of every output of every student of a group job."""
+    """{<name>_<method>_seed<s>_n<N>: path} of every output of every student of a group job."""
     return {
-        f"{name}_seed{seed}_n{size}": path
-        for seed, size in group["students"]
-        for name, path in student_outputs(
-            group["language"], group["method"], seed, size
-        ).items()
+        f"{name}_{method}_seed{seed}_n{size}": path
+        for method, seed, size in group["students"]
+        for name, path in student_outputs(group["language"], method, seed, size).items()
     }
+
+
+def group_samples(group):
+    """The samples a group job reads: one per (seed, N) of its students, in their order."""
+    pairs = dict.fromkeys((seed, size) for _, seed, size in group["students"])
+    return [LAYOUT.sample(group["language"], seed, size) for seed, size in pairs]
 
 
 # A group job's wall-clock limit on SLURM (resource `runtime`, minutes per attempt): the SLURM
@@ -350,24 +359,42 @@ def group_outputs(group):
 # students it finished and resumes the one it was training from its checkpoint.
 TRAIN_MINUTES = 240
 GROUP_MAX_MINUTES = 24 * 60
-# Host memory per attempt of a training job (MB), of one student or of a group (one at a time).
+# Host memory per attempt of a training job (MB), of one student or of a group (one at a time); a group
+# job asks for its teacher's states on top (group_state_mb).
 TRAIN_MEM_MB = 9000
+
+
+def group_state_mb(group):
+    """MB (10^6 bytes, rounded up) of the teacher's states a group job holds at most: those of one seed's
+    largest sample, with the tokens when one of its students reads them, as swimscale.plan estimates a
+    run's (run_state_bytes: bf16 token states for the token-reading arms, two float32 pooled vectors a
+    pair). The states of a sample grow with its N and hold tokens only for those arms, so the most is
+    the maximum over the job's students; N is capped as the plan caps it (a `cap_sizes` pool's sizes
+    above its pairs train on the pool: pool_pairs). The job holds one seed's at a time (seed-major).
+    """
+    code = group["language"]
+    cap = pool_pairs(config, code) if config["pools"][code]["cap_sizes"] else None
+    held = max(
+        run_state_bytes(config, Run(code, min(size, cap or size), seed, method))
+        for method, seed, size in group["students"]
+    )
+    return math.ceil(held / 1e6)
 
 
 def group_resources(group):
     """The `train` rule's resources for a group job (bound to this group, not to the loop's variable):
-    one GPU, the memory of one student (they train one after another), the runtime of all of them.
-    """
-    method, students = group["method"], len(group["students"])
+    one GPU, the memory of one student (they train one after another) and of the teacher's states the
+    job holds (group_state_mb), the runtime of all of them, and `attempt`: each student's micro-batch
+    is swimscale.config.micro_batch of its own method at this attempt (a `language` job's methods
+    differ, and the contrastive one never splits its batch), computed by the script."""
+    students, mem_mb = len(group["students"]), TRAIN_MEM_MB + group_state_mb(group)
     return dict(
         gpu=1,
-        mem_mb=lambda wc, attempt: TRAIN_MEM_MB * attempt,
+        mem_mb=lambda wc, attempt: mem_mb * attempt,
         disk_mb=8000,
         runtime=lambda wc, attempt: min(TRAIN_MINUTES * students, GROUP_MAX_MINUTES)
         * attempt,
-        micro_batch=lambda wc, attempt: micro_batch(
-            method, config["train"]["batch_size"], attempt
-        ),
+        attempt=lambda wc, attempt: attempt,
     )
 
 

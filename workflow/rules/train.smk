@@ -80,12 +80,13 @@ if config["students_per_job"] == "one":
             "../scripts/train.py"
 
 else:
-    # students_per_job: seeds or sizes_and_seeds. One rule per job (swimscale.config.Sweep.student_groups),
-    # named train_<language>_<method> (or ..._n<N>), without wildcards: its outputs are every file of
-    # each of its students, so asking for one student's file runs its whole job. The script trains the
-    # students one after another in one process (imports, model and dev set loaded once), each equal to
-    # a job of its own; it keeps a copy of each finished student's outputs (LAYOUT.finished) that a re-run
-    # of a failed job restores instead of training it again.
+    # students_per_job: seeds, sizes_and_seeds or language. One rule per job
+    # (swimscale.config.Sweep.student_groups), named train_<language>_<method>_n<N>, train_<language>_<method>
+    # or train_<language>, without wildcards: its outputs are every file of each of its students, so asking
+    # for one student's file runs its whole job. The script trains the students one after another in one
+    # process (imports, model and dev set loaded once), each equal to a job of its own (its method, seed
+    # and N are the student's); it keeps a copy of each finished student's outputs (LAYOUT.finished) that
+    # a re-run of a failed job restores instead of training it again.
     for group in SWEEP.student_groups():
 
         rule:
@@ -94,9 +95,7 @@ else:
             input:
                 **train_files(group["language"]),
                 **language_states_files(config, LAYOUT, group["language"]),
-                samples=[
-                    LAYOUT.sample(group["language"], *s) for s in group["students"]
-                ],
+                samples=group_samples(group),
                 model=TEACHER_FILES,
             output:
                 **group_outputs(group),
@@ -118,7 +117,6 @@ else:
                 train=SETTINGS.train.to_params(),
                 search=SETTINGS.search.to_params(),
                 language=group["language"],
-                method=group["method"],
                 students=group_students(group),
                 checkpoint_every=config["checkpoint_every"],
                 checkpoint_minutes=config["checkpoint_minutes"],

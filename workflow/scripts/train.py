@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from swimscale.config import IN_BATCH_NEGATIVES, Settings
+from swimscale.config import IN_BATCH_NEGATIVES, Settings, micro_batch
 from swimscale.formats import rebuild_command
 from swimscale.data import read_pool, read_queries
 from swimscale.jobs import FinishedStudent, checked_job
@@ -64,21 +64,31 @@ def dev_set(inputs, teacher):
 
 
 def job_students(job) -> list[dict]:
-    """The students of this job, each {seed, size, sample, checkpoint, outputs, tests} (and `finished`,
-    where a copy of it is kept once it is made): the group rules' params `students` (students_per_job),
-    or the one student of rule `train`'s wildcards."""
+    """The students of this job, each {method, seed, size, sample, checkpoint, outputs, tests} (and
+    `finished`, where a copy of it is kept once it is made): the group rules' params `students`
+    (students_per_job), or the one student of rule `train`'s wildcards."""
     if "students" in job.params.keys():
         return job.params.students
     wildcards = job.wildcards
-    return [dict(seed=int(wildcards.seed), size=int(wildcards.size), sample=job.input.sample,
-                 checkpoint=job.params.checkpoint, tests=job.params.tests,
+    return [dict(method=wildcards.method, seed=int(wildcards.seed), size=int(wildcards.size),
+                 sample=job.input.sample, checkpoint=job.params.checkpoint, tests=job.params.tests,
                  outputs={name: job.output[name] for name in ("student", "train_log", "runs")})]
 
 
-def job_point(job) -> tuple[str, str]:
-    """(language, method) of the job: a group rule's params, or rule `train`'s wildcards."""
-    names = job.params if "method" in job.params.keys() else job.wildcards
-    return names.language, names.method
+def job_language(job) -> str:
+    """The job's language (every student of a job is of one): a group rule's params, or rule `train`'s
+    wildcards."""
+    return (job.params if "language" in job.params.keys() else job.wildcards).language
+
+
+def student_micro_batch(job, method: str, batch_size: int) -> int:
+    """A student's micro-batch at this attempt of its job: rule `train`'s resource `micro_batch` (of its
+    one method), or, in a group job, whose students' methods may differ (students_per_job: language),
+    swimscale.config.micro_batch of the student's method at the job's resource `attempt`: halved at each
+    retry, never split for a method with in-batch negatives."""
+    if "attempt" in job.resources.keys():
+        return micro_batch(method, batch_size, job.resources.attempt)
+    return job.resources.micro_batch
 
 
 @contextlib.contextmanager
@@ -102,11 +112,12 @@ def training_errors(method: str, batch_size: int, micro_batch: int):
         ) from None
 
 
-def finished_copy(job, student: dict, method: str, dev_inputs: list) -> FinishedStudent:
+def finished_copy(job, student: dict, dev_inputs: list) -> FinishedStudent:
     """The copy of a group job's finished student, keyed by everything its results depend on: the job's
-    settings and the student's own params, and its sample, dev and search inputs as recorded."""
+    settings and the student's own params (its method among them), and its sample, dev and search
+    inputs as recorded."""
     description = dict(params={key: getattr(job.params, key) for key in ("teacher", "train", "search")},
-                       method=method, student=student, dtype=job.config["student_dtype"])
+                       method=student["method"], student=student, dtype=job.config["student_dtype"])
     outputs = [Path(path) for path in student["outputs"].values()]
     searched = [path for paths in student["tests"].values() for path in paths.values()
                 if not any(Path(path).is_relative_to(folder) for folder in outputs)]  # not its runs
@@ -120,12 +131,13 @@ def train_students(job) -> None:
     # A GPU job stops here without a usable GPU (unless allow_cpu: true), instead of training on CPU unseen.
     require_device(job.config["allow_cpu"], job.resources.get("gpu", 0))
     settings = Settings.from_params(job.params)  # its teacher, train and search params
-    language, method = job_point(job)
+    language = job_language(job)
     dev_inputs = [path for key, path in job.input.items() if key.startswith("dev_")]
     students, dev, dev_loaded = job_students(job), None, False
     for number, student in enumerate(students, 1):
+        method = student["method"]
         name = f"{method} seed {student['seed']} N {student['size']} ({number} of {len(students)})"
-        kept = finished_copy(job, student, method, dev_inputs) if "finished" in student else None
+        kept = finished_copy(job, student, dev_inputs) if "finished" in student else None
         if kept is not None and kept.restore():
             print(f"{name}: restored, as this job made it before it failed, from {student['finished']}")
             continue
@@ -135,13 +147,14 @@ def train_students(job) -> None:
         if not dev_loaded:  # once per job: every student of a job is of one language (same searches, dev)
             check_inputs(student["tests"], settings.teacher)  # before the GPU's first update
             dev, dev_loaded = dev_set(job.input, settings.teacher), True
-        with training_errors(method, settings.train.batch_size, job.resources.micro_batch):
+        micro = student_micro_batch(job, method, settings.train.batch_size)
+        with training_errors(method, settings.train.batch_size, micro):
             train_and_search(records, settings, method, student["seed"], student["size"], dev=dev,
                              outputs=student["outputs"], tests=student["tests"],
                              checkpoint=Path(student["checkpoint"]),
                              checkpoint_every=job.params.checkpoint_every,
                              checkpoint_minutes=job.params.checkpoint_minutes,
-                             micro_batch_size=job.resources.micro_batch,
+                             micro_batch_size=micro,
                              dtype=job.config["student_dtype"],
                              teacher_states=Path(job.input.teacher_states) if "teacher_states" in job.input.keys() else None)
         if kept is not None:

@@ -144,10 +144,12 @@ class JobFiles:
     def train(self, language, method, seed, size) -> str:
         return self._file(f"train/{_student(language, method, seed, size)}")
 
-    def train_students(self, language, method, size=None) -> str:
+    def train_students(self, language, method=None, size=None) -> str:
         """A training job of several students (``students_per_job``): every N and seed of a (language,
-        method) (`size` None), or every seed of one N."""
-        return self._file(f"train/{language}/{method}/" + ("students" if size is None else f"students_n{size}"))
+        method) (`size` None), or every seed of one N; with `method` None, every method of the language
+        (``language``), its log beside the language's folders of methods."""
+        folder = f"train/{language}/" if method is None else f"train/{language}/{method}/"
+        return self._file(folder + ("students" if size is None else f"students_n{size}"))
 
     def search_zero_shot(self, language, benchmark) -> str:
         return self._file(f"search/{language}/zero_shot/{benchmark}")

@@ -149,25 +149,36 @@ class Sweep:
 
     def student_groups(self) -> list[dict]:
         """The training jobs of ``students_per_job`` other than ``one``: one dict per job, ``rule`` (its
-        rule's name), ``language``, ``method``, ``size`` (None: every N) and ``students``, the (seed, N)
-        it trains in order (N, then seed: the smaller students first). ``seeds``: one job per
-        (language, method, N > 0); ``sizes_and_seeds``: one per (language, method). ``one``: none (the
-        wildcard rule ``train`` makes each student)."""
+        rule's name), ``language``, ``method`` (None: every method), ``size`` (None: every N) and
+        ``students``, the (method, seed, N) it trains, in order. ``seeds``: one job per (language, method,
+        N > 0); ``sizes_and_seeds``: one per (language, method); ``language``: one per language, every
+        method. ``one``: none (the wildcard rule ``train`` makes each student).
+
+        The order is seed-major (seed, then N ascending, then method): a job's students of one seed are
+        trained in a row, so a job that holds what a seed's students share (the teacher's states of its
+        samples) holds one seed's at a time. Each student is trained as in a job of its own, so the order
+        changes no result."""
         mode = self.config["students_per_job"]
         if mode == "one":
             return []
         groups = []
         for code in self.config["languages"]:
-            pairs = [(seed, size) for size in self.trained_sizes(code) for seed in self.pool_seeds(code)]
+            if mode == "language":
+                groups.append(self._group(code, None, None, self.config["methods"], self.trained_sizes(code)))
+                continue
             for method in self.config["methods"]:
-                if mode == "sizes_and_seeds" and pairs:
-                    groups.append(dict(rule=f"train_{code}_{method}", language=code, method=method, size=None,
-                                       students=pairs))
-                elif mode == "seeds":
-                    groups.extend(dict(rule=f"train_{code}_{method}_n{size}", language=code, method=method,
-                                       size=size, students=[(seed, size) for seed in self.pool_seeds(code)])
+                if mode == "sizes_and_seeds":
+                    groups.append(self._group(code, method, None, [method], self.trained_sizes(code)))
+                else:  # seeds
+                    groups.extend(self._group(code, method, size, [method], [size])
                                   for size in self.trained_sizes(code))
-        return groups
+        return [group for group in groups if group["students"]]
+
+    def _group(self, code: str, method: str | None, size: int | None, methods: list[str], sizes: list[int]) -> dict:
+        """One training job: its rule's name (train_<language>[_<method>][_n<N>]) and its students, seed-major."""
+        rule = "_".join(["train", code, *([method] if method else []), *([f"n{size}"] if size else [])])
+        students = [(m, seed, n) for seed in self.pool_seeds(code) for n in sizes for m in methods]
+        return dict(rule=rule, language=code, method=method, size=size, students=students)
 
     # --- the points of the sweep -----------------------------------------------------------------
 
