@@ -214,6 +214,14 @@ def test_a_compiled_sample_forward_equals_eager(monkeypatch):
     assert [c for _, c in losses] == pytest.approx([e for e, _ in losses], rel=1e-4)
     for a, b in zip(eager.student.parameters(), compiled.student.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5)
+    # The compiled graph reads the decay as it is now (a buffer changed in place), not as it was traced.
+    compiled.student.sampled.decay.fill_(0.5)
+    compiled.student.eval()
+    outside = [i for i in range(2000, 2100) if compiled.student.sampled.index[i] < 0][:6]
+    batch = {"input_ids": torch.tensor([[101, *outside, 102]]), "attention_mask": torch.ones(1, 8, dtype=torch.long)}
+    with torch.no_grad():
+        torch.testing.assert_close(compiled.encoder.forward(batch), compiled.student.forward(batch))
+        assert not torch.allclose(compiled.encoder.forward(batch), eager.student.forward(batch), atol=1e-3)
 
 
 def test_with_a_frozen_prefix_sample_does_nothing():
