@@ -94,6 +94,20 @@ def test_a_training_update_of_every_arm_reads_the_device_at_most_twice(device_pa
         assert syncs.count <= 2
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_an_update_that_trains_sampled_embedding_rows_reads_the_device_as_often(device_path, method):
+    """train.embedding_rows: sample — the sampled rows' forward and their decay read nothing."""
+    torch.set_num_threads(1)
+    cfg = train_settings(batch_size=4, max_length=64, budget="fixed", max_steps=3, teacher_tokens="precompute",
+                         trainable_layers=None, freeze_embeddings=False, dropout=0.0, embedding_rows="sample")
+    run = _Training(records(24), TEACHER, cfg, 0, method, None, None)
+    assert run.student.sampled is not None
+    run.step()
+    with HostSyncs() as syncs:
+        run.step()
+    assert syncs.ours == 1 and syncs.count == 2, syncs.calls
+
+
 @pytest.mark.parametrize("method", ["optical_pooled", "optical", "pooled"])
 @pytest.mark.parametrize(("teacher_tokens", "per_step"), [("on_the_fly", 1), ("precompute", 0), ("language", 0)])
 def test_the_teacher_runs_at_most_once_per_step_and_never_with_the_cache(monkeypatch, states, method, teacher_tokens,

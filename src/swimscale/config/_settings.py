@@ -114,6 +114,7 @@ class TrainSettings(_Section):
     weight_decay: float
     trainable_layers: int | None  # the top k transformer layers train; None = every layer
     freeze_embeddings: bool
+    embedding_rows: str  # all | sample: the word-embedding rows AdamW holds (sample: the training queries')
     dropout: float | None  # None = the model's own
     teacher_tokens: str  # auto | precompute | on_the_fly | language
     teacher_cache_gib: float  # the most teacher states a job holds under auto (language's or its own)

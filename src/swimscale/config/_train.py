@@ -29,6 +29,7 @@ def micro_batch(method: str, batch_size: int, attempt: int) -> int:
 
 BUDGETS = ("converged", "fixed", "fixed_passes")
 TEACHER_TOKENS = ("auto", "precompute", "on_the_fly", "language")
+EMBEDDING_ROWS = ("all", "sample")
 
 
 def train_problems(train: Mapping[str, Any]) -> list[str]:
@@ -39,6 +40,9 @@ def train_problems(train: Mapping[str, Any]) -> list[str]:
     if train["teacher_tokens"] not in TEACHER_TOKENS:
         problems.append(f"config 'train.teacher_tokens': {train['teacher_tokens']!r} is not one of "
                         f"{', '.join(TEACHER_TOKENS)}")
+    if train["embedding_rows"] not in EMBEDDING_ROWS:
+        problems.append(f"config 'train.embedding_rows': {train['embedding_rows']!r} is not one of "
+                        f"{', '.join(EMBEDDING_ROWS)}")
     if train["min_steps"] > train["max_steps"]:
         problems.append(f"config 'train': min_steps ({train['min_steps']}) exceeds max_steps ({train['max_steps']})")
     if train["budget"] == "fixed_passes" and train["passes"] is None:

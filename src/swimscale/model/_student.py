@@ -22,6 +22,7 @@ from safetensors.torch import save_file
 from swimscale.config import TeacherSettings, TrainSettings
 from swimscale.errors import InputError
 from swimscale.model import _encode as encode
+from swimscale.model._rows import SampledRows
 
 
 class StudentModel:
@@ -108,15 +109,43 @@ class StudentModel:
             return self.top(inputs["hidden"], inputs["attention_mask"])
         return self.model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
 
+    def sample_rows(self, ids: list[int]) -> None:
+        """``train.embedding_rows: sample``: from now on only the word-embedding rows `ids` train, the
+        others decay (:class:`swimscale.model._rows.SampledRows`) until :meth:`merge_rows`."""
+        if self.prefix_depth is not None:
+            raise ValueError("the embeddings of this student do not train: there are no rows to sample")
+        self._embedding = self.model.get_input_embeddings()
+        self.model.set_input_embeddings(SampledRows(self._embedding.weight, ids))
+
+    @property
+    def sampled(self) -> SampledRows | None:
+        """The sampled word-embedding layer while rows are sampled, else None."""
+        embedding = self.model.get_input_embeddings()
+        return embedding if isinstance(embedding, SampledRows) else None
+
+    def merge_rows(self) -> None:
+        """The plain embedding layer back, holding the whole matrix the sampled rows stand for."""
+        if self.sampled is not None:
+            with torch.no_grad():
+                self._embedding.weight.copy_(self.sampled.merged())
+            self.model.set_input_embeddings(self._embedding)
+
+    def _trained_buffers(self) -> dict[str, torch.Tensor]:
+        """Buffers that change in training (the sampled rows' decay), named as in the model."""
+        return {f"{name}.decay": module.decay for name, module in self.model.named_modules()
+                if isinstance(module, SampledRows)}
+
     def trainable_state(self) -> dict[str, torch.Tensor]:
-        """A copy of the trained parameters (what a checkpoint's best student and a student file hold)."""
-        return {name: p.detach().clone() for name, p in self.model.named_parameters() if p.requires_grad}
+        """A copy of the trained parameters (what a checkpoint's best student and a student file hold),
+        and of the sampled rows' decay while rows are sampled."""
+        trained = {name: p for name, p in self.model.named_parameters() if p.requires_grad}
+        return {name: p.detach().clone() for name, p in {**trained, **self._trained_buffers()}.items()}
 
     def load_trainable_state(self, state: dict[str, torch.Tensor]) -> None:
         with torch.no_grad():
-            parameters = dict(self.model.named_parameters())
+            tensors = {**dict(self.model.named_parameters()), **self._trained_buffers()}
             for name, value in state.items():
-                parameters[name].copy_(value)
+                tensors[name].copy_(value)
 
 
 def _layers(model: torch.nn.Module) -> torch.nn.ModuleList:

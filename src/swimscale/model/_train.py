@@ -38,6 +38,7 @@ from swimscale.model._checkpoint import Checkpoints, fingerprint
 from swimscale.model._compile import compile_encoder
 from swimscale.model._device import device as default_device
 from swimscale.model._queries import StudentEncoder, autocast_for, query_inputs, state_settings
+from swimscale.model._rows import sample_ids
 from swimscale.model._select import DevSet, Selection
 from swimscale.model._student import StudentModel
 from swimscale.model._teacher import TeacherEncoder, transport_kind
@@ -164,6 +165,14 @@ def run_key(records: list[dict], teacher: TeacherSettings, train: TrainSettings,
     return digest.hexdigest()
 
 
+def trained_rows(student: StudentModel) -> int:
+    """How many word-embedding rows train: the sampled rows (``train.embedding_rows: sample``), the
+    whole vocabulary (``all``), or none (a frozen prefix holds the embeddings)."""
+    if student.sampled is not None:
+        return student.sampled.rows.shape[0]
+    return 0 if student.cached else student.model.get_input_embeddings().weight.shape[0]
+
+
 class _Training:
     """One run between its phases: the student, its inputs, optimiser, loss, data order, budget and log."""
 
@@ -181,6 +190,9 @@ class _Training:
         tokenizer, teacher_model = encode.load_encoder(teacher_settings.model, self.device)
         self.student = StudentModel(encode.load_encoder(teacher_settings.model, self.device)[1],
                                     cfg.trainable_layers, cfg.freeze_embeddings, cfg.dropout)
+        if cfg.embedding_rows == "sample" and self.student.prefix_depth is None:
+            padding = getattr(self.student.model.get_input_embeddings(), "padding_idx", None)
+            self.student.sample_rows(sample_ids(tokenizer, [r["query"] for r in records], cfg.max_length, padding))
         self.loss = METHODS[method].from_config(cfg, transport_kind(records), teacher_settings)
         teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings, autocast_for(self.device))
         self.teacher_tokens, self.teacher = teacher_view(teacher, records, cfg, self.loss, self.device, teacher_states)
@@ -207,6 +219,7 @@ class _Training:
                     "micro_batch_size": self.micro, "accumulation_steps": math.ceil(self.batch_size / self.micro),
                     "teacher_tokens": self.teacher_tokens, "compile": compiled, "prefix_depth": self.student.prefix_depth,
                     "trained_parameters": sum(p.numel() for p in self.student.parameters()),
+                    "embedding_rows": cfg.embedding_rows, "trained_embedding_rows": trained_rows(self.student),
                     "dev_queries": len(dev.qids) if dev is not None else 0, "loss": [], "parts": [],
                     "resumed_from_step": 0, "setup_seconds": round(time.perf_counter() - setup_start, 3),
                     "step_seconds": 0.0, "dev_seconds": 0.0, "train_seconds": 0.0}
@@ -236,9 +249,12 @@ class _Training:
         self.optimiser.zero_grad(set_to_none=True)
         total, parts = accumulate_gradients(self.encoder, self.loss, batch, self.micro)
         torch.nn.utils.clip_grad_norm_(self.student.parameters(), self.cfg.grad_clip)
+        lr = warmed_up_lr(self.cfg.lr, self.cfg.warmup_steps, self.done + 1)
         for group in self.optimiser.param_groups:
-            group["lr"] = warmed_up_lr(self.cfg.lr, self.cfg.warmup_steps, self.done + 1)
+            group["lr"] = lr
         self.optimiser.step()
+        if self.student.sampled is not None:  # the rows outside the sample: AdamW's decay alone
+            self.student.sampled.decayed(lr, self.cfg.weight_decay)
         self.done += 1
         self.log["loss"].append(round(total, 6))
         self.log["parts"].append({name: round(value, 6) for name, value in parts.items()})
@@ -268,6 +284,7 @@ class _Training:
         """The kept student (converged: the best on dev; fixed: the last) in eval mode, and the log."""
         if self.cfg.budget == "converged":
             self.student.load_trainable_state(self.best)
+        self.student.merge_rows()  # the saved student is a plain model, whatever train.embedding_rows
         self.log.update(self.selection.summary(self.done, stopped_by))
         for key in ("step_seconds", "dev_seconds", "train_seconds"):
             self.log[key] = round(self.log[key], 3)
