@@ -30,9 +30,9 @@ from swimscale.model.losses import StudentOutputs
 
 @dataclass(frozen=True)
 class TextQueries:
-    """Queries as token ids (a student without a frozen prefix), tokenised once when made
+    """Queries as token ids (a student without a frozen prefix), tokenised once, at the first batch
     (:class:`swimscale.model.TokenisedTexts`; a batch is :func:`swimscale.model.tokenize_for_transport`'s,
-    value for value, without the tokenizer inside the update). `tokens`: texts tokenised already with
+    value for value, without the tokenizer inside each update). `tokens`: texts tokenised already with
     this tokenizer and `max_length` (a superset of `texts`, looked up by id: the largest sample of a
     training job's seed, :class:`swimscale.model.JobShared`); None: `texts` are tokenised here."""
 
@@ -42,10 +42,7 @@ class TextQueries:
     tokens: encode.TokenisedTexts | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        if self.tokens is None:
-            object.__setattr__(self, "tokens", encode.TokenisedTexts(self.tokenizer, list(self.texts),
-                                                                     list(self.texts.values()), self.max_length))
-        elif self.tokens.max_length != self.max_length:
+        if self.tokens is not None and self.tokens.max_length != self.max_length:
             raise ValueError(f"queries tokenised at max_length {self.tokens.max_length}, read at {self.max_length}")
 
     def length(self, query_id: str) -> int:
@@ -53,6 +50,9 @@ class TextQueries:
         return len(self.texts[query_id])
 
     def batch(self, ids: Sequence[str], device) -> dict:
+        if self.tokens is None:  # every query at once, the first time
+            object.__setattr__(self, "tokens", encode.TokenisedTexts(self.tokenizer, list(self.texts),
+                                                                     list(self.texts.values()), self.max_length))
         return self.tokens.batch(ids, device)
 
 
