@@ -183,3 +183,10 @@ def test_a_jobs_largest_sample_per_seed_and_its_students_seed_after_seed():
     assert read == [(1, 32)]
     assert [(s["seed"], s["size"]) for s in JobShared.order(students)] == [
         (3, 8), (3, 16), (3, 32), (1, 8), (1, 16), (1, 32)]
+
+
+def test_job_asked_for_without_a_jobs_data_is_a_job_of_the_run_alone(teacher_calls):
+    alone, losses = run("job", "pooled", LARGEST[:12])
+    assert alone.teacher_tokens == "job" and isinstance(alone.teacher, HostTeacherCache)
+    assert alone.teacher.tokens is None and sum(teacher_calls) == 12  # pooled reads no tokens: none kept
+    assert losses == pytest.approx(run("precompute", "pooled", LARGEST[:12])[1], rel=1e-6, abs=1e-7)

@@ -105,7 +105,8 @@ class SeedShare:
     def prefix_problem(self, records: list[dict]) -> str | None:
         """Why `records` are not the first records of the largest sample (None: they are)."""
         if len(records) > len(self.records):
-            return f"{len(records)} records, more than the job's largest sample of seed {self.seed} ({len(self.records)})"
+            return (f"{len(records)} records, more than the job's largest sample of seed {self.seed} "
+                    f"({len(self.records)})")
         for i, (mine, theirs) in enumerate(zip(records, self.records)):
             if mine is not theirs and mine != theirs:
                 return (f"record {i} ({mine.get('_id')!r}) is not the job's largest sample's record {i} "

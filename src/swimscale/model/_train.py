@@ -190,7 +190,8 @@ class _Training:
         self.teacher_tokens, self.teacher = teacher_view(teacher, records, cfg, self.loss, self.device, teacher_states,
                                                          share)
         queries = query_inputs(tokenizer, self.student, [r["_id"] for r in records], [r["query"] for r in records],
-                               teacher_settings, cfg, share and (lambda: share.queries(tokenizer, cfg.max_length)))
+                               teacher_settings, cfg,
+                               (lambda: share.queries(tokenizer, cfg.max_length)) if share is not None else None)
         settings = state_settings(teacher_settings, cfg, self.student)
         self.dev_inputs = dev.inputs(self.student, tokenizer, settings) if dev is not None else None
         # The fused AdamW: one kernel over all parameters (4.6x faster than the default on our CPU for
