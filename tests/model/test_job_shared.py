@@ -83,6 +83,17 @@ def test_the_host_cache_gives_the_per_run_caches_batches():
     assert torch.equal(host.pooled(batch, "cpu"), own.pooled(batch, "cpu"))
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="pinning fails only without an accelerator")
+def test_a_batch_that_cannot_be_pinned_is_copied_from_pageable_memory_saying_why(capsys):
+    tokenizer, model = load_encoder(TEACHER.model, torch.device("cpu"))
+    encoder = TeacherEncoder(tokenizer, model, TEACHER)
+    own = build_teacher_cache(encoder, LARGEST[:6])
+    host = HostTeacherCache(build_teacher_cache(encoder, LARGEST[:6]), pin=True)
+    for mine, theirs in zip(host.batch(LARGEST[:4], "cpu"), own.batch(LARGEST[:4], "cpu")):
+        assert torch.equal(mine, theirs)
+    assert "could not be pinned" in capsys.readouterr().out and not host.pin
+
+
 def run(mode, method, sample, shared=None, seed=0, steps=3):
     cfg = train_settings(batch_size=4, max_length=64, budget="fixed", max_steps=steps, teacher_tokens=mode,
                          trainable_layers=None, freeze_embeddings=False, dropout=0.0)

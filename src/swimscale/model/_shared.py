@@ -47,22 +47,23 @@ class HostTeacherCache(TeacherCache):
         super().__init__(cache.ids, cache.tokens, cache.offsets, cache._pooled, cache.passage_pooled)
         self.pin = pin
 
-    def _staged(self, tensor: torch.Tensor) -> torch.Tensor:
-        """`tensor` (host) in pinned memory when pinning (the caching host allocator: a block is reused
-        once the copy that read it is done), else itself."""
-        if not self.pin:
-            return tensor
-        try:
-            return tensor.pin_memory()
-        except RuntimeError as error:
-            self.pin = False
-            print(f"job teacher states: a batch could not be pinned ({' '.join(str(error).split())}); "
-                  "batches are copied from pageable memory")
-            return tensor
+    def _host(self, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
+        """An empty host tensor for a batch: pinned when pinning (the caching host allocator, which reuses
+        a block once the copy that read it is done), else pageable."""
+        if self.pin:
+            try:
+                return torch.empty(shape, dtype=dtype, pin_memory=True)
+            except RuntimeError as error:
+                self.pin = False
+                print(f"job teacher states: a batch could not be pinned ({' '.join(str(error).split())}); "
+                      "batches are copied from pageable memory")
+        return torch.empty(shape, dtype=dtype)
 
     def _rows_on(self, host: torch.Tensor, rows: list[int], device) -> torch.Tensor:
-        return self._staged(torch.index_select(host, 0, torch.tensor(rows, dtype=torch.int64))).to(
-            device, non_blocking=True)
+        """Rows `rows` of a host tensor, gathered on the host and copied to `device` without waiting."""
+        out = self._host((len(rows), *host.shape[1:]), host.dtype)
+        torch.index_select(host, 0, torch.tensor(rows, dtype=torch.int64), out=out)
+        return out.to(device, non_blocking=True)
 
     def batch(self, records, device):
         if self.tokens is None:
@@ -73,9 +74,10 @@ class HostTeacherCache(TeacherCache):
         width = max(lengths)
         # Host-side index arithmetic on Python ints: which stored row fills which (pair, position).
         source = [starts[r] + k for r, n in zip(rows, lengths) for k in range(n)]
-        target = self._staged(torch.tensor([i * width + k for i, n in enumerate(lengths) for k in range(n)]))
+        target = torch.tensor([i * width + k for i, n in enumerate(lengths) for k in range(n)])
         states = self._rows_on(self.tokens, source, device)
-        index = target.to(device, non_blocking=True)
+        index = (self._host(target.shape, target.dtype).copy_(target) if self.pin else target).to(
+            device, non_blocking=True)
         out = torch.zeros(len(rows) * width, self.tokens.shape[1], device=device)
         out[index] = states.float()
         mask = torch.zeros(len(rows) * width, device=device)

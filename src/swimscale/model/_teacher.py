@@ -4,8 +4,9 @@ fly inside each update.
 Each record's English *counterpart* is what the student's query is distilled onto: its translation
 (``query_en``) when the record has one, else the SWIM-IR passage (``text``). A pool is one kind or the
 other (:func:`transport_kind`). The counterparts are encoded as the teacher encodes documents (its
-``max_length``, pooling and, for a passage, its ``passage_format``: the text the index encodes). Nothing is shared between runs or written to disk: a run's memory is
-O(N) (precomputed) or O(batch) (on the fly), whatever the other runs of the sweep.
+``max_length``, pooling and, for a passage, its ``passage_format``: the text the index encodes). Nothing here is shared between runs or written to disk: a run's memory is
+O(N) (precomputed) or O(batch) (on the fly), whatever the other runs of the sweep (the language's states
+and a training job's per seed are :mod:`swimscale.model._teacher_states` and :mod:`swimscale.model._shared`).
 """
 
 from __future__ import annotations

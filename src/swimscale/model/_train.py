@@ -1,9 +1,10 @@
 """Training a student query encoder for language L from a frozen English teacher.
 
 The method is a loss object of :data:`swimscale.model.losses.METHODS`. A run gets the teacher's view of
-its own records (precomputed once or on the fly: :mod:`swimscale.model._teacher`) and, for a student with
-a frozen prefix, computes the prefix states of its training queries once; nothing is shared between
-runs, so a run's memory is O(N) whatever the sweep.
+its own records (precomputed once or on the fly: :mod:`swimscale.model._teacher`; or the language's, or
+its training job's for its seed: :mod:`swimscale.model._shared`) and, for a student with a frozen prefix,
+computes the prefix states of its training queries once; what a job's students share is one seed's
+largest sample at a time, so a job's memory is O(N) of its largest N whatever the sweep.
 
 The budget (:class:`swimscale.model._select.Selection`): ``converged`` evaluates dev Recall@50 every
 ``eval_every_passes`` passes over the sample (or ``eval_every`` updates), keeps the best student (the
