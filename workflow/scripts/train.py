@@ -17,6 +17,7 @@ from swimscale.jobs import FinishedStudent, checked_job
 from swimscale.model import (
     BenchmarkFiles,
     DevSet,
+    JobShared,
     MicroBatchError,
     QueryStates,
     check_search_inputs,
@@ -134,6 +135,12 @@ def train_students(job) -> None:
     language = job_language(job)
     dev_inputs = [path for key, path in job.input.items() if key.startswith("dev_")]
     students, dev, dev_loaded = job_students(job), None, False
+    # Once per job: per seed, its largest sample (read, with sample_records' checks, when the seed's first
+    # student starts), its tokenised queries and teacher states, shared by the seed's students (one seed
+    # at a time: the students are trained seed after seed).
+    cap = job.config["pools"][language]["cap_sizes"]
+    shared = JobShared.of_students(students, lambda s: sample_records(Path(s["sample"]), s["size"], cap), [method])
+    students = JobShared.order(students)
     for number, student in enumerate(students, 1):
         method = student["method"]
         name = f"{method} seed {student['seed']} N {student['size']} ({number} of {len(students)})"
@@ -142,7 +149,7 @@ def train_students(job) -> None:
             print(f"{name}: restored, as this job made it before it failed, from {student['finished']}")
             continue
         print(f"{name}: training")
-        cap = job.config["pools"][language]["cap_sizes"]
+        shared.seed(student["seed"])  # the seed's largest sample read first (the previous seed's data freed)
         records = sample_records(Path(student["sample"]), student["size"], cap)
         if not dev_loaded:  # once per job: every student of a job is of one language (same searches, dev)
             check_inputs(student["tests"], settings.teacher)  # before the GPU's first update
@@ -156,7 +163,8 @@ def train_students(job) -> None:
                              checkpoint_minutes=job.params.checkpoint_minutes,
                              micro_batch_size=micro,
                              dtype=job.config["student_dtype"],
-                             teacher_states=Path(job.input.teacher_states) if "teacher_states" in job.input.keys() else None)
+                             teacher_states=Path(job.input.teacher_states) if "teacher_states" in job.input.keys() else None,
+                             shared=shared)
         if kept is not None:
             kept.save()  # until the job ends: a failure after this student does not lose it
     for student in students:

@@ -23,13 +23,14 @@ from swimscale.config._layout import SEARCH_ROLES, TABLES, Layout
 from swimscale.config._schema import SCHEMA_PATH, check_schema, defaults, load_schema, validated
 from swimscale.config._settings import SearchSettings, Settings, TeacherSettings, TrainSettings
 from swimscale.config._sweep import Sweep
-from swimscale.config._train import IN_BATCH_NEGATIVES, micro_batch
+from swimscale.config._train import IN_BATCH_NEGATIVES, TEACHER_TOKENS, micro_batch
 from swimscale.errors import InputError
 
 __all__ = [
     "SCHEMA_PATH",
     "TABLES",
     "IN_BATCH_NEGATIVES",
+    "TEACHER_TOKENS",
     "InputError",
     "Layout",
     "SEARCH_ROLES",

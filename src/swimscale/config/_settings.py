@@ -116,8 +116,9 @@ class TrainSettings(_Section):
     freeze_embeddings: bool
     embedding_rows: str  # all | sample: the word-embedding rows AdamW holds (sample: the training queries')
     dropout: float | None  # None = the model's own
-    teacher_tokens: str  # auto | precompute | on_the_fly | language
+    teacher_tokens: str  # auto | precompute | on_the_fly | language | job
     teacher_cache_gib: float  # the most teacher states a job holds under auto (language's or its own)
+    teacher_host_gib: float  # the most teacher states a job holds in host memory under auto (job's)
     eps: float
     tau: float
     sinkhorn_iters: int

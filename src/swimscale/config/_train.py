@@ -28,7 +28,7 @@ def micro_batch(method: str, batch_size: int, attempt: int) -> int:
 
 
 BUDGETS = ("converged", "fixed", "fixed_passes")
-TEACHER_TOKENS = ("auto", "precompute", "on_the_fly", "language")
+TEACHER_TOKENS = ("auto", "precompute", "on_the_fly", "language", "job")
 EMBEDDING_ROWS = ("all", "sample")
 
 

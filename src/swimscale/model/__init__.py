@@ -11,9 +11,13 @@
   :data:`METHODS` (``optical``: :class:`OpticalLoss`, ``optical_pooled``: :class:`OpticalPooledLoss`,
   ``pooled``: :class:`PooledLoss`, ``contrastive``: :class:`ContrastiveLoss`);
 - the teacher's view of a run's records, precomputed (:func:`build_teacher_cache`), on the fly
-  (:class:`TeacherOnTheFly`) or read from its language's teacher-states file, computed once per
-  (language, teacher) (:func:`write_teacher_states`, :class:`TeacherStates`); :func:`teacher_view`
+  (:class:`TeacherOnTheFly`), read from its language's teacher-states file, computed once per
+  (language, teacher) (:func:`write_teacher_states`, :class:`TeacherStates`), or the job's, computed
+  once per (training job, seed) and held in host memory (:class:`HostTeacherCache`); :func:`teacher_view`
   chooses (``train.teacher_tokens``);
+- what a training job's students share, per seed (:class:`JobShared`): the largest sample, its
+  queries tokenised once (:class:`TokenisedTexts`: :func:`tokenize_for_transport`'s batches without
+  the tokenizer in the update) and its teacher states;
 - ``torch.compile`` of the update's student forward, checked against eager (:func:`compile_encoder`);
 - the student (:class:`StudentModel`: which layers train, the frozen prefix), its queries as token ids
   (:class:`TextQueries`) or cached prefix states (:class:`QueryStates`, :func:`encode_query_states`),
@@ -32,7 +36,7 @@ validated config: no function here restates a default of the schema.
 
 Modules, lowest first (imports flow one way): ``_device`` → ``_encode``, ``_ot`` → ``losses``,
 ``_teacher`` → ``_teacher_states``, ``_student`` → ``_queries`` → ``_compile``, ``_select``, ``_search``,
-``_checkpoint`` → ``_train`` → ``_students``.
+``_shared``, ``_checkpoint`` → ``_train`` → ``_students``.
 
 Needs torch (the ``torch`` conda environment).
 """
@@ -56,6 +60,7 @@ from swimscale.model._encode import (
     scored_transport_mask,
     shared_encoders,
     tokenize_for_transport,
+    TokenisedTexts,
 )
 from swimscale.model._ot import (
     SinkhornInfo,
@@ -92,6 +97,7 @@ from swimscale.model._teacher import (
 )
 from swimscale.model._teacher_states import TeacherStates, TeacherStatesError, teacher_view, write_teacher_states
 from swimscale.model._compile import compile_encoder, wants_compile
+from swimscale.model._shared import HostTeacherCache, JobShared
 from swimscale.model._train import MicroBatchError, check_micro_batch, train_student
 from swimscale.model._students import train_and_search
 from swimscale.model.losses import (
@@ -116,6 +122,8 @@ __all__ = [
     "DevSet",
     "DeviceIndex",
     "DeviceError",
+    "HostTeacherCache",
+    "JobShared",
     "MicroBatchError",
     "OpticalLoss",
     "OpticalPooledLoss",
@@ -133,6 +141,7 @@ __all__ = [
     "TeacherStatesError",
     "TeacherView",
     "TextQueries",
+    "TokenisedTexts",
     "TrainingBatch",
     "TrainingLoss",
     "as_stored",

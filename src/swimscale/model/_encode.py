@@ -254,3 +254,73 @@ def tokenize_for_transport(tokenizer, texts: list[str], max_length: int, device)
     enc["transport_mask"] = transport.to(device)
     return enc
 
+
+
+class TokenisedTexts:
+    """Texts tokenised once, as :func:`tokenize_for_transport` tokenises them (truncated at
+    `max_length`), and kept ragged: each text's token ids, its token type ids (when the tokenizer gives
+    them) and its transport flags (1 − the special-tokens mask) concatenated after the previous text's,
+    with offsets. :meth:`batch` pads the gathered rows to the batch's longest as the tokenizer pads
+    (its ``padding_side``, ``pad_token_id``, ``pad_token_type_id``; attention and transport 0 on
+    padding), so that it gives :func:`tokenize_for_transport`'s tensors, value for value, without
+    running the tokenizer inside a training update. Memory: 6 bytes a token (int32 ids, int8 flags)."""
+
+    PAD_KEYS = ("input_ids", "token_type_ids", "attention_mask")
+
+    def __init__(self, tokenizer, ids: list[str], texts: list[str], max_length: int, chunk: int = 4096):
+        self.max_length, self.index = max_length, {text_id: row for row, text_id in enumerate(ids)}
+        self.pads = {"input_ids": tokenizer.pad_token_id, "token_type_ids": tokenizer.pad_token_type_id,
+                     "attention_mask": 0}
+        self.left = tokenizer.padding_side == "left"
+        self.keys: list[str] = ["input_ids", "attention_mask"]
+        parts: dict[str, list] = {"input_ids": [], "token_type_ids": [], "special": []}
+        for start in range(0, len(texts), chunk):
+            enc = tokenizer(texts[start : start + chunk], truncation=True, max_length=max_length,
+                            return_special_tokens_mask=True)
+            unknown = set(enc) - {*self.PAD_KEYS, "special_tokens_mask"}
+            if unknown:
+                raise ValueError(f"the tokenizer gives {sorted(unknown)}, which TokenisedTexts cannot pad")
+            self.keys = [key for key in enc if key != "special_tokens_mask"]  # the tokenizer's order
+            for key, out in (("input_ids", "input_ids"), ("token_type_ids", "token_type_ids"),
+                             ("special_tokens_mask", "special")):
+                if key in enc:
+                    parts[out] += [np.asarray(row) for row in enc[key]]
+        lengths = [len(row) for row in parts["input_ids"]]
+        self.offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64)
+        joined = lambda rows, dtype: np.concatenate(rows).astype(dtype) if rows else np.zeros(0, dtype)  # noqa: E731
+        self.flat = {"input_ids": torch.from_numpy(joined(parts["input_ids"], np.int32))}
+        if "token_type_ids" in self.keys:
+            self.flat["token_type_ids"] = torch.from_numpy(joined(parts["token_type_ids"], np.int8))
+        self.flat["transport_mask"] = torch.from_numpy(1 - joined(parts["special"], np.int8))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def length(self, text_id: str) -> int:
+        """The text's number of tokens (truncated)."""
+        row = self.index[text_id]
+        return int(self.offsets[row + 1] - self.offsets[row])
+
+    def batch(self, ids, device) -> dict:
+        """{input_ids, [token_type_ids], attention_mask, transport_mask} (B, longest) int64 on `device`:
+        :func:`tokenize_for_transport` of the texts of `ids`."""
+        try:
+            rows = np.fromiter((self.index[text_id] for text_id in ids), dtype=np.int64, count=len(ids))
+        except KeyError as err:
+            raise KeyError(f"text {err} was not tokenised") from None
+        starts = self.offsets[rows]
+        lengths = self.offsets[rows + 1] - starts
+        width = int(lengths.max())
+        within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        shift = width - lengths if self.left else np.zeros_like(lengths)
+        source = torch.from_numpy(np.repeat(starts, lengths) + within)
+        target = torch.from_numpy(np.repeat(np.arange(len(rows)) * width + shift, lengths) + within)
+        enc = {}
+        for key in self.keys:
+            out = torch.full((len(rows) * width,), self.pads[key], dtype=torch.int64)
+            out[target] = 1 if key == "attention_mask" else self.flat[key][source].to(torch.int64)
+            enc[key] = out.view(len(rows), width).to(device)
+        transport = torch.zeros(len(rows) * width, dtype=torch.int64)
+        transport[target] = self.flat["transport_mask"][source].to(torch.int64)
+        enc["transport_mask"] = transport.view(len(rows), width).to(device)
+        return enc

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,17 +30,30 @@ from swimscale.model.losses import StudentOutputs
 
 @dataclass(frozen=True)
 class TextQueries:
-    """Queries as token ids, tokenised per batch (a student without a frozen prefix)."""
+    """Queries as token ids (a student without a frozen prefix), tokenised once, at the first batch
+    (:class:`swimscale.model.TokenisedTexts`; a batch is :func:`swimscale.model.tokenize_for_transport`'s,
+    value for value, without the tokenizer inside each update). `tokens`: texts tokenised already with
+    this tokenizer and `max_length` (a superset of `texts`, looked up by id: the largest sample of a
+    training job's seed, :class:`swimscale.model.JobShared`); None: `texts` are tokenised here."""
 
     tokenizer: object
     max_length: int
     texts: dict[str, str]  # query id → text
+    tokens: encode.TokenisedTexts | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.tokens is not None and self.tokens.max_length != self.max_length:
+            raise ValueError(f"queries tokenised at max_length {self.tokens.max_length}, read at {self.max_length}")
 
     def length(self, query_id: str) -> int:
+        """The query's length in characters (what train.group_by_length sorts by)."""
         return len(self.texts[query_id])
 
     def batch(self, ids: Sequence[str], device) -> dict:
-        return encode.tokenize_for_transport(self.tokenizer, [self.texts[i] for i in ids], self.max_length, device)
+        if self.tokens is None:  # every query at once, the first time
+            object.__setattr__(self, "tokens", encode.TokenisedTexts(self.tokenizer, list(self.texts),
+                                                                     list(self.texts.values()), self.max_length))
+        return self.tokens.batch(ids, device)
 
 
 class QueryStates:
@@ -128,11 +141,13 @@ def encode_query_states(tokenizer, student: StudentModel, ids: list[str], texts:
 
 
 def query_inputs(tokenizer, student: StudentModel, ids: list[str], texts: list[str], teacher: TeacherSettings,
-                 train: TrainSettings) -> TextQueries | QueryStates:
-    """How `student` reads these queries: their prefix states (computed here) or their token ids."""
+                 train: TrainSettings, tokens: Callable[[], encode.TokenisedTexts] | None = None
+                 ) -> TextQueries | QueryStates:
+    """How `student` reads these queries: their prefix states (computed here) or their token ids
+    (tokenised here, or `tokens()`: tokenised once for the job's seed)."""
     if student.cached:
         return encode_query_states(tokenizer, student, ids, texts, teacher, train)
-    return TextQueries(tokenizer, train.max_length, dict(zip(ids, texts)))
+    return TextQueries(tokenizer, train.max_length, dict(zip(ids, texts)), tokens() if tokens is not None else None)
 
 
 def autocast_for(device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:

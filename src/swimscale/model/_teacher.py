@@ -4,8 +4,9 @@ fly inside each update.
 Each record's English *counterpart* is what the student's query is distilled onto: its translation
 (``query_en``) when the record has one, else the SWIM-IR passage (``text``). A pool is one kind or the
 other (:func:`transport_kind`). The counterparts are encoded as the teacher encodes documents (its
-``max_length``, pooling and, for a passage, its ``passage_format``: the text the index encodes). Nothing is shared between runs or written to disk: a run's memory is
-O(N) (precomputed) or O(batch) (on the fly), whatever the other runs of the sweep.
+``max_length``, pooling and, for a passage, its ``passage_format``: the text the index encodes). Nothing here is shared between runs or written to disk: a run's memory is
+O(N) (precomputed) or O(batch) (on the fly), whatever the other runs of the sweep (the language's states
+and a training job's per seed are :mod:`swimscale.model._teacher_states` and :mod:`swimscale.model._shared`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
-from swimscale.config import TeacherSettings
+from swimscale.config import TEACHER_TOKENS, TeacherSettings
 from swimscale.model import _encode as encode
 
 
@@ -49,19 +50,23 @@ def transport_kind(records: list[dict]) -> str:
     )
 
 
-def resolve_teacher_tokens(mode: str, device: torch.device, language: bool = False, run_fits: bool = False) -> str:
+def resolve_teacher_tokens(mode: str, device: torch.device, language: bool = False, run_fits: bool = False,
+                           job_fits: bool = False) -> str:
     """``train.teacher_tokens`` on this device. `language`: the job was given its language's teacher
-    states (the ``teacher_states`` rule) and they fit ``train.teacher_cache_gib``; `run_fits`: the
-    run's own states would fit it. ``auto`` precomputes on the CPU (a run repeats each record many
+    states (the ``teacher_states`` rule) and they fit ``train.teacher_cache_gib``; `job_fits`: the
+    states of the job's largest sample of the run's seed (``job``: :class:`swimscale.model.JobShared`)
+    fit ``train.teacher_host_gib`` of host memory; `run_fits`: the run's own states would fit
+    ``train.teacher_cache_gib``. ``auto`` precomputes on the CPU (a run repeats each record many
     times, and a teacher forward costs about twice a top-layer update there); on CUDA it reads the
-    language's states when given, else precomputes the run's when they fit, else runs the teacher on the
-    fly (no O(N) memory; one teacher forward per update)."""
+    language's states when given, else the job's states of the seed when they fit, else precomputes the
+    run's when they fit, else runs the teacher on the fly (no O(N) memory; one teacher forward per
+    update)."""
     if mode == "auto":
         if device.type != "cuda":
             return "precompute"
-        return "language" if language else "precompute" if run_fits else "on_the_fly"
-    if mode not in ("precompute", "on_the_fly", "language"):
-        raise ValueError(f"unknown train.teacher_tokens {mode!r}; known: auto, precompute, on_the_fly, language")
+        return "language" if language else "job" if job_fits else "precompute" if run_fits else "on_the_fly"
+    if mode not in TEACHER_TOKENS:
+        raise ValueError(f"unknown train.teacher_tokens {mode!r}; known: {', '.join(TEACHER_TOKENS)}")
     return mode
 
 
@@ -184,16 +189,23 @@ class TeacherCache(TeacherView):
         return self.passage_pooled[self.rows(records)].to(device)
 
 
+def cache_dtype(teacher: TeacherEncoder) -> torch.dtype:
+    """The precision a cache keeps the teacher's token states in: the forward's. Under bf16 autocast (CUDA)
+    they are bf16 to begin with: kept so, they take half the memory of float32."""
+    return torch.float32 if teacher.autocast is contextlib.nullcontext else torch.bfloat16
+
+
 def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens: bool = True,
-                        passages: bool = True) -> TeacherCache:
+                        passages: bool = True, into: tuple[torch.Tensor, list[int]] | None = None) -> TeacherCache:
     """Encodes each record's counterpart once (and its passage, when another text and `passages`), in
     batches of ``teacher.batch_size``; keeps the token states only when `tokens` (a method without
-    transport needs none)."""
+    transport needs none). `into`: (a host tensor of every record's token rows, the records' start
+    rows and the end) to write the states into as they come (a buffer allocated once, e.g. pinned: no
+    second copy of the states while they are joined); None: a tensor of its own."""
     batch_size = teacher.settings.batch_size
     device = next(teacher.model.parameters()).device
     fmt = teacher.settings.passage_format
-    # Under bf16 autocast the states are bf16 to begin with: kept so, they take half the memory of float32.
-    storage = torch.float32 if teacher.autocast is contextlib.nullcontext else torch.bfloat16
+    storage = cache_dtype(teacher)
     texts = [counterpart(r, fmt) for r in records]
     per_record: list[torch.Tensor | None] = [None] * len(records)
     pooled = torch.zeros(len(records), teacher.model.config.hidden_size)
@@ -203,7 +215,11 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
         pooled[index] = batch_pooled.cpu()
         if tokens:  # only the tokens the loss reads (no special tokens, no padding), in the forward's precision
             for row, i in enumerate(index):
-                per_record[i] = hidden[row][mask[row].bool()].to(storage).cpu()
+                kept = hidden[row][mask[row].bool()].to(storage)
+                if into is None:
+                    per_record[i] = kept.cpu()
+                else:  # the rows counted beforehand: a count that disagrees fails here (shape)
+                    into[0][into[1][i] : into[1][i + 1]].copy_(kept)
         progress.update(len(index))
     progress.close()
     passage_pooled = None
@@ -215,7 +231,9 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
             chunk = differ[start : start + batch_size]
             passage_pooled[chunk] = teacher([passages[i] for i in chunk], device)[2].cpu()
     offsets = all_tokens = None
-    if tokens:
+    if tokens and into is not None:
+        offsets, all_tokens = torch.tensor(into[1]), into[0]
+    elif tokens:
         offsets = torch.cumsum(torch.tensor([0] + [t.shape[0] for t in per_record]), 0)
         all_tokens = torch.cat(per_record)
     return TeacherCache([r["_id"] for r in records], all_tokens, offsets, pooled, passage_pooled)

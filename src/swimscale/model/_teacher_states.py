@@ -174,22 +174,31 @@ def run_states_bytes(tokenizer, records: list[dict], teacher: TeacherSettings, h
 
 
 def teacher_view(encoder: TeacherEncoder, records: list[dict], cfg: TrainSettings, loss: TrainingLoss, device,
-                 states: Path | None) -> tuple[str, TeacherView]:
+                 states: Path | None, share=None) -> tuple[str, TeacherView]:
     """(``train.teacher_tokens`` as resolved here, the run's view of the teacher): the language's
     states file when given and within ``train.teacher_cache_gib`` (or asked for by name), else the
-    run's own states computed once before its first update, else the teacher on the fly
-    (:func:`swimscale.model.resolve_teacher_tokens`)."""
-    limit = cfg.teacher_cache_gib * 2**30
+    job's states of the run's seed when within ``train.teacher_host_gib`` (`share`: the seed's shared
+    data, :class:`swimscale.model.JobShared`; or asked for by name), else the run's own states computed
+    once before its first update, else the teacher on the fly
+    (:func:`swimscale.model.resolve_teacher_tokens`). ``job`` asked for without `share` (the run's
+    records are not the job's largest sample's first ones: said where it was decided) takes the per-run
+    path, as ``auto`` would without a job."""
+    limit, device = cfg.teacher_cache_gib * 2**30, torch.device(device)
     language = states is not None and Path(states).stat().st_size <= limit
-    run_fits = (cfg.teacher_tokens == "auto" and torch.device(device).type == "cuda" and not language
+    asked = "auto" if cfg.teacher_tokens == "job" and share is None else cfg.teacher_tokens
+    per_run = asked == "auto" and device.type == "cuda" and not language
+    job_fits = per_run and share is not None and share.state_bytes(encoder) <= cfg.teacher_host_gib * 2**30
+    run_fits = (per_run and not job_fits
                 and run_states_bytes(encoder.tokenizer, records, encoder.settings,
                                      encoder.model.config.hidden_size, loss.needs_tokens) <= limit)
-    mode = resolve_teacher_tokens(cfg.teacher_tokens, torch.device(device), language, run_fits)
+    mode = resolve_teacher_tokens(asked, device, language, run_fits, job_fits)
     if mode == "language":
         if states is None:
             raise ValueError("train.teacher_tokens 'language' reads the language's teacher states (the "
                              "teacher_states rule's file), and this run was given none")
         return mode, TeacherStates.load(Path(states), encoder.settings, device, [r["_id"] for r in records])
+    if mode == "job":
+        return mode, share.teacher(encoder, device)
     if mode == "precompute":
         return mode, build_teacher_cache(encoder, records, tokens=loss.needs_tokens, passages=loss.needs_passages)
     return mode, TeacherOnTheFly(encoder)

@@ -1,9 +1,10 @@
 """Training a student query encoder for language L from a frozen English teacher.
 
 The method is a loss object of :data:`swimscale.model.losses.METHODS`. A run gets the teacher's view of
-its own records (precomputed once or on the fly: :mod:`swimscale.model._teacher`) and, for a student with
-a frozen prefix, computes the prefix states of its training queries once; nothing is shared between
-runs, so a run's memory is O(N) whatever the sweep.
+its own records (precomputed once or on the fly: :mod:`swimscale.model._teacher`; or the language's, or
+its training job's for its seed: :mod:`swimscale.model._shared`) and, for a student with a frozen prefix,
+computes the prefix states of its training queries once; what a job's students share is one seed's
+largest sample at a time, so a job's memory is O(N) of its largest N whatever the sweep.
 
 The budget (:class:`swimscale.model._select.Selection`): ``converged`` evaluates dev Recall@50 every
 ``eval_every_passes`` passes over the sample (or ``eval_every`` updates), keeps the best student (the
@@ -40,6 +41,7 @@ from swimscale.model._device import device as default_device
 from swimscale.model._queries import StudentEncoder, autocast_for, query_inputs, state_settings
 from swimscale.model._rows import sample_ids
 from swimscale.model._select import DevSet, Selection
+from swimscale.model._shared import JobShared, run_share
 from swimscale.model._student import StudentModel
 from swimscale.model._teacher import TeacherEncoder, transport_kind
 from swimscale.model._teacher_states import teacher_view
@@ -177,9 +179,11 @@ class _Training:
     """One run between its phases: the student, its inputs, optimiser, loss, data order, budget and log."""
 
     def __init__(self, records: list[dict], teacher_settings: TeacherSettings, cfg: TrainSettings, seed: int,
-                 method: str, dev: DevSet | None, micro_batch_size: int | None, teacher_states: Path | None = None):
+                 method: str, dev: DevSet | None, micro_batch_size: int | None, teacher_states: Path | None = None,
+                 shared: JobShared | None = None):
         """Set-up. The order of these calls fixes the RNG draws (the seed is set before the models are
-        built): changing it changes every student."""
+        built): changing it changes every student. `shared`: the job's data shared by its students
+        (:class:`swimscale.model.JobShared`; None: the run's own, as a job of one student)."""
         if method not in METHODS:
             raise ValueError(f"unknown method '{method}'; known: {', '.join(METHODS)}")
         if cfg.budget == "converged" and dev is None:
@@ -195,9 +199,12 @@ class _Training:
             self.student.sample_rows(sample_ids(tokenizer, [r["query"] for r in records], cfg.max_length, padding))
         self.loss = METHODS[method].from_config(cfg, transport_kind(records), teacher_settings)
         teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings, autocast_for(self.device))
-        self.teacher_tokens, self.teacher = teacher_view(teacher, records, cfg, self.loss, self.device, teacher_states)
+        share, unshared = run_share(shared, seed, records, self.loss, cfg.teacher_tokens)
+        self.teacher_tokens, self.teacher = teacher_view(teacher, records, cfg, self.loss, self.device, teacher_states,
+                                                         share)
         queries = query_inputs(tokenizer, self.student, [r["_id"] for r in records], [r["query"] for r in records],
-                               teacher_settings, cfg)
+                               teacher_settings, cfg,
+                               (lambda: share.queries(tokenizer, cfg.max_length)) if share is not None else None)
         settings = state_settings(teacher_settings, cfg, self.student)
         self.dev_inputs = dev.inputs(self.student, tokenizer, settings) if dev is not None else None
         # The fused AdamW: one kernel over all parameters (4.6x faster than the default on our CPU for
@@ -222,7 +229,8 @@ class _Training:
                     "embedding_rows": cfg.embedding_rows, "trained_embedding_rows": trained_rows(self.student),
                     "dev_queries": len(dev.qids) if dev is not None else 0, "loss": [], "parts": [],
                     "resumed_from_step": 0, "setup_seconds": round(time.perf_counter() - setup_start, 3),
-                    "step_seconds": 0.0, "dev_seconds": 0.0, "train_seconds": 0.0}
+                    "step_seconds": 0.0, "dev_seconds": 0.0, "train_seconds": 0.0,
+                    **({"job_shared_unused": unshared} if unshared is not None else {})}
         self.student.train()
 
     def resume(self, checkpoints: Checkpoints) -> None:
@@ -307,6 +315,7 @@ def train_student(
     checkpoint_minutes: float,
     micro_batch_size: int | None = None,
     teacher_states: Path | None = None,
+    shared: JobShared | None = None,
 ) -> tuple[StudentModel, dict]:
     """Trains the student (initialised from the teacher) on `records` within the budget of `cfg` (the
     ``train`` section); returns the kept student and its log.
@@ -325,8 +334,10 @@ def train_student(
     see fewer negatives, so the run stops instead, naming the setting to lower (:func:`check_micro_batch`).
     `teacher_states`: the language's teacher-states file (``train.teacher_tokens`` ``language``, or
     ``auto`` on CUDA within ``train.teacher_cache_gib``: :func:`swimscale.model.teacher_view`).
+    `shared`: the training job's data shared by its students, per seed (:class:`swimscale.model.JobShared`:
+    the largest sample's tokenised queries and, under ``job``, its teacher states); None: the run's own.
     """
-    run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size, teacher_states)
+    run = _Training(records, teacher, cfg, seed, method, dev, micro_batch_size, teacher_states, shared)
     checkpoints = Checkpoints(checkpoint, checkpoint_every, run_key(records, teacher, cfg, seed, method, dev),
                               checkpoint_minutes)
     run.resume(checkpoints)
