@@ -234,3 +234,20 @@ def test_with_a_frozen_prefix_sample_does_nothing():
     assert run.log["trained_parameters"] == plain.log["trained_parameters"]
     with pytest.raises(ValueError, match="do not train"):
         StudentModel(load_encoder(TEACHER.model, torch.device("cpu"))[1], 1, True, None).sample_rows([1, 2])
+
+
+def test_the_rows_of_a_jobs_tokenised_queries_are_those_of_the_texts(teacher):
+    """In a training job the seed's queries are tokenised once (swimscale.model.JobShared): R of a nested
+    sample, read from them (its first N texts), is R of its own texts tokenised again."""
+    from swimscale.model._encode import TokenisedTexts
+
+    tokenizer, model = teacher
+    padding = model.get_input_embeddings().padding_idx
+    largest = records(40)
+    tokenised = TokenisedTexts(tokenizer, [r["_id"] for r in largest], [r["query"] for r in largest], 16)
+    for n in (1, 12, 40):
+        texts = [r["query"] for r in largest[:n]]
+        own = sample_ids(tokenizer, texts, 16, padding)
+        assert sample_ids(tokenizer, texts, 16, padding, tokenised.first_token_ids(n)) == own
+    # a shorter max_length cuts the queries, and so R: the comparison can fail
+    assert sample_ids(tokenizer, texts, 4, padding) != own

@@ -106,9 +106,10 @@ def test_a_group_jobs_memory_holds_its_largest_samples_teacher_states(snakemake,
     and counts the tokens when one of its students reads them."""
     token, pooled = 133 * 768 * 2 + 8 * 768, 8 * 768  # bytes a pair (a dry run reads no sample)
 
-    def mem(mode, rule, sizes, methods=METHODS, **pool):
+    def mem(mode, rule, sizes, methods=METHODS, train=None, **pool):
         pools = {"ny": {**tiny_config["pools"]["ny"], **pool}}
-        config = study(tmp_path, tiny_config, mode, sizes=[0, *sizes], methods=methods, pools=pools)
+        config = study(tmp_path, tiny_config, mode, sizes=[0, *sizes], methods=methods, pools=pools,
+                       train={**tiny_config.get("train", {}), **(train or {})})
         return train_mem_mb(snakemake, tmp_path, config, rule)
 
     assert mem("language", "train_ny", [32, 64]) == 9000 + -(-64 * token // 10**6)
@@ -118,6 +119,9 @@ def test_a_group_jobs_memory_holds_its_largest_samples_teacher_states(snakemake,
     assert mem("sizes_and_seeds", "train_ny_optical", [64, 9000]) == 9000 + -(-9000 * token // 10**6)
     # A capped pool's size above the pool's pairs trains on the pool: the plan's ~5,800 pairs.
     assert mem("language", "train_ny", [9000], cap_sizes=True) == 9000 + -(-5800 * token // 10**6)
+    # Beyond train.teacher_host_gib the job holds no states of its own: a run's, within teacher_cache_gib
+    small = {"teacher_host_gib": 0.001, "teacher_cache_gib": 0.5}
+    assert mem("language", "train_ny", [9000], train=small) == 9000 + -(-(2**29) // 10**6)
 
 
 def copy_inputs(source: Path, target: Path) -> None:

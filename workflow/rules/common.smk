@@ -24,8 +24,7 @@ from swimscale.config import (
 from swimscale.errors import InputError
 from swimscale.formats import rebuild_command
 from swimscale.jobs import set_job_environment
-from swimscale.plan import Run, pool_pairs
-from swimscale.plan._costs import run_state_bytes  # not re-exported by swimscale.plan
+from swimscale.plan import TOKEN_METHODS, job_state_bytes, pool_pairs
 
 # The schema checks every key (check_schema names the first bad one in a line), then Snakemake's
 # validate fills in every default (nested pool and benchmark entries too): the one home of defaults,
@@ -360,24 +359,24 @@ def group_samples(group):
 TRAIN_MINUTES = 240
 GROUP_MAX_MINUTES = 24 * 60
 # Host memory per attempt of a training job (MB), of one student or of a group (one at a time); a group
-# job asks for its teacher's states on top (group_state_mb).
+# job asks for its teacher's states on top, once (group_state_mb: a retry does not hold more of them).
 TRAIN_MEM_MB = 9000
 
 
 def group_state_mb(group):
-    """MB (10^6 bytes, rounded up) of the teacher's states a group job holds at most: those of one seed's
-    largest sample, with the tokens when one of its students reads them, as swimscale.plan estimates a
-    run's (run_state_bytes: bf16 token states for the token-reading arms, two float32 pooled vectors a
-    pair). The states of a sample grow with its N and hold tokens only for those arms, so the most is
-    the maximum over the job's students; N is capped as the plan caps it (a `cap_sizes` pool's sizes
-    above its pairs train on the pool: pool_pairs). The job holds one seed's at a time (seed-major).
-    """
-    code = group["language"]
+    """MB (10^6 bytes, rounded up) of the teacher's states a group job holds in host memory at most:
+    one seed's at a time (seed-major), those of its largest sample, with the tokens when one of its
+    students reads them, as swimscale.plan estimates them (job_state_bytes: bf16 token states, two
+    float32 pooled vectors a pair; N capped as the plan caps it: pool_pairs), when they fit
+    train.teacher_host_gib (teacher_tokens job); beyond it a run holds at most its own states within
+    train.teacher_cache_gib (precompute), or none (on the fly)."""
+    code, train = group["language"], config["train"]
     cap = pool_pairs(config, code) if config["pools"][code]["cap_sizes"] else None
-    held = max(
-        run_state_bytes(config, Run(code, min(size, cap or size), seed, method))
-        for method, seed, size in group["students"]
-    )
+    largest = max(min(size, cap or size) for _, _, size in group["students"])
+    tokens = any(method in TOKEN_METHODS for method, _, _ in group["students"])
+    held = job_state_bytes(largest, tokens)
+    if held > train["teacher_host_gib"] * 2**30:
+        held = min(held, train["teacher_cache_gib"] * 2**30)
     return math.ceil(held / 1e6)
 
 
@@ -387,10 +386,10 @@ def group_resources(group):
     job holds (group_state_mb), the runtime of all of them, and `attempt`: each student's micro-batch
     is swimscale.config.micro_batch of its own method at this attempt (a `language` job's methods
     differ, and the contrastive one never splits its batch), computed by the script."""
-    students, mem_mb = len(group["students"]), TRAIN_MEM_MB + group_state_mb(group)
+    students, states_mb = len(group["students"]), group_state_mb(group)
     return dict(
         gpu=1,
-        mem_mb=lambda wc, attempt: mem_mb * attempt,
+        mem_mb=lambda wc, attempt: TRAIN_MEM_MB * attempt + states_mb,
         disk_mb=8000,
         runtime=lambda wc, attempt: min(TRAIN_MINUTES * students, GROUP_MAX_MINUTES)
         * attempt,

@@ -139,7 +139,8 @@ def train_students(job) -> None:
     # student starts), its tokenised queries and teacher states, shared by the seed's students (one seed
     # at a time: the students are trained seed after seed).
     cap = job.config["pools"][language]["cap_sizes"]
-    shared = JobShared.of_students(students, lambda s: sample_records(Path(s["sample"]), s["size"], cap), [method])
+    methods = sorted({student["method"] for student in students})  # what the seed's states must keep
+    shared = JobShared.of_students(students, lambda s: sample_records(Path(s["sample"]), s["size"], cap), methods)
     students = JobShared.order(students)
     for number, student in enumerate(students, 1):
         method = student["method"]

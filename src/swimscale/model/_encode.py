@@ -301,6 +301,10 @@ class TokenisedTexts:
         row = self.index[text_id]
         return int(self.offsets[row + 1] - self.offsets[row])
 
+    def first_token_ids(self, count: int) -> list[int]:
+        """The distinct token ids of the first `count` texts, sorted (a nested sample's word pieces)."""
+        return np.unique(self.flat["input_ids"][: int(self.offsets[count])].numpy()).tolist()
+
     def batch(self, ids, device) -> dict:
         """{input_ids, [token_type_ids], attention_mask, transport_mask} (B, longest) int64 on `device`:
         :func:`tokenize_for_transport` of the texts of `ids`."""

@@ -70,13 +70,19 @@ class SampledRows(torch.nn.Module):
         return weight
 
 
-def sample_ids(tokenizer, texts: list[str], max_length: int, padding_idx: int | None) -> list[int]:
+def sample_ids(tokenizer, texts: list[str], max_length: int, padding_idx: int | None,
+               tokenised: list[int] | None = None) -> list[int]:
     """R, sorted: the ids of every word piece of `texts` tokenised as the student reads them (truncated
     at `max_length`, as :func:`swimscale.model._encode.tokenize_for_transport` does) and the tokenizer's
-    special tokens, less `padding_idx` (nn.Embedding never gives it a gradient)."""
+    special tokens, less `padding_idx` (nn.Embedding never gives it a gradient). `tokenised`: those
+    word pieces' ids already known (the job's tokenised queries of the seed: their first N texts,
+    :meth:`swimscale.model._encode.TokenisedTexts.first_token_ids`), so the texts are not tokenised again."""
     ids = set(tokenizer.all_special_ids)
-    for start in range(0, len(texts), 1024):
-        encoded = tokenizer(texts[start : start + 1024], truncation=True, max_length=max_length)["input_ids"]
-        ids.update(chain.from_iterable(encoded))
+    if tokenised is not None:
+        ids.update(tokenised)
+    else:
+        for start in range(0, len(texts), 1024):
+            encoded = tokenizer(texts[start : start + 1024], truncation=True, max_length=max_length)["input_ids"]
+            ids.update(chain.from_iterable(encoded))
     ids.discard(padding_idx)
     return sorted(ids)

@@ -194,12 +194,14 @@ class _Training:
         tokenizer, teacher_model = encode.load_encoder(teacher_settings.model, self.device)
         self.student = StudentModel(encode.load_encoder(teacher_settings.model, self.device)[1],
                                     cfg.trainable_layers, cfg.freeze_embeddings, cfg.dropout)
-        if cfg.embedding_rows == "sample" and self.student.prefix_depth is None:
-            padding = getattr(self.student.model.get_input_embeddings(), "padding_idx", None)
-            self.student.sample_rows(sample_ids(tokenizer, [r["query"] for r in records], cfg.max_length, padding))
         self.loss = METHODS[method].from_config(cfg, transport_kind(records), teacher_settings)
         teacher = TeacherEncoder(tokenizer, teacher_model, teacher_settings, autocast_for(self.device))
         share, unshared = run_share(shared, seed, records, self.loss, cfg.teacher_tokens)
+        if cfg.embedding_rows == "sample" and self.student.prefix_depth is None:
+            padding = getattr(self.student.model.get_input_embeddings(), "padding_idx", None)
+            known = share.queries(tokenizer, cfg.max_length).first_token_ids(len(records)) if share else None
+            self.student.sample_rows(sample_ids(tokenizer, [r["query"] for r in records], cfg.max_length, padding,
+                                                known))
         self.teacher_tokens, self.teacher = teacher_view(teacher, records, cfg, self.loss, self.device, teacher_states,
                                                          share)
         queries = query_inputs(tokenizer, self.student, [r["_id"] for r in records], [r["query"] for r in records],
