@@ -46,17 +46,9 @@ def train(rows, dev, seed=0, **kwargs):
 
 @pytest.fixture(scope="module")
 def teacher():
+    """(tokenizer, model) of the tiny teacher, on one CPU thread."""
     torch.set_num_threads(1)
     return load_encoder(TEACHER.model, torch.device("cpu"))
-
-
-@pytest.fixture(scope="module")
-def dev(teacher):
-    """The dev set of a full fine-tuning student (it reads the dev queries as token ids)."""
-    tokenizer, model = teacher
-    queries, texts, docids, qrels = dev_parts()
-    return DevSet(queries, encode_texts(tokenizer, model, texts, dataclasses.replace(TEACHER, batch_size=16)),
-                  docids, qrels, TEACHER)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +57,14 @@ def ids(teacher):
     tokenizer, model = teacher
     return sample_ids(tokenizer, [r["query"] for r in records(PAIRS)], CFG.max_length,
                       model.get_input_embeddings().padding_idx)
+
+
+@pytest.fixture(scope="module")
+def dev(teacher):
+    """The dev set of a full fine-tuning student: it reads the dev queries as token ids (no states)."""
+    queries, texts, docids, qrels = dev_parts()
+    corpus = encode_texts(*teacher, texts, dataclasses.replace(TEACHER, batch_size=16))
+    return DevSet(queries, corpus, docids, qrels, TEACHER)
 
 
 @pytest.fixture(scope="module")
