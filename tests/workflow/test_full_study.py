@@ -69,12 +69,12 @@ def test_full_study_dag_builds_offline_with_one_encoding_per_collection(tmp_path
     assert stats["prepare_collection"] == stats["encode_corpus"] == stats["index"] == 2
     encoded = sorted(o.split(",")[0] for o in rule_outputs(result.stdout, "encode_corpus"))
     assert encoded == [f"results/encode/mdpr-msmarco/{c}/corpus.npy" for c in ("clirmatrix-en", "xtreme-up")]
-    # students_per_job: sizes_and_seeds — one training job per (trained language, method); the Indic
-    # languages' teacher states once each (teacher_tokens: auto in a GPU study, capped pools)
+    # students_per_job: language — one training job per trained language; the Indic languages' teacher
+    # states once each (teacher_tokens: auto in a GPU study, capped pools)
     trained = [c for c in languages if config["pools"][c]["source"] != "none"]
     train_jobs = {rule: n for rule, n in stats.items() if rule.startswith("train_")}
-    assert config["students_per_job"] == "sizes_and_seeds" and set(train_jobs.values()) == {1}
-    assert len(train_jobs) == len(trained) * len(config["methods"]) == 128
+    assert config["students_per_job"] == "language" and set(train_jobs.values()) == {1}
+    assert sorted(train_jobs) == sorted(f"train_{c}" for c in trained) and len(train_jobs) == 32
     assert stats["teacher_states"] == sum(1 for c in trained if config["pools"][c].get("cap_sizes")) == 15
     assert stats["evaluate"] == trainings(config)  # one per student
     assert stats["search_zero_shot"] == len(tests) == 49  # reported: test benchmarks only
@@ -115,11 +115,11 @@ def test_full_study_cluster_submissions_are_at_most_a_fifth_of_the_ungrouped_cou
     seconds = time.monotonic() - start
     config = yaml.safe_load(FULL.read_text())
     sizes = {c: [n for n in (config["pools"][c].get("sizes") or config["sizes"]) if n > 0] for c in config["languages"]}
-    # students_per_job: sizes_and_seeds — a training job per (language, method), each one submission
-    # (not in the profile's groups); `per_size` sizes of one language and seed per sample submission.
+    # students_per_job: language — a training job per language, each one submission (not in the
+    # profile's groups); `per_size` sizes of one language and seed per sample submission.
     trained = [c for c, s in sizes.items() if s]
     train_jobs = {rule: n for rule, n in counts.ungrouped.items() if rule.startswith("train_")}
-    assert len(train_jobs) == len(trained) * len(config["methods"]) and set(train_jobs.values()) == {1}
+    assert len(train_jobs) == len(trained) and set(train_jobs.values()) == {1}
     assert counts.ungrouped["teacher_states"] == 15
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     per_size = profile["group-components"]["student_{language}_seed{seed}"]

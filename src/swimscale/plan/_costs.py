@@ -263,8 +263,8 @@ def job_state_bytes(largest: int, tokens: bool, shape: dict = MDPR) -> float:
     return largest * ((COUNTERPART_TOKENS * shape["hidden_size"] * 2 if tokens else 0) + 8 * shape["hidden_size"])
 
 
-def teacher_mode(config: dict, run: Run, gpu: bool, seeds: dict | None = None) -> str:
-    """What ``train.teacher_tokens`` resolves to for `run` (module docstring); `seeds`: :func:`job_seeds`
+def teacher_mode(config: dict, run: Run, gpu: bool, largest: dict | None = None) -> str:
+    """What ``train.teacher_tokens`` resolves to for `run` (module docstring); `largest`: :func:`job_seeds`
     of the config (computed when not given)."""
     train = config["train"]
     mode = train["teacher_tokens"]
@@ -274,8 +274,8 @@ def teacher_mode(config: dict, run: Run, gpu: bool, seeds: dict | None = None) -
         return "precompute"
     if language_states(config, run.code):
         return "language"
-    largest, tokens = (seeds if seeds is not None else job_seeds(config))[(job_key(config, run), run.seed)]
-    if job_state_bytes(largest, tokens) <= train.get("teacher_host_gib", 0) * 2**30:
+    n, tokens = (largest if largest is not None else job_seeds(config))[(job_key(config, run), run.seed)]
+    if job_state_bytes(n, tokens) <= train.get("teacher_host_gib", 0) * 2**30:
         return "job"
     fits = run_state_bytes(config, run) <= train["teacher_cache_gib"] * 2**30
     return "precompute" if fits else "on_the_fly"
