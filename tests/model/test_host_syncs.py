@@ -117,7 +117,7 @@ def test_the_teacher_runs_at_most_once_per_step_and_never_with_the_cache(monkeyp
     run = _Training(records(24), TEACHER, cfg, 0, method, None, None, states)
     calls = []
     forward = TeacherEncoder.__call__
-    monkeypatch.setattr(TeacherEncoder, "__call__", lambda self, texts, device: calls.append(1) or forward(self, texts, device))
+    monkeypatch.setattr(TeacherEncoder, "__call__", lambda self, texts, device, enc=None: calls.append(1) or forward(self, texts, device, enc))
     for _ in range(3):
         run.step()
     assert len(calls) == 3 * per_step

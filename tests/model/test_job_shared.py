@@ -106,7 +106,7 @@ def teacher_calls(monkeypatch):
     calls = []
     forward = TeacherEncoder.__call__
     monkeypatch.setattr(TeacherEncoder, "__call__",
-                        lambda self, texts, device: calls.append(len(texts)) or forward(self, texts, device))
+                        lambda self, texts, device, enc=None: calls.append(len(texts)) or forward(self, texts, device, enc))
     return calls
 
 
@@ -201,3 +201,22 @@ def test_job_asked_for_without_a_jobs_data_is_a_job_of_the_run_alone(teacher_cal
     assert alone.teacher_tokens == "job" and isinstance(alone.teacher, HostTeacherCache)
     assert alone.teacher.tokens is None and sum(teacher_calls) == 12  # pooled reads no tokens: none kept
     assert losses == pytest.approx(run("precompute", "pooled", LARGEST[:12])[1], rel=1e-6, abs=1e-7)
+
+
+def test_a_seeds_counterparts_are_tokenised_once_for_sizing_and_for_the_teacher(monkeypatch):
+    """The job's states of a seed are sized from the counterparts tokenised once, and the teacher's
+    forward reads those same tokens: nothing tokenises a counterpart a second time, and the states are
+    those of the teacher tokenising its own batches (the per-run cache's)."""
+    from swimscale.model import _encode, build_teacher_cache, load_encoder
+
+    called = []
+    real = _encode.tokenize_for_transport
+    monkeypatch.setattr(_encode, "tokenize_for_transport", lambda *a, **k: called.append(1) or real(*a, **k))
+    shared = JobShared({0: LARGEST}, ["optical"])
+    job, _ = run("job", "optical", LARGEST[:8], shared, steps=1)
+    assert job.teacher_tokens == "job" and called == []  # the queries' batches: pre-tokenised too
+    monkeypatch.setattr(_encode, "tokenize_for_transport", real)
+    encoder = TeacherEncoder(*load_encoder(TEACHER.model, torch.device("cpu")), TEACHER)
+    own = build_teacher_cache(encoder, LARGEST, tokens=True, passages=False)  # tokenising its own batches
+    assert torch.equal(own.offsets, torch.tensor(shared.current.teacher_rows(encoder)))
+    assert torch.allclose(own.tokens, job.teacher.tokens, rtol=1e-5, atol=1e-6)

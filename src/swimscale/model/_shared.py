@@ -100,7 +100,7 @@ class SeedShare:
         self.seed, self.records, self.tokens, self.passages = seed, records, tokens, passages
         self.ids = [r["_id"] for r in records]
         self._queries: dict[tuple, TokenisedTexts] = {}
-        self._rows: dict[tuple, list[int]] = {}
+        self._rows: dict[tuple, tuple[TokenisedTexts, list[int]]] = {}
         self._teacher: tuple[tuple, HostTeacherCache] | None = None
         self.teacher_builds = 0
 
@@ -125,6 +125,11 @@ class SeedShare:
     def teacher_rows(self, encoder: TeacherEncoder) -> list[int]:
         """Each record's first row in the teacher's states, and the end: the rows the cache keeps (the
         transport mask of :class:`swimscale.model.TeacherEncoder`), counted by the tokenizer alone."""
+        return self._counterparts(encoder)[1]
+
+    def _counterparts(self, encoder: TeacherEncoder) -> tuple[TokenisedTexts, list[int]]:
+        """The counterparts tokenised once at the teacher's ``max_length`` (the teacher's forward reads
+        them too: :func:`swimscale.model.build_teacher_cache`), and :meth:`teacher_rows`."""
         settings = encoder.settings
         key = (getattr(encoder.tokenizer, "name_or_path", id(encoder.tokenizer)), settings)
         if key not in self._rows:
@@ -135,7 +140,7 @@ class SeedShare:
                 kept = scored_transport_mask(enc["transport_mask"], enc["attention_mask"], settings.pooling).sum(1)
                 for count in kept.tolist():
                     starts.append(starts[-1] + count)
-            self._rows[key] = starts
+            self._rows[key] = tokenised, starts
         return self._rows[key]
 
     def state_bytes(self, encoder: TeacherEncoder) -> int:
@@ -154,12 +159,13 @@ class SeedShare:
         if self._teacher is None or self._teacher[0] != key:
             self._teacher = None
             into = None
+            tokenised, rows = self._counterparts(encoder)
             if self.tokens:
-                rows = self.teacher_rows(encoder)
                 into = (torch.empty(rows[-1], encoder.model.config.hidden_size, dtype=key[1]), rows)
             print(f"job teacher states of seed {self.seed}: {len(self.records)} records, "
                   f"{self.state_bytes(encoder) / 2**30:.2f} GiB in host memory, computed once for its students")
-            cache = build_teacher_cache(encoder, self.records, tokens=self.tokens, passages=self.passages, into=into)
+            cache = build_teacher_cache(encoder, self.records, tokens=self.tokens, passages=self.passages, into=into,
+                                        tokenised=tokenised)
             self.teacher_builds += 1
             self._teacher = (key, HostTeacherCache(cache, pin=torch.device(device).type == "cuda"))
         return self._teacher[1]

@@ -83,11 +83,14 @@ class TeacherEncoder:
     autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
 
     @torch.no_grad()
-    def __call__(self, texts: list[str], device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __call__(self, texts: list[str], device, enc: dict | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(token states (B, m, d) float32, transport mask (B, m): the content tokens and the tokens
         the pooling reads (:func:`swimscale.model.scored_transport_mask`), pooled sentence embeddings
-        (B, d), not normalised)."""
-        enc = encode.tokenize_for_transport(self.tokenizer, texts, self.settings.max_length, device)
+        (B, d), not normalised). `enc`: `texts` tokenised already, as
+        :func:`swimscale.model.tokenize_for_transport` tokenises them at the teacher's ``max_length``
+        (:meth:`swimscale.model.TokenisedTexts.batch`); None: tokenised here."""
+        if enc is None:
+            enc = encode.tokenize_for_transport(self.tokenizer, texts, self.settings.max_length, device)
         with self.autocast():
             hidden = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
         hidden = hidden.float()
@@ -196,12 +199,15 @@ def cache_dtype(teacher: TeacherEncoder) -> torch.dtype:
 
 
 def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens: bool = True,
-                        passages: bool = True, into: tuple[torch.Tensor, list[int]] | None = None) -> TeacherCache:
+                        passages: bool = True, into: tuple[torch.Tensor, list[int]] | None = None,
+                        tokenised: encode.TokenisedTexts | None = None) -> TeacherCache:
     """Encodes each record's counterpart once (and its passage, when another text and `passages`), in
     batches of ``teacher.batch_size``; keeps the token states only when `tokens` (a method without
     transport needs none). `into`: (a host tensor of every record's token rows, the records' start
     rows and the end) to write the states into as they come (a buffer allocated once, e.g. pinned: no
-    second copy of the states while they are joined); None: a tensor of its own."""
+    second copy of the states while they are joined); None: a tensor of its own. `tokenised`: the
+    counterparts tokenised already at the teacher's ``max_length``, by record id (the rows of `into`
+    were counted from them): not tokenised again."""
     batch_size = teacher.settings.batch_size
     device = next(teacher.model.parameters()).device
     fmt = teacher.settings.passage_format
@@ -211,7 +217,8 @@ def build_teacher_cache(teacher: TeacherEncoder, records: list[dict], *, tokens:
     pooled = torch.zeros(len(records), teacher.model.config.hidden_size)
     progress = tqdm(total=len(texts), desc="teacher tokens", unit="text", mininterval=5, disable=None)
     for index in encode.batches_by_length(texts, batch_size):
-        hidden, mask, batch_pooled = teacher([texts[i] for i in index], device)
+        enc = tokenised.batch([records[i]["_id"] for i in index], device) if tokenised is not None else None
+        hidden, mask, batch_pooled = teacher([texts[i] for i in index], device, enc)
         pooled[index] = batch_pooled.cpu()
         if tokens:  # only the tokens the loss reads (no special tokens, no padding), in the forward's precision
             for row, i in enumerate(index):
