@@ -131,8 +131,6 @@ def test_the_teacher_states_are_computed_once_per_language_and_read_by_its_runs(
 
 
 def test_a_jobs_teacher_states_are_computed_once_per_seed_for_its_largest_sample(study):
-    from swimscale.plan import job_state_bytes
-
     h100 = read_devices()["h100"]
     p = plan(study, h100)
     large = [c for c in study["languages"] if study["pools"][c]["source"] != "none"
@@ -141,7 +139,7 @@ def test_a_jobs_teacher_states_are_computed_once_per_seed_for_its_largest_sample
     assert p["job_seeds"] == seeds == 16 * 3 + 5  # te has 5 seeds
     assert p["job_teacher_flops"] == pytest.approx(seeds * 256000 * forward_flops(COUNTERPART_TOKENS))
     assert p["modes"]["job"] == sum(1 for r in runs(study) if r.code in large) and "on_the_fly" not in p["modes"]
-    assert p["host_bytes"] == job_state_bytes(256000, True) and 45 < p["host_bytes"] / 2**30 < study["train"]["teacher_host_gib"]
+    assert p["host_bytes"] == state_bytes(256000, True) and 45 < p["host_bytes"] / 2**30 < study["train"]["teacher_host_gib"]
     # per (language, method) jobs compute each seed's states once per method: four times the teacher
     by_method = plan({**study, "students_per_job": "sizes_and_seeds"}, h100)
     assert by_method["job_teacher_flops"] == pytest.approx(4 * p["job_teacher_flops"])

@@ -24,7 +24,7 @@ from swimscale.config import (
 from swimscale.errors import InputError
 from swimscale.formats import rebuild_command
 from swimscale.jobs import set_job_environment
-from swimscale.plan import TOKEN_METHODS, job_state_bytes, pool_pairs
+from swimscale.plan import TOKEN_METHODS, pool_pairs, state_bytes
 
 # The schema checks every key (check_schema names the first bad one in a line), then Snakemake's
 # validate fills in every default (nested pool and benchmark entries too): the one home of defaults,
@@ -366,7 +366,7 @@ TRAIN_MEM_MB = 9000
 def group_state_mb(group):
     """MB (10^6 bytes, rounded up) of the teacher's states a group job holds in host memory at most:
     one seed's at a time (seed-major), those of its largest sample, with the tokens when one of its
-    students reads them, as swimscale.plan estimates them (job_state_bytes: bf16 token states, two
+    students reads them, as swimscale.plan estimates them (state_bytes: bf16 token states, two
     float32 pooled vectors a pair; N capped as the plan caps it: pool_pairs), when they fit
     train.teacher_host_gib (teacher_tokens job); beyond it a run holds at most its own states within
     train.teacher_cache_gib (precompute), or none (on the fly)."""
@@ -374,7 +374,7 @@ def group_state_mb(group):
     cap = pool_pairs(config, code) if config["pools"][code]["cap_sizes"] else None
     largest = max(min(size, cap or size) for _, _, size in group["students"])
     tokens = any(method in TOKEN_METHODS for method, _, _ in group["students"])
-    held = job_state_bytes(largest, tokens)
+    held = state_bytes(largest, tokens)
     if held > train["teacher_host_gib"] * 2**30:
         held = min(held, train["teacher_cache_gib"] * 2**30)
     return math.ceil(held / 1e6)

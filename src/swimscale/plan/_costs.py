@@ -18,7 +18,7 @@ The model (every figure is a count or a documented assumption; nothing here is m
   ``HOST_COPY_BPS``, not overlapped); ``precompute`` costs N teacher forwards once per run;
   ``on_the_fly`` one forward of the batch per update. ``auto`` precomputes on the CPU; on a GPU it
   reads the language's states where :func:`language_states` says so, else ``job`` where the job's
-  states of a seed (:func:`job_state_bytes`) fit ``train.teacher_host_gib``, else precomputes where the
+  states of a seed (:func:`state_bytes` of its largest sample) fit ``train.teacher_host_gib``, else precomputes where the
   run's states (:func:`run_state_bytes`: tokens only for the arms that read them) fit
   ``train.teacher_cache_gib``, else runs the teacher on the fly. Every teacher forward first tokenises
   its English counterparts on the job's CPU while the GPU waits (``COUNTERPART_S``, measured);
@@ -208,10 +208,11 @@ def pool_pairs(config: dict, code: str) -> int:
     return min(max(pool.get("sizes") or config["sizes"]), INDIC_POOL) if pool.get("cap_sizes") else SWIMIR_POOL
 
 
-def state_bytes(pairs: int, shape: dict = MDPR) -> float:
-    """Bytes of the teacher's states of `pairs` pairs (swimscale.model._teacher_states): bf16 token
-    states of ``COUNTERPART_TOKENS`` a pair, two float32 pooled vectors a pair."""
-    return pairs * (COUNTERPART_TOKENS * shape["hidden_size"] * 2 + 8 * shape["hidden_size"])
+def state_bytes(pairs: int, tokens: bool = True, shape: dict = MDPR) -> float:
+    """Bytes of the teacher's states of `pairs` pairs (swimscale.model._teacher_states, a run's own, a
+    job's of one seed): bf16 token states of ``COUNTERPART_TOKENS`` a pair when `tokens` (a method reads
+    them), two float32 pooled vectors a pair."""
+    return pairs * ((COUNTERPART_TOKENS * shape["hidden_size"] * 2 if tokens else 0) + 8 * shape["hidden_size"])
 
 
 def language_states(config: dict, code: str) -> bool:
@@ -242,8 +243,7 @@ def teacher_states_input(config: dict, layout) -> Callable[[object], dict[str, s
 def run_state_bytes(config: dict, run: Run, shape: dict = MDPR) -> float:
     """Bytes of one run's own teacher states: tokens (bf16) only for the arms that read them (the
     transport arms), two float32 pooled vectors a pair for every arm."""
-    tokens = run.method in TOKEN_METHODS
-    return run.n * ((COUNTERPART_TOKENS * shape["hidden_size"] * 2 if tokens else 0) + 8 * shape["hidden_size"])
+    return state_bytes(run.n, run.method in TOKEN_METHODS, shape)
 
 
 def job_seeds(config: dict) -> dict[tuple, tuple[int, bool]]:
@@ -255,12 +255,6 @@ def job_seeds(config: dict) -> dict[tuple, tuple[int, bool]]:
         n, tokens = out.get(key, (0, False))
         out[key] = (max(n, run.n), tokens or run.method in TOKEN_METHODS)
     return out
-
-
-def job_state_bytes(largest: int, tokens: bool, shape: dict = MDPR) -> float:
-    """Bytes of a job's states of one seed: its largest sample's, tokens (bf16) when a student of the job
-    reads them, two float32 pooled vectors a pair."""
-    return largest * ((COUNTERPART_TOKENS * shape["hidden_size"] * 2 if tokens else 0) + 8 * shape["hidden_size"])
 
 
 def teacher_mode(config: dict, run: Run, gpu: bool, largest: dict | None = None) -> str:
@@ -275,7 +269,7 @@ def teacher_mode(config: dict, run: Run, gpu: bool, largest: dict | None = None)
     if language_states(config, run.code):
         return "language"
     n, tokens = (largest if largest is not None else job_seeds(config))[(job_key(config, run), run.seed)]
-    if job_state_bytes(n, tokens) <= train.get("teacher_host_gib", 0) * 2**30:
+    if state_bytes(n, tokens) <= train.get("teacher_host_gib", 0) * 2**30:
         return "job"
     fits = run_state_bytes(config, run) <= train["teacher_cache_gib"] * 2**30
     return "precompute" if fits else "on_the_fly"

@@ -9,7 +9,7 @@ from collections import defaultdict
 from swimscale.plan._costs import (MDPR, ADAMW_BYTES, COMPILE_S, COUNTERPART_S, COUNTERPART_TOKENS,
                                    CUDA_CONTEXT_BYTES, DEV_QUERIES, HOST_COPY_BPS, QUERY_S_PER_RECORD, QUERY_TOKENS,
                                    READ_S_PER_RECORD, TEST_QUERIES, TOKEN_METHODS, collections, dev_passages,
-                                   embedding_rows, evaluations, forward_flops, job_key, job_seeds, job_state_bytes, parameters,
+                                   embedding_rows, evaluations, forward_flops, job_key, job_seeds, parameters,
                                    pool_pairs, run_state_bytes, runs, state_bytes, teacher_mode, trained_parameters,
                                    updates)
 from swimscale.plan._devices import Device
@@ -94,7 +94,7 @@ def stage_totals(config: dict, device: Device) -> dict:
                 job["setup_s"] += largest * COUNTERPART_S
                 job["state_seeds"] += 1
                 job_teacher_flops += largest * forward_flops(COUNTERPART_TOKENS)
-                job["host_bytes"] = max(job["host_bytes"], job_state_bytes(largest, tokens))
+                job["host_bytes"] = max(job["host_bytes"], state_bytes(largest, tokens))
         held = run_state_bytes(config, run) if mode in ("language", "precompute") else 0.0
         # each student: its sample read, its states' rows (or, precomputed, its counterparts tokenised),
         # and (after the job's first) the teacher's weights copied back to the device
